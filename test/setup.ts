@@ -1,0 +1,2 @@
+// Every spec process needs decorator metadata for tsyringe and quiet, deterministic tfjs.
+import 'reflect-metadata';
