@@ -1,0 +1,59 @@
+/**
+ * Typed errors. Each carries a one-line message that names the field or file and what was
+ * expected; the CLI prints `message` alone (no stack) and exits non-zero.
+ */
+export class TemperedError extends Error {
+  /** Process exit code the CLI uses for this error. */
+  readonly exitCode: number = 1;
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Invalid configuration or plugin parameters: names the field and what was expected. */
+export class ConfigError extends TemperedError {
+  constructor(
+    readonly field: string,
+    expected: string,
+  ) {
+    super(`${field}: ${expected}`);
+  }
+}
+
+/** Missing, malformed or corrupted dataset file: names the file. */
+export class DatasetError extends TemperedError {
+  constructor(
+    readonly file: string,
+    problem: string,
+  ) {
+    super(`${file}: ${problem}`);
+  }
+}
+
+/** Model files or model compatibility problems (missing weights, shape mismatch). */
+export class ModelError extends TemperedError {}
+
+/** Unknown plugin name or duplicate registration. */
+export class RegistryError extends TemperedError {}
+
+/** NaN or Inf in a loss or weights; names model, epoch and batch. */
+export class NumericError extends TemperedError {
+  constructor(
+    readonly model: string,
+    readonly epoch: number,
+    readonly batch: number,
+    what: string,
+  ) {
+    super(`${what} is not finite in model "${model}" at epoch ${epoch}, batch ${batch}; the last good checkpoint is kept`);
+  }
+}
+
+/** A run output directory that would be overwritten. */
+export class OutputExistsError extends TemperedError {}
+
+/** Formats any thrown value as one line (TemperedError messages as they are). */
+export function oneLineError(error: unknown): string {
+  if (error instanceof Error) return error.message.split('\n')[0] ?? error.name;
+  return String(error).split('\n')[0] ?? 'unknown error';
+}

@@ -1,0 +1,119 @@
+import type { DistillationMethod, TrainingPhase } from './types.js';
+
+/** Where training is: the next step to run is batch `batch` of epoch `epoch` of phase `phase`. */
+export interface TrainerPosition {
+  readonly phase: number;
+  readonly epoch: number;
+  readonly batch: number;
+  /** Steps already taken in the current phase. */
+  readonly step: number;
+}
+
+interface Base {
+  /** Name of the model being produced (e.g. "ard"). */
+  readonly model: string;
+}
+
+export interface RunStartEvent extends Base {
+  readonly method: DistillationMethod;
+  readonly phases: readonly string[];
+  readonly resumedFrom?: TrainerPosition;
+}
+export interface RunEndEvent extends Base {
+  readonly method: DistillationMethod;
+  readonly stopped: boolean;
+  readonly reason?: string;
+  /** Where training would continue (the end when not stopped). */
+  readonly position: TrainerPosition;
+  readonly durationMs: number;
+}
+export interface PhaseEvent extends Base {
+  readonly method: DistillationMethod;
+  readonly phase: TrainingPhase;
+  readonly phaseIndex: number;
+}
+export interface EpochStartEvent extends PhaseEvent {
+  readonly epoch: number;
+  readonly batches: number;
+}
+export interface EpochEndEvent extends PhaseEvent {
+  readonly epoch: number;
+  /** Mean loss over the epoch's batches. */
+  readonly loss: number;
+  /** Mean of each named loss term. */
+  readonly terms: Readonly<Record<string, number>>;
+  /** Training accuracy over the epoch (when steps report it). */
+  readonly accuracy?: number;
+  /** tf.memory().numTensors at epoch end: constant across epochs when nothing leaks. */
+  readonly numTensors: number;
+  readonly durationMs: number;
+  /** The position after this epoch (for checkpoints). */
+  readonly position: TrainerPosition;
+}
+export interface BatchStartEvent extends PhaseEvent {
+  readonly epoch: number;
+  readonly batch: number;
+  readonly batches: number;
+}
+export interface BatchEndEvent extends BatchStartEvent {
+  readonly loss: number;
+  readonly terms: Readonly<Record<string, number>>;
+  readonly position: TrainerPosition;
+}
+export interface EvaluationEvent extends Base {
+  readonly phase: string;
+  readonly epoch: number;
+  readonly metrics: Readonly<Record<string, number>>;
+}
+export interface CheckpointEvent extends Base {
+  readonly path: string;
+  readonly position: TrainerPosition;
+  readonly reason: 'epoch' | 'signal' | 'stop';
+}
+export interface WarningEvent extends Base {
+  readonly message: string;
+}
+export interface ErrorEvent extends Base {
+  readonly error: unknown;
+  readonly position: TrainerPosition;
+}
+
+/** Handed to every listener: a listener may ask the trainer to stop after the current batch. */
+export interface TrainerControl {
+  stop(reason: string): void;
+  readonly stopRequested: boolean;
+}
+
+/** The trainer's typed event map (tfjs-layers callback hooks, as events). */
+export interface TrainerEventMap {
+  'run:start': RunStartEvent;
+  'run:end': RunEndEvent;
+  'phase:start': PhaseEvent;
+  'phase:end': PhaseEvent;
+  'epoch:start': EpochStartEvent;
+  'epoch:end': EpochEndEvent;
+  'batch:start': BatchStartEvent;
+  'batch:end': BatchEndEvent;
+  evaluation: EvaluationEvent;
+  checkpoint: CheckpointEvent;
+  warning: WarningEvent;
+  error: ErrorEvent;
+}
+
+export type TrainerEventName = keyof TrainerEventMap;
+export type TrainerListener<E extends TrainerEventName> = (
+  event: TrainerEventMap[E],
+  control: TrainerControl,
+) => void | Promise<void>;
+
+/** A listener object: subscribes itself to the events it handles. */
+export interface TrainerPlugin {
+  attach(trainer: TrainerEvents): void;
+}
+
+/** The subscription surface of the trainer. */
+export interface TrainerEvents {
+  on<E extends TrainerEventName>(event: E, listener: TrainerListener<E>): this;
+  off<E extends TrainerEventName>(event: E, listener: TrainerListener<E>): this;
+  emit<E extends TrainerEventName>(event: E, payload: TrainerEventMap[E]): Promise<void>;
+}

@@ -1,0 +1,112 @@
+/**
+ * @tempered/core: interfaces, DI tokens and registry, the event-driven Trainer, backend
+ * selection, model I/O, seeds and shared tensor math. Core knows no concrete method, attack or
+ * loss: those are plugins registered by name into a DI container.
+ * @packageDocumentation
+ */
+import 'reflect-metadata';
+
+export type {
+  Attack,
+  AttackMode,
+  AttackOptions,
+  AttackResult,
+  Dataset,
+  DistillationMethod,
+  EvaluationBatch,
+  ForwardOptions,
+  InputBounds,
+  Loss,
+  LossContext,
+  MethodSetup,
+  Metric,
+  Model,
+  ModelCapability,
+  ModelOutputs,
+  Norm,
+  PhaseContext,
+  PluginDescriptor,
+  StepContext,
+  StepResult,
+  Student,
+  Teacher,
+  TrainingBatch,
+  TrainingPhase,
+} from './types.js';
+export { TOKENS, PLUGIN_KINDS } from './tokens.js';
+export type { PluginKind, ModelArchitecture, ModelBuildOptions, DatasetSource, DatasetSplits } from './tokens.js';
+export {
+  registerPlugin,
+  getPlugin,
+  createPlugin,
+  createPluginOfKind,
+  listPlugins,
+  classPlugin,
+  factoryPlugin,
+} from './registry.js';
+export { defineParams, defaultParams, validateParams, paramsJsonSchema } from './params.js';
+export type { ParamSpec, ParamSpecs, ParamValues } from './params.js';
+export {
+  TemperedError,
+  ConfigError,
+  DatasetError,
+  ModelError,
+  RegistryError,
+  NumericError,
+  OutputExistsError,
+  oneLineError,
+} from './errors.js';
+export { Rng, deriveSeed, permutation } from './random.js';
+export {
+  LayersModelAdapter,
+  LayersStudent,
+  LayersTeacher,
+  asTeacher,
+  assertCompatible,
+  FEATURES_LAYER,
+  DEFAULT_BOUNDS,
+} from './model.js';
+export type { LayersModelAdapterOptions } from './model.js';
+export {
+  softmaxAt,
+  logSoftmaxAt,
+  crossEntropy,
+  crossEntropyPerExample,
+  softCrossEntropy,
+  klDivergence,
+  klDivergencePerExample,
+  countCorrect,
+  predictions,
+  clipToBounds,
+} from './ops.js';
+export { ArrayDataset, batchIndices } from './data.js';
+export { optimizeStep } from './step.js';
+export type { StepLoss } from './step.js';
+export { createOptimizer, OPTIMIZER_PARAMS } from './optimizers.js';
+export type { OptimizerConfig } from './optimizers.js';
+export { selectBackend, BACKEND_PREFERENCES } from './backend.js';
+export type { BackendInfo, BackendPreference, ModuleImporter } from './backend.js';
+export { saveLayersModel, loadLayersModel, fileSaveHandler, fileLoadHandler } from './io.js';
+export { writeFileAtomic, writeJsonAtomic } from './fs.js';
+export { Trainer } from './trainer.js';
+export type { TrainOptions, TrainOutcome } from './trainer.js';
+export type {
+  TrainerEventMap,
+  TrainerEventName,
+  TrainerListener,
+  TrainerControl,
+  TrainerEvents,
+  TrainerPlugin,
+  TrainerPosition,
+  RunStartEvent,
+  RunEndEvent,
+  PhaseEvent,
+  EpochStartEvent,
+  EpochEndEvent,
+  BatchStartEvent,
+  BatchEndEvent,
+  EvaluationEvent,
+  CheckpointEvent,
+  WarningEvent,
+  ErrorEvent,
+} from './events.js';

@@ -1,0 +1,68 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * Shared tensor math for losses and methods. Each function returns a new tensor and disposes
+ * its intermediates (tf.tidy); inputs are never disposed.
+ */
+
+/** softmax(logits / T), shape [batch, classes]. */
+export function softmaxAt(logits: tf.Tensor2D, temperature = 1): tf.Tensor2D {
+  return tf.tidy(() => tf.softmax(temperature === 1 ? logits : tf.div(logits, temperature)) as tf.Tensor2D);
+}
+
+/** log softmax(logits / T), shape [batch, classes]. */
+export function logSoftmaxAt(logits: tf.Tensor2D, temperature = 1): tf.Tensor2D {
+  return tf.tidy(() => tf.logSoftmax(temperature === 1 ? logits : tf.div(logits, temperature)) as tf.Tensor2D);
+}
+
+/** Per-example cross-entropy −log softmax(logits/T)[y], shape [batch]. */
+export function crossEntropyPerExample(logits: tf.Tensor2D, labels: tf.Tensor1D, temperature = 1): tf.Tensor1D {
+  return tf.tidy(() => {
+    const logp = logSoftmaxAt(logits, temperature);
+    const oneHot = tf.oneHot(tf.cast(labels, 'int32'), logits.shape[1]);
+    return tf.neg(tf.sum(tf.mul(oneHot, logp), 1)) as tf.Tensor1D;
+  });
+}
+
+/** Mean cross-entropy of logits at temperature T against int labels. */
+export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, temperature = 1): tf.Scalar {
+  return tf.tidy(() => tf.mean(crossEntropyPerExample(logits, labels, temperature)) as tf.Scalar);
+}
+
+/** Mean cross-entropy of logits at T against target probabilities: −Σ p·log q. */
+export function softCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor2D, temperature = 1): tf.Scalar {
+  return tf.tidy(() => tf.mean(tf.neg(tf.sum(tf.mul(targets, logSoftmaxAt(logits, temperature)), 1))) as tf.Scalar);
+}
+
+/**
+ * Per-example KL(p ‖ q) = Σ p (log p − log q) with p = target probabilities and
+ * q = softmax(studentLogits / T); shape [batch]. Terms with p = 0 contribute 0.
+ */
+export function klDivergencePerExample(targets: tf.Tensor2D, studentLogits: tf.Tensor2D, temperature = 1): tf.Tensor1D {
+  return tf.tidy(() => {
+    const logq = logSoftmaxAt(studentLogits, temperature);
+    const safeP = tf.maximum(targets, 1e-12);
+    const terms = tf.where(tf.greater(targets, 0), tf.mul(targets, tf.sub(tf.log(safeP), logq)), tf.zerosLike(targets));
+    return tf.sum(terms, 1) as tf.Tensor1D;
+  });
+}
+
+/** Batch-mean KL(p ‖ softmax(studentLogits/T)) ("batchmean" reduction). */
+export function klDivergence(targets: tf.Tensor2D, studentLogits: tf.Tensor2D, temperature = 1): tf.Scalar {
+  return tf.tidy(() => tf.mean(klDivergencePerExample(targets, studentLogits, temperature)) as tf.Scalar);
+}
+
+/** Number of rows whose argmax equals the label. */
+export function countCorrect(logits: tf.Tensor2D, labels: tf.Tensor1D): number {
+  return tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.cast(labels, 'int32')), 'int32')).dataSync()[0]!);
+}
+
+/** Argmax predictions as an Int32Array. */
+export function predictions(logits: tf.Tensor2D): Int32Array {
+  return tf.tidy(() => tf.argMax(logits, 1).dataSync() as Int32Array);
+}
+
+/** Clips x into [min, max]. */
+export function clipToBounds(x: tf.Tensor, bounds: { min: number; max: number }): tf.Tensor {
+  return tf.clipByValue(x, bounds.min, bounds.max);
+}

@@ -1,0 +1,107 @@
+import type { DependencyContainer, InjectionToken } from 'tsyringe';
+
+/** A class whose instances a container can build. */
+export type PluginClass<T> = new (...args: never[]) => T;
+import { RegistryError } from './errors.js';
+import { PLUGIN_KINDS, TOKENS, type PluginKind } from './tokens.js';
+import type { PluginDescriptor } from './types.js';
+import type { ParamSpecs } from './params.js';
+
+function kindOf(token: InjectionToken<unknown>): string {
+  for (const [kind, t] of Object.entries(PLUGIN_KINDS)) if (t === token) return kind;
+  return String(token);
+}
+
+/** Names registered under `token` in `container` (and its parents), sorted. */
+export function listPlugins<T>(container: DependencyContainer, token: InjectionToken<PluginDescriptor<T>>): string[] {
+  if (!container.isRegistered(token, true)) return [];
+  return container
+    .resolveAll(token)
+    .map((d) => d.name)
+    .sort();
+}
+
+/**
+ * Registers a plugin by token and name. Registering a name twice under one token throws
+ * (torchdistill silently overwrites; we refuse).
+ */
+export function registerPlugin<T>(
+  container: DependencyContainer,
+  token: InjectionToken<PluginDescriptor<T>>,
+  descriptor: PluginDescriptor<T>,
+): void {
+  if (!/^[a-z0-9][a-z0-9-]*$/i.test(descriptor.name)) {
+    throw new RegistryError(`${kindOf(token)} plugin name "${descriptor.name}": expected letters, digits and dashes`);
+  }
+  if (listPlugins(container, token).includes(descriptor.name)) {
+    throw new RegistryError(`${kindOf(token)} "${descriptor.name}" is already registered`);
+  }
+  container.register(token, { useValue: descriptor });
+}
+
+/** The descriptor registered as `name`; unknown names throw, listing the known ones. */
+export function getPlugin<T>(
+  container: DependencyContainer,
+  token: InjectionToken<PluginDescriptor<T>>,
+  name: string,
+): PluginDescriptor<T> {
+  const known = container.isRegistered(token, true) ? container.resolveAll(token) : [];
+  const found = known.find((d) => d.name === name);
+  if (!found) {
+    const names = known.map((d) => d.name).sort();
+    throw new RegistryError(
+      `unknown ${kindOf(token)} "${name}"; known: ${names.length ? names.join(', ') : '(none registered)'}`,
+    );
+  }
+  return found;
+}
+
+/** Creates the plugin registered as `name` with `params`. */
+export function createPlugin<T>(
+  container: DependencyContainer,
+  token: InjectionToken<PluginDescriptor<T>>,
+  name: string,
+  params?: Record<string, unknown>,
+): T {
+  return getPlugin(container, token, name).create(params, container);
+}
+
+/** Like {@link createPlugin}, with the kind given by name ('attack', 'method', ...). */
+export function createPluginOfKind(
+  container: DependencyContainer,
+  kind: PluginKind,
+  name: string,
+  params?: Record<string, unknown>,
+): unknown {
+  return createPlugin(container, PLUGIN_KINDS[kind] as InjectionToken<PluginDescriptor<unknown>>, name, params);
+}
+
+/**
+ * A descriptor for a class-based plugin resolved through DI: the class is constructed in a
+ * child container where {@link TOKENS.PluginParams} holds `params`, so its constructor takes
+ * `@inject(TOKENS.PluginParams) params` plus any other injected dependency.
+ */
+export function classPlugin<T>(
+  name: string,
+  target: PluginClass<T>,
+  info: { description?: string; params?: ParamSpecs } = {},
+): PluginDescriptor<T> {
+  return {
+    name,
+    ...info,
+    create(params, container) {
+      const scope = container.createChildContainer();
+      scope.register(TOKENS.PluginParams, { useValue: params ?? {} });
+      return scope.resolve(target as unknown as new (...args: unknown[]) => T);
+    },
+  };
+}
+
+/** A descriptor from a plain factory function. */
+export function factoryPlugin<T>(
+  name: string,
+  create: (params: Record<string, unknown>, container: DependencyContainer) => T,
+  info: { description?: string; params?: ParamSpecs } = {},
+): PluginDescriptor<T> {
+  return { name, ...info, create: (params, container) => create(params ?? {}, container) };
+}

@@ -1,0 +1,76 @@
+import { backend_util, getKernel } from '@tensorflow/tfjs';
+import type { DataType, KernelConfig, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+/** The backend every kernel in this package registers for. */
+export const WASM = 'wasm';
+
+/** Arguments a wasm kernel function receives, typed by its inputs and attributes. */
+export interface WasmKernelArgs<I, A> {
+  inputs: I;
+  attrs: A;
+  backend: BackendWasm;
+}
+
+/**
+ * Runs another wasm kernel from inside a kernel, on backend-level `TensorInfo`s,
+ * so no engine bookkeeping (tape, tensor tracking) happens for intermediates.
+ * The caller owns the result and must `release` it unless it is returned.
+ */
+export function runWasmKernel(
+  kernelName: string,
+  inputs: NamedTensorInfoMap,
+  attrs: NamedAttrMap,
+  backend: BackendWasm,
+): TensorInfo {
+  const config = getKernel(kernelName, WASM);
+  if (config === undefined) {
+    throw new Error(`wasm-train: kernel '${kernelName}' is not registered for the wasm backend`);
+  }
+  return config.kernelFunc({ inputs, attrs, backend }) as TensorInfo;
+}
+
+/** Frees an intermediate `TensorInfo` made by `runWasmKernel` or `makeOutput`. */
+export function release(backend: BackendWasm, ...infos: TensorInfo[]): void {
+  for (const info of infos) backend.disposeData(info.dataId);
+}
+
+/** A view of a float32 tensor in the wasm heap; take it after the last allocation (the heap may grow). */
+export function heapFloat32(backend: BackendWasm, info: TensorInfo): Float32Array {
+  return backend.typedArrayFromHeap(info) as Float32Array;
+}
+
+/** A view of a tensor that shares `info`'s storage under another shape (no copy, no refcount). */
+export function viewAs(info: TensorInfo, shape: number[]): TensorInfo {
+  return { dataId: info.dataId, shape, dtype: info.dtype };
+}
+
+/** A fresh zero-filled output tensor on the wasm heap (`makeOutput` does not clear memory). */
+export function makeZeros(backend: BackendWasm, shape: number[], dtype: DataType = 'float32'): TensorInfo {
+  const out = backend.makeOutput(shape, dtype);
+  backend.typedArrayFromHeap(out).fill(0);
+  return out;
+}
+
+/** Normalises a `number | [number, number]` attribute to a pair. */
+export function pair(value: number | [number, number] | undefined, fallback = 1): [number, number] {
+  if (value === undefined) return [fallback, fallback];
+  return typeof value === 'number' ? [value, value] : value;
+}
+
+/** Throws for NCHW: like the stock wasm convolutions, these kernels only handle channels-last. */
+export function assertChannelsLast(kernelName: string, dataFormat: string | undefined): void {
+  if (dataFormat !== undefined && backend_util.convertConv2DDataFormat(dataFormat as 'NHWC' | 'NCHW') !== 'channelsLast') {
+    throw new Error(`wasm-train: ${kernelName} supports only dataFormat 'NHWC', got '${dataFormat}'`);
+  }
+}
+
+/** Stock wasm kernels this package replaced, by name, so replacements can delegate and unregistering can restore. */
+export const originalWasmKernels = new Map<string, KernelConfig>();
+
+/** The stock kernel that `kernelName` replaced; throws when nothing was replaced. */
+export function originalWasmKernel(kernelName: string): KernelConfig {
+  const config = originalWasmKernels.get(kernelName);
+  if (config === undefined) throw new Error(`wasm-train: no original wasm kernel recorded for '${kernelName}'`);
+  return config;
+}

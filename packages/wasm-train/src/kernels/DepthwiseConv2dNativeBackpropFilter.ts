@@ -1,0 +1,74 @@
+import { backend_util, DepthwiseConv2dNativeBackpropFilter } from '@tensorflow/tfjs';
+import type {
+  DepthwiseConv2dNativeBackpropFilterAttrs,
+  DepthwiseConv2dNativeBackpropFilterInputs,
+  KernelConfig,
+  KernelFunc,
+  TensorInfo,
+} from '@tensorflow/tfjs';
+import { heapFloat32, WASM, type WasmKernelArgs } from '../kernel_utils.js';
+
+/**
+ * Gradient of a depthwise convolution with respect to its `[kh, kw, inC, multiplier]` filter. Depthwise
+ * filters are small and each tap is a per-channel dot product, so one direct pass over the heap views
+ * (accumulating in float64) is enough; it handles stride, dilation and any padding.
+ */
+function depthwiseConv2dNativeBackpropFilter(
+  args: WasmKernelArgs<DepthwiseConv2dNativeBackpropFilterInputs, DepthwiseConv2dNativeBackpropFilterAttrs>,
+): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const x = inputs.x as TensorInfo;
+  const dy = inputs.dy as TensorInfo;
+  const { strides, dilations, pad, dimRoundingMode, filterShape } = attrs;
+  const info = backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    dilations,
+    pad,
+    dimRoundingMode,
+    true,
+  );
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } = info;
+  const { strideHeight, strideWidth, dilationHeight, dilationWidth } = info;
+  const multiplier = outChannels / inChannels;
+  const sums = new Float64Array(filterHeight * filterWidth * outChannels);
+  const xs = heapFloat32(backend, x);
+  const dys = heapFloat32(backend, dy);
+  for (let b = 0; b < batchSize; b++) {
+    for (let oh = 0; oh < outHeight; oh++) {
+      for (let r = 0; r < filterHeight; r++) {
+        const ih = oh * strideHeight + r * dilationHeight - info.padInfo.top;
+        if (ih < 0 || ih >= inHeight) continue;
+        for (let ow = 0; ow < outWidth; ow++) {
+          const dyBase = ((b * outHeight + oh) * outWidth + ow) * outChannels;
+          for (let c = 0; c < filterWidth; c++) {
+            const iw = ow * strideWidth + c * dilationWidth - info.padInfo.left;
+            if (iw < 0 || iw >= inWidth) continue;
+            const xBase = ((b * inHeight + ih) * inWidth + iw) * inChannels;
+            const tap = (r * filterWidth + c) * outChannels;
+            if (multiplier === 1) {
+              for (let ch = 0; ch < inChannels; ch++) sums[tap + ch] += xs[xBase + ch] * dys[dyBase + ch];
+            } else {
+              for (let ch = 0; ch < inChannels; ch++) {
+                const xv = xs[xBase + ch];
+                for (let q = 0; q < multiplier; q++) {
+                  const o = ch * multiplier + q;
+                  sums[tap + o] += xv * dys[dyBase + o];
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return backend.makeOutput(filterShape, 'float32', undefined, Float32Array.from(sums));
+}
+
+/** Missing from stock tfjs-backend-wasm 4.22 (depthwise and separable convolutions could not train). */
+export const depthwiseConv2dNativeBackpropFilterConfig: KernelConfig = {
+  kernelName: DepthwiseConv2dNativeBackpropFilter,
+  backendName: WASM,
+  kernelFunc: depthwiseConv2dNativeBackpropFilter as unknown as KernelFunc,
+};

@@ -1,0 +1,77 @@
+// Importing the backend registers its stock kernels, which replacements must find to delegate to.
+import '@tensorflow/tfjs-backend-wasm';
+import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs';
+import type { KernelConfig } from '@tensorflow/tfjs';
+import { originalWasmKernels, WASM } from './kernel_utils.js';
+import { batchMatMulConfig } from './kernels/BatchMatMul.js';
+import { conv2DBackpropFilterConfig } from './kernels/Conv2DBackpropFilter.js';
+import { conv2DBackpropInputConfig } from './kernels/Conv2DBackpropInput.js';
+import { depthwiseConv2dNativeBackpropFilterConfig } from './kernels/DepthwiseConv2dNativeBackpropFilter.js';
+import { depthwiseConv2dNativeBackpropInputConfig } from './kernels/DepthwiseConv2dNativeBackpropInput.js';
+import { unsortedSegmentSumConfig } from './kernels/UnsortedSegmentSum.js';
+
+/** Kernels stock tfjs-backend-wasm 4.22 lacks; a later release that ships one keeps its own. */
+const missingKernels: KernelConfig[] = [
+  conv2DBackpropFilterConfig,
+  depthwiseConv2dNativeBackpropFilterConfig,
+  depthwiseConv2dNativeBackpropInputConfig,
+  unsortedSegmentSumConfig,
+];
+
+/** Kernels the backend has but runs far slower than XNNPACK allows. */
+const fasterKernels: KernelConfig[] = [conv2DBackpropInputConfig, batchMatMulConfig];
+
+const registered = new Set<string>();
+
+/**
+ * Registers, on the `'wasm'` backend, every kernel needed to train and attack conv nets that stock
+ * tfjs-backend-wasm 4.22 lacks, plus faster replacements for slow ones. A replaced kernel keeps the
+ * original's `setupFunc` (its C++ bindings still initialise with the backend) and is restored by
+ * {@link unregisterWasmTrainingKernels}. Idempotent; importing the package already calls it.
+ *
+ * @returns the names of the kernels this package has registered, in registration order.
+ * @example
+ * ```ts
+ * import { registerWasmTrainingKernels } from '@tempered/wasm-train';
+ * registerWasmTrainingKernels(); // ['Conv2DBackpropFilter', ..., 'Conv2DBackpropInput', 'BatchMatMul']
+ * await tf.setBackend('wasm');
+ * ```
+ */
+export function registerWasmTrainingKernels(): string[] {
+  for (const config of missingKernels) {
+    if (registered.has(config.kernelName) || getKernel(config.kernelName, WASM) !== undefined) continue;
+    registerKernel(config);
+    registered.add(config.kernelName);
+  }
+  for (const config of fasterKernels) {
+    if (registered.has(config.kernelName)) continue;
+    const original = getKernel(config.kernelName, WASM);
+    if (original === undefined) {
+      registerKernel(config);
+    } else {
+      originalWasmKernels.set(config.kernelName, original);
+      unregisterKernel(config.kernelName, WASM);
+      registerKernel({ ...config, setupFunc: original.setupFunc });
+    }
+    registered.add(config.kernelName);
+  }
+  return [...registered];
+}
+
+/**
+ * Removes every kernel {@link registerWasmTrainingKernels} registered and puts back the stock kernels it
+ * replaced, so specs can compare implementations or measure the stock backend.
+ *
+ * @returns the names of the kernels removed.
+ */
+export function unregisterWasmTrainingKernels(): string[] {
+  const removed = [...registered];
+  for (const name of removed) {
+    unregisterKernel(name, WASM);
+    const original = originalWasmKernels.get(name);
+    if (original !== undefined) registerKernel(original);
+    originalWasmKernels.delete(name);
+    registered.delete(name);
+  }
+  return removed;
+}
