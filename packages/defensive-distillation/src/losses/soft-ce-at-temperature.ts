@@ -1,0 +1,70 @@
+import * as tf from '@tensorflow/tfjs';
+import { inject, injectable } from 'tsyringe';
+import { ConfigError, TOKENS, defineParams, logSoftmaxAt, validateParams } from '@tempered/core';
+import type { Loss, LossContext, ParamValues } from '@tempered/core';
+import { resolveTemperature } from './ce-at-temperature.js';
+
+export const SOFT_CE_AT_TEMPERATURE_PARAMS = defineParams({
+  temperature: {
+    type: 'number',
+    default: 0,
+    min: 0,
+    description: 'Softmax temperature T; 0 (default) uses the training stage’s T from the loss context',
+  },
+});
+
+/**
+ * Cross-entropy of the tempered softmax against soft targets: the loss of defensive
+ * distillation's second phase, where the targets are the teacher's softmax(logits / T)
+ * (Papernot et al. 2016, "Distillation as a Defense to Adversarial Perturbations against Deep
+ * Neural Networks", IEEE S&P, §IV-B).
+ *
+ * Loss: `mean_i −Σ_k p_ik · log softmax(z_i / T)_k`, with p = `context.softTargets`.
+ *
+ * It equals KL(p ‖ softmax(z/T)) + H(p), so it has the same gradient as the KL form; its
+ * minimum is the targets' entropy H(p), not 0.
+ *
+ * Shapes: `context.student.logits` [batch, classes], `context.softTargets` [batch, classes]
+ * (rows sum to 1); returns a scalar.
+ *
+ * Parameters:
+ * - `temperature` (default 0): T > 0 fixes the temperature; 0 uses `context.temperature`.
+ *
+ * @example
+ * ```ts
+ * const loss = createPlugin(container, TOKENS.Loss, 'soft-ce-at-temperature');
+ * const value = loss.compute({ x, labels, student: { logits }, softTargets, temperature: 20, epoch: 0, step: 0 });
+ * ```
+ */
+@injectable()
+export class SoftCeAtTemperatureLoss implements Loss {
+  readonly name = 'soft-ce-at-temperature';
+  private values: ParamValues<typeof SOFT_CE_AT_TEMPERATURE_PARAMS>;
+
+  constructor(@inject(TOKENS.PluginParams) params: Record<string, unknown>) {
+    this.values = validateParams(this.name, SOFT_CE_AT_TEMPERATURE_PARAMS, params);
+  }
+
+  params(): Record<string, unknown> {
+    return { ...this.values };
+  }
+
+  setParams(params: Record<string, unknown>): void {
+    this.values = validateParams(this.name, SOFT_CE_AT_TEMPERATURE_PARAMS, params, this.values);
+  }
+
+  compute(context: LossContext): tf.Scalar {
+    const logits = context.student?.logits;
+    const targets = context.softTargets;
+    if (!logits) throw new ConfigError(`${this.name}.student`, 'expected student logits in the loss context');
+    if (!targets) throw new ConfigError(`${this.name}.softTargets`, 'expected soft targets in the loss context');
+    if (targets.shape[0] !== logits.shape[0] || targets.shape[1] !== logits.shape[1]) {
+      throw new ConfigError(
+        `${this.name}.softTargets`,
+        `expected shape [${logits.shape.join(', ')}] like the logits, got [${targets.shape.join(', ')}]`,
+      );
+    }
+    const temperature = resolveTemperature(this.name, this.values.temperature, context.temperature);
+    return tf.tidy(() => tf.neg(tf.mean(tf.sum(tf.mul(targets, logSoftmaxAt(logits, temperature)), 1))) as tf.Scalar);
+  }
+}
