@@ -26,12 +26,13 @@ function hex(value: number): string {
  * count·rows·cols bytes). The byte length must match the header exactly.
  */
 export function parseIdxImages(bytes: Uint8Array, file: string): IdxImages {
-  if (bytes.length < 16) throw new DatasetError(file, `truncated: ${bytes.length} bytes, expected at least a 16-byte IDX3 header`);
+  // Magic first: a swapped or foreign file should say so rather than "truncated".
   const header = view(bytes);
-  const magic = header.getUint32(0);
-  if (magic !== IDX_IMAGES_MAGIC) {
+  const magic = bytes.length >= 4 ? header.getUint32(0) : undefined;
+  if (magic !== undefined && magic !== IDX_IMAGES_MAGIC) {
     throw new DatasetError(file, `bad magic number ${hex(magic)}; expected ${hex(IDX_IMAGES_MAGIC)} (IDX3 unsigned-byte images)`);
   }
+  if (bytes.length < 16) throw new DatasetError(file, `truncated: ${bytes.length} bytes, expected at least a 16-byte IDX3 header`);
   const count = header.getUint32(4);
   const rows = header.getUint32(8);
   const cols = header.getUint32(12);
@@ -51,12 +52,12 @@ export function parseIdxImages(bytes: Uint8Array, file: string): IdxImages {
  * label must be in [0, numClasses).
  */
 export function parseIdxLabels(bytes: Uint8Array, file: string, numClasses = 10): Int32Array {
-  if (bytes.length < 8) throw new DatasetError(file, `truncated: ${bytes.length} bytes, expected at least an 8-byte IDX1 header`);
   const header = view(bytes);
-  const magic = header.getUint32(0);
-  if (magic !== IDX_LABELS_MAGIC) {
+  const magic = bytes.length >= 4 ? header.getUint32(0) : undefined;
+  if (magic !== undefined && magic !== IDX_LABELS_MAGIC) {
     throw new DatasetError(file, `bad magic number ${hex(magic)}; expected ${hex(IDX_LABELS_MAGIC)} (IDX1 unsigned-byte labels)`);
   }
+  if (bytes.length < 8) throw new DatasetError(file, `truncated: ${bytes.length} bytes, expected at least an 8-byte IDX1 header`);
   const count = header.getUint32(4);
   const expected = 8 + count;
   if (bytes.length < expected) {
