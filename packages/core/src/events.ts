@@ -116,4 +116,6 @@ export interface TrainerEvents {
   on<E extends TrainerEventName>(event: E, listener: TrainerListener<E>): this;
   off<E extends TrainerEventName>(event: E, listener: TrainerListener<E>): this;
   emit<E extends TrainerEventName>(event: E, payload: TrainerEventMap[E]): Promise<void>;
+  /** Asks the trainer to stop after the current batch. */
+  requestStop(reason: string): void;
 }

@@ -12,17 +12,19 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${counter++}.tmp`);
   const fd = openSync(temp, 'w');
   try {
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    let offset = 0;
-    while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
-    fsyncSync(fd);
+    try {
+      const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+      let offset = 0;
+      while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
   } catch (error) {
-    closeSync(fd);
     rmSync(temp, { force: true });
     throw error;
   }
-  closeSync(fd);
-  renameSync(temp, path);
 }
 
 /** Atomic JSON write with a trailing newline. */

@@ -110,3 +110,12 @@ export type {
   WarningEvent,
   ErrorEvent,
 } from './events.js';
+export { saveCheckpoint, loadCheckpoint, hasCheckpoint, readCheckpointManifest, CHECKPOINT_FORMAT } from './checkpoint.js';
+export type { CheckpointManifest } from './checkpoint.js';
+export { CheckpointListener } from './listeners/checkpoint.js';
+export type { CheckpointListenerOptions } from './listeners/checkpoint.js';
+export { JsonlLogger, eventRecord } from './listeners/jsonl.js';
+export { EarlyStopping } from './listeners/early-stopping.js';
+export type { EarlyStoppingOptions } from './listeners/early-stopping.js';
+export { ProgressListener, progressBar } from './listeners/progress.js';
+export type { ProgressOptions } from './listeners/progress.js';

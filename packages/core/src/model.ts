@@ -65,8 +65,11 @@ export class LayersModelAdapter implements Model {
 
   forward(x: tf.Tensor, options: ForwardOptions = {}): ModelOutputs {
     if (!this.hasFeatures) return { logits: this.logits(x, options) };
-    const [logits, features] = this.graph.apply(x, { training: options.training ?? false }) as tf.Tensor[];
-    return { logits: logits as tf.Tensor2D, features: tf.reshape(features!, [features!.shape[0]!, -1]) as tf.Tensor2D };
+    return tf.tidy(() => {
+      const [logits, features] = this.graph.apply(x, { training: options.training ?? false }) as tf.Tensor[];
+      const flat = features!.rank === 2 ? features! : tf.reshape(features!, [features!.shape[0]!, -1]);
+      return { logits: logits as tf.Tensor2D, features: flat as tf.Tensor2D };
+    });
   }
 
   trainableVariables(): tf.Variable[] {

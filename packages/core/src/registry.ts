@@ -12,11 +12,22 @@ function kindOf(token: InjectionToken<unknown>): string {
   return String(token);
 }
 
+/**
+ * Every descriptor under `token` in `container` and its ancestors. tsyringe's resolveAll stops at
+ * the first container that has the token, so a run's child container would hide the plugins its
+ * parent registered; we walk the chain ourselves.
+ */
+function descriptors<T>(container: DependencyContainer, token: InjectionToken<PluginDescriptor<T>>): PluginDescriptor<T>[] {
+  const found: PluginDescriptor<T>[] = [];
+  for (let c: DependencyContainer | undefined = container; c; c = (c as unknown as { parent?: DependencyContainer }).parent) {
+    if (c.isRegistered(token, false)) found.push(...c.resolveAll(token));
+  }
+  return found;
+}
+
 /** Names registered under `token` in `container` (and its parents), sorted. */
 export function listPlugins<T>(container: DependencyContainer, token: InjectionToken<PluginDescriptor<T>>): string[] {
-  if (!container.isRegistered(token, true)) return [];
-  return container
-    .resolveAll(token)
+  return descriptors(container, token)
     .map((d) => d.name)
     .sort();
 }
@@ -45,7 +56,7 @@ export function getPlugin<T>(
   token: InjectionToken<PluginDescriptor<T>>,
   name: string,
 ): PluginDescriptor<T> {
-  const known = container.isRegistered(token, true) ? container.resolveAll(token) : [];
+  const known = descriptors(container, token);
   const found = known.find((d) => d.name === name);
   if (!found) {
     const names = known.map((d) => d.name).sort();

@@ -1,0 +1,63 @@
+import type { TrainerEvents, TrainerPlugin } from '../events.js';
+
+export interface ProgressOptions {
+  readonly stream?: NodeJS.WriteStream;
+  /** Nothing but errors. */
+  readonly quiet?: boolean;
+  /** Force the bar on or off; default: the stream is a TTY and CI is not set. */
+  readonly tty?: boolean;
+}
+
+function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '--:--';
+  const s = Math.round(ms / 1000);
+  const m = Math.floor(s / 60);
+  return m >= 60 ? `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m` : `${m}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/** A one-line progress bar, e.g. `[#####.....] 50% 12/24 ETA 0:31 label`. */
+export function progressBar(done: number, total: number, elapsedMs: number, label = '', width = 24): string {
+  const fraction = total > 0 ? Math.min(1, done / total) : 0;
+  const filled = Math.round(fraction * width);
+  const eta = done > 0 ? (elapsedMs / done) * (total - done) : NaN;
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.round(fraction * 100)).padStart(3)}% ${done}/${total} ETA ${formatDuration(eta)} ${label}`;
+}
+
+/**
+ * Training progress: a bar with ETA redrawn in place on a TTY; plain lines (one per epoch) in CI
+ * or when piped; nothing with `quiet`.
+ */
+export class ProgressListener implements TrainerPlugin {
+  constructor(private readonly options: ProgressOptions = {}) {}
+
+  attach(trainer: TrainerEvents): void {
+    if (this.options.quiet) return;
+    const stream = this.options.stream ?? process.stderr;
+    const tty = this.options.tty ?? (Boolean(stream.isTTY) && !process.env.CI);
+    let epochStart = 0;
+    trainer.on('phase:start', (e) => {
+      stream.write(`${e.model}: phase ${e.phase.name} (${e.phase.epochs} epochs)\n`);
+    });
+    trainer.on('epoch:start', () => {
+      epochStart = performance.now();
+    });
+    if (tty) {
+      trainer.on('batch:end', (e) => {
+        const label = `${e.model}/${e.phase.name} epoch ${e.epoch + 1}/${e.phase.epochs} loss ${e.loss.toFixed(4)}`;
+        stream.write(`\r${progressBar(e.batch + 1, e.batches, performance.now() - epochStart, label)}\x1b[K`);
+      });
+    }
+    trainer.on('epoch:end', (e) => {
+      const acc = e.accuracy === undefined ? '' : ` acc ${(e.accuracy * 100).toFixed(1)}%`;
+      stream.write(
+        `${tty ? '\r\x1b[K' : ''}${e.model}/${e.phase.name} epoch ${e.epoch + 1}/${e.phase.epochs} loss ${e.loss.toFixed(4)}${acc} (${formatDuration(e.durationMs)})\n`,
+      );
+    });
+    trainer.on('warning', (e) => {
+      stream.write(`warning: ${e.model}: ${e.message}\n`);
+    });
+    trainer.on('checkpoint', (e) => {
+      if (e.reason !== 'epoch') stream.write(`${e.model}: checkpoint saved at ${e.path}\n`);
+    });
+  }
+}

@@ -1,0 +1,73 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { crossEntropy, klDivergence, softCrossEntropy, softmaxAt } from './ops.js';
+import { expectNoLeaks } from './testing.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+function softmaxJs(z: number[], t: number): number[] {
+  const m = Math.max(...z.map((v) => v / t));
+  const e = z.map((v) => Math.exp(v / t - m));
+  const s = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / s);
+}
+
+const logitsArb = fc.array(fc.array(fc.double({ min: -5, max: 5, noNaN: true }), { minLength: 3, maxLength: 3 }), { minLength: 1, maxLength: 4 });
+
+describe('shared loss math', () => {
+  it('matches hand-computed cross-entropy and KL at temperature T', async () => {
+    await expectNoLeaks(() =>
+      fc.assert(
+        fc.property(logitsArb, logitsArb, fc.double({ min: 0.5, max: 30, noNaN: true }), (student, teacherRaw, t) => {
+          const rows = Math.min(student.length, teacherRaw.length);
+          const s = student.slice(0, rows);
+          const teacher = teacherRaw.slice(0, rows);
+          const labels = s.map((_, i) => i % 3);
+          const p = teacher.map((z) => softmaxJs(z, t));
+          let ce = 0;
+          let kl = 0;
+          let softCe = 0;
+          for (let i = 0; i < rows; i++) {
+            const q = softmaxJs(s[i]!, t);
+            ce -= Math.log(q[labels[i]!]!);
+            for (let k = 0; k < 3; k++) {
+              kl += p[i]![k]! * (Math.log(p[i]![k]!) - Math.log(q[k]!));
+              softCe -= p[i]![k]! * Math.log(q[k]!);
+            }
+          }
+          tf.tidy(() => {
+            const z = tf.tensor2d(s);
+            const y = tf.tensor1d(labels, 'int32');
+            const target = softmaxAt(tf.tensor2d(teacher), t);
+            expect(crossEntropy(z, y, t).dataSync()[0]).toBeCloseTo(ce / rows, 4);
+            expect(klDivergence(target, z, t).dataSync()[0]).toBeCloseTo(kl / rows, 4);
+            expect(softCrossEntropy(z, target, t).dataSync()[0]).toBeCloseTo(softCe / rows, 4);
+          });
+        }),
+        { numRuns: 30 },
+      ),
+    );
+  });
+
+  it('has gradients that agree with central finite differences', () => {
+    tf.tidy(() => {
+      const z = tf.tensor2d([[0.3, -1.2, 2.0], [1.5, 0.1, -0.4]]);
+      const target = softmaxAt(tf.tensor2d([[1, 0, -1], [0, 2, 1]]), 4);
+      const f = (v: tf.Tensor2D) => klDivergence(target, v, 4);
+      const analytic = tf.grad(f)(z).dataSync();
+      const base = z.dataSync();
+      const h = 1e-2;
+      for (let i = 0; i < base.length; i++) {
+        const plus = Float32Array.from(base);
+        const minus = Float32Array.from(base);
+        plus[i]! += h;
+        minus[i]! -= h;
+        const numeric = (f(tf.tensor2d(plus, [2, 3])).dataSync()[0]! - f(tf.tensor2d(minus, [2, 3])).dataSync()[0]!) / (2 * h);
+        expect(Math.abs(analytic[i]! - numeric)).toBeLessThan(1e-3);
+      }
+    });
+  });
+});
