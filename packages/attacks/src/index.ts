@@ -1,0 +1,26 @@
+/**
+ * @tempered/attacks: FGSM, PGD (L∞/L2), JSMA and Carlini & Wagner L2 for TensorFlow.js models,
+ * as core `Attack` plugins (`register(container)`), classes, and plain functions of a model.
+ * @packageDocumentation
+ */
+import 'reflect-metadata';
+
+export { register } from './register.js';
+export { Fgsm, fgsm, FGSM_PARAMS } from './fgsm.js';
+export type { FgsmParams } from './fgsm.js';
+export { Pgd, pgd, PGD_PARAMS, projectToBall, sampleBall } from './pgd.js';
+export type { PgdParams } from './pgd.js';
+export { Jsma, jsma, JSMA_PARAMS, bestSaliencyPair } from './jsma.js';
+export type { JsmaParams } from './jsma.js';
+export { CarliniWagnerL2, cw, CW_PARAMS } from './cw.js';
+export type { CwParams } from './cw.js';
+export { BaseAttack, resolveContext, checkBounds } from './base.js';
+export type { AttackContext } from './base.js';
+export { attackObjective, objectiveGradient, isAdversarial, logitMargin, maxOtherLogit } from './objective.js';
+export type { AttackLoss, ObjectiveOptions } from './objective.js';
+export { toModel } from './model-like.js';
+export type { ModelLike, LogitsFunction, ToModelOptions } from './model-like.js';
+export { attackRecords, allOtherTargets, randomTargets } from './records.js';
+export type { AttackRecord, ClassIndices } from './records.js';
+export { pgdThroughput } from './bench.js';
+export type { PgdThroughput, PgdThroughputOptions } from './bench.js';

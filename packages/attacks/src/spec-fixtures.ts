@@ -1,0 +1,56 @@
+// Spec-only fixtures (excluded from the build): small models with known geometry.
+import * as tf from '@tensorflow/tfjs';
+import { LayersStudent, Rng, type Model } from '@tempered/core';
+import { toModel } from './model-like.js';
+
+/** logits = x·Wᵀ + b with W [classes × d]; tensors are rebuilt per call so nothing outlives a tidy. */
+export function linearModel(weights: number[][], bias: number[], scale = 1): Model {
+  const classes = weights.length;
+  const d = weights[0]!.length;
+  const wT = Float32Array.from({ length: d * classes }, (_, k) => weights[k % classes]![Math.floor(k / classes)]! * scale);
+  const b = Float32Array.from(bias, (v) => v * scale);
+  return toModel(
+    (x) => tf.tidy(() => tf.add(tf.matMul(tf.reshape(x, [-1, d]), tf.tensor2d(wT, [d, classes])), tf.tensor1d(b)) as tf.Tensor2D),
+    { numClasses: classes, inputShape: [d], name: 'linear' },
+  );
+}
+
+/** A one-hidden-layer tanh MLP with random weights (smooth, so finite differences are clean). */
+export function randomMlp(seed: number, d: number, hidden: number, classes: number, scale = 1): Model {
+  const rng = new Rng(seed);
+  const w1 = Float32Array.from(rng.normalArray(d * hidden), (v) => (v * 2) / Math.sqrt(d));
+  const b1 = Float32Array.from(rng.normalArray(hidden), (v) => v * 0.5);
+  const w2 = Float32Array.from(rng.normalArray(hidden * classes), (v) => (v * 2 * scale) / Math.sqrt(hidden));
+  const b2 = Float32Array.from(rng.normalArray(classes), (v) => v * 0.1 * scale);
+  return toModel(
+    (x) =>
+      tf.tidy(() => {
+        const h = tf.tanh(tf.add(tf.matMul(tf.reshape(x, [-1, d]), tf.tensor2d(w1, [d, hidden])), tf.tensor1d(b1)));
+        return tf.add(tf.matMul(h, tf.tensor2d(w2, [hidden, classes])), tf.tensor1d(b2)) as tf.Tensor2D;
+      }),
+    { numClasses: classes, inputShape: [d], name: 'mlp' },
+  );
+}
+
+/** A tiny CNN (3×3 conv, 2 filters, then dense) over 6×6×1 inputs, seeded. Caller disposes. */
+export function tinyCnn(seed: number, classes = 3): LayersStudent {
+  const model = tf.sequential({
+    name: 'tiny-cnn',
+    layers: [
+      tf.layers.conv2d({ inputShape: [6, 6, 1], filters: 2, kernelSize: 3, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed }) }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: classes, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }) }),
+    ],
+  });
+  return new LayersStudent(model);
+}
+
+/** Uniform inputs in [low, high) of shape [batch, d] from a seed. */
+export function uniformInputs(seed: number, batch: number, d: number, low = 0, high = 1): tf.Tensor2D {
+  return tf.tensor2d(new Rng(seed).uniformArray(batch * d, low, high), [batch, d]);
+}
+
+/** Argmax predictions of a model on x. */
+export function predict(model: Model, x: tf.Tensor): Int32Array {
+  return tf.tidy(() => tf.argMax(model.logits(x), 1).dataSync() as Int32Array);
+}
