@@ -1,0 +1,62 @@
+/** Spec-only helpers: a run container with attacks registered, and a Trainer run that records epochs. */
+import * as tf from '@tensorflow/tfjs';
+import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import { Trainer, type Dataset, type DistillationMethod, type Student, type Teacher } from '@tempered/core';
+import { registerPgdDouble } from './pgd-double.js';
+import { mlpStudent } from './mnist.js';
+
+/** A child container with the real @tempered/attacks when it exports `register`, else the PGD double. */
+export async function attackContainer(): Promise<{ container: DependencyContainer; realAttacks: boolean }> {
+  const container = rootContainer.createChildContainer();
+  try {
+    const attacks = (await import('@tempered/attacks')) as { register?: (c: DependencyContainer) => void };
+    if (typeof attacks.register === 'function') {
+      attacks.register(container);
+      return { container, realAttacks: true };
+    }
+  } catch {
+    // @tempered/attacks has no src/index.ts yet: fall through to the stand-in.
+  }
+  registerPgdDouble(container);
+  return { container, realAttacks: false };
+}
+
+export interface EpochRecord {
+  readonly loss: number;
+  readonly terms: Readonly<Record<string, number>>;
+  readonly numTensors: number;
+  readonly accuracy?: number;
+}
+
+/** Sets the method up on a fresh student and trains it with core's Trainer. */
+export async function trainMethod(
+  method: DistillationMethod,
+  options: { container: DependencyContainer; train: Dataset; teacher?: Teacher; student: Student; seed?: number; batchSize?: number },
+): Promise<EpochRecord[]> {
+  const seed = options.seed ?? 1;
+  const batchSize = options.batchSize ?? 50;
+  await method.setup({
+    student: options.student,
+    teacher: options.teacher,
+    createModel: (name) => mlpStudent(name, seed),
+    train: options.train,
+    batchSize,
+    seed,
+    container: options.container,
+  });
+  const epochs: EpochRecord[] = [];
+  const trainer = new Trainer().on('epoch:end', (event) => {
+    epochs.push({ loss: event.loss, terms: event.terms, numTensors: event.numTensors, accuracy: event.accuracy });
+  });
+  await trainer.run(method, { model: method.name, train: options.train, batchSize, seed });
+  return epochs;
+}
+
+/** Flat copy of a model's weights, for determinism checks. */
+export function weightValues(model: { getWeights(): tf.Tensor[] }): Float32Array[] {
+  return model.getWeights().map((w) => {
+    const values = w.dataSync() as Float32Array;
+    w.dispose();
+    return Float32Array.from(values);
+  });
+}

@@ -1,0 +1,133 @@
+import * as tf from '@tensorflow/tfjs';
+import type { DependencyContainer } from 'tsyringe';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, RegistryError, TOKENS, createPlugin, listPlugins, type Teacher } from '@tempered/core';
+import { expectNoLeaks } from '../../core/src/testing.js';
+import { register } from './index.js';
+import { accuracy, mlpStudent, mnistDigits, trainTeacher } from './__fixtures__/mnist.js';
+import { attackContainer, trainMethod, weightValues, type EpochRecord } from './__fixtures__/train.js';
+
+// Small budget so a 32-unit MLP can make progress on 200 digits in a few epochs.
+const QUICK = { epsilon: 0.1, stepSize: 0.03, steps: 5, epochs: 4, learningRate: 5e-3 };
+
+let container: DependencyContainer;
+let teacher: Teacher;
+const train = mnistDigits(20); // 200 real digits, 20 per class
+const heldOut = mnistDigits(30, 100); // 300 other digits
+
+function expectTrainedWithoutLeaks(epochs: EpochRecord[], count = QUICK.epochs): void {
+  expect(epochs).toHaveLength(count);
+  for (const e of epochs) expect(Number.isFinite(e.loss)).toBe(true);
+  expect(epochs.at(-1)!.loss).toBeLessThan(epochs[0]!.loss);
+  // numTensors at epoch end is constant: nothing accumulates step after step.
+  expect(new Set(epochs.map((e) => e.numTensors)).size).toBe(1);
+}
+
+beforeAll(async () => {
+  ({ container } = await attackContainer());
+  register(container);
+  teacher = trainTeacher(mnistDigits(50, 20));
+});
+
+afterAll(() => teacher.dispose());
+
+describe('ard method', () => {
+  it('registers ard and pgd-at methods and the ard loss by name', () => {
+    expect(listPlugins(container, TOKENS.Method)).toEqual(expect.arrayContaining(['ard', 'pgd-at']));
+    expect(listPlugins(container, TOKENS.Loss)).toContain('ard');
+  });
+
+  it('the spec teacher is a real classifier (held-out accuracy > 75%)', () => {
+    expect(accuracy(teacher, heldOut)).toBeGreaterThan(0.75);
+  });
+
+  it('trains a student end-to-end on real digits: loss decreases, no leaks, learns the task', async () => {
+    const student = mlpStudent('ard-student', 3);
+    const baseline = tf.memory().numTensors;
+    const method = createPlugin(container, TOKENS.Method, 'ard', { ...QUICK, epochs: 8, temperature: 30, alpha: 0.9 });
+    const epochs = await trainMethod(method, { container, train, teacher, student });
+    expectTrainedWithoutLeaks(epochs, 8);
+    expect(Object.keys(epochs[0]!.terms).sort()).toEqual(['ce', 'kl']);
+    expect(accuracy(method.result(), heldOut)).toBeGreaterThan(0.5);
+    method.dispose();
+    expect(tf.memory().numTensors).toBe(baseline);
+    student.dispose();
+  });
+
+  it('with α = 1 reports only the kl term (the clean pass is skipped)', async () => {
+    const student = mlpStudent('ard-alpha1', 4);
+    const method = createPlugin(container, TOKENS.Method, 'ard', { ...QUICK, epochs: 1 });
+    const epochs = await trainMethod(method, { container, train: train.slice(0, 100), teacher, student });
+    expect(Object.keys(epochs[0]!.terms)).toEqual(['kl']);
+    method.dispose();
+    student.dispose();
+  });
+
+  it('is deterministic: one seed gives the same weights', async () => {
+    const run = async () => {
+      const student = mlpStudent('ard-determinism', 5);
+      const method = createPlugin(container, TOKENS.Method, 'ard', { ...QUICK, epochs: 1 });
+      await trainMethod(method, { container, train: train.slice(0, 100), teacher, student, seed: 11 });
+      const weights = weightValues(student);
+      method.dispose();
+      student.dispose();
+      return weights;
+    };
+    const [a, b] = [await run(), await run()];
+    expect(a.length).toBeGreaterThan(0);
+    a.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(b[i]!)));
+  });
+
+  it('validates parameters, the teacher and the inner attack name', async () => {
+    const make = (params: Record<string, unknown>) => createPlugin(container, TOKENS.Method, 'ard', params);
+    expect(() => make({ epsilon: -0.1 })).toThrow(ConfigError);
+    expect(() => make({ epsilon: -0.1 })).toThrow(/^ard\.epsilon: expected ≥ 0/);
+    expect(() => make({ temperature: 0 })).toThrow(/ard\.temperature/);
+    expect(() => make({ steps: 2.5 })).toThrow(/ard\.steps/);
+    expect(() => make({ epsilonn: 0.3 })).toThrow(/ard\.epsilonn: unknown parameter/);
+    const student = mlpStudent('ard-invalid', 6);
+    await expectNoLeaks(async () => {
+      const noTeacher = make({});
+      expect(() =>
+        noTeacher.setup({ student, createModel: () => student, train, batchSize: 10, seed: 1, container }),
+      ).toThrow(/ard\.teacher/);
+      const unknownAttack = make({ innerAttack: 'no-such-attack' });
+      expect(() =>
+        unknownAttack.setup({ student, teacher, createModel: () => student, train, batchSize: 10, seed: 1, container }),
+      ).toThrow(RegistryError);
+    });
+    student.dispose();
+  });
+});
+
+describe('pgd-at method', () => {
+  it('trains without a teacher: adversarial CE decreases, no leaks', async () => {
+    const student = mlpStudent('pgd-at-student', 8);
+    const baseline = tf.memory().numTensors;
+    const method = createPlugin(container, TOKENS.Method, 'pgd-at', QUICK);
+    expect(method.teacher).toBe('none');
+    const epochs = await trainMethod(method, { container, train, student });
+    expectTrainedWithoutLeaks(epochs);
+    expect(Object.keys(epochs[0]!.terms)).toEqual(['adversarialCe']);
+    method.dispose();
+    expect(tf.memory().numTensors).toBe(baseline);
+    student.dispose();
+  });
+
+  it('mixes in clean cross-entropy with cleanWeight and reports it', async () => {
+    const student = mlpStudent('pgd-at-mixed', 9);
+    const method = createPlugin(container, TOKENS.Method, 'pgd-at', { ...QUICK, epochs: 1, cleanWeight: 0.5 });
+    const epochs = await trainMethod(method, { container, train: train.slice(0, 100), student });
+    expect(Object.keys(epochs[0]!.terms).sort()).toEqual(['adversarialCe', 'cleanCe']);
+    // Clean inputs are easier than PGD inputs for the same weights.
+    expect(epochs[0]!.terms.cleanCe!).toBeLessThan(epochs[0]!.terms.adversarialCe!);
+    method.dispose();
+    student.dispose();
+  });
+
+  it('rejects a negative epsilon and unknown parameters, naming the field', () => {
+    expect(() => createPlugin(container, TOKENS.Method, 'pgd-at', { epsilon: -1 })).toThrow(/^pgd-at\.epsilon/);
+    expect(() => createPlugin(container, TOKENS.Method, 'pgd-at', { cleanWeight: 2 })).toThrow(/^pgd-at\.cleanWeight/);
+    expect(() => createPlugin(container, TOKENS.Method, 'pgd-at', { mixing: 0.5 })).toThrow(/^pgd-at\.mixing/);
+  });
+});

@@ -1,0 +1,142 @@
+import * as tf from '@tensorflow/tfjs';
+import { inject, injectable } from 'tsyringe';
+import {
+  ConfigError,
+  TOKENS,
+  assertCompatible,
+  createOptimizer,
+  defineParams,
+  optimizeStep,
+  validateParams,
+  type Attack,
+  type DistillationMethod,
+  type MethodSetup,
+  type ParamValues,
+  type StepContext,
+  type StepResult,
+  type Student,
+  type Teacher,
+  type TrainingBatch,
+  type TrainingPhase,
+} from '@tempered/core';
+import { ARD_LOSS_PARAMS, ArdLoss } from './ard-loss.js';
+import { INNER_MAX_PARAMS, TRAINING_PARAMS, craftAdversarial, createInnerAttack } from './inner-maximization.js';
+
+export const ARD_PARAMS = defineParams({
+  temperature: { type: 'number', default: 30, greaterThan: 0, description: 'Distillation temperature T (authors: 30)' },
+  ...ARD_LOSS_PARAMS,
+  ...INNER_MAX_PARAMS,
+  ...TRAINING_PARAMS,
+});
+
+export type ArdParams = ParamValues<typeof ARD_PARAMS>;
+
+/**
+ * Adversarially Robust Distillation (Goldblum, Fowl, Feizi & Goldstein 2020, AAAI), as in the
+ * authors' code: per batch, PGD on the *student* maximises CE(S(x′), y) against the hard labels
+ * (inner maximisation, student in inference mode), then the student minimises
+ *
+ * `α·T²·KL(softmax(T(x)/T) ‖ softmax(S(x′)/T)) + (1 − α)·CE(S(x), y)` (the `ard` loss)
+ *
+ * with the teacher on clean x only. One phase, "student". Reported terms: `kl` and, when
+ * α < 1, `ce`; accuracy is the student's on x′ (robust training accuracy).
+ *
+ * Parameters (defaults; authors' CIFAR-10 values in brackets):
+ * - `temperature` 30 [30], `alpha` 1 [1], `klReduction` 'batchmean' ['elementwise-mean',
+ *   i.e. PyTorch's nn.KLDivLoss() mean over B·C elements: C times smaller, see {@link ArdLoss}]
+ * - `innerAttack` 'pgd' (any attack registered under TOKENS.Attack), `norm` 'linf',
+ *   `epsilon` 0.3 [8/255], `stepSize` 0.05 [2/255], `steps` 10 [10], `randomStart` true [true]
+ * - `epochs` 10, `optimizer` 'adam', `learningRate` 1e-3 [SGD 0.1, momentum 0.9, 200 epochs]
+ *
+ * Shapes: inputs [batch, ...inputShape]; teacher and student logits [batch, classes].
+ *
+ * @example
+ * ```ts
+ * register(container); // @tempered/ard, plus @tempered/attacks for 'pgd'
+ * const ard = createPlugin(container, TOKENS.Method, 'ard', { epsilon: 0.3, temperature: 30, alpha: 1 });
+ * await ard.setup({ student, teacher, train, batchSize: 64, seed: 1, container, createModel });
+ * await new Trainer().run(ard, { model: 'ard', train, batchSize: 64, seed: 1 });
+ * ```
+ */
+@injectable()
+export class ArdMethod implements DistillationMethod {
+  readonly name = 'ard';
+  readonly teacher = 'required' as const;
+  private readonly values: ArdParams;
+  private readonly loss: ArdLoss;
+  private context?: { student: Student; teacher: Teacher; attack: Attack; phase: TrainingPhase; optimizer: tf.Optimizer };
+
+  constructor(@inject(TOKENS.PluginParams) params: Record<string, unknown>) {
+    this.values = validateParams('ard', ARD_PARAMS, params);
+    this.loss = new ArdLoss({ alpha: this.values.alpha, klReduction: this.values.klReduction });
+  }
+
+  setup(setup: MethodSetup): void {
+    const { student, teacher } = setup;
+    if (!teacher) throw new ConfigError('ard.teacher', 'ARD distils from a teacher; the run must supply one');
+    assertCompatible(teacher, student);
+    const attack = createInnerAttack(setup.container, this.values);
+    const optimizer = createOptimizer({ name: this.values.optimizer, learningRate: this.values.learningRate }, 'ard.optimizer');
+    const phase: TrainingPhase = {
+      name: 'student',
+      model: student,
+      epochs: this.values.epochs,
+      optimizer,
+      trainStep: (batch, step) => this.trainStep(batch, step),
+    };
+    this.context = { student, teacher, attack, phase, optimizer };
+  }
+
+  private async trainStep(batch: TrainingBatch, step: StepContext): Promise<StepResult> {
+    const { student, teacher, attack, optimizer } = this.ready();
+    const { x, labels } = batch;
+    const { temperature, alpha } = this.values;
+    const xAdv = await craftAdversarial(attack, student, x, labels, step.rng);
+    const teacherLogits = tf.tidy(() => teacher.logits(x));
+    try {
+      return optimizeStep(optimizer, student.trainableVariables(), () => {
+        const adversarialLogits = student.logits(xAdv, { training: true });
+        // The authors always compute S(x); with α = 1 its term has weight 0, so we skip it.
+        const cleanLogits = alpha < 1 ? student.logits(x, { training: true }) : undefined;
+        const { loss, terms } = this.loss.computeTerms({
+          x,
+          xAdv,
+          labels,
+          teacher: { logits: teacherLogits },
+          studentAdv: { logits: adversarialLogits },
+          student: cleanLogits ? { logits: cleanLogits } : undefined,
+          temperature,
+          epoch: step.epoch,
+          step: step.step,
+        });
+        return { loss, terms, logits: adversarialLogits, labels };
+      });
+    } finally {
+      xAdv.dispose();
+      teacherLogits.dispose();
+    }
+  }
+
+  private ready() {
+    if (!this.context) throw new ConfigError('ard.setup', 'call setup() before training');
+    return this.context;
+  }
+
+  phases(): readonly TrainingPhase[] {
+    return [this.ready().phase];
+  }
+
+  result(): Student {
+    return this.ready().student;
+  }
+
+  params(): Record<string, unknown> {
+    return { ...this.values };
+  }
+
+  /** Releases the optimiser's state; the student and teacher belong to the caller. */
+  dispose(): void {
+    this.context?.optimizer.dispose();
+    this.context = undefined;
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * @tempered/ard: Adversarially Robust Distillation (Goldblum et al. 2020) and its baseline, PGD
+ * adversarial training (Madry et al. 2018), as method plugins, plus the `ard` loss.
+ * @packageDocumentation
+ */
+import 'reflect-metadata';
+import type { DependencyContainer } from 'tsyringe';
+import { TOKENS, classPlugin, registerPlugin } from '@tempered/core';
+import { ARD_LOSS_PARAMS, ArdLoss } from './ard-loss.js';
+import { ARD_PARAMS, ArdMethod } from './ard.js';
+import { PGD_AT_PARAMS, PgdAtMethod } from './pgd-at.js';
+
+export { ArdLoss, ARD_LOSS_PARAMS } from './ard-loss.js';
+export type { ArdLossParams, LossTerms } from './ard-loss.js';
+export { ArdMethod, ARD_PARAMS } from './ard.js';
+export type { ArdParams } from './ard.js';
+export { PgdAtMethod, PGD_AT_PARAMS } from './pgd-at.js';
+export type { PgdAtParams } from './pgd-at.js';
+export { INNER_MAX_PARAMS, TRAINING_PARAMS, createInnerAttack, craftAdversarial } from './inner-maximization.js';
+export type { InnerMaxSettings } from './inner-maximization.js';
+
+/**
+ * Registers the `ard` and `pgd-at` methods (TOKENS.Method) and the `ard` loss (TOKENS.Loss).
+ * The inner attack ('pgd' by default) is resolved by name at setup, so register
+ * @tempered/attacks (or another attack plugin) into the same container.
+ */
+export function register(container: DependencyContainer): void {
+  registerPlugin(
+    container,
+    TOKENS.Method,
+    classPlugin('ard', ArdMethod, {
+      description: 'Adversarially Robust Distillation (Goldblum et al. 2020): PGD on the student, T²-scaled KL to the clean-input teacher',
+      params: ARD_PARAMS,
+    }),
+  );
+  registerPlugin(
+    container,
+    TOKENS.Method,
+    classPlugin('pgd-at', PgdAtMethod, {
+      description: 'PGD adversarial training (Madry et al. 2018), the no-teacher baseline',
+      params: PGD_AT_PARAMS,
+    }),
+  );
+  registerPlugin(
+    container,
+    TOKENS.Loss,
+    classPlugin('ard', ArdLoss, {
+      description: 'α·T²·KL(softmax(T(x)/T) ‖ softmax(S(x′)/T)) + (1 − α)·CE(S(x), y)',
+      params: ARD_LOSS_PARAMS,
+    }),
+  );
+}
