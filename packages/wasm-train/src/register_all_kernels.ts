@@ -4,10 +4,13 @@ import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs';
 import type { KernelConfig } from '@tensorflow/tfjs';
 import { originalWasmKernels, WASM } from './kernel_utils.js';
 import { batchMatMulConfig } from './kernels/BatchMatMul.js';
+import { conv2DConfig } from './kernels/Conv2D.js';
 import { conv2DBackpropFilterConfig } from './kernels/Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './kernels/Conv2DBackpropInput.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './kernels/DepthwiseConv2dNativeBackpropFilter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './kernels/DepthwiseConv2dNativeBackpropInput.js';
+import { maxPoolGradConfig } from './kernels/MaxPoolGrad.js';
+import { sumConfig } from './kernels/Sum.js';
 import { unsortedSegmentSumConfig } from './kernels/UnsortedSegmentSum.js';
 
 /** Kernels stock tfjs-backend-wasm 4.22 lacks; a later release that ships one keeps its own. */
@@ -19,7 +22,13 @@ const missingKernels: KernelConfig[] = [
 ];
 
 /** Kernels the backend has but runs far slower than XNNPACK allows. */
-const fasterKernels: KernelConfig[] = [conv2DBackpropInputConfig, batchMatMulConfig];
+const fasterKernels: KernelConfig[] = [
+  conv2DBackpropInputConfig,
+  conv2DConfig,
+  batchMatMulConfig,
+  maxPoolGradConfig,
+  sumConfig,
+];
 
 const registered = new Set<string>();
 

@@ -6,7 +6,9 @@ import type {
   KernelFunc,
   TensorInfo,
 } from '@tensorflow/tfjs';
-import { assertChannelsLast, heapFloat32, release, runWasmKernel, WASM, type WasmKernelArgs } from '../kernel_utils.js';
+import { assertChannelsLast, heapFloat32, release, runWasmKernel, viewAs, WASM, type WasmKernelArgs } from '../kernel_utils.js';
+import { im2col, matMul, prefersIm2col } from '../im2col.js';
+import { swapOuterAndInner, swapOuterAndMiddle } from '../layout.js';
 
 /** TF's Conv2DBackpropFilter has a dilation attribute that tfjs-core does not pass yet; accept it when present. */
 export type Conv2DBackpropFilterDilatedAttrs = Conv2DBackpropFilterAttrs & { dilations?: number | [number, number] };
@@ -42,8 +44,16 @@ function conv2DBackpropFilter(
   const padBottom = Math.max(0, (filterHeight - 1) * dilationHeight + (outHeight - 1) * strideHeight + 1 - inHeight - top);
   const padRight = Math.max(0, (filterWidth - 1) * dilationWidth + (outWidth - 1) * strideWidth + 1 - inWidth - left);
 
-  const xT = runWasmKernel('Transpose', { x }, { perm: [3, 1, 2, 0] }, backend);
-  const dyT = runWasmKernel('Transpose', { x: dy }, { perm: [1, 2, 0, 3] }, backend);
+  const { batchSize } = info;
+  if (prefersIm2col(info)) {
+    // dW[kh·kw·inC, outC] = patchesᵀ · dy: the patch matrix is small and dy is used in its own layout.
+    const patchesT = im2col(backend, x, info, true);
+    const grad = matMul(backend, patchesT, viewAs(dy, [batchSize * outHeight * outWidth, outChannels]));
+    release(backend, patchesT);
+    return viewAs(grad, filterShape);
+  }
+  const xT = viewAs(swapOuterAndInner(backend, x, batchSize, inHeight * inWidth, inChannels), [inChannels, inHeight, inWidth, batchSize]);
+  const dyT = viewAs(swapOuterAndMiddle(backend, dy, batchSize, outHeight * outWidth, outChannels), [outHeight, outWidth, batchSize, outChannels]);
   const pads: backend_util.ExplicitPadding = [[0, 0], [top, padBottom], [left, padRight], [0, 0]];
   const grad = runWasmKernel(
     'Conv2D',

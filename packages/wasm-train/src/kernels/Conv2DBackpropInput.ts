@@ -9,6 +9,7 @@ import type {
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import {
   assertChannelsLast,
+  viewAs,
   heapFloat32,
   makeZeros,
   release,
@@ -16,6 +17,8 @@ import {
   WASM,
   type WasmKernelArgs,
 } from '../kernel_utils.js';
+import { col2im, matMul, prefersIm2col } from '../im2col.js';
+import { transposeMatrix } from '../layout.js';
 
 /** TF's Conv2DBackpropInput has a dilation attribute that tfjs-core does not pass yet; accept it when present. */
 export type Conv2DBackpropInputDilatedAttrs = Conv2DBackpropInputAttrs & { dilations?: number | [number, number] };
@@ -68,6 +71,15 @@ function conv2DBackpropInput(args: WasmKernelArgs<Conv2DBackpropInputInputs, Con
   const padLeft = info.effectiveFilterWidth - 1 - info.padInfo.left;
   const padBottom = inHeight + info.padInfo.top - (outHeight - 1) * strideHeight - 1;
   const padRight = inWidth + info.padInfo.left - (outWidth - 1) * strideWidth - 1;
+  if (prefersIm2col(info)) {
+    // Patch gradients dy · Wᵀ ([rows, outC] · [outC, kh·kw·inC]), scattered back onto the input.
+    const patchSize = info.filterHeight * info.filterWidth * info.inChannels;
+    const weightsT = transposeMatrix(backend, filter, patchSize, outChannels);
+    const patchGrads = matMul(backend, viewAs(dy, [batchSize * outHeight * outWidth, outChannels]), weightsT);
+    const dx = col2im(backend, patchGrads, info);
+    release(backend, weightsT, patchGrads);
+    return dx;
+  }
   const flipped = flipAndSwapFilter(backend, filter);
   const convAttrs = { strides: 1, dataFormat: 'NHWC', dilations: [info.dilationHeight, info.dilationWidth] };
 

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { backend_util } from '@tensorflow/tfjs';
+import fc from 'fast-check';
+import {
+  assertCloseDifferences,
+  centralDifferences,
+  dot,
+  expectNoLeak,
+  host,
+  maxRelativeError,
+  numRuns,
+  runKernelOn,
+  type HostTensor,
+} from '../spec-support/helpers.js';
+import { registerWasmTrainingKernels, unregisterWasmTrainingKernels } from '../index.js';
+
+// Tolerances: routing is exact, so ≤ 1e-6 relative to cpu; finite
+// differences with ε = 1e-3 (max-pool is piecewise linear; inputs are continuous random values, so a
+// tie or a switch of maximum inside ±ε is vanishingly rare) within 1e-2 relative.
+
+const caseArb = fc
+  .record({
+    batch: fc.integer({ min: 1, max: 2 }),
+    size: fc.integer({ min: 2, max: 9 }),
+    channels: fc.integer({ min: 1, max: 5 }),
+    filter: fc.integer({ min: 1, max: 3 }),
+    stride: fc.integer({ min: 1, max: 3 }),
+    pad: fc.oneof(fc.constant<'same'>('same'), fc.constant<'valid'>('valid')),
+    seed: fc.integer({ min: 1, max: 1_000_000 }),
+  })
+  .filter((c) => c.filter <= c.size);
+
+type Case = typeof caseArb extends fc.Arbitrary<infer T> ? T : never;
+
+async function poolCase(c: Case, values?: Float32Array) {
+  const input: HostTensor = host([c.batch, c.size, c.size, c.channels], c.seed);
+  if (values) input.values = values;
+  const attrs = { filterSize: c.filter, strides: c.stride, pad: c.pad };
+  const output = await runKernelOn('wasm', 'MaxPool', { x: input }, attrs);
+  const info = backend_util.computePool2DInfo(input.shape as [number, number, number, number], c.filter, c.stride, 1, c.pad);
+  return { input, output, attrs, dy: host(info.outShape, c.seed + 1) };
+}
+
+async function grad(backend: 'wasm' | 'cpu', c: Case) {
+  const { input, output, attrs, dy } = await poolCase(c);
+  return runKernelOn(backend, 'MaxPoolGrad', { dy, input, output }, attrs);
+}
+
+describe('MaxPoolGrad on wasm', () => {
+  it('matches the cpu backend', async () => {
+    await fc.assert(
+      fc.asyncProperty(caseArb, async (c) => {
+        expect(maxRelativeError(await grad('wasm', c), await grad('cpu', c))).toBeLessThan(1e-6);
+      }),
+      { numRuns },
+    );
+  });
+
+  it('routes gradients to negative maxima, which the stock wasm kernel drops', async () => {
+    const input = { shape: [1, 2, 2, 1], values: new Float32Array([0.3, -1.2, 0.5, -0.1]) };
+    const dy = { shape: [1, 2, 2, 1], values: new Float32Array([10, 20, 30, 40]) };
+    const attrs = { filterSize: 1, strides: 1, pad: 'same' as const };
+    const inputs = { dy, input, output: input };
+    expect(Array.from((await runKernelOn('wasm', 'MaxPoolGrad', inputs, attrs)).values)).toEqual([10, 20, 30, 40]);
+    unregisterWasmTrainingKernels();
+    try {
+      expect(Array.from((await runKernelOn('wasm', 'MaxPoolGrad', inputs, attrs)).values)).toEqual([10, 0, 30, 0]);
+    } finally {
+      registerWasmTrainingKernels();
+    }
+  });
+
+  it('matches central finite differences', async () => {
+    await fc.assert(
+      fc.asyncProperty(caseArb, async (c) => {
+        const { input, dy } = await poolCase(c);
+        const analytic = await grad('wasm', c);
+        const loss = async (values: Float32Array) => dot((await poolCase(c, values)).output.values, dy.values);
+        const checks = await centralDifferences(input.values as Float32Array, analytic.values, loss, { epsilon: 1e-3, samples: 4, seed: c.seed });
+        assertCloseDifferences(checks, 1e-2);
+      }),
+      { numRuns: Math.ceil(numRuns / 2) },
+    );
+  });
+
+  it('leaves no tensors or backend buffers behind', async () => {
+    const c: Case = { batch: 2, size: 6, channels: 3, filter: 2, stride: 2, pad: 'valid', seed: 9 };
+    await grad('wasm', c);
+    await expectNoLeak(async () => {
+      await grad('wasm', c);
+    });
+  });
+});
