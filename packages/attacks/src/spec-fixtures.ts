@@ -54,3 +54,25 @@ export function uniformInputs(seed: number, batch: number, d: number, low = 0, h
 export function predict(model: Model, x: tf.Tensor): Int32Array {
   return tf.tidy(() => tf.argMax(model.logits(x), 1).dataSync() as Int32Array);
 }
+
+/** A random two-class linear problem with inputs in [0.3, 0.7] and per-example L∞ thresholds. */
+export function linearProblem(seed: number, D = 8, BATCH = 12) {
+  const rng = new Rng(seed);
+  const weights = [Array.from(rng.normalArray(D)), Array.from(rng.normalArray(D))];
+  const bias = [rng.normal() * 0.2, rng.normal() * 0.2];
+  const model = linearModel(weights, bias);
+  const xs = rng.uniformArray(BATCH * D, 0.3, 0.7);
+  const deltaW = weights[1]!.map((w, j) => w - weights[0]![j]!);
+  const l1 = deltaW.reduce((s, v) => s + Math.abs(v), 0);
+  const l2 = Math.sqrt(deltaW.reduce((s, v) => s + v * v, 0));
+  const labels: number[] = [];
+  const margins: number[] = [];
+  for (let i = 0; i < BATCH; i++) {
+    let diff = bias[1]! - bias[0]!;
+    for (let j = 0; j < D; j++) diff += deltaW[j]! * xs[i * D + j]!;
+    labels.push(diff > 0 ? 1 : 0);
+    margins.push(Math.abs(diff));
+  }
+  return { model, xs, labels, margins, l1, l2 };
+}
+
