@@ -1,0 +1,53 @@
+import * as tf from '@tensorflow/tfjs';
+import { FEATURES_LAYER, defineParams, type ParamValues } from '@tempered/core';
+import { LayerInit, imageInput, scaled, splitOptions, type ArchitectureOptions } from './common.js';
+
+export const PAPERNOT_CIFAR_PARAMS = defineParams({
+  widthMultiplier: { type: 'number', default: 1, greaterThan: 0, max: 8, description: 'Scales every conv and dense width (1: the paper\'s 64-64-128-128 / 256-256)' },
+  dropout: { type: 'number', default: 0, min: 0, max: 0.95, description: 'Dropout rate after each hidden dense layer (the paper trains with 0.5); seeded' },
+});
+
+export type PapernotCifarParams = ParamValues<typeof PAPERNOT_CIFAR_PARAMS>;
+
+/**
+ * The CIFAR-10 CNN of defensive distillation (Papernot et al., IEEE S&P 2016, Table I):
+ * conv3×3·64 → conv3×3·64 → maxpool2 → conv3×3·128 → conv3×3·128 → maxpool2 → flatten →
+ * dense256 → dense256 (`features`, after ReLU) → dense`numClasses` (logits). ReLU, valid
+ * padding, optional seeded dropout after each hidden dense layer; He-normal kernels,
+ * Glorot-uniform logits, all seeded from `seed`.
+ *
+ * Parameters: `widthMultiplier` (1), `dropout` (0; the paper used 0.5).
+ *
+ * Shapes: input [batch, H, W, C] with H, W ≥ 12 (e.g. [32, 32, 3]); logits [batch, numClasses];
+ * features [batch, 256·widthMultiplier]. 32×32×3 at defaults: 1,147,978 parameters.
+ *
+ * @example
+ * ```ts
+ * const model = papernotCifarCnn({ inputShape: [32, 32, 3], numClasses: 10, seed: 1, dropout: 0.5 });
+ * ```
+ */
+export function papernotCifarCnn(options: ArchitectureOptions & Partial<PapernotCifarParams>): tf.LayersModel {
+  const { common, params } = splitOptions('papernot-cifar', PAPERNOT_CIFAR_PARAMS, options);
+  const inputShape = imageInput('papernot-cifar', common.inputShape, 12);
+  const init = new LayerInit(common.seed);
+  const w = (n: number) => scaled(n, params.widthMultiplier);
+  const conv = (name: string, filters: number) =>
+    tf.layers.conv2d({ name, filters: w(filters), kernelSize: 3, padding: 'valid', activation: 'relu', kernelInitializer: init.he(name) });
+  const dense = (name: string, units: number) =>
+    tf.layers.dense({ name, units: w(units), activation: 'relu', kernelInitializer: init.he(name) });
+
+  const input = tf.input({ shape: inputShape, name: 'input' });
+  let x = conv('conv1', 64).apply(input) as tf.SymbolicTensor;
+  x = conv('conv2', 64).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.maxPooling2d({ name: 'pool1', poolSize: 2 }).apply(x) as tf.SymbolicTensor;
+  x = conv('conv3', 128).apply(x) as tf.SymbolicTensor;
+  x = conv('conv4', 128).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.maxPooling2d({ name: 'pool2', poolSize: 2 }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.flatten({ name: 'flatten' }).apply(x) as tf.SymbolicTensor;
+  x = dense('fc1', 256).apply(x) as tf.SymbolicTensor;
+  if (params.dropout > 0) x = tf.layers.dropout({ name: 'dropout1', rate: params.dropout, seed: init.dropoutSeed('dropout1') }).apply(x) as tf.SymbolicTensor;
+  x = dense(FEATURES_LAYER, 256).apply(x) as tf.SymbolicTensor;
+  if (params.dropout > 0) x = tf.layers.dropout({ name: 'dropout2', rate: params.dropout, seed: init.dropoutSeed('dropout2') }).apply(x) as tf.SymbolicTensor;
+  const logits = tf.layers.dense({ name: 'logits', units: common.numClasses, kernelInitializer: init.glorot('logits') }).apply(x) as tf.SymbolicTensor;
+  return tf.model({ name: common.name, inputs: input, outputs: logits });
+}
