@@ -1,0 +1,80 @@
+import * as tf from '@tensorflow/tfjs';
+import { container as rootContainer } from 'tsyringe';
+import { ConfigError, TOKENS, createPlugin, selectBackend, type BackendPreference, type ModelArchitecture } from '@tempered/core';
+import { benchPapernotCnn, torchReference } from '@tempered/wasm-train';
+import { pgdThroughput } from '@tempered/attacks';
+import { benchEvaluationSpeedup } from '@tempered/reports';
+import { registerBuiltins, BUILTIN_MODULES } from './plugins.js';
+
+type Values = Record<string, string | boolean | undefined>;
+
+function positiveInt(field: string, value: string | boolean | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(field, `expected an integer ≥ 1, got "${value}"`);
+  return n;
+}
+
+const fmt = (ms: number): string => `${ms.toFixed(1)} ms`;
+
+/**
+ * `tempered bench`: the Papernot MNIST CNN at batch 128 (train step with SGD + momentum, forward,
+ * input gradient), PGD-40 L∞ throughput through @tempered/attacks, and the 2-worker evaluation
+ * speed-up. Figures are medians of one run; ratios are what to compare on a shared machine.
+ */
+export async function benchCommand(values: Values, io: { out: (s: string) => void; err: (s: string) => void }): Promise<number> {
+  const backendName = (values.backend as string | undefined) ?? 'wasm';
+  if (!['wasm', 'cpu', 'tensorflow'].includes(backendName)) {
+    throw new ConfigError('--backend', `expected wasm, cpu or tensorflow, got "${backendName}"`);
+  }
+  const batch = positiveInt('--batch', values.batch, 128);
+  const iterations = positiveInt('--iterations', values.iterations, 10);
+  const skip = new Set(String(values.skip ?? '').split(',').filter(Boolean));
+  for (const part of skip) if (!['model', 'pgd', 'workers'].includes(part)) throw new ConfigError('--skip', `unknown part "${part}"; expected model, pgd or workers`);
+  const info = await selectBackend(backendName as BackendPreference);
+  const report: Record<string, unknown> = { backend: info.name, backendSource: info.source, batch };
+  const say = values.json ? (s: string) => io.err(s) : io.out;
+  say(`backend: ${info.name} (${info.source})`);
+
+  if (!skip.has('model')) {
+    const r = await benchPapernotCnn({ backend: info.name as 'wasm' | 'cpu' | 'tensorflow', batch, iterations });
+    Object.assign(report, { trainStepMs: r.trainStepMs, forwardMs: r.forwardMs, inputGradMs: r.inputGradMs });
+    say(`Papernot MNIST CNN, batch ${batch}: train step ${fmt(r.trainStepMs)}, forward ${fmt(r.forwardMs)}, input gradient ${fmt(r.inputGradMs)}`);
+    if (values.torch) {
+      const torch = await torchReference({ batch, iterations });
+      if (torch) {
+        const ratios = {
+          trainStep: r.trainStepMs / torch.trainStepMs,
+          forward: r.forwardMs / torch.forwardMs,
+          inputGrad: r.inputGradMs / torch.inputGradMs,
+        };
+        report.torch = { ...torch, ratios };
+        say(
+          `PyTorch ${torch.version} CPU (1 thread): train step ${fmt(torch.trainStepMs)}, forward ${fmt(torch.forwardMs)}, input gradient ${fmt(torch.inputGradMs)}`,
+        );
+        say(`ratio ${info.name}/torch: train step ${ratios.trainStep.toFixed(2)}×, forward ${ratios.forward.toFixed(2)}×, input gradient ${ratios.inputGrad.toFixed(2)}×`);
+      } else {
+        say('PyTorch reference: python3 with torch not found (apt-get install python3-torch); skipped');
+      }
+    }
+  }
+
+  const container = rootContainer.createChildContainer();
+  registerBuiltins(container);
+  const arch = createPlugin(container, TOKENS.Model, 'papernot-mnist') as ModelArchitecture;
+  if (!skip.has('pgd')) {
+    const model = arch.build({ name: 'bench', inputShape: [28, 28, 1], numClasses: 10, seed: 1 });
+    const pgd = await pgdThroughput(model, { batch: Math.min(batch, 64), steps: 40, repeats: 1 });
+    report.pgd40ImagesPerSec = pgd.imagesPerSecond;
+    say(`PGD-40 L∞ (@tempered/attacks): ${pgd.imagesPerSecond.toFixed(1)} images/s`);
+    model.dispose();
+  }
+  if (!skip.has('workers')) {
+    const speedup = await benchEvaluationSpeedup({ plugins: BUILTIN_MODULES, backend: info.name as BackendPreference });
+    report.evaluationSpeedup = speedup;
+    say(`evaluation, PGD-40 on ${speedup.examples} images: 1 worker ${speedup.oneWorkerSeconds.toFixed(1)} s, 2 workers ${speedup.twoWorkerSeconds.toFixed(1)} s, speed-up ${speedup.speedup.toFixed(2)}×`);
+  }
+  report.numTensors = tf.memory().numTensors;
+  if (values.json) io.out(JSON.stringify(report));
+  return 0;
+}

@@ -1,0 +1,170 @@
+import { parseArgs } from 'node:util';
+import { dirname, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { container as rootContainer } from 'tsyringe';
+import { BACKEND_PREFERENCES, ConfigError, TemperedError, oneLineError, selectBackend, writeJsonAtomic, type BackendPreference } from '@tempered/core';
+import { configJsonSchema, readConfig } from './config.js';
+import { preflight, runContainer } from './run.js';
+import { runConfig } from './run-config.js';
+import { pluginSchemas, registerBuiltins } from './plugins.js';
+import { benchCommand } from './bench.js';
+import { reportCommand } from './report.js';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+const HELP: Record<string, string> = {
+  main: `tempered ${VERSION}: adversarially robust distillation on TensorFlow.js
+
+Usage: tempered <command> [options]
+
+Commands:
+  run <config.yaml|json>   train the teacher and every student, attack them, write reports
+  bench                    time training, input gradients, PGD and evaluation workers
+  report <dir>...          rebuild report.md/report.html from results.json (several dirs: merge)
+  schema                   print the config file's JSON Schema (for editors)
+  list                     list the registered datasets, models, methods, attacks, losses, metrics
+
+Run 'tempered <command> --help' for a command's options.`,
+  run: `Usage: tempered run <config.yaml|json> [options]
+
+Options:
+  --out DIR          output directory (default runs/<config name>)
+  --resume           continue the run in DIR from its last checkpoint
+  --force            overwrite a non-empty DIR
+  --backend NAME     auto | wasm | cpu | tensorflow (default: the config's, else auto)
+  --seed N           override the config's seed(s) with one seed
+  --quiet            print nothing but errors
+
+Writes DIR/results.json, report.md, report.html, metrics.jsonl, models/<name>/, checkpoints/.`,
+  bench: `Usage: tempered bench [options]
+
+Times the Papernot MNIST CNN at batch 128 (train step with SGD+momentum, forward, input
+gradient), PGD-40 L∞ throughput, and the evaluation speed-up of 2 workers over 1. Figures are
+medians from one run; compare ratios, not absolute times, on a shared machine.
+
+Options:
+  --backend NAME     wasm | cpu | tensorflow (default wasm)
+  --batch N          batch size (default 128)
+  --iterations N     timed iterations per figure (default 10)
+  --torch            also time PyTorch (CPU, 1 thread) when python3 has torch, and print ratios
+  --skip LIST        comma-separated parts to skip: model, pgd, workers
+  --json             end with one JSON line of all figures`,
+  report: `Usage: tempered report <dir>... [--out DIR]
+
+With one directory, rebuilds its report.md and report.html from its results.json. With several,
+merges their results (several seeds → mean ± std) into --out (default the first directory).`,
+  schema: `Usage: tempered schema [--out FILE]
+
+Prints (or writes) the JSON Schema of run config files, including every registered plugin's params.`,
+  list: `Usage: tempered list
+
+Lists every registered plugin by kind, with its description.`,
+};
+
+function parse(args: string[], options: Parameters<typeof parseArgs>[0]['options']) {
+  try {
+    return parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new ConfigError('arguments', oneLineError(error));
+  }
+}
+
+/** Runs the CLI; returns the exit code. Errors print as one line, without a stack. */
+export async function main(argv: string[], io: { out: (s: string) => void; err: (s: string) => void } = {
+  out: (s) => process.stdout.write(s + '\n'),
+  err: (s) => process.stderr.write(s + '\n'),
+}): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (!command || command === '--help' || command === '-h' || command === 'help') {
+      io.out(HELP.main!);
+      return command ? 0 : 1;
+    }
+    if (command === '--version' || command === '-v') {
+      io.out(VERSION);
+      return 0;
+    }
+    switch (command) {
+      case 'run': {
+        const { values, positionals } = parse(rest, {
+          out: { type: 'string' },
+          resume: { type: 'boolean' },
+          force: { type: 'boolean' },
+          backend: { type: 'string' },
+          seed: { type: 'string' },
+          quiet: { type: 'boolean', short: 'q' },
+        });
+        if (values.help) return io.out(HELP.run!), 0;
+        if (positionals.length !== 1) throw new ConfigError('run', 'expected exactly one config file (YAML or JSON)');
+        const configPath = positionals[0]!;
+        if (values.backend !== undefined && !BACKEND_PREFERENCES.includes(values.backend as BackendPreference)) {
+          throw new ConfigError('--backend', `expected one of ${BACKEND_PREFERENCES.join(', ')}, got "${values.backend}"`);
+        }
+        let seed: number | undefined;
+        if (values.seed !== undefined) {
+          seed = Number(values.seed);
+          if (!Number.isInteger(seed) || seed < 0) throw new ConfigError('--seed', `expected an integer ≥ 0, got "${values.seed}"`);
+        }
+        const config = readConfig(configPath);
+        const out = resolve((values.out as string | undefined) ?? `runs/${config.name}`);
+        const quiet = Boolean(values.quiet);
+        const code = await runConfig(config, {
+          out,
+          resume: Boolean(values.resume),
+          force: Boolean(values.force),
+          quiet,
+          backend: values.backend as BackendPreference | undefined,
+          seed,
+          baseDir: dirname(resolve(configPath)),
+          log: quiet ? () => {} : (line) => io.err(line),
+        });
+        return code;
+      }
+      case 'bench': {
+        const { values } = parse(rest, {
+          backend: { type: 'string' },
+          batch: { type: 'string' },
+          iterations: { type: 'string' },
+          torch: { type: 'boolean' },
+          skip: { type: 'string' },
+          json: { type: 'boolean' },
+        });
+        if (values.help) return io.out(HELP.bench!), 0;
+        return await benchCommand(values as Record<string, string | boolean | undefined>, io);
+      }
+      case 'report': {
+        const { values, positionals } = parse(rest, { out: { type: 'string' } });
+        if (values.help) return io.out(HELP.report!), 0;
+        if (positionals.length === 0) throw new ConfigError('report', 'expected one or more run directories holding results.json');
+        return reportCommand(positionals, values.out as string | undefined, io);
+      }
+      case 'schema': {
+        const { values } = parse(rest, { out: { type: 'string' } });
+        if (values.help) return io.out(HELP.schema!), 0;
+        const container = rootContainer.createChildContainer();
+        registerBuiltins(container);
+        const schema = configJsonSchema(pluginSchemas(container));
+        if (values.out) writeJsonAtomic(values.out as string, schema);
+        else io.out(JSON.stringify(schema, null, 2));
+        return 0;
+      }
+      case 'list': {
+        const { values } = parse(rest, {});
+        if (values.help) return io.out(HELP.list!), 0;
+        const container = rootContainer.createChildContainer();
+        registerBuiltins(container);
+        const schemas = pluginSchemas(container);
+        for (const [kind, plugins] of Object.entries(schemas)) io.out(`${kind}: ${Object.keys(plugins).join(', ') || '(none)'}`);
+        return 0;
+      }
+      default:
+        throw new ConfigError('command', `unknown command "${command}"; expected run, bench, report, schema or list (tempered --help)`);
+    }
+  } catch (error) {
+    io.err(`error: ${oneLineError(error)}`);
+    if (process.env.TEMPERED_DEBUG && error instanceof Error) io.err(error.stack ?? '');
+    return error instanceof TemperedError ? error.exitCode || 1 : 1;
+  }
+}
+
+export { preflight, runContainer, selectBackend };
