@@ -70,7 +70,7 @@ export class CarliniWagnerL2 extends BaseAttack<typeof CW_PARAMS> {
     const mid = (bounds.max + bounds.min) / 2;
     const toInput = (w: tf.Tensor): tf.Tensor => tf.add(tf.mul(tf.tanh(w), half), mid);
     const w0 = tf.tidy(() => tf.atanh(tf.clipByValue(tf.div(tf.sub(x, mid), half), -TANH_LIMIT, TANH_LIMIT)));
-    const w = tf.variable(w0.clone(), true, undefined, 'float32');
+    const w = tf.variable(w0, true);
 
     const lower = new Float64Array(batch);
     const upper = new Float64Array(batch).fill(NO_UPPER_BOUND);
