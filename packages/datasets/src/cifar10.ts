@@ -7,10 +7,9 @@ import {
   defineParams,
   validateParams,
   type DatasetSource,
-  type DatasetSplits,
   type ParamValues,
 } from '@tempered/core';
-import { readDatasetFile, requireDirectory } from './files.js';
+import { readDatasetFile, requireDirectory, type ArrayDatasetSplits } from './files.js';
 
 /** CIFAR-10 images are 32×32 RGB; a binary record is 1 label byte + 3 planes of 1024 bytes. */
 export const CIFAR_SIDE = 32;
@@ -119,13 +118,13 @@ export class Cifar10Source implements DatasetSource {
     this.params = validateParams('cifar10', CIFAR10_PARAMS, params);
   }
 
-  async load(): Promise<DatasetSplits> {
+  async load(): Promise<ArrayDatasetSplits> {
     return loadCifar10(this.params.dir, this.params);
   }
 }
 
 /** Loads CIFAR-10 binary batches from `dir` (see {@link Cifar10Source}). */
-export function loadCifar10(dir: string, options: { trainSize?: number; testSize?: number } = {}): DatasetSplits {
+export function loadCifar10(dir: string, options: { trainSize?: number; testSize?: number } = {}): ArrayDatasetSplits {
   requireDirectory(dir, 'expected the extracted cifar-10-batches-bin directory (data_batch_1..5.bin, test_batch.bin)');
   return {
     name: 'cifar10',

@@ -1,5 +1,6 @@
 import { inject, injectable } from 'tsyringe';
-import { TOKENS, defineParams, validateParams, type DatasetSource, type DatasetSplits, type ParamValues } from '@tempered/core';
+import { TOKENS, defineParams, validateParams, type DatasetSource, type ParamValues } from '@tempered/core';
+import type { ArrayDatasetSplits } from './files.js';
 import { loadIdxSplits } from './idx.js';
 
 /** Where Debian's `dataset-fashion-mnist` package installs the official gzipped IDX files. */
@@ -54,7 +55,7 @@ export class FashionMnistSource implements DatasetSource {
     this.params = validateParams('fashion-mnist', FASHION_MNIST_PARAMS, params);
   }
 
-  async load(): Promise<DatasetSplits> {
+  async load(): Promise<ArrayDatasetSplits> {
     const { dir, trainSize, testSize } = this.params;
     return loadIdxSplits(dir, {
       name: this.name,

@@ -1,7 +1,13 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { DatasetError } from '@tempered/core';
+import { DatasetError, type ArrayDataset, type DatasetSplits } from '@tempered/core';
+
+/** Splits held in memory as core `ArrayDataset`s (raw pixels reachable through `images`). */
+export interface ArrayDatasetSplits extends DatasetSplits {
+  readonly train: ArrayDataset;
+  readonly test: ArrayDataset;
+}
 
 /** gzip streams start with 0x1f 0x8b (RFC 1952). */
 function isGzip(bytes: Uint8Array): boolean {

