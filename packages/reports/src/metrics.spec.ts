@@ -1,0 +1,191 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { container } from 'tsyringe';
+import { TOKENS, createPlugin, listPlugins, type Metric } from '@tempered/core';
+import { expectNoLeaks } from '../../core/src/testing.js';
+import { register, EVALUATED_MODEL, type IndexedEvaluationBatch, type DistortionResult, type GradientHistogram } from './index.js';
+import { fixtureDataset, fixtureModel } from './spec-fixtures.js';
+
+function scope() {
+  const c = container.createChildContainer();
+  register(c);
+  return c;
+}
+
+/** One-hot-ish logits whose argmax is `predictions`. */
+function logitsFor(predictions: number[], classes = 3, peak = 5): tf.Tensor2D {
+  return tf.tensor2d(predictions.flatMap((p) => Array.from({ length: classes }, (_, c) => (c === p ? peak : 0))), [predictions.length, classes]);
+}
+
+function withBatch<T>(spec: { labels: number[]; clean: number[]; adversarial?: number[]; targets?: number[]; delta?: number[][]; indices?: number[] }, fn: (batch: IndexedEvaluationBatch) => T): T {
+  const n = spec.labels.length;
+  const x = tf.fill([n, 4], 0.5);
+  const labels = tf.tensor1d(spec.labels, 'int32');
+  const logits = logitsFor(spec.clean);
+  const adversarial = spec.delta ? tf.tidy(() => tf.add(x, tf.tensor2d(spec.delta!))) : undefined;
+  const adversarialLogits = spec.adversarial ? logitsFor(spec.adversarial) : undefined;
+  const targets = spec.targets ? tf.tensor1d(spec.targets, 'int32') : undefined;
+  try {
+    return fn({
+      modelName: 'm',
+      x,
+      labels,
+      logits,
+      ...(spec.indices ? { indices: Int32Array.from(spec.indices) } : {}),
+      ...(adversarial && adversarialLogits
+        ? { attack: { name: 'fake', mode: targets ? 'targeted' : 'untargeted', adversarial, adversarialLogits, ...(targets ? { targets } : {}) } as const }
+        : {}),
+    });
+  } finally {
+    tf.dispose([x, labels, logits]);
+    tf.dispose([adversarial, adversarialLogits, targets].filter((t): t is tf.Tensor => t !== undefined));
+  }
+}
+
+describe('metrics', () => {
+  it('registers every metric by name under TOKENS.Metric, and a second registration throws', () => {
+    const c = scope();
+    expect(listPlugins(c, TOKENS.Metric)).toEqual([
+      'adversarial-robustness', 'agreement', 'clean-accuracy', 'confidence', 'distortion', 'gradient-norms', 'robust-accuracy', 'success-rate', 'worst-case-robust-accuracy',
+    ]);
+    expect(() => register(c)).toThrow(/already registered/);
+    expect(() => createPlugin(c, TOKENS.Metric, 'success-rate', { atack: 'x' })).toThrow(/unknown parameter/);
+  });
+
+  it('counts clean accuracy, untargeted success over correctly classified examples, and robust accuracy', async () => {
+    await expectNoLeaks(async () => {
+      const c = scope();
+      const clean = createPlugin(c, TOKENS.Metric, 'clean-accuracy') as Metric<number>;
+      const success = createPlugin(c, TOKENS.Metric, 'success-rate') as Metric<number>;
+      const robust = createPlugin(c, TOKENS.Metric, 'robust-accuracy') as Metric<number>;
+      withBatch({ labels: [0, 1, 2, 0], clean: [0, 1, 2, 1] }, (b) => clean.update(b));
+      // Example 3 is misclassified: excluded from the success denominator, never robust.
+      const delta = [[0.1, 0, 0, 0], [0, 0, 0, 0], [0.3, -0.4, 0, 0], [0, 0, 0, 0]];
+      withBatch({ labels: [0, 1, 2, 0], clean: [0, 1, 2, 1], adversarial: [0, 2, 0, 1], delta }, (b) => {
+        success.update(b);
+        robust.update(b);
+      });
+      expect(clean.result()).toBe(0.75);
+      expect(success.result()).toBeCloseTo(2 / 3);
+      expect(robust.result()).toBe(0.25);
+    });
+  });
+
+  it('measures distortion and ρ_adv over successful rows only', async () => {
+    await expectNoLeaks(async () => {
+      const c = scope();
+      const distortion = createPlugin(c, TOKENS.Metric, 'distortion') as Metric<DistortionResult>;
+      const rho = createPlugin(c, TOKENS.Metric, 'adversarial-robustness', { attack: 'fake' }) as Metric<number>;
+      const delta = [[0.3, -0.4, 0, 0], [0.5, 0, 0, 0], [1e-8, 0, 0, 0.2]];
+      withBatch({ labels: [0, 1, 2], clean: [0, 1, 2], adversarial: [1, 0, 2], delta }, (b) => {
+        distortion.update(b);
+        rho.update(b);
+      });
+      const d = distortion.result();
+      expect(d.count).toBe(2);
+      expect(d.meanL2).toBeCloseTo((0.5 + 0.5) / 2, 5);
+      expect(d.meanLinf).toBeCloseTo((0.4 + 0.5) / 2, 5);
+      expect(d.meanL0).toBe(1.5);
+      expect(d.medianL0).toBe(1.5);
+      expect(rho.result()).toBeCloseTo((2 / 4 + 1 / 4) / 2);
+    });
+  });
+
+  it('counts targeted success over (example, target) pairs and robustness over all of an example’s rows', async () => {
+    await expectNoLeaks(async () => {
+      const c = scope();
+      const success = createPlugin(c, TOKENS.Metric, 'success-rate') as Metric<number>;
+      const robust = createPlugin(c, TOKENS.Metric, 'robust-accuracy') as Metric<number>;
+      const zero = [0, 0, 0, 0];
+      // Example 0 (label 0): targets 1 reached, 2 missed. Example 1 (label 1): both missed, prediction stays 1.
+      withBatch(
+        { labels: [0, 0, 1, 1], clean: [0, 0, 1, 1], adversarial: [1, 0, 1, 1], targets: [1, 2, 0, 2], delta: [zero, zero, zero, zero], indices: [0, 0, 1, 1] },
+        (b) => {
+          success.update(b);
+          robust.update(b);
+        },
+      );
+      expect(success.result()).toBe(0.25);
+      expect(robust.result()).toBe(0.5);
+    });
+  });
+
+  it('confidence averages the max softmax over correct examples; agreement compares argmaxes', async () => {
+    await expectNoLeaks(async () => {
+      const c = scope();
+      const confidence = createPlugin(c, TOKENS.Metric, 'confidence') as Metric<number>;
+      const agreement = createPlugin(c, TOKENS.Metric, 'agreement') as Metric<number>;
+      const x = tf.zeros([3, 2]);
+      const labels = tf.tensor1d([0, 1, 1], 'int32');
+      const logits = tf.tensor2d([[Math.log(3), 0], [0, 0], [5, 0]]);
+      const teacherLogits = tf.tensor2d([[1, 0], [0, 1], [0, 1]]);
+      const batch = { modelName: 'm', x, labels, logits, teacherLogits };
+      confidence.update(batch);
+      agreement.update(batch);
+      tf.dispose([x, labels, logits, teacherLogits]);
+      expect(confidence.result()).toBeCloseTo(0.75, 5); // only example 0 is correct: softmax(ln 3, 0) = 0.75
+      expect(agreement.result()).toBeCloseTo(1 / 3);
+    });
+  });
+
+  it('worst-case robust accuracy never exceeds the smallest per-attack robust accuracy', async () => {
+    await expectNoLeaks(async () => {
+      fc.assert(
+        fc.property(
+          fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 })), { minLength: 1, maxLength: 6 }),
+          (rows) => {
+            const c = scope();
+            const worst = createPlugin(c, TOKENS.Metric, 'worst-case-robust-accuracy') as Metric<number>;
+            const perAttack = [0, 1].map(() => createPlugin(c, TOKENS.Metric, 'robust-accuracy') as Metric<number>);
+            const labels = rows.map((r) => r[0]);
+            const clean = rows.map((r) => r[1]);
+            const indices = rows.map((_, i) => i);
+            const delta = rows.map(() => [0, 0, 0, 0]);
+            withBatch({ labels, clean, indices }, (b) => worst.update(b));
+            [2, 3].forEach((column, a) =>
+              withBatch({ labels, clean, adversarial: rows.map((r) => r[column]!), delta, indices }, (b) => {
+                worst.update(b);
+                perAttack[a]!.update(b);
+              }),
+            );
+            const bound = Math.min(...perAttack.map((m) => m.result()));
+            expect(worst.result()).toBeLessThanOrEqual(bound + 1e-12);
+            const expected = rows.filter((r) => r[1] === r[0] && r[2] === r[0] && r[3] === r[0]).length / rows.length;
+            expect(worst.result()).toBeCloseTo(expected);
+          },
+        ),
+        { numRuns: 40 },
+      );
+    });
+  });
+
+  it('gradient norms: a saturated (distilled-like) model has exactly-zero loss gradients at T = 1, a calibrated one does not', async () => {
+    const data = fixtureDataset(12);
+    const histogramOf = async (logitScale: number) => {
+      const model = fixtureModel('g', logitScale);
+      try {
+        return await expectNoLeaks(async () => {
+          const c = scope();
+          c.register(EVALUATED_MODEL, { useValue: model });
+          const metric = createPlugin(c, TOKENS.Metric, 'gradient-norms', { quantity: 'loss', norm: 'l2' }) as Metric<GradientHistogram>;
+          const { x, labels } = data.batch(Array.from({ length: 12 }, (_, i) => i));
+          const logits = model.logits(x);
+          metric.update({ modelName: 'g', x, labels, logits });
+          tf.dispose([x, labels, logits]);
+          return metric.result();
+        });
+      } finally {
+        model.dispose();
+      }
+    };
+    const calibrated = await histogramOf(1);
+    const saturated = await histogramOf(5000);
+    expect(calibrated.count).toBe(12);
+    expect(calibrated.zeros).toBe(0);
+    expect(calibrated.median!).toBeGreaterThan(1e-3);
+    expect(calibrated.counts.reduce((a, b) => a + b, 0) + calibrated.underflow + calibrated.overflow).toBe(12);
+    expect(saturated.zeros).toBeGreaterThan(6);
+    expect(() => createPlugin(scope(), TOKENS.Metric, 'gradient-norms')).toThrow(/EVALUATED_MODEL/);
+  });
+});
