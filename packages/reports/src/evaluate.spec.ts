@@ -1,0 +1,113 @@
+import { execFileSync } from 'node:child_process';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { container } from 'tsyringe';
+import { fileURLToPath } from 'node:url';
+import { expectNoLeaks } from '../../core/src/testing.js';
+import { evaluate, register, parseResults, type ResultsFile } from './index.js';
+import { fixtureDataset, fixtureModel } from './spec-fixtures.js';
+// @ts-expect-error plain ESM fixture without types (it must also load inside worker threads)
+import { register as registerFakeAttacks } from '../fixtures/fake-attacks.mjs';
+
+const FAKE_ATTACKS = new URL('../fixtures/fake-attacks.mjs', import.meta.url).href;
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+function scope() {
+  const c = container.createChildContainer();
+  register(c);
+  registerFakeAttacks(c);
+  return c;
+}
+
+const test = fixtureDataset(24);
+const attacks = [
+  { name: 'sign-step', params: { epsilon: 0.3 } },
+  { name: 'seeded-pgd', params: { epsilon: 0.3, steps: 5, stepSize: 0.1 } },
+];
+
+describe('evaluate (in-process)', () => {
+  it('evaluates the first N examples in order and writes every field the report needs', async () => {
+    const model = fixtureModel('calibrated');
+    const teacher = fixtureModel('teacher');
+    try {
+      const results = await expectNoLeaks(() =>
+        evaluate({
+          container: scope(), test, examples: 20, batchSize: 8, seed: 3, attacks: [...attacks, { name: 'seeded-pgd', mode: 'targeted', params: { epsilon: 0.5, steps: 5 } }],
+          models: [{ name: 'calibrated', method: 'standard', model, teacher, training: { student: [{ epoch: 1, loss: 0.9, accuracy: 0.6 }] } }],
+          diagnostics: { sweep: { attack: 'seeded-pgd', epsilons: [0.1, 0.5, 1], examples: 12 }, marginAttack: false },
+        }),
+      );
+      expect(parseResults(JSON.parse(JSON.stringify(results)))).toBeTruthy();
+      expect(results.evaluatedExamples).toBe(20);
+      const m = results.models['calibrated']!;
+      expect(m.cleanAccuracy).toBeGreaterThan(0.8);
+      expect(m.agreement).toBe(1);
+      expect(Object.keys(m.attacks)).toEqual(['sign-step', 'seeded-pgd', 'seeded-pgd-2']);
+      const targeted = m.attacks['seeded-pgd-2']!;
+      expect(targeted.mode).toBe('targeted');
+      expect(targeted.pairs).toBe(20 * 2);
+      for (const a of Object.values(m.attacks)) {
+        expect(a.robustAccuracy!).toBeLessThanOrEqual(m.cleanAccuracy);
+        if (a.meanLinf !== null) expect(a.meanLinf).toBeLessThanOrEqual(a.epsilon! + 1e-5);
+      }
+      expect(m.worstCaseRobustAccuracy!).toBeLessThanOrEqual(Math.min(...Object.values(m.attacks).map((a) => a.robustAccuracy!)) + 1e-12);
+      // At ε = the whole input range every template can be turned into another.
+      expect(m.epsilonSweep!.points.at(-1)!.robustAccuracy).toBe(0);
+      expect(m.gradientHistogram.count).toBe(20);
+      expect(m.diagnostics.filter((d) => d.severity === 'warning')).toEqual([]);
+      expect(m.examples['seeded-pgd']!.length).toBeGreaterThan(0);
+      expect(m.examples['seeded-pgd']![0]!.clean).toHaveLength(16);
+    } finally {
+      model.dispose();
+      teacher.dispose();
+    }
+  });
+
+  it('flags a saturated-softmax model (distilled at high T, deployed at T = 1) and not its calibrated twin', async () => {
+    const saturated = fixtureModel('saturated', 5000);
+    const calibrated = fixtureModel('calibrated');
+    try {
+      const results = await evaluate({
+        container: scope(), test, examples: 16, batchSize: 16, seed: 1, attacks,
+        models: [{ name: 'saturated', method: 'defensive-distillation', model: saturated }, { name: 'calibrated', method: 'standard', model: calibrated }],
+        diagnostics: { sweep: { attack: 'seeded-pgd', epsilons: [0.3, 1], examples: 16 }, marginAttack: false },
+      });
+      const warnings = (name: string) => results.models[name]!.diagnostics.filter((d) => d.severity === 'warning').map((d) => d.id);
+      expect(warnings('saturated')).toContain('vanishing-gradients');
+      expect(warnings('saturated')).toContain('no-convergence-at-large-epsilon');
+      expect(warnings('calibrated')).toEqual([]);
+    } finally {
+      saturated.dispose();
+      calibrated.dispose();
+    }
+  });
+});
+
+describe('evaluate (worker pool)', () => {
+  beforeAll(() => {
+    // Workers run built JS (dist/worker.js); build this package and its references first.
+    execFileSync('flock', ['/tmp/build.lock', 'npx', 'tsc', '-b', 'packages/reports'], { cwd: ROOT, stdio: 'pipe' });
+  }, 300_000);
+
+  it('1 worker and 2 workers give identical numbers for FGSM-like and seeded PGD-like attacks', async () => {
+    const model = fixtureModel('pooled');
+    try {
+      const run = (workers: number): Promise<ResultsFile> =>
+        evaluate({
+          container: scope(), test, examples: 24, batchSize: 6, seed: 11, attacks, workers, backend: 'cpu', plugins: [FAKE_ATTACKS],
+          models: [{ name: 'pooled', method: 'standard', model }],
+          diagnostics: false, examplesPerAttack: 24,
+        });
+      const one = await run(1);
+      const two = await run(2);
+      expect(one.backend).toMatchObject({ name: 'cpu', workers: 1 });
+      expect(two.backend.workers).toBe(2);
+      const strip = (r: ResultsFile) => ({ ...r.models['pooled']!, diagnostics: [] });
+      expect(strip(two)).toEqual(strip(one));
+      // The in-process run agrees too (same cpu kernels, same per-batch seeds).
+      const local = await evaluate({ container: scope(), test, examples: 24, batchSize: 6, seed: 11, attacks, models: [{ name: 'pooled', method: 'standard', model }], diagnostics: false, examplesPerAttack: 24 });
+      expect(strip(local).attacks).toEqual(strip(one).attacks);
+    } finally {
+      model.dispose();
+    }
+  });
+});
