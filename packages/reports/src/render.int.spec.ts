@@ -1,0 +1,109 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inflateSync } from 'node:zlib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { container } from 'tsyringe';
+import { evaluate, encodePng, mergeReports, mergeResults, register, renderMarkdown, renderReports, writeResults, escapeHtml, type ResultsFile } from './index.js';
+import { fixtureDataset, fixtureModel } from './spec-fixtures.js';
+// @ts-expect-error plain ESM fixture without types
+import { register as registerFakeAttacks } from '../fixtures/fake-attacks.mjs';
+
+let base: ResultsFile;
+
+beforeAll(async () => {
+  const c = container.createChildContainer();
+  register(c);
+  registerFakeAttacks(c);
+  const model = fixtureModel('student<script>');
+  try {
+    base = await evaluate({
+      container: c, test: fixtureDataset(12), examples: 12, batchSize: 12, seed: 1,
+      attacks: [{ name: 'sign-step', params: { epsilon: 0.3 } }, { name: 'seeded-pgd', params: { epsilon: 0.3, steps: 4 } }],
+      models: [{ name: 'student<script>', method: 'ard', model, training: { student: [{ epoch: 1, loss: 1.2, accuracy: 0.5 }, { epoch: 2, loss: 0.7, accuracy: 0.8 }] } }],
+      diagnostics: { sweep: { attack: 'seeded-pgd', epsilons: [0.1, 0.3, 1], examples: 12 }, marginAttack: false },
+    });
+  } finally {
+    model.dispose();
+  }
+});
+
+function withSeed(results: ResultsFile, seed: number, shift: number): ResultsFile {
+  const [name, m] = Object.entries(results.models)[0]!;
+  return { ...results, seed, models: { [name]: { ...m, cleanAccuracy: m.cleanAccuracy - shift, attacks: Object.fromEntries(Object.entries(m.attacks).map(([k, a]) => [k, { ...a, robustAccuracy: a.robustAccuracy! - shift }])) } } };
+}
+
+describe('reports', () => {
+  it('PNG encoder writes a valid signature, IHDR and inflatable scanlines', () => {
+    const png = encodePng(2, 1, Uint8Array.from([255, 0, 0, 0, 0, 255]));
+    expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    const idat = png.indexOf('IDAT');
+    const length = png.readUInt32BE(idat - 4);
+    expect([...inflateSync(png.subarray(idat + 4, idat + 4 + length))]).toEqual([0, 255, 0, 0, 0, 0, 255]);
+  });
+
+  it('merges seeds into mean ± std and unites different models', () => {
+    const merged = mergeResults([withSeed(base, 1, 0), withSeed(base, 2, 0.1)]);
+    const m = Object.values(merged.models)[0]!;
+    expect(merged.seeds).toEqual([1, 2]);
+    expect(m.cleanAccuracy).toBeCloseTo(Object.values(base.models)[0]!.cleanAccuracy - 0.05);
+    expect(m.std!.cleanAccuracy).toBeCloseTo(Math.sqrt(0.005));
+    expect(renderMarkdown(merged)).toMatch(/\d+\.\d ± 7\.1/);
+    const other = { ...base, models: { other: Object.values(base.models)[0]! } };
+    expect(Object.keys(mergeResults([base, other]).models)).toEqual(['student<script>', 'other']);
+  });
+
+  it('report.md has the comparison table and the diagnostics; report.html escapes text', () => {
+    const md = renderMarkdown(base);
+    expect(md).toContain('| Model | Method | Clean acc. (%)');
+    expect(md).toContain('## Gradient-masking diagnostics');
+    expect(escapeHtml('<a href="x">&</a>')).toBe('&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;');
+  });
+
+  it('renders report.html that headless Chromium draws: SVG charts with paths and decoded images', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tempered-report-'));
+    try {
+      writeResults(dir, base);
+      const { html } = renderReports(dir);
+      const page = readFileSync(html, 'utf8');
+      expect(page).not.toMatch(/<script>alert|student<script>/);
+      expect(page).not.toMatch(/https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
+      const chromium = ensureChromium();
+      const profile = join(dir, 'profile');
+      mkdirSync(profile);
+      const dom = execFileSync(chromium, [
+        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`, '--virtual-time-budget=5000', '--dump-dom', `file://${html}`,
+      ], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+      expect(dom).toMatch(/data-images-loaded="all"/);
+      const decoded = Number(/data-images-decoded="(\d+)"/.exec(dom)?.[1]);
+      expect(decoded).toBeGreaterThanOrEqual(3);
+      expect((dom.match(/<svg class="chart"/g) ?? []).length).toBeGreaterThanOrEqual(3);
+      expect(dom).toMatch(/<path class="series" d="M[\d.]+,[\d.]+ L/);
+      expect(dom).toMatch(/<path class="bar"/);
+      expect(dom).toMatch(/<circle /);
+      // mergeReports writes a merged results.json and renders both reports.
+      const second = join(dir, 'second');
+      writeResults(second, withSeed(base, 2, 0.1));
+      writeResults(join(dir, 'first'), base);
+      const out = mergeReports([join(dir, 'first'), second], join(dir, 'merged'));
+      expect(readFileSync(out.markdown, 'utf8')).toContain('seeds 1, 2 (mean ± std)');
+      mkdirSync(join(dir, 'bad'));
+      writeFileSync(join(dir, 'bad', 'results.json'), '{"schemaVersion": 2, "models": {}}');
+      expect(() => renderReports(join(dir, 'bad'))).toThrow(/schemaVersion: expected 1/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
+function ensureChromium(): string {
+  const found = spawnSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' });
+  if (found.status === 0 && found.stdout.trim()) return found.stdout.trim();
+  const install = spawnSync('apt-get', ['install', '-y', 'chromium'], { encoding: 'utf8' });
+  if (install.status !== 0) {
+    throw new Error(`headless Chromium is needed to check report.html and \`apt-get install -y chromium\` failed: ${install.stderr.split('\n').slice(-3).join(' ')}`);
+  }
+  return 'chromium';
+}
