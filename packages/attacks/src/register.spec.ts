@@ -1,11 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { container as rootContainer } from 'tsyringe';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, RegistryError, TOKENS, createPlugin, getPlugin, listPlugins, paramsJsonSchema, type Attack } from '@tempered/core';
+import { ConfigError, RegistryError, Rng, TOKENS, createPlugin, getPlugin, listPlugins, paramsJsonSchema, type Attack } from '@tempered/core';
 import { expectNoLeaks } from '@tempered/core/testing';
 import { register } from './register.js';
 import { predict, tinyCnn } from './spec-fixtures.js';
-import { Rng } from '@tempered/core';
 
 function freshContainer() {
   const container = rootContainer.createChildContainer();
@@ -13,12 +12,6 @@ function freshContainer() {
   return container;
 }
 
-// Fast settings for the iterative attacks; everything else stays at its default.
-const QUICK: Record<string, Record<string, unknown>> = {
-  pgd: { steps: 3 },
-  cw: { binarySearchSteps: 2, maxIterations: 10 },
-  jsma: { gamma: 0.1 },
-};
 
 describe('registered attacks', () => {
   it('registers fgsm, pgd, jsma and cw by name with parameter specs; registering twice throws', () => {
@@ -63,7 +56,7 @@ describe('registered attacks', () => {
     const names = listPlugins(container, TOKENS.Attack);
     expect(names.length).toBeGreaterThanOrEqual(4);
     for (const name of names) {
-      const attack: Attack = createPlugin(container, TOKENS.Attack, name, QUICK[name]);
+      const attack: Attack = createPlugin(container, TOKENS.Attack, name); // defaults
       expect(attack.requires).toContain('logits');
       for (const mode of attack.supportedModes) {
         await expectNoLeaks(async () => {
