@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { container } from 'tsyringe';
 import { fileURLToPath } from 'node:url';
 import { expectNoLeaks } from '../../core/src/testing.js';
-import { evaluate, register, parseResults, type ResultsFile } from './index.js';
+import { benchEvaluationSpeedup, evaluate, register, parseResults, type ResultsFile } from './index.js';
 import { fixtureDataset, fixtureModel } from './spec-fixtures.js';
 // @ts-expect-error plain ESM fixture without types (it must also load inside worker threads)
 import { register as registerFakeAttacks } from '../fixtures/fake-attacks.mjs';
@@ -106,6 +106,22 @@ describe('evaluate (worker pool)', () => {
       // The in-process run agrees too (same cpu kernels, same per-batch seeds).
       const local = await evaluate({ container: scope(), test, examples: 24, batchSize: 6, seed: 11, attacks, models: [{ name: 'pooled', method: 'standard', model }], diagnostics: false, examplesPerAttack: 24 });
       expect(strip(local).attacks).toEqual(strip(one).attacks);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('benchEvaluationSpeedup times one attack with 1 and 2 workers and checks both agree (no timing asserted)', async () => {
+    const model = fixtureModel('bench');
+    try {
+      const bench = await benchEvaluationSpeedup({
+        model, test, examples: 8, batchSize: 2, plugins: [FAKE_ATTACKS], backend: 'cpu',
+        attack: { name: 'seeded-pgd', params: { steps: 3 } },
+      });
+      expect(bench.identical).toBe(true);
+      expect(bench.examples).toBe(8);
+      expect(bench.speedup).toBeGreaterThan(0);
+      expect(bench.backend).toBe('cpu');
     } finally {
       model.dispose();
     }
