@@ -14,6 +14,8 @@ export interface BenchOptions {
   profile?: boolean;
   /** Also time 40-step PGD (input gradient + sign step + projection) in images per second. Default false. */
   pgd?: boolean;
+  /** Skip the train step (reported as NaN), e.g. for stock tfjs-backend-wasm, which cannot train conv nets. */
+  skipTrainStep?: boolean;
 }
 
 /** Per-kernel milliseconds summed over one call, largest first. */
@@ -123,7 +125,7 @@ export async function benchPapernotCnn(options: BenchOptions): Promise<BenchResu
     const result: BenchResult = {
       backend,
       batch,
-      trainStepMs: await timeMedian(trainStep, iterations, warmup),
+      trainStepMs: options.skipTrainStep ? Number.NaN : await timeMedian(trainStep, iterations, warmup),
       forwardMs: await timeMedian(forward, iterations, warmup),
       inputGradMs: await timeMedian(gradient, iterations, warmup),
     };
@@ -150,7 +152,10 @@ export async function benchPapernotCnn(options: BenchOptions): Promise<BenchResu
       result.pgd40ImagesPerSec = (batch * 1000) / pgdMs;
     }
     if (options.profile) {
-      result.profile = { trainStep: await profileKernels(trainStep), inputGrad: await profileKernels(gradient) };
+      result.profile = {
+        trainStep: options.skipTrainStep ? {} : await profileKernels(trainStep),
+        inputGrad: await profileKernels(gradient),
+      };
     }
     return result;
   } finally {

@@ -9,8 +9,8 @@ import { conv2DBackpropFilterConfig } from './kernels/Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './kernels/Conv2DBackpropInput.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './kernels/DepthwiseConv2dNativeBackpropFilter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './kernels/DepthwiseConv2dNativeBackpropInput.js';
+import { identityConfig } from './kernels/Identity.js';
 import { maxPoolGradConfig } from './kernels/MaxPoolGrad.js';
-import { sumConfig } from './kernels/Sum.js';
 import { unsortedSegmentSumConfig } from './kernels/UnsortedSegmentSum.js';
 
 /** Kernels stock tfjs-backend-wasm 4.22 lacks; a later release that ships one keeps its own. */
@@ -27,7 +27,7 @@ const fasterKernels: KernelConfig[] = [
   conv2DConfig,
   batchMatMulConfig,
   maxPoolGradConfig,
-  sumConfig,
+  identityConfig,
 ];
 
 const registered = new Set<string>();

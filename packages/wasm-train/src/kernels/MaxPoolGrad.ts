@@ -27,35 +27,37 @@ function maxPoolGrad(args: WasmKernelArgs<MaxPoolGradInputs, MaxPoolGradAttrs>):
   const xs = heapFloat32(backend, input);
   const dys = heapFloat32(backend, dy);
   const dxs = heapFloat32(backend, dx);
-  const best = new Float32Array(channels);
-  const bestAt = new Int32Array(channels);
+  // Heap offsets of the in-image taps of the current window, refilled per output pixel.
+  const taps = new Int32Array(Math.ceil(effectiveFilterHeight / dilationHeight) * Math.ceil(effectiveFilterWidth / dilationWidth));
   for (let b = 0; b < batchSize; b++) {
     for (let oh = 0; oh < outHeight; oh++) {
       const top = oh * strideHeight - info.padInfo.top;
       for (let ow = 0; ow < outWidth; ow++) {
         const left = ow * strideWidth - info.padInfo.left;
-        best.fill(-Infinity);
-        bestAt.fill(-1);
+        let tapCount = 0;
         for (let r = 0; r < effectiveFilterHeight; r += dilationHeight) {
           const ih = top + r;
           if (ih < 0 || ih >= inHeight) continue;
           for (let c = 0; c < effectiveFilterWidth; c += dilationWidth) {
             const iw = left + c;
-            if (iw < 0 || iw >= inWidth) continue;
-            const base = ((b * inHeight + ih) * inWidth + iw) * channels;
-            for (let ch = 0; ch < channels; ch++) {
-              const value = xs[base + ch]!;
-              if (value > best[ch]! || bestAt[ch] === -1) {
-                best[ch] = value;
-                bestAt[ch] = base + ch;
-              }
-            }
+            if (iw >= 0 && iw < inWidth) taps[tapCount++] = ((b * inHeight + ih) * inWidth + iw) * channels;
           }
         }
+        if (tapCount === 0) continue;
         const dyBase = ((b * outHeight + oh) * outWidth + ow) * channels;
+        const first = taps[0]!;
         for (let ch = 0; ch < channels; ch++) {
-          const at = bestAt[ch]!;
-          if (at >= 0) dxs[at] += dys[dyBase + ch]!;
+          let at = first + ch;
+          let best = xs[at]!;
+          for (let t = 1; t < tapCount; t++) {
+            const candidate = taps[t]! + ch;
+            // Strictly greater keeps the first maximum; a NaN running maximum is replaced, so NaNs are skipped as on cpu.
+            if (xs[candidate]! > best || best !== best) {
+              best = xs[candidate]!;
+              at = candidate;
+            }
+          }
+          dxs[at] += dys[dyBase + ch]!;
         }
       }
     }
