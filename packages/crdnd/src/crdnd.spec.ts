@@ -1,0 +1,137 @@
+import * as tf from '@tensorflow/tfjs';
+import type { DependencyContainer } from 'tsyringe';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, ModelError, TOKENS, createPlugin, listPlugins, type Teacher } from '@tempered/core';
+import { expectNoLeaks } from '../../core/src/testing.js';
+import { CrdndMethod, register } from './index.js';
+import { accuracy, linearStudent, mlpStudent, mnistDigits, trainTeacher } from '../../ard/src/__fixtures__/mnist.js';
+import { attackContainer, trainMethod } from '../../ard/src/__fixtures__/train.js';
+
+const QUICK = { epsilon: 0.1, stepSize: 0.03, steps: 5, learningRate: 5e-3, projectionDim: 16 };
+
+let container: DependencyContainer;
+let teacher: Teacher;
+const train = mnistDigits(20); // 200 real digits
+const small = train.slice(0, 100);
+const heldOut = mnistDigits(30, 100);
+
+beforeAll(async () => {
+  ({ container } = await attackContainer());
+  register(container);
+  teacher = trainTeacher(mnistDigits(50, 20));
+});
+
+afterAll(() => teacher.dispose());
+
+async function terms(params: Record<string, unknown>): Promise<string[]> {
+  const student = mlpStudent('crdnd-ablation', 21);
+  const method = createPlugin(container, TOKENS.Method, 'crdnd', { ...QUICK, epochs: 1, ...params });
+  const epochs = await trainMethod(method, { container, train: small, teacher, student });
+  method.dispose();
+  student.dispose();
+  expect(Number.isFinite(epochs[0]!.loss)).toBe(true);
+  return Object.keys(epochs[0]!.terms).sort();
+}
+
+describe('crdnd method', () => {
+  it('registers the method and its three losses by name', () => {
+    expect(listPlugins(container, TOKENS.Method)).toContain('crdnd');
+    expect(listPlugins(container, TOKENS.Loss)).toEqual(expect.arrayContaining(['crdnd-denoised-kl', 'info-nce', 'relation-matching']));
+  });
+
+  it('trains end-to-end on real digits with every component: loss decreases, W learns, no leaks', async () => {
+    const student = mlpStudent('crdnd-student', 20);
+    const baseline = tf.memory().numTensors;
+    const method = createPlugin(container, TOKENS.Method, 'crdnd', { ...QUICK, epochs: 10 }) as CrdndMethod;
+    const epochs = await trainMethod(method, { container, train, teacher, student });
+    expect(epochs).toHaveLength(10);
+    expect(epochs.every((e) => Number.isFinite(e.loss))).toBe(true);
+    expect(epochs.at(-1)!.loss).toBeLessThan(epochs[0]!.loss);
+    expect(new Set(epochs.map((e) => e.numTensors)).size).toBe(1);
+    expect(accuracy(method.result(), heldOut)).toBeGreaterThan(0.5);
+    // M moved away from its 0.9-diagonal start and stayed row-stochastic.
+    const m = method.transitionMatrix()!;
+    const values = Array.from(m.dataSync());
+    m.dispose();
+    const diagonal = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => values[i * 11]!);
+    expect(Math.max(...diagonal.map((d) => Math.abs(d - 0.9)))).toBeGreaterThan(1e-4);
+    for (let row = 0; row < 10; row++) expect(values.slice(row * 10, row * 10 + 10).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    method.dispose();
+    expect(tf.memory().numTensors).toBe(baseline);
+    student.dispose();
+  });
+
+  it('each ablation switch changes the set of reported loss terms', async () => {
+    expect(await terms({})).toEqual(['ce', 'denoisedKl', 'infoNce', 'relation']);
+    expect(await terms({ adaptiveCompensation: false })).toEqual(['ce', 'infoNce', 'kl', 'relation']);
+    expect(await terms({ reliabilityWeighting: false })).toEqual(['denoisedKl', 'infoNce', 'relation']);
+    expect(await terms({ contrastive: false })).toEqual(['ce', 'denoisedKl', 'relation']);
+    expect(await terms({ relational: false })).toEqual(['ce', 'denoisedKl', 'infoNce']);
+    expect(await terms({ adaptiveCompensation: false, reliabilityWeighting: false, contrastive: false, relational: false })).toEqual(['kl']);
+  });
+
+  it('trains with the KL inner maximisation too', async () => {
+    expect(await terms({ innerLoss: 'kl', relationMode: 'mse' })).toEqual(['ce', 'denoisedKl', 'infoNce', 'relation']);
+  });
+
+  it('round-trips W and the projection heads through state() / loadState()', async () => {
+    const student = mlpStudent('crdnd-state', 22);
+    const trained = createPlugin(container, TOKENS.Method, 'crdnd', { ...QUICK, epochs: 1 }) as CrdndMethod;
+    await trainMethod(trained, { container, train: small, teacher, student });
+    const saved = trained.state();
+    expect(Object.keys(saved).sort()).toEqual(['studentProjection', 'teacherProjection', 'transitionLogits']);
+    expect(saved.transitionLogits!.shape).toEqual([10, 10]);
+    expect(saved.studentProjection!.shape).toEqual([32, 16]);
+    expect(saved.teacherProjection!.shape).toEqual([64, 16]);
+
+    const restored = createPlugin(container, TOKENS.Method, 'crdnd', { ...QUICK, epochs: 1 }) as CrdndMethod;
+    await restored.setup({ student, teacher, createModel: () => student, train: small, batchSize: 50, seed: 99, container });
+    const fresh = restored.state();
+    expect(Array.from(fresh.transitionLogits!.dataSync())).not.toEqual(Array.from(saved.transitionLogits!.dataSync()));
+    restored.loadState(saved);
+    const again = restored.state();
+    for (const key of Object.keys(saved)) expect(Array.from(again[key]!.dataSync())).toEqual(Array.from(saved[key]!.dataSync()));
+
+    await expectNoLeaks(() => {
+      const wrong = { ...saved, transitionLogits: tf.zeros([3, 3]) };
+      expect(() => restored.loadState(wrong)).toThrow(ModelError);
+      wrong.transitionLogits.dispose();
+      expect(() => restored.loadState({ transitionLogits: saved.transitionLogits! })).toThrow(/missing "studentProjection"/);
+    });
+    for (const t of [...Object.values(saved), ...Object.values(fresh), ...Object.values(again)]) t.dispose();
+    trained.dispose();
+    restored.dispose();
+    student.dispose();
+  });
+
+  it('throws a ModelError naming the model when features are needed but absent', async () => {
+    const student = linearStudent('flat-student', 23);
+    await expectNoLeaks(() => {
+      const method = createPlugin(container, TOKENS.Method, 'crdnd', QUICK);
+      expect(() => method.setup({ student, teacher, createModel: () => student, train: small, batchSize: 50, seed: 1, container })).toThrow(ModelError);
+      expect(() => method.setup({ student, teacher, createModel: () => student, train: small, batchSize: 50, seed: 1, container })).toThrow(/"flat-student"/);
+    });
+    // Without the feature-based terms the same student trains.
+    const method = createPlugin(container, TOKENS.Method, 'crdnd', { ...QUICK, epochs: 1, contrastive: false, relational: false });
+    const epochs = await trainMethod(method, { container, train: small, teacher, student });
+    expect(Object.keys(epochs[0]!.terms).sort()).toEqual(['ce', 'denoisedKl']);
+    method.dispose();
+    student.dispose();
+  });
+
+  it('validates parameters, naming the field', () => {
+    const make = (params: Record<string, unknown>) => createPlugin(container, TOKENS.Method, 'crdnd', params);
+    expect(() => make({ epsilon: -0.3 })).toThrow(ConfigError);
+    expect(() => make({ epsilon: -0.3 })).toThrow(/^crdnd\.epsilon/);
+    expect(() => make({ contrastiveTemperature: 0 })).toThrow(/^crdnd\.contrastiveTemperature/);
+    expect(() => make({ innerLoss: 'margin' })).toThrow(/^crdnd\.innerLoss/);
+    expect(() => make({ denoise: true })).toThrow(/^crdnd\.denoise: unknown parameter/);
+    const student = mlpStudent('crdnd-invalid', 24);
+    const lowInit = make({ transitionInit: 0.05 });
+    expect(() => lowInit.setup({ student, teacher, createModel: () => student, train: small, batchSize: 50, seed: 1, container })).toThrow(
+      /^crdnd\.transitionInit/,
+    );
+    lowInit.dispose();
+    student.dispose();
+  });
+});
