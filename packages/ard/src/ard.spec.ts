@@ -24,7 +24,7 @@ function expectTrainedWithoutLeaks(epochs: EpochRecord[], count = QUICK.epochs):
 }
 
 beforeAll(async () => {
-  ({ container } = await attackContainer());
+  container = attackContainer();
   register(container);
   teacher = trainTeacher(mnistDigits(50, 20));
 });
@@ -76,6 +76,15 @@ describe('ard method', () => {
     const [a, b] = [await run(), await run()];
     expect(a.length).toBeGreaterThan(0);
     a.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(b[i]!)));
+  });
+
+  it('swaps the inner attack by name: fgsm receives only the parameters it declares', async () => {
+    const student = mlpStudent('ard-fgsm', 12);
+    const method = createPlugin(container, TOKENS.Method, 'ard', { ...QUICK, epochs: 1, innerAttack: 'fgsm' });
+    const epochs = await trainMethod(method, { container, train: train.slice(0, 100), teacher, student });
+    expect(Number.isFinite(epochs[0]!.loss)).toBe(true);
+    method.dispose();
+    student.dispose();
   });
 
   it('validates parameters, the teacher and the inner attack name', async () => {

@@ -16,7 +16,7 @@ const small = train.slice(0, 100);
 const heldOut = mnistDigits(30, 100);
 
 beforeAll(async () => {
-  ({ container } = await attackContainer());
+  container = attackContainer();
   register(container);
   teacher = trainTeacher(mnistDigits(50, 20));
 });

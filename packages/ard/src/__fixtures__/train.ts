@@ -2,23 +2,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { Trainer, type Dataset, type DistillationMethod, type Student, type Teacher } from '@tempered/core';
-import { registerPgdDouble } from './pgd-double.js';
+import { register as registerAttacks } from '@tempered/attacks';
 import { mlpStudent } from './mnist.js';
 
-/** A child container with the real @tempered/attacks when it exports `register`, else the PGD double. */
-export async function attackContainer(): Promise<{ container: DependencyContainer; realAttacks: boolean }> {
+/** A child container for one spec with the real @tempered/attacks registered (inner 'pgd'). */
+export function attackContainer(): DependencyContainer {
   const container = rootContainer.createChildContainer();
-  try {
-    const attacks = (await import('@tempered/attacks')) as { register?: (c: DependencyContainer) => void };
-    if (typeof attacks.register === 'function') {
-      attacks.register(container);
-      return { container, realAttacks: true };
-    }
-  } catch {
-    // @tempered/attacks has no src/index.ts yet: fall through to the stand-in.
-  }
-  registerPgdDouble(container);
-  return { container, realAttacks: false };
+  registerAttacks(container);
+  return container;
 }
 
 export interface EpochRecord {
