@@ -1,16 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { inject, injectable } from 'tsyringe';
-import { ConfigError, TOKENS, defineParams, logSoftmaxAt, validateParams } from '@tempered/core';
-import type { Loss, LossContext, ParamValues } from '@tempered/core';
+import { ConfigError, TOKENS, logSoftmaxAt } from '@tempered/core';
+import type { Loss, LossContext } from '@tempered/core';
+import { LOSS_TEMPERATURE_PARAM, Parameterised } from '../parameterised.js';
 
-export const CE_AT_TEMPERATURE_PARAMS = defineParams({
-  temperature: {
-    type: 'number',
-    default: 0,
-    min: 0,
-    description: 'Softmax temperature T; 0 (default) uses the training stage’s T from the loss context',
-  },
-});
+export const CE_AT_TEMPERATURE_PARAMS = LOSS_TEMPERATURE_PARAM;
 
 /**
  * Cross-entropy of the tempered softmax against hard labels: the loss of defensive
@@ -37,25 +31,13 @@ export const CE_AT_TEMPERATURE_PARAMS = defineParams({
  * ```
  */
 @injectable()
-export class CeAtTemperatureLoss implements Loss {
-  readonly name = 'ce-at-temperature';
-  private values: ParamValues<typeof CE_AT_TEMPERATURE_PARAMS>;
-
+export class CeAtTemperatureLoss extends Parameterised<typeof CE_AT_TEMPERATURE_PARAMS> implements Loss {
   constructor(@inject(TOKENS.PluginParams) params: Record<string, unknown>) {
-    this.values = validateParams(this.name, CE_AT_TEMPERATURE_PARAMS, params);
-  }
-
-  params(): Record<string, unknown> {
-    return { ...this.values };
-  }
-
-  setParams(params: Record<string, unknown>): void {
-    this.values = validateParams(this.name, CE_AT_TEMPERATURE_PARAMS, params, this.values);
+    super('ce-at-temperature', CE_AT_TEMPERATURE_PARAMS, params);
   }
 
   compute(context: LossContext): tf.Scalar {
-    const logits = context.student?.logits;
-    if (!logits) throw new ConfigError(`${this.name}.student`, 'expected student logits in the loss context');
+    const logits = studentLogits(this.name, context);
     const temperature = resolveTemperature(this.name, this.values.temperature, context.temperature);
     return tf.tidy(() => {
       const logp = logSoftmaxAt(logits, temperature);
@@ -63,6 +45,13 @@ export class CeAtTemperatureLoss implements Loss {
       return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, logp), 1))) as tf.Scalar;
     });
   }
+}
+
+/** The student logits of the context; a ConfigError naming `<owner>.student` when absent. */
+export function studentLogits(owner: string, context: LossContext): tf.Tensor2D {
+  const logits = context.student?.logits;
+  if (!logits) throw new ConfigError(`${owner}.student`, 'expected student logits in the loss context');
+  return logits;
 }
 
 /** The loss's own T when set (> 0), else the stage's T from the context (which must be > 0). */

@@ -1,17 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { inject, injectable } from 'tsyringe';
-import { ConfigError, TOKENS, crossEntropy, defineParams, klDivergence, softmaxAt, validateParams } from '@tempered/core';
-import type { Loss, LossContext, ParamValues } from '@tempered/core';
-import { resolveTemperature } from './ce-at-temperature.js';
+import { ConfigError, TOKENS, crossEntropy, defineParams, klDivergence, softmaxAt } from '@tempered/core';
+import type { Loss, LossContext } from '@tempered/core';
+import { LOSS_TEMPERATURE_PARAM, Parameterised } from '../parameterised.js';
+import { resolveTemperature, studentLogits } from './ce-at-temperature.js';
 
 export const KD_LOSS_PARAMS = defineParams({
   alpha: { type: 'number', default: 0.9, min: 0, max: 1, description: 'Weight α of the distillation (KL) term; 1 − α weighs the hard-label cross-entropy' },
-  temperature: {
-    type: 'number',
-    default: 0,
-    min: 0,
-    description: 'Softmax temperature T; 0 (default) uses the training stage’s T from the loss context',
-  },
+  ...LOSS_TEMPERATURE_PARAM,
 });
 
 /**
@@ -46,20 +42,9 @@ export const KD_LOSS_PARAMS = defineParams({
  * ```
  */
 @injectable()
-export class KdLoss implements Loss {
-  readonly name = 'kd';
-  private values: ParamValues<typeof KD_LOSS_PARAMS>;
-
+export class KdLoss extends Parameterised<typeof KD_LOSS_PARAMS> implements Loss {
   constructor(@inject(TOKENS.PluginParams) params: Record<string, unknown>) {
-    this.values = validateParams(this.name, KD_LOSS_PARAMS, params);
-  }
-
-  params(): Record<string, unknown> {
-    return { ...this.values };
-  }
-
-  setParams(params: Record<string, unknown>): void {
-    this.values = validateParams(this.name, KD_LOSS_PARAMS, params, this.values);
+    super('kd', KD_LOSS_PARAMS, params);
   }
 
   compute(context: LossContext): tf.Scalar {
@@ -74,9 +59,8 @@ export class KdLoss implements Loss {
    * (batchmean, without T²) and `ce` = CE(softmax(s), y). The caller disposes all three.
    */
   parts(context: LossContext): { loss: tf.Scalar; kl: tf.Scalar; ce: tf.Scalar } {
-    const student = context.student?.logits;
+    const student = studentLogits(this.name, context);
     const teacher = context.teacher?.logits;
-    if (!student) throw new ConfigError(`${this.name}.student`, 'expected student logits in the loss context');
     if (!teacher) throw new ConfigError(`${this.name}.teacher`, 'expected teacher logits in the loss context (kd needs a teacher)');
     if (teacher.shape[1] !== student.shape[1] || teacher.shape[0] !== student.shape[0]) {
       throw new ConfigError(

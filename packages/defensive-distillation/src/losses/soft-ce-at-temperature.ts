@@ -1,17 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { inject, injectable } from 'tsyringe';
-import { ConfigError, TOKENS, defineParams, logSoftmaxAt, validateParams } from '@tempered/core';
-import type { Loss, LossContext, ParamValues } from '@tempered/core';
-import { resolveTemperature } from './ce-at-temperature.js';
+import { ConfigError, TOKENS, logSoftmaxAt } from '@tempered/core';
+import type { Loss, LossContext } from '@tempered/core';
+import { LOSS_TEMPERATURE_PARAM, Parameterised } from '../parameterised.js';
+import { resolveTemperature, studentLogits } from './ce-at-temperature.js';
 
-export const SOFT_CE_AT_TEMPERATURE_PARAMS = defineParams({
-  temperature: {
-    type: 'number',
-    default: 0,
-    min: 0,
-    description: 'Softmax temperature T; 0 (default) uses the training stage’s T from the loss context',
-  },
-});
+export const SOFT_CE_AT_TEMPERATURE_PARAMS = LOSS_TEMPERATURE_PARAM;
 
 /**
  * Cross-entropy of the tempered softmax against soft targets: the loss of defensive
@@ -37,26 +31,14 @@ export const SOFT_CE_AT_TEMPERATURE_PARAMS = defineParams({
  * ```
  */
 @injectable()
-export class SoftCeAtTemperatureLoss implements Loss {
-  readonly name = 'soft-ce-at-temperature';
-  private values: ParamValues<typeof SOFT_CE_AT_TEMPERATURE_PARAMS>;
-
+export class SoftCeAtTemperatureLoss extends Parameterised<typeof SOFT_CE_AT_TEMPERATURE_PARAMS> implements Loss {
   constructor(@inject(TOKENS.PluginParams) params: Record<string, unknown>) {
-    this.values = validateParams(this.name, SOFT_CE_AT_TEMPERATURE_PARAMS, params);
-  }
-
-  params(): Record<string, unknown> {
-    return { ...this.values };
-  }
-
-  setParams(params: Record<string, unknown>): void {
-    this.values = validateParams(this.name, SOFT_CE_AT_TEMPERATURE_PARAMS, params, this.values);
+    super('soft-ce-at-temperature', SOFT_CE_AT_TEMPERATURE_PARAMS, params);
   }
 
   compute(context: LossContext): tf.Scalar {
-    const logits = context.student?.logits;
+    const logits = studentLogits(this.name, context);
     const targets = context.softTargets;
-    if (!logits) throw new ConfigError(`${this.name}.student`, 'expected student logits in the loss context');
     if (!targets) throw new ConfigError(`${this.name}.softTargets`, 'expected soft targets in the loss context');
     if (targets.shape[0] !== logits.shape[0] || targets.shape[1] !== logits.shape[1]) {
       throw new ConfigError(

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { inject, injectable } from 'tsyringe';
-import { ConfigError, TOKENS, assertCompatible, defineParams, optimizeStep, softmaxAt, validateParams } from '@tempered/core';
+import { ConfigError, TOKENS, assertCompatible, defineParams, optimizeStep, softmaxAt } from '@tempered/core';
 import type {
   Dataset,
   DistillationMethod,
@@ -19,6 +19,7 @@ import type {
 import { CeAtTemperatureLoss } from '../losses/ce-at-temperature.js';
 import { SoftCeAtTemperatureLoss } from '../losses/soft-ce-at-temperature.js';
 import { OPTIMIZER_SETTINGS, optimizerFrom } from '../training-params.js';
+import { Parameterised } from '../parameterised.js';
 
 export const DEFENSIVE_DISTILLATION_PARAMS = defineParams({
   temperature: { type: 'number', default: 20, greaterThan: 0, description: 'Distillation temperature T of both phases (the paper sweeps 1–100; 20 for MNIST)' },
@@ -92,10 +93,8 @@ export const SOFT_LABELS_STATE_KEY = 'softLabels';
  * ```
  */
 @injectable()
-export class DefensiveDistillation implements DistillationMethod {
-  readonly name = 'defensive-distillation';
+export class DefensiveDistillation extends Parameterised<typeof DEFENSIVE_DISTILLATION_PARAMS> implements DistillationMethod {
   readonly teacher = 'optional' as const;
-  private values: DefensiveDistillationParams;
   private student: Student | undefined;
   private ownTeacher: Student | undefined;
   private labeller: Model | undefined;
@@ -107,17 +106,9 @@ export class DefensiveDistillation implements DistillationMethod {
   private readonly hardLoss = new CeAtTemperatureLoss({});
   private readonly softLoss = new SoftCeAtTemperatureLoss({});
 
+  /** Parameters are validated here and in `setParams` (they take effect at the next {@link setup}). */
   constructor(@inject(TOKENS.PluginParams) params: Record<string, unknown>) {
-    this.values = validateParams(this.name, DEFENSIVE_DISTILLATION_PARAMS, params);
-  }
-
-  params(): Record<string, unknown> {
-    return { ...this.values };
-  }
-
-  /** Validates and sets parameters; they take effect at the next {@link setup}. */
-  setParams(params: Record<string, unknown>): void {
-    this.values = validateParams(this.name, DEFENSIVE_DISTILLATION_PARAMS, params, this.values);
+    super('defensive-distillation', DEFENSIVE_DISTILLATION_PARAMS, params);
   }
 
   setup(setup: MethodSetup): void {

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { inject, injectable } from 'tsyringe';
-import { ConfigError, TOKENS, assertCompatible, defineParams, optimizeStep, validateParams } from '@tempered/core';
+import { ConfigError, TOKENS, assertCompatible, defineParams, optimizeStep } from '@tempered/core';
 import type { DistillationMethod, MethodSetup, ParamValues, Student, Teacher, TrainingPhase } from '@tempered/core';
 import { KdLoss } from '../losses/kd.js';
 import { OPTIMIZER_SETTINGS, optimizerFrom } from '../training-params.js';
+import { Parameterised } from '../parameterised.js';
 
 export const KD_PARAMS = defineParams({
   temperature: { type: 'number', default: 4, greaterThan: 0, description: 'Softmax temperature T of the distillation term' },
@@ -37,29 +38,16 @@ export type KdParams = ParamValues<typeof KD_PARAMS>;
  * ```
  */
 @injectable()
-export class KnowledgeDistillation implements DistillationMethod {
-  readonly name = 'kd';
+export class KnowledgeDistillation extends Parameterised<typeof KD_PARAMS> implements DistillationMethod {
   readonly teacher = 'required' as const;
-  private values: KdParams;
   private student: Student | undefined;
   private runTeacher: Teacher | undefined;
   private optimizer: tf.Optimizer | undefined;
   private phaseList: TrainingPhase[] = [];
-  private loss: KdLoss;
 
+  /** Parameters are validated here and in `setParams` (they take effect at the next {@link setup}). */
   constructor(@inject(TOKENS.PluginParams) params: Record<string, unknown>) {
-    this.values = validateParams(this.name, KD_PARAMS, params);
-    this.loss = new KdLoss({ alpha: this.values.alpha });
-  }
-
-  params(): Record<string, unknown> {
-    return { ...this.values };
-  }
-
-  /** Validates and sets parameters; they take effect at the next {@link setup}. */
-  setParams(params: Record<string, unknown>): void {
-    this.values = validateParams(this.name, KD_PARAMS, params, this.values);
-    this.loss = new KdLoss({ alpha: this.values.alpha });
+    super('kd', KD_PARAMS, params);
   }
 
   setup(setup: MethodSetup): void {
@@ -69,7 +57,8 @@ export class KnowledgeDistillation implements DistillationMethod {
     const student = setup.student;
     assertCompatible(teacher, student);
     const optimizer = optimizerFrom(this.name, this.values);
-    const temperature = this.values.temperature;
+    const { temperature, alpha } = this.values;
+    const loss = new KdLoss({ alpha, temperature });
     this.student = student;
     this.runTeacher = teacher;
     this.optimizer = optimizer;
@@ -84,7 +73,7 @@ export class KnowledgeDistillation implements DistillationMethod {
           try {
             return optimizeStep(optimizer, student.trainableVariables(), () => {
               const logits = student.logits(batch.x, { training: true });
-              const { loss, kl, ce } = this.loss.parts({
+              const { loss: value, kl, ce } = loss.parts({
                 x: batch.x,
                 labels: batch.labels,
                 student: { logits },
@@ -93,7 +82,7 @@ export class KnowledgeDistillation implements DistillationMethod {
                 epoch: context.epoch,
                 step: context.step,
               });
-              return { loss, terms: { kl, ce }, logits, labels: batch.labels };
+              return { loss: value, terms: { kl, ce }, logits, labels: batch.labels };
             });
           } finally {
             teacherLogits.dispose();

@@ -1,9 +1,10 @@
 import type * as tf from '@tensorflow/tfjs';
 import { inject, injectable } from 'tsyringe';
-import { ConfigError, TOKENS, defineParams, optimizeStep, validateParams } from '@tempered/core';
+import { ConfigError, TOKENS, defineParams, optimizeStep } from '@tempered/core';
 import type { DistillationMethod, MethodSetup, ParamValues, Student, TrainingPhase } from '@tempered/core';
 import { CeAtTemperatureLoss } from '../losses/ce-at-temperature.js';
 import { OPTIMIZER_SETTINGS, optimizerFrom } from '../training-params.js';
+import { Parameterised } from '../parameterised.js';
 
 export const STANDARD_PARAMS = defineParams({
   epochs: { type: 'number', default: 50, min: 1, integer: true, description: 'Training epochs' },
@@ -31,26 +32,16 @@ export type StandardParams = ParamValues<typeof STANDARD_PARAMS>;
  * ```
  */
 @injectable()
-export class StandardTraining implements DistillationMethod {
-  readonly name = 'standard';
+export class StandardTraining extends Parameterised<typeof STANDARD_PARAMS> implements DistillationMethod {
   readonly teacher = 'none' as const;
-  private values: StandardParams;
   private student: Student | undefined;
   private optimizer: tf.Optimizer | undefined;
   private phaseList: TrainingPhase[] = [];
   private readonly loss = new CeAtTemperatureLoss({ temperature: 1 });
 
+  /** Parameters are validated here and in `setParams` (they take effect at the next {@link setup}). */
   constructor(@inject(TOKENS.PluginParams) params: Record<string, unknown>) {
-    this.values = validateParams(this.name, STANDARD_PARAMS, params);
-  }
-
-  params(): Record<string, unknown> {
-    return { ...this.values };
-  }
-
-  /** Validates and sets parameters; they take effect at the next {@link setup}. */
-  setParams(params: Record<string, unknown>): void {
-    this.values = validateParams(this.name, STANDARD_PARAMS, params, this.values);
+    super('standard', STANDARD_PARAMS, params);
   }
 
   setup(setup: MethodSetup): void {
