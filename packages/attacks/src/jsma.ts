@@ -156,14 +156,16 @@ export class Jsma extends BaseAttack<typeof JSMA_PARAMS> {
         model.numClasses,
       );
       const outputs = (z: tf.Tensor): tf.Tensor2D => (jacobian === 'logits' ? (z as tf.Tensor2D) : tf.softmax(z as tf.Tensor2D));
-      const alpha = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(outputs(model.logits(v, { training: false })), targetMask)))(input);
+      let predicted: tf.Tensor | undefined;
+      const alpha = tf.grad((v: tf.Tensor) => {
+        const logits = model.logits(v, { training: false });
+        predicted = tf.keep(tf.argMax(logits, 1)); // the forward pass of α also gives the predictions
+        return tf.sum(tf.mul(outputs(logits), targetMask));
+      })(input);
       const beta = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(outputs(model.logits(v, { training: false })), tf.sub(1, targetMask))))(input);
-      const predicted = tf.argMax(model.logits(input, { training: false }), 1);
-      return {
-        alpha: alpha.dataSync() as Float32Array,
-        beta: beta.dataSync() as Float32Array,
-        predicted: predicted.dataSync() as Int32Array,
-      };
+      const predictions = predicted!.dataSync() as Int32Array;
+      predicted!.dispose(); // kept tensors outlive every tidy scope
+      return { alpha: alpha.dataSync() as Float32Array, beta: beta.dataSync() as Float32Array, predicted: predictions };
     });
   }
 }
