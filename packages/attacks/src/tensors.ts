@@ -15,11 +15,6 @@ export function l2Norms(x: tf.Tensor): tf.Tensor1D {
   return tf.tidy(() => tf.sqrt(tf.sum(tf.square(tf.reshape(x, [x.shape[0]!, -1])), 1)) as tf.Tensor1D);
 }
 
-/** Per-example L∞ norm of x [batch, ...] → [batch]. */
-export function linfNorms(x: tf.Tensor): tf.Tensor1D {
-  return tf.tidy(() => tf.max(tf.abs(tf.reshape(x, [x.shape[0]!, -1])), 1) as tf.Tensor1D);
-}
-
 /** Number of features per example. */
 export function featureCount(x: tf.Tensor): number {
   return x.shape.slice(1).reduce((a, b) => a * b, 1);
