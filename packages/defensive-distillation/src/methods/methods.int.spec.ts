@@ -107,6 +107,18 @@ describe('defensive-distillation', () => {
     setup.student.dispose();
   });
 
+  it('with plain SGD (lr 0.01) the same teacher at T = 20 stays near chance: why Adam is the default', async () => {
+    const data = mnistDigits(100, 0, 'mnist-1000');
+    const method = new DefensiveDistillation({ temperature: 20, teacherEpochs: 10, epochs: 1, optimizer: 'sgd', learningRate: 0.01 });
+    const setup = methodSetup(data, 3);
+    method.setup(setup);
+    await train(method, data, 3);
+    // The cross-entropy's gradient w.r.t. the logits is 1/T of the usual one; SGD does not rescale it.
+    expect(accuracy(method.teacherModel()!, HELD_OUT())).toBeLessThan(0.25);
+    method.dispose();
+    setup.student.dispose();
+  });
+
   it('mixes hard labels at T with weight hardLabelWeight', async () => {
     const data = TRAIN();
     const method = new DefensiveDistillation({ teacherEpochs: 2, epochs: 2, learningRate: 1e-2, hardLabelWeight: 0.3 });
