@@ -1,6 +1,6 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { inject, injectable } from 'tsyringe';
-import { ConfigError, TOKENS, logSoftmaxAt } from '@tempered/core';
+import { ConfigError, TOKENS, crossEntropy } from '@tempered/core';
 import type { Loss, LossContext } from '@tempered/core';
 import { LOSS_TEMPERATURE_PARAM, Parameterised } from '../parameterised.js';
 
@@ -39,11 +39,7 @@ export class CeAtTemperatureLoss extends Parameterised<typeof CE_AT_TEMPERATURE_
   compute(context: LossContext): tf.Scalar {
     const logits = studentLogits(this.name, context);
     const temperature = resolveTemperature(this.name, this.values.temperature, context.temperature);
-    return tf.tidy(() => {
-      const logp = logSoftmaxAt(logits, temperature);
-      const oneHot = tf.oneHot(tf.cast(context.labels, 'int32'), logits.shape[1]);
-      return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, logp), 1))) as tf.Scalar;
-    });
+    return crossEntropy(logits, context.labels, temperature);
   }
 }
 

@@ -1,6 +1,6 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { inject, injectable } from 'tsyringe';
-import { ConfigError, TOKENS, logSoftmaxAt } from '@tempered/core';
+import { ConfigError, TOKENS, softCrossEntropy } from '@tempered/core';
 import type { Loss, LossContext } from '@tempered/core';
 import { LOSS_TEMPERATURE_PARAM, Parameterised } from '../parameterised.js';
 import { resolveTemperature, studentLogits } from './ce-at-temperature.js';
@@ -47,6 +47,6 @@ export class SoftCeAtTemperatureLoss extends Parameterised<typeof SOFT_CE_AT_TEM
       );
     }
     const temperature = resolveTemperature(this.name, this.values.temperature, context.temperature);
-    return tf.tidy(() => tf.neg(tf.mean(tf.sum(tf.mul(targets, logSoftmaxAt(logits, temperature)), 1))) as tf.Scalar);
+    return softCrossEntropy(logits, targets, temperature);
   }
 }
