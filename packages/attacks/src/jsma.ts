@@ -30,25 +30,48 @@ export type JsmaParams = ParamValues<typeof JSMA_PARAMS>;
  * arrays, O(d) memory (d² time); returns [-1, -1] when no pair qualifies.
  */
 export function bestSaliencyPair(alpha: ArrayLike<number>, beta: ArrayLike<number>, domain: Uint8Array): [number, number] {
+  // Exact branch-and-bound over the d² pairs. For any partner q, (α_p+α_q)·(−β_p−β_q) is at most
+  // bound(p) = (α_p + max α)·(−β_p − min β) when both factors are positive, so visiting features by
+  // decreasing bound lets both loops stop as soon as the bound falls below the best score. Ties go
+  // to the lexicographically smallest (p, q), as an index-order exhaustive search would choose.
   const candidates: number[] = [];
-  for (let i = 0; i < domain.length; i++) if (domain[i]) candidates.push(i);
+  let maxAlpha = -Infinity;
+  let minBeta = Infinity;
+  for (let i = 0; i < domain.length; i++) {
+    if (!domain[i]) continue;
+    candidates.push(i);
+    if (alpha[i]! > maxAlpha) maxAlpha = alpha[i]!;
+    if (beta[i]! < minBeta) minBeta = beta[i]!;
+  }
+  const n = candidates.length;
+  const bound = new Float64Array(domain.length);
+  for (const i of candidates) {
+    const a = alpha[i]! + maxAlpha;
+    const b = -(beta[i]! + minBeta);
+    bound[i] = a > 0 && b > 0 ? a * b : 0;
+  }
+  candidates.sort((p, q) => bound[q]! - bound[p]! || p - q);
   let best = 0;
   let bestP = -1;
   let bestQ = -1;
-  for (let a = 0; a < candidates.length; a++) {
+  for (let a = 0; a < n; a++) {
     const p = candidates[a]!;
+    if (bound[p]! < best || bound[p]! === 0) break;
     const alphaP = alpha[p]!;
     const betaP = beta[p]!;
-    for (let b = a + 1; b < candidates.length; b++) {
+    for (let b = a + 1; b < n; b++) {
       const q = candidates[b]!;
+      if (bound[q]! < best || bound[q]! === 0) break;
       const sumAlpha = alphaP + alpha[q]!;
       const sumBeta = betaP + beta[q]!;
       if (sumAlpha > 0 && sumBeta < 0) {
         const score = -sumAlpha * sumBeta;
-        if (score > best) {
+        const lo = p < q ? p : q;
+        const hi = p < q ? q : p;
+        if (score > best || (score === best && (lo < bestP || (lo === bestP && hi < bestQ)))) {
           best = score;
-          bestP = p;
-          bestQ = q;
+          bestP = lo;
+          bestQ = hi;
         }
       }
     }
