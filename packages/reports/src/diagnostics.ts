@@ -35,7 +35,9 @@ type Entry = readonly [key: string, summary: AttackSummary];
 const SAME_EPSILON = 1e-9;
 
 function isSingleStep([, a]: Entry): boolean {
-  return a.name === 'fgsm' || (a.meanIterations !== null && a.meanIterations <= 1 && a.epsilon !== null);
+  // By construction, not by meanIterations: PGD reports the iteration of first success, which
+  // averages ≤ 1 on a weak model and would make PGD look single-step.
+  return a.name === 'fgsm' || (a.params['steps'] === 1 && a.epsilon !== null);
 }
 
 function isMarginLoss([, a]: Entry): boolean {
