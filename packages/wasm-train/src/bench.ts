@@ -33,6 +33,11 @@ export interface BenchResult {
   inputGradMs: number;
   /** 40-step L∞ PGD throughput, when `pgd` was asked for. */
   pgd40ImagesPerSec?: number;
+  /**
+   * The same medians in process CPU time (user + system). On a shared machine wall time swings with other
+   * load; CPU time of a single-threaded run does far less, so ratios against PyTorch use both.
+   */
+  cpuMs: { trainStep: number; forward: number; inputGrad: number };
   /** Per-kernel time for one train step and one input gradient, when `profile` was asked for. */
   profile?: { trainStep: KernelProfile; inputGrad: KernelProfile };
 }
@@ -67,17 +72,32 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-async function timeMedian(run: () => tf.Tensor | tf.Tensor[], iterations: number, warmup: number): Promise<number> {
-  const times: number[] = [];
+function cpuNow(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+interface Timing {
+  wall: number;
+  cpu: number;
+}
+
+async function timeMedian(run: () => tf.Tensor | tf.Tensor[], iterations: number, warmup: number): Promise<Timing> {
+  const wall: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < warmup + iterations; i++) {
-    const start = performance.now();
+    const wallStart = performance.now();
+    const cpuStart = cpuNow();
     const out = run();
     const outs = Array.isArray(out) ? out : [out];
     for (const t of outs) await t.data();
-    if (i >= warmup) times.push(performance.now() - start);
+    if (i >= warmup) {
+      wall.push(performance.now() - wallStart);
+      cpu.push(cpuNow() - cpuStart);
+    }
     tf.dispose(outs);
   }
-  return median(times);
+  return { wall: median(wall), cpu: median(cpu) };
 }
 
 async function profileKernels(run: () => tf.Tensor | tf.Tensor[]): Promise<KernelProfile> {
@@ -122,18 +142,23 @@ export async function benchPapernotCnn(options: BenchOptions): Promise<BenchResu
   const forward = () => tf.tidy(() => model.apply(images) as tf.Tensor);
   const gradient = () => tf.tidy(() => inputGrad(images));
   try {
+    const skipped: Timing = { wall: Number.NaN, cpu: Number.NaN };
+    const train = options.skipTrainStep ? skipped : await timeMedian(trainStep, iterations, warmup);
+    const fwd = await timeMedian(forward, iterations, warmup);
+    const grad = await timeMedian(gradient, iterations, warmup);
     const result: BenchResult = {
       backend,
       batch,
-      trainStepMs: options.skipTrainStep ? Number.NaN : await timeMedian(trainStep, iterations, warmup),
-      forwardMs: await timeMedian(forward, iterations, warmup),
-      inputGradMs: await timeMedian(gradient, iterations, warmup),
+      trainStepMs: train.wall,
+      forwardMs: fwd.wall,
+      inputGradMs: grad.wall,
+      cpuMs: { trainStep: train.cpu, forward: fwd.cpu, inputGrad: grad.cpu },
     };
     if (options.pgd) {
       const steps = 40;
       const epsilon = 0.3;
       const stepSize = 0.01;
-      const pgdMs = await timeMedian(
+      const pgd = await timeMedian(
         () => {
           let adversarial = images.clone();
           for (let i = 0; i < steps; i++) {
@@ -149,7 +174,7 @@ export async function benchPapernotCnn(options: BenchOptions): Promise<BenchResu
         Math.max(1, Math.floor(iterations / 5)),
         0,
       );
-      result.pgd40ImagesPerSec = (batch * 1000) / pgdMs;
+      result.pgd40ImagesPerSec = (batch * 1000) / pgd.wall;
     }
     if (options.profile) {
       result.profile = {

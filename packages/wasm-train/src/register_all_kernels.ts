@@ -11,6 +11,7 @@ import { depthwiseConv2dNativeBackpropFilterConfig } from './kernels/DepthwiseCo
 import { depthwiseConv2dNativeBackpropInputConfig } from './kernels/DepthwiseConv2dNativeBackpropInput.js';
 import { identityConfig } from './kernels/Identity.js';
 import { maxPoolGradConfig } from './kernels/MaxPoolGrad.js';
+import { sumConfig } from './kernels/Sum.js';
 import { unsortedSegmentSumConfig } from './kernels/UnsortedSegmentSum.js';
 
 /** Kernels stock tfjs-backend-wasm 4.22 lacks; a later release that ships one keeps its own. */
@@ -28,6 +29,7 @@ const fasterKernels: KernelConfig[] = [
   batchMatMulConfig,
   maxPoolGradConfig,
   identityConfig,
+  sumConfig,
 ];
 
 const registered = new Set<string>();

@@ -5,6 +5,8 @@ export interface TorchReference {
   trainStepMs: number;
   forwardMs: number;
   inputGradMs: number;
+  /** The same medians in process CPU time, comparable with `BenchResult.cpuMs`. */
+  cpuMs: { trainStep: number; forward: number; inputGrad: number };
   torchVersion: string;
   python: string;
 }
@@ -36,15 +38,18 @@ def input_grad():
     xi = x.clone().requires_grad_(True)
     torch.autograd.grad(F.cross_entropy(model(xi), y), xi)
 def median_ms(fn):
-    times = []
+    wall, cpu = [], []
     for i in range(warmup + iterations):
-        start = time.perf_counter()
+        wall_start, cpu_start = time.perf_counter(), time.process_time()
         fn()
         if i >= warmup:
-            times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
-print(json.dumps({"trainStepMs": median_ms(train_step), "forwardMs": median_ms(forward),
-                  "inputGradMs": median_ms(input_grad), "torchVersion": torch.__version__}))
+            wall.append((time.perf_counter() - wall_start) * 1000)
+            cpu.append((time.process_time() - cpu_start) * 1000)
+    return statistics.median(wall), statistics.median(cpu)
+train, fwd, grad = median_ms(train_step), median_ms(forward), median_ms(input_grad)
+print(json.dumps({"trainStepMs": train[0], "forwardMs": fwd[0], "inputGradMs": grad[0],
+                  "cpuMs": {"trainStep": train[1], "forward": fwd[1], "inputGrad": grad[1]},
+                  "torchVersion": torch.__version__}))
 `;
 
 /** The first of `python3` (PATH) and `/usr/bin/python3` that can `import torch`, or null. */
