@@ -4,23 +4,18 @@ import {
   ConfigError,
   TOKENS,
   assertCompatible,
-  createOptimizer,
   defineParams,
   optimizeStep,
   validateParams,
-  type Attack,
-  type DistillationMethod,
   type MethodSetup,
   type ParamValues,
   type StepContext,
   type StepResult,
-  type Student,
-  type Teacher,
   type TrainingBatch,
-  type TrainingPhase,
 } from '@tempered/core';
+import { AdversarialTrainingMethod, type PreparedRun } from './adversarial-method.js';
 import { ARD_LOSS_PARAMS, ArdLoss } from './ard-loss.js';
-import { INNER_MAX_PARAMS, TRAINING_PARAMS, craftAdversarial, createInnerAttack } from './inner-maximization.js';
+import { INNER_MAX_PARAMS, TRAINING_PARAMS, craftAdversarial } from './inner-maximization.js';
 
 export const ARD_PARAMS = defineParams({
   temperature: { type: 'number', default: 30, greaterThan: 0, description: 'Distillation temperature T (authors: 30)' },
@@ -59,36 +54,24 @@ export type ArdParams = ParamValues<typeof ARD_PARAMS>;
  * ```
  */
 @injectable()
-export class ArdMethod implements DistillationMethod {
+export class ArdMethod extends AdversarialTrainingMethod<ArdParams> {
   readonly name = 'ard';
   readonly teacher = 'required' as const;
-  private readonly values: ArdParams;
   private readonly loss: ArdLoss;
-  private context?: { student: Student; teacher: Teacher; attack: Attack; phase: TrainingPhase; optimizer: tf.Optimizer };
 
   constructor(@inject(TOKENS.PluginParams) params: Record<string, unknown>) {
-    this.values = validateParams('ard', ARD_PARAMS, params);
+    super(validateParams('ard', ARD_PARAMS, params));
     this.loss = new ArdLoss({ alpha: this.values.alpha, klReduction: this.values.klReduction });
   }
 
-  setup(setup: MethodSetup): void {
-    const { student, teacher } = setup;
+  protected check({ student, teacher }: MethodSetup): void {
     if (!teacher) throw new ConfigError('ard.teacher', 'ARD distils from a teacher; the run must supply one');
     assertCompatible(teacher, student);
-    const attack = createInnerAttack(setup.container, this.values);
-    const optimizer = createOptimizer({ name: this.values.optimizer, learningRate: this.values.learningRate }, 'ard.optimizer');
-    const phase: TrainingPhase = {
-      name: 'student',
-      model: student,
-      epochs: this.values.epochs,
-      optimizer,
-      trainStep: (batch, step) => this.trainStep(batch, step),
-    };
-    this.context = { student, teacher, attack, phase, optimizer };
   }
 
-  private async trainStep(batch: TrainingBatch, step: StepContext): Promise<StepResult> {
-    const { student, teacher, attack, optimizer } = this.ready();
+  protected async trainStep(batch: TrainingBatch, step: StepContext, run: PreparedRun): Promise<StepResult> {
+    const { student, attack, optimizer } = run;
+    const teacher = run.teacher!;
     const { x, labels } = batch;
     const { temperature, alpha } = this.values;
     const xAdv = await craftAdversarial(attack, student, x, labels, step.rng);
@@ -115,28 +98,5 @@ export class ArdMethod implements DistillationMethod {
       xAdv.dispose();
       teacherLogits.dispose();
     }
-  }
-
-  private ready() {
-    if (!this.context) throw new ConfigError('ard.setup', 'call setup() before training');
-    return this.context;
-  }
-
-  phases(): readonly TrainingPhase[] {
-    return [this.ready().phase];
-  }
-
-  result(): Student {
-    return this.ready().student;
-  }
-
-  params(): Record<string, unknown> {
-    return { ...this.values };
-  }
-
-  /** Releases the optimiser's state; the student and teacher belong to the caller. */
-  dispose(): void {
-    this.context?.optimizer.dispose();
-    this.context = undefined;
   }
 }

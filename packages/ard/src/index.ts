@@ -16,6 +16,8 @@ export { ArdMethod, ARD_PARAMS } from './ard.js';
 export type { ArdParams } from './ard.js';
 export { PgdAtMethod, PGD_AT_PARAMS } from './pgd-at.js';
 export type { PgdAtParams } from './pgd-at.js';
+export { AdversarialTrainingMethod } from './adversarial-method.js';
+export type { AdversarialTrainingSettings, PreparedRun } from './adversarial-method.js';
 export { INNER_MAX_PARAMS, TRAINING_PARAMS, createInnerAttack, craftAdversarial } from './inner-maximization.js';
 export type { InnerMaxSettings } from './inner-maximization.js';
 

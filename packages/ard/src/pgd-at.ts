@@ -1,25 +1,19 @@
 import * as tf from '@tensorflow/tfjs';
 import { inject, injectable } from 'tsyringe';
 import {
-  ConfigError,
   TOKENS,
-  createOptimizer,
   crossEntropy,
   defineParams,
   optimizeStep,
   validateParams,
-  type Attack,
-  type DistillationMethod,
-  type MethodSetup,
   type ParamValues,
   type StepContext,
   type StepLoss,
   type StepResult,
-  type Student,
   type TrainingBatch,
-  type TrainingPhase,
 } from '@tempered/core';
-import { INNER_MAX_PARAMS, TRAINING_PARAMS, craftAdversarial, createInnerAttack } from './inner-maximization.js';
+import { AdversarialTrainingMethod, type PreparedRun } from './adversarial-method.js';
+import { INNER_MAX_PARAMS, TRAINING_PARAMS, craftAdversarial } from './inner-maximization.js';
 
 export const PGD_AT_PARAMS = defineParams({
   cleanWeight: {
@@ -56,31 +50,17 @@ export type PgdAtParams = ParamValues<typeof PGD_AT_PARAMS>;
  * ```
  */
 @injectable()
-export class PgdAtMethod implements DistillationMethod {
+export class PgdAtMethod extends AdversarialTrainingMethod<PgdAtParams> {
   readonly name = 'pgd-at';
   readonly teacher = 'none' as const;
-  private readonly values: PgdAtParams;
-  private context?: { student: Student; attack: Attack; phase: TrainingPhase; optimizer: tf.Optimizer };
 
   constructor(@inject(TOKENS.PluginParams) params: Record<string, unknown>) {
-    this.values = validateParams('pgd-at', PGD_AT_PARAMS, params);
+    super(validateParams('pgd-at', PGD_AT_PARAMS, params));
   }
 
-  setup(setup: MethodSetup): void {
-    const attack = createInnerAttack(setup.container, this.values);
-    const optimizer = createOptimizer({ name: this.values.optimizer, learningRate: this.values.learningRate }, 'pgd-at.optimizer');
-    const phase: TrainingPhase = {
-      name: 'student',
-      model: setup.student,
-      epochs: this.values.epochs,
-      optimizer,
-      trainStep: (batch, step) => this.trainStep(batch, step),
-    };
-    this.context = { student: setup.student, attack, phase, optimizer };
-  }
+  protected check(): void {}
 
-  private async trainStep(batch: TrainingBatch, step: StepContext): Promise<StepResult> {
-    const { student, attack, optimizer } = this.ready();
+  protected async trainStep(batch: TrainingBatch, step: StepContext, { student, attack, optimizer }: PreparedRun): Promise<StepResult> {
     const { x, labels } = batch;
     const w = this.values.cleanWeight;
     const xAdv = await craftAdversarial(attack, student, x, labels, step.rng);
@@ -96,28 +76,5 @@ export class PgdAtMethod implements DistillationMethod {
     } finally {
       xAdv.dispose();
     }
-  }
-
-  private ready() {
-    if (!this.context) throw new ConfigError('pgd-at.setup', 'call setup() before training');
-    return this.context;
-  }
-
-  phases(): readonly TrainingPhase[] {
-    return [this.ready().phase];
-  }
-
-  result(): Student {
-    return this.ready().student;
-  }
-
-  params(): Record<string, unknown> {
-    return { ...this.values };
-  }
-
-  /** Releases the optimiser's state; the student belongs to the caller. */
-  dispose(): void {
-    this.context?.optimizer.dispose();
-    this.context = undefined;
   }
 }
