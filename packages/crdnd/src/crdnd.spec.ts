@@ -5,7 +5,7 @@ import { ConfigError, ModelError, TOKENS, createPlugin, listPlugins, type Teache
 import { expectNoLeaks } from '../../core/src/testing.js';
 import { CrdndMethod, register } from './index.js';
 import { accuracy, linearStudent, mlpStudent, mnistTiny, trainTeacher } from '../../ard/src/__fixtures__/mnist.js';
-import { attackContainer, trainMethod } from '../../ard/src/__fixtures__/train.js';
+import { attackContainer, trainMethod, weightValues } from '../../ard/src/__fixtures__/train.js';
 
 const QUICK = { epsilon: 0.1, stepSize: 0.03, steps: 5, learningRate: 5e-3, projectionDim: 16 };
 
@@ -101,6 +101,23 @@ describe('crdnd method', () => {
     trained.dispose();
     restored.dispose();
     student.dispose();
+  });
+
+  it('is deterministic: one seed gives the same student weights, W and heads', async () => {
+    const run = async () => {
+      const student = mlpStudent('crdnd-determinism', 25);
+      const method = createPlugin(container, TOKENS.Method, 'crdnd', { ...QUICK, epochs: 1 }) as CrdndMethod;
+      await trainMethod(method, { container, train: small, teacher, student, seed: 5 });
+      const state = method.state();
+      const values = [...weightValues(student), ...Object.keys(state).sort().map((k) => Float32Array.from(state[k]!.dataSync()))];
+      Object.values(state).forEach((t) => t.dispose());
+      method.dispose();
+      student.dispose();
+      return values;
+    };
+    const [a, b] = [await run(), await run()];
+    expect(a).toHaveLength(7); // 4 student weights + W + 2 heads
+    a.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(b[i]!)));
   });
 
   it('throws a ModelError naming the model when features are needed but absent', async () => {

@@ -165,6 +165,8 @@ export class CrdndMethod implements DistillationMethod {
     }
     const classes = student.numClasses;
     this.disposeVariables();
+    this.prepared?.optimizer.dispose();
+    this.prepared = undefined;
     if (v.adaptiveCompensation) {
       if (!(v.transitionInit > 1 / classes)) {
         throw new ConfigError('crdnd.transitionInit', `expected > 1/${classes} so M starts diagonally dominant, got ${v.transitionInit}`);
