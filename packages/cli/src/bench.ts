@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { container as rootContainer } from 'tsyringe';
-import { ConfigError, TOKENS, createPlugin, selectBackend, type BackendPreference, type ModelArchitecture } from '@tempered/core';
+import { ConfigError, TOKENS, createPlugin, selectBackend, type BackendPreference, type DatasetSource, type ModelArchitecture } from '@tempered/core';
 import { benchPapernotCnn, torchReference } from '@tempered/wasm-train';
 import { pgdThroughput } from '@tempered/attacks';
 import { benchEvaluationSpeedup } from '@tempered/reports';
@@ -41,7 +41,7 @@ export async function benchCommand(values: Values, io: { out: (s: string) => voi
     Object.assign(report, { trainStepMs: r.trainStepMs, forwardMs: r.forwardMs, inputGradMs: r.inputGradMs });
     say(`Papernot MNIST CNN, batch ${batch}: train step ${fmt(r.trainStepMs)}, forward ${fmt(r.forwardMs)}, input gradient ${fmt(r.inputGradMs)}`);
     if (values.torch) {
-      const torch = await torchReference({ batch, iterations });
+      const torch = torchReference({ batch, iterations });
       if (torch) {
         const ratios = {
           trainStep: r.trainStepMs / torch.trainStepMs,
@@ -50,7 +50,7 @@ export async function benchCommand(values: Values, io: { out: (s: string) => voi
         };
         report.torch = { ...torch, ratios };
         say(
-          `PyTorch ${torch.version} CPU (1 thread): train step ${fmt(torch.trainStepMs)}, forward ${fmt(torch.forwardMs)}, input gradient ${fmt(torch.inputGradMs)}`,
+          `PyTorch ${torch.torchVersion} CPU (1 thread): train step ${fmt(torch.trainStepMs)}, forward ${fmt(torch.forwardMs)}, input gradient ${fmt(torch.inputGradMs)}`,
         );
         say(`ratio ${info.name}/torch: train step ${ratios.trainStep.toFixed(2)}×, forward ${ratios.forward.toFixed(2)}×, input gradient ${ratios.inputGrad.toFixed(2)}×`);
       } else {
@@ -70,9 +70,15 @@ export async function benchCommand(values: Values, io: { out: (s: string) => voi
     model.dispose();
   }
   if (!skip.has('workers')) {
-    const speedup = await benchEvaluationSpeedup({ plugins: BUILTIN_MODULES, backend: info.name as BackendPreference });
+    const mnist = createPlugin(container, TOKENS.Dataset, 'mnist') as DatasetSource;
+    const { test } = await mnist.load();
+    const model = arch.build({ name: 'bench', inputShape: [28, 28, 1], numClasses: 10, seed: 1 });
+    const speedup = await benchEvaluationSpeedup({ model, test, plugins: BUILTIN_MODULES, backend: info.name as BackendPreference });
+    model.dispose();
     report.evaluationSpeedup = speedup;
-    say(`evaluation, PGD-40 on ${speedup.examples} images: 1 worker ${speedup.oneWorkerSeconds.toFixed(1)} s, 2 workers ${speedup.twoWorkerSeconds.toFixed(1)} s, speed-up ${speedup.speedup.toFixed(2)}×`);
+    say(
+      `evaluation, PGD-40 on ${speedup.examples} images: 1 worker ${(speedup.oneWorkerMs / 1000).toFixed(1)} s, 2 workers ${(speedup.twoWorkersMs / 1000).toFixed(1)} s, speed-up ${speedup.speedup.toFixed(2)}× (identical results: ${speedup.identical})`,
+    );
   }
   report.numTensors = tf.memory().numTensors;
   if (values.json) io.out(JSON.stringify(report));

@@ -59,7 +59,7 @@ function isObject(value: unknown): value is Json {
 
 function only(field: string, value: Json, allowed: readonly string[]): void {
   for (const key of Object.keys(value)) {
-    if (!allowed.includes(key)) throw new ConfigError(`${field}.${key}`, `unknown field; expected one of ${allowed.join(', ')}`);
+    if (!allowed.includes(key)) throw new ConfigError(field ? `${field}.${key}` : key, `unknown field; expected one of ${allowed.join(', ')}`);
   }
 }
 
@@ -89,7 +89,7 @@ function pluginRef(field: string, value: unknown): PluginRef {
 /** Parses and validates a run config object; every error names its field. */
 export function validateConfig(raw: unknown, source = 'config'): RunConfig {
   if (!isObject(raw)) throw new ConfigError(source, 'expected a mapping with dataset, model, students and evaluation');
-  only(source, raw, ['name', 'seed', 'seeds', 'backend', 'plugins', 'dataset', 'model', 'batchSize', 'teacher', 'students', 'evaluation']);
+  only('', raw, ['name', 'seed', 'seeds', 'backend', 'plugins', 'dataset', 'model', 'batchSize', 'teacher', 'students', 'evaluation']);
 
   let seeds: number[];
   if (raw.seeds !== undefined) {
@@ -198,7 +198,13 @@ export function readConfig(path: string): RunConfig {
     const detail = error instanceof Error ? error.message.split('\n')[0] : String(error);
     throw new ConfigError(path, `not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'} (${detail})`);
   }
-  return validateConfig(raw, path);
+  try {
+    return validateConfig(raw, path);
+  } catch (error) {
+    // Name the file as well as the field.
+    if (error instanceof ConfigError && error.field !== path) throw new ConfigError(`${path}: ${error.field}`, error.message.slice(error.field.length + 2));
+    throw error;
+  }
 }
 
 /** JSON Schema of the config file, with each registered plugin's params where known. */

@@ -1,8 +1,10 @@
 import { createRequire } from 'node:module';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { DependencyContainer } from 'tsyringe';
-import { ConfigError, PLUGIN_KINDS, getPlugin, listPlugins, paramsJsonSchema, validateParams, type PluginKind } from '@tempered/core';
+import type { DependencyContainer, InjectionToken } from 'tsyringe';
+import { ConfigError, PLUGIN_KINDS, getPlugin, listPlugins, paramsJsonSchema, validateParams, type PluginDescriptor, type PluginKind } from '@tempered/core';
+
+type AnyPluginToken = InjectionToken<PluginDescriptor<unknown>>;
 import { register as registerAttacks } from '@tempered/attacks';
 import { register as registerDatasets } from '@tempered/datasets';
 import { register as registerModels } from '@tempered/models';
@@ -69,7 +71,7 @@ export async function registerUserPlugins(container: DependencyContainer, specif
 export function checkPluginRef(container: DependencyContainer, kind: PluginKind, field: string, ref: { name: string; params: Record<string, unknown> }): void {
   let descriptor;
   try {
-    descriptor = getPlugin(container, PLUGIN_KINDS[kind], ref.name);
+    descriptor = getPlugin(container, PLUGIN_KINDS[kind] as AnyPluginToken, ref.name);
   } catch (error) {
     throw new ConfigError(field, error instanceof Error ? error.message : String(error));
   }
@@ -79,7 +81,8 @@ export function checkPluginRef(container: DependencyContainer, kind: PluginKind,
 /** Params JSON Schema of every registered plugin, by kind and name. */
 export function pluginSchemas(container: DependencyContainer): Record<string, Record<string, Record<string, unknown>>> {
   const out: Record<string, Record<string, Record<string, unknown>>> = {};
-  for (const [kind, token] of Object.entries(PLUGIN_KINDS)) {
+  for (const [kind, t] of Object.entries(PLUGIN_KINDS)) {
+    const token = t as AnyPluginToken;
     out[kind] = {};
     for (const n of listPlugins(container, token)) {
       const d = getPlugin(container, token, n);

@@ -21,13 +21,18 @@ export async function runConfig(config: RunConfig, options: RunOptions): Promise
   else checkOutputDir(options.out, options.resume, options.force);
 
   const backend = await selectBackend(effective.backend);
-  options.log(`backend: ${backend.name} (${backend.source})`);
+  // Said once the inputs have been checked, so that a refusal stays a single line.
+  let announced = false;
+  const announce = (): void => {
+    if (!announced) options.log(`backend: ${backend.name} (${backend.source})${backend.fallbacks.length ? `; passed over: ${backend.fallbacks.join('; ')}` : ''}`);
+    announced = true;
+  };
 
   const resultPaths: string[] = [];
   for (const seed of seeds) {
     const out = seeds.length > 1 ? join(options.out, `seed-${seed}`) : options.out;
     if (seeds.length > 1) options.log(`seed ${seed} → ${out}`);
-    const result = await runSeed(effective, seed, { ...options, out, force: options.force || (seeds.length > 1 && !options.resume) }, backend, container, pluginModules);
+    const result = await runSeed(effective, seed, { ...options, out, force: options.force || (seeds.length > 1 && !options.resume) }, backend, container, pluginModules, announce);
     if (result.stopped) {
       options.log(`stopped${result.signal ? ` by ${result.signal}` : ''}; continue with --resume`);
       return SIGNAL_EXIT[result.signal ?? ''] ?? 130;

@@ -175,7 +175,15 @@ export interface SeedRunResult {
 }
 
 /** Runs one seed of a config into `out`. */
-export async function runSeed(config: RunConfig, seed: number, options: RunOptions, backend: BackendInfo, container: DependencyContainer, pluginModules: string[]): Promise<SeedRunResult> {
+export async function runSeed(
+  config: RunConfig,
+  seed: number,
+  options: RunOptions,
+  backend: BackendInfo,
+  container: DependencyContainer,
+  pluginModules: string[],
+  onInputsChecked: () => void = () => {},
+): Promise<SeedRunResult> {
   const { out, log } = options;
   const previous = checkOutputDir(out, options.resume, options.force);
   const dataset = createPlugin(container, TOKENS.Dataset, config.dataset.name, config.dataset.params) as DatasetSource;
@@ -199,6 +207,7 @@ export async function runSeed(config: RunConfig, seed: number, options: RunOptio
     }
   }
 
+  onInputsChecked();
   if (options.force && !options.resume && existsSync(out)) rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   const state: RunState = previous ?? { version: 1, config, trained: [], evaluated: false };

@@ -1,0 +1,127 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { assertBuilt, runCli, smokeConfig, tempDir, writeConfig } from './helpers.js';
+
+/**
+ * Bad input is refused before any work: one line naming the field or file and what was expected,
+ * a non-zero exit, no stack trace, and nothing in the output directory overwritten.
+ */
+const dir = tempDir('refusals');
+
+function idxImages(count: number, magic = 0x803): Buffer {
+  const header = Buffer.alloc(16);
+  header.writeUInt32BE(magic, 0);
+  header.writeUInt32BE(count, 4);
+  header.writeUInt32BE(28, 8);
+  header.writeUInt32BE(28, 12);
+  return Buffer.concat([header, Buffer.alloc(count * 784, 7)]);
+}
+function idxLabels(count: number): Buffer {
+  const header = Buffer.alloc(8);
+  header.writeUInt32BE(0x801, 0);
+  header.writeUInt32BE(count, 4);
+  return Buffer.concat([header, Buffer.from(Array.from({ length: count }, (_, i) => i % 10))]);
+}
+
+/** A tiny 3-class tfjs model directory (as tfjs saves it) and a copy missing its weights. */
+function teacherDirs(): { threeClasses: string; noWeights: string } {
+  const threeClasses = join(dir, 'teacher-3');
+  const noWeights = join(dir, 'teacher-noweights');
+  for (const d of [threeClasses, noWeights]) mkdirSync(d, { recursive: true });
+  const topology = {
+    class_name: 'Sequential',
+    config: {
+      name: 'seq',
+      layers: [
+        { class_name: 'Flatten', config: { name: 'flat', batch_input_shape: [null, 28, 28, 1], dtype: 'float32', trainable: true } },
+        { class_name: 'Dense', config: { name: 'out', units: 3, activation: 'linear', use_bias: true, kernel_initializer: { class_name: 'Zeros', config: {} }, bias_initializer: { class_name: 'Zeros', config: {} }, dtype: 'float32', trainable: true } },
+      ],
+    },
+    keras_version: 'tfjs-layers 4.22.0',
+    backend: 'tensor_flow.js',
+  };
+  const manifest = [{ paths: ['./weights.bin'], weights: [{ name: 'out/kernel', shape: [784, 3], dtype: 'float32' }, { name: 'out/bias', shape: [3], dtype: 'float32' }] }];
+  const json = JSON.stringify({ format: 'layers-model', modelTopology: topology, weightsManifest: manifest });
+  writeFileSync(join(threeClasses, 'model.json'), json);
+  writeFileSync(join(threeClasses, 'weights.bin'), Buffer.alloc((784 * 3 + 3) * 4));
+  writeFileSync(join(noWeights, 'model.json'), json);
+  return { threeClasses, noWeights };
+}
+
+interface Case {
+  readonly name: string;
+  readonly config?: unknown;
+  readonly args?: string[];
+  readonly message: RegExp;
+}
+
+let cases: Case[] = [];
+
+beforeAll(() => {
+  assertBuilt();
+  const badMagic = join(dir, 'idx-bad-magic');
+  mkdirSync(badMagic, { recursive: true });
+  writeFileSync(join(badMagic, 'train-images-idx3-ubyte'), idxImages(20, 0x999));
+  writeFileSync(join(badMagic, 'train-labels-idx1-ubyte'), idxLabels(20));
+  writeFileSync(join(badMagic, 't10k-images-idx3-ubyte'), idxImages(10));
+  writeFileSync(join(badMagic, 't10k-labels-idx1-ubyte'), idxLabels(10));
+  const cifar = join(dir, 'cifar-truncated');
+  mkdirSync(cifar, { recursive: true });
+  for (let i = 1; i <= 5; i++) writeFileSync(join(cifar, `data_batch_${i}.bin`), Buffer.alloc(3073 * 2));
+  writeFileSync(join(cifar, 'test_batch.bin'), Buffer.alloc(3073 * 2 - 100));
+  const truncatedGz = join(dir, 'idx-truncated-gz');
+  mkdirSync(truncatedGz, { recursive: true });
+  writeFileSync(join(truncatedGz, 'train-images-idx3-ubyte.gz'), gzipSync(idxImages(20).subarray(0, 5000)));
+  writeFileSync(join(truncatedGz, 'train-labels-idx1-ubyte.gz'), gzipSync(idxLabels(20)));
+  writeFileSync(join(truncatedGz, 't10k-images-idx3-ubyte.gz'), gzipSync(idxImages(10)));
+  writeFileSync(join(truncatedGz, 't10k-labels-idx1-ubyte.gz'), gzipSync(idxLabels(10)));
+  const teachers = teacherDirs();
+  const base = smokeConfig();
+  const attacks = (attack: unknown) => ({ ...base, evaluation: { ...(base.evaluation as object), attacks: [attack] } });
+  cases = [
+    { name: 'malformed YAML', config: 'dataset: [mnist\nmodel: mlp', message: /config\.yaml: not valid YAML/ },
+    { name: 'empty config', config: '   \n', message: /config\.yaml: config file is empty; expected YAML or JSON/ },
+    { name: 'config that is not a mapping', config: '- 1\n- 2\n', message: /config\.yaml: expected a mapping with dataset, model, students and evaluation/ },
+    { name: 'unknown top-level field', config: { ...base, epochz: 3 }, message: /^error: .*config\.yaml: epochz: unknown field; expected one of name, seed/ },
+    { name: 'unknown method, listing the known ones', config: { ...base, students: [{ name: 'x', method: 'ardd' }] }, message: /students\[0\]\.method: unknown method "ardd"; known: ard, crdnd, defensive-distillation, kd, pgd-at, standard/ },
+    { name: 'unknown attack', config: attacks({ name: 'deepfool' }), message: /evaluation\.attacks\[0\]\.name: unknown attack "deepfool"; known: cw, fgsm, jsma, pgd/ },
+    { name: 'negative epsilon', config: attacks({ name: 'pgd', params: { epsilon: -0.1 } }), message: /evaluation\.attacks\[0\]\.params\.epsilon: expected ≥ 0, got -0\.1/ },
+    { name: 'zero steps', config: attacks({ name: 'pgd', params: { steps: 0 } }), message: /evaluation\.attacks\[0\]\.params\.steps: expected ≥ 1, got 0/ },
+    { name: 'negative temperature', config: { ...base, students: [{ name: 'dd', method: 'defensive-distillation', params: { temperature: -1 } }] }, message: /students\[0\]\.params\.temperature: expected > 0, got -1/ },
+    { name: 'unknown method parameter', config: { ...base, students: [{ name: 'a', method: 'ard', params: { epsilonn: 0.3 } }] }, message: /students\[0\]\.params\.epsilonn: unknown parameter; expected one of/ },
+    { name: 'missing dataset directory', config: { ...base, dataset: { name: 'idx', params: { dir: join(dir, 'nowhere') } } }, message: /nowhere/ },
+    { name: 'bad IDX magic', config: { ...base, dataset: { name: 'idx', params: { dir: badMagic } } }, message: /train-images-idx3-ubyte: .*magic/i },
+    { name: 'truncated gzipped IDX', config: { ...base, dataset: { name: 'idx', params: { dir: truncatedGz } } }, message: /train-images-idx3-ubyte\.gz: .*(truncated|expected)/i },
+    { name: 'truncated CIFAR-10 batch', config: { ...base, model: 'mlp', dataset: { name: 'cifar10', params: { dir: cifar } } }, message: /test_batch\.bin: .*(truncated|multiple of 3073)/i },
+    { name: 'teacher with another class count', config: { ...base, teacher: { path: teachers.threeClasses } }, message: /teacher\.path: teacher takes \[28, 28, 1\] → 3 classes but dataset "mnist" has \[28, 28, 1\] → 10 classes/ },
+    { name: 'teacher directory without weights', config: { ...base, teacher: { path: teachers.noWeights } }, message: /teacher-noweights\/weights\.bin: weight file listed in model\.json is missing/ },
+    { name: 'missing config file', args: ['run', join(dir, 'absent.yaml')], message: /absent\.yaml: config file not found/ },
+    { name: 'bad --backend', args: ['run', 'examples/smoke/config.yaml', '--backend', 'gpu'], message: /--backend: expected one of auto, tensorflow, wasm, cpu, got "gpu"/ },
+    { name: 'unknown flag', args: ['run', 'examples/smoke/config.yaml', '--epochs', '3'], message: /arguments: Unknown option '--epochs'/ },
+    { name: 'unknown command', args: ['train'], message: /command: unknown command "train"; expected run, bench, report, schema or list/ },
+  ];
+});
+
+describe('refusals of bad input', () => {
+  it('refuses each case with one line, non-zero exit, no stack, nothing overwritten', () => {
+    expect(cases.length).toBeGreaterThanOrEqual(20);
+    for (const [i, c] of cases.entries()) {
+      const caseDir = join(dir, `case-${i}`);
+      const out = join(caseDir, 'out');
+      mkdirSync(out, { recursive: true });
+      writeFileSync(join(out, 'results.json'), '{"precious":true}');
+      const args = c.args ?? ['run', writeConfig(caseDir, c.config), '--out', out, '--force'];
+      const r = runCli(args);
+      const lines = r.stderr.trim().split('\n');
+      expect(r.status, `${c.name}: exit status`).not.toBe(0);
+      expect(lines, `${c.name}: ${r.stderr}`).toHaveLength(1);
+      expect(lines[0], c.name).toMatch(/^error: /);
+      expect(lines[0], c.name).toMatch(c.message);
+      expect(r.stderr, c.name).not.toMatch(/\n\s+at /);
+      expect(readdirSync(out), c.name).toEqual(['results.json']);
+      expect(readFileSync(join(out, 'results.json'), 'utf8'), c.name).toBe('{"precious":true}');
+    }
+  }, 300_000);
+});

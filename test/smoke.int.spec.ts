@@ -1,0 +1,82 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { assertBuilt, readJsonl, runCli, tempDir } from './helpers.js';
+
+/**
+ * End to end on real data: `tempered run examples/smoke/config.yaml` trains a teacher and every
+ * method on 1,000 embedded MNIST digits, attacks each model with FGSM, PGD, JSMA and C&W on the
+ * first 100 test digits, and writes the run directory.
+ */
+describe('tempered run examples/smoke', () => {
+  const out = join(tempDir('smoke'), 'run');
+  let stderr = '';
+  let status: number | null = null;
+
+  beforeAll(() => {
+    assertBuilt();
+    const r = runCli(['run', 'examples/smoke/config.yaml', '--out', out]);
+    stderr = r.stderr;
+    status = r.status;
+  }, 600_000);
+
+  it('exits 0 and writes every artefact', () => {
+    expect(status, stderr.split('\n').slice(-5).join('\n')).toBe(0);
+    for (const file of ['results.json', 'report.md', 'report.html', 'metrics.jsonl', 'run-state.json']) expect(existsSync(join(out, file)), file).toBe(true);
+    for (const model of ['teacher', 'baseline', 'defensive-distillation', 'kd', 'pgd-at', 'ard', 'crdnd']) {
+      expect(existsSync(join(out, 'models', model, 'model.json')), model).toBe(true);
+      expect(existsSync(join(out, 'models', model, 'weights.bin')), model).toBe(true);
+    }
+    expect(existsSync(join(out, 'checkpoints', 'crdnd', 'latest.json'))).toBe(true);
+  });
+
+  it('records the backend, seed, example count and every model and attack in results.json', () => {
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    expect(results.schemaVersion).toBe(1);
+    expect(results.seed).toBe(1);
+    expect(results.evaluatedExamples).toBe(100);
+    expect(results.backend.name).toBe('wasm');
+    expect(results.backend.source).toMatch(/@tempered\/wasm-train/);
+    expect(Object.keys(results.models).sort()).toEqual(['ard', 'baseline', 'crdnd', 'defensive-distillation', 'kd', 'pgd-at']);
+    for (const [name, model] of Object.entries<Record<string, any>>(results.models)) {
+      expect(model.cleanAccuracy, name).toBeGreaterThan(0.1);
+      for (const attack of ['fgsm', 'pgd', 'jsma', 'cw']) {
+        const a = model.attacks[attack];
+        expect(a, `${name}.${attack}`).toBeDefined();
+        for (const key of ['successRate', 'robustAccuracy', 'meanL0', 'meanL2', 'meanLinf']) expect(a, `${name}.${attack}.${key}`).toHaveProperty(key);
+        expect(a.robustAccuracy).toBeLessThanOrEqual(model.cleanAccuracy + 1e-9);
+      }
+      expect(Array.isArray(model.diagnostics)).toBe(true);
+      expect(model.training.student.length).toBeGreaterThanOrEqual(2);
+    }
+    // The baseline is trained for real: far above chance, and PGD at ε = 0.2 breaks an undefended MLP.
+    expect(results.models.baseline.cleanAccuracy).toBeGreaterThan(0.6);
+    expect(results.models.baseline.attacks.pgd.successRate).toBeGreaterThan(0.8);
+    expect(results.models['defensive-distillation'].methodParams.temperature).toBe(20);
+  });
+
+  it('logs one JSON object per event, epoch ends carrying model, epoch, losses, accuracy and numTensors', () => {
+    const lines = readJsonl(join(out, 'metrics.jsonl'));
+    const epochEnds = lines.filter((l) => l.event === 'epoch:end');
+    expect(epochEnds.length).toBeGreaterThanOrEqual(17);
+    for (const line of epochEnds) {
+      for (const key of ['model', 'epoch', 'loss', 'terms', 'accuracy', 'numTensors']) expect(line, JSON.stringify(line)).toHaveProperty(key);
+      expect(Number.isFinite(line.loss)).toBe(true);
+    }
+    expect(new Set(epochEnds.map((l) => l.model))).toEqual(new Set(['teacher', 'baseline', 'defensive-distillation', 'kd', 'pgd-at', 'ard', 'crdnd']));
+    expect(lines.filter((l) => l.event === 'checkpoint').length).toBe(epochEnds.length);
+  });
+
+  it('prints plain progress lines (no carriage returns) when not on a TTY', () => {
+    expect(stderr).toMatch(/baseline\/student epoch 2\/2 loss \d/);
+    expect(stderr).not.toContain('\r');
+  });
+
+  it('renders the same reports again from results.json alone', () => {
+    const before = readFileSync(join(out, 'report.md'), 'utf8');
+    const r = runCli(['report', out]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toBe(before);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toMatch(/<svg/);
+  });
+});
