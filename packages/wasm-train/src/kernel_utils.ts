@@ -52,12 +52,6 @@ export function makeZeros(backend: BackendWasm, shape: number[], dtype: DataType
   return out;
 }
 
-/** Normalises a `number | [number, number]` attribute to a pair. */
-export function pair(value: number | [number, number] | undefined, fallback = 1): [number, number] {
-  if (value === undefined) return [fallback, fallback];
-  return typeof value === 'number' ? [value, value] : value;
-}
-
 /** Throws for NCHW: like the stock wasm convolutions, these kernels only handle channels-last. */
 export function assertChannelsLast(kernelName: string, dataFormat: string | undefined): void {
   if (dataFormat !== undefined && backend_util.convertConv2DDataFormat(dataFormat as 'NHWC' | 'NCHW') !== 'channelsLast') {

@@ -23,20 +23,6 @@ export function swapOuterAndInner(backend: BackendWasm, x: TensorInfo, outer: nu
   return out;
 }
 
-/** `[outer, middle, inner]` → `[middle, outer, inner]`, moving contiguous `inner` rows as blocks. */
-export function swapOuterAndMiddle(backend: BackendWasm, x: TensorInfo, outer: number, middle: number, inner: number): TensorInfo {
-  const out = backend.makeOutput([middle, outer, inner], 'float32');
-  const src = heapFloat32(backend, x);
-  const dst = heapFloat32(backend, out);
-  for (let o = 0; o < outer; o++) {
-    for (let m = 0; m < middle; m++) {
-      const from = (o * middle + m) * inner;
-      dst.set(src.subarray(from, from + inner), (m * outer + o) * inner);
-    }
-  }
-  return out;
-}
-
 /** Row-major `[rows, cols]` → `[cols, rows]`, for small matrices such as filters. */
 export function transposeMatrix(backend: BackendWasm, x: TensorInfo, rows: number, cols: number): TensorInfo {
   const out = backend.makeOutput([cols, rows], 'float32');

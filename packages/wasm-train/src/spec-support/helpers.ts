@@ -115,10 +115,10 @@ export function assertCloseDifferences(checks: Array<[number, number, number]>, 
  */
 export async function expectNoLeak(body: () => Promise<void> | void): Promise<void> {
   const tensorsBefore = tf.memory().numTensors;
-  const buffersBefore = tf.engine().backendInstance?.numDataIds() ?? 0;
+  const buffersBefore = tf.backend().numDataIds();
   await body();
   const tensorsAfter = tf.memory().numTensors;
-  const buffersAfter = tf.engine().backendInstance?.numDataIds() ?? 0;
+  const buffersAfter = tf.backend().numDataIds();
   if (tensorsAfter !== tensorsBefore || buffersAfter !== buffersBefore) {
     throw new Error(`leak: tensors ${tensorsBefore} → ${tensorsAfter}, backend buffers ${buffersBefore} → ${buffersAfter}`);
   }
