@@ -9,15 +9,17 @@ import { selectRows } from './tensors.js';
 /**
  * C&W L2 parameters. The paper (and Carlini's reference code) uses 9 binary-search steps,
  * 10 000 iterations and initial c = 1e-3; ART defaults to 10 steps × 10 iterations from
- * c = 0.01. Ours (5 × 100 from c = 0.01) finishes a batch on the cpu backend in reasonable time
- * and still finds near-minimal perturbations on MNIST-scale models; raise them for final numbers.
+ * c = 0.01. Ours (5 × 100 from c = 0.1, Adam learning rate 0.1) finishes a batch in seconds: with
+ * the paper's learning rate of 0.01, 100 iterations found adversarials for only ~70% of MNIST
+ * digits (100% with 0.1, mean L2 0.83, measured on an MLP). For final numbers raise the
+ * iterations and lower the learning rate towards the paper's.
  */
 export const CW_PARAMS = defineParams({
   confidence: { type: 'number', default: 0, min: 0, description: 'κ: required logit margin of the adversarial class' },
-  learningRate: { type: 'number', default: 0.01, greaterThan: 0, description: 'Adam learning rate in tanh space' },
+  learningRate: { type: 'number', default: 0.1, greaterThan: 0, description: 'Adam learning rate in tanh space (0.1: converges within 100 iterations; the paper uses 0.01 with 10,000)' },
   binarySearchSteps: { type: 'number', default: 5, min: 1, integer: true, description: 'binary-search steps over the constant c' },
   maxIterations: { type: 'number', default: 100, min: 1, integer: true, description: 'Adam iterations per binary-search step' },
-  initialConst: { type: 'number', default: 0.01, greaterThan: 0, description: 'initial trade-off constant c' },
+  initialConst: { type: 'number', default: 0.1, greaterThan: 0, description: 'initial trade-off constant c (searched over 5 binary steps, ×10 while failing)' },
   abortEarly: { type: 'boolean', default: true, description: 'stop a binary-search step when the loss stops decreasing' },
 });
 export type CwParams = ParamValues<typeof CW_PARAMS>;
@@ -36,8 +38,8 @@ const TANH_LIMIT = 1 - 1e-6;
  * and binary-search c per example. Working on logits, not softmax, is what keeps it effective on
  * a distilled network whose softmax saturates.
  *
- * Parameters (defaults): `confidence` κ (0), `learningRate` (0.01), `binarySearchSteps` (5),
- * `maxIterations` (100), `initialConst` c₀ (0.01), `abortEarly` (true). Shapes: x
+ * Parameters (defaults): `confidence` κ (0), `learningRate` (0.1), `binarySearchSteps` (5),
+ * `maxIterations` (100), `initialConst` c₀ (0.1), `abortEarly` (true). Shapes: x
  * [batch, ...inputShape], y/targets int32 [batch]; the result has x's shape and holds, per
  * example, the successful adversarial with the smallest L2 distortion, or x itself when none was
  * found. `iterations[i]` is the cumulative Adam iteration at which the returned point was found
