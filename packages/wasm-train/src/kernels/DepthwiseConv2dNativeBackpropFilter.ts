@@ -7,6 +7,7 @@ import type {
   TensorInfo,
 } from '@tensorflow/tfjs';
 import { heapFloat32, WASM, type WasmKernelArgs } from '../kernel_utils.js';
+import { forEachWindowTap } from '../windows.js';
 
 /**
  * Gradient of a depthwise convolution with respect to its `[kh, kw, inC, multiplier]` filter. Depthwise
@@ -29,40 +30,27 @@ function depthwiseConv2dNativeBackpropFilter(
     dimRoundingMode,
     true,
   );
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } = info;
-  const { strideHeight, strideWidth, dilationHeight, dilationWidth } = info;
+  const { inChannels, outChannels, filterHeight, filterWidth } = info;
   const multiplier = outChannels / inChannels;
   const sums = new Float64Array(filterHeight * filterWidth * outChannels);
   const xs = heapFloat32(backend, x);
   const dys = heapFloat32(backend, dy);
-  for (let b = 0; b < batchSize; b++) {
-    for (let oh = 0; oh < outHeight; oh++) {
-      for (let r = 0; r < filterHeight; r++) {
-        const ih = oh * strideHeight + r * dilationHeight - info.padInfo.top;
-        if (ih < 0 || ih >= inHeight) continue;
-        for (let ow = 0; ow < outWidth; ow++) {
-          const dyBase = ((b * outHeight + oh) * outWidth + ow) * outChannels;
-          for (let c = 0; c < filterWidth; c++) {
-            const iw = ow * strideWidth + c * dilationWidth - info.padInfo.left;
-            if (iw < 0 || iw >= inWidth) continue;
-            const xBase = ((b * inHeight + ih) * inWidth + iw) * inChannels;
-            const tap = (r * filterWidth + c) * outChannels;
-            if (multiplier === 1) {
-              for (let ch = 0; ch < inChannels; ch++) sums[tap + ch] += xs[xBase + ch] * dys[dyBase + ch];
-            } else {
-              for (let ch = 0; ch < inChannels; ch++) {
-                const xv = xs[xBase + ch];
-                for (let q = 0; q < multiplier; q++) {
-                  const o = ch * multiplier + q;
-                  sums[tap + o] += xv * dys[dyBase + o];
-                }
-              }
-            }
-          }
-        }
+  forEachWindowTap(info, (inputPixel, outputPixel, tap) => {
+    const xBase = inputPixel * inChannels;
+    const dyBase = outputPixel * outChannels;
+    const tapBase = tap * outChannels;
+    if (multiplier === 1) {
+      for (let ch = 0; ch < inChannels; ch++) sums[tapBase + ch] += xs[xBase + ch]! * dys[dyBase + ch]!;
+      return;
+    }
+    for (let ch = 0; ch < inChannels; ch++) {
+      const xv = xs[xBase + ch]!;
+      for (let q = 0; q < multiplier; q++) {
+        const o = ch * multiplier + q;
+        sums[tapBase + o] += xv * dys[dyBase + o]!;
       }
     }
-  }
+  });
   return backend.makeOutput(filterShape, 'float32', undefined, Float32Array.from(sums));
 }
 

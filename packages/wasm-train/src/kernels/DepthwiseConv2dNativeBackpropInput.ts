@@ -8,6 +8,7 @@ import type {
 } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { heapFloat32, makeZeros, release, runWasmKernel, WASM, type WasmKernelArgs } from '../kernel_utils.js';
+import { forEachWindowTap } from '../windows.js';
 
 /**
  * Gradient of a depthwise convolution with respect to its input. Stride 1 without a channel multiplier
@@ -31,8 +32,8 @@ function depthwiseConv2dNativeBackpropInput(
     dimRoundingMode,
     true,
   );
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } = info;
-  const { strideHeight, strideWidth, dilationHeight, dilationWidth } = info;
+  const { inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, strideHeight, strideWidth } = info;
+  const { dilationHeight, dilationWidth } = info;
   const multiplier = outChannels / inChannels;
   // Transposed padding, as in Conv2DBackpropInput.
   const padTop = info.effectiveFilterHeight - 1 - info.padInfo.top;
@@ -57,35 +58,23 @@ function depthwiseConv2dNativeBackpropInput(
   const dxs = heapFloat32(backend, dx);
   const dys = heapFloat32(backend, dy);
   const ws = heapFloat32(backend, filter);
-  for (let b = 0; b < batchSize; b++) {
-    for (let oh = 0; oh < outHeight; oh++) {
-      for (let r = 0; r < filterHeight; r++) {
-        const ih = oh * strideHeight + r * dilationHeight - info.padInfo.top;
-        if (ih < 0 || ih >= inHeight) continue;
-        for (let ow = 0; ow < outWidth; ow++) {
-          const dyBase = ((b * outHeight + oh) * outWidth + ow) * outChannels;
-          for (let c = 0; c < filterWidth; c++) {
-            const iw = ow * strideWidth + c * dilationWidth - info.padInfo.left;
-            if (iw < 0 || iw >= inWidth) continue;
-            const dxBase = ((b * inHeight + ih) * inWidth + iw) * inChannels;
-            const tap = (r * filterWidth + c) * outChannels;
-            if (multiplier === 1) {
-              for (let ch = 0; ch < inChannels; ch++) dxs[dxBase + ch] += dys[dyBase + ch] * ws[tap + ch];
-            } else {
-              for (let ch = 0; ch < inChannels; ch++) {
-                let sum = 0;
-                for (let q = 0; q < multiplier; q++) {
-                  const o = ch * multiplier + q;
-                  sum += dys[dyBase + o] * ws[tap + o];
-                }
-                dxs[dxBase + ch] += sum;
-              }
-            }
-          }
-        }
-      }
+  forEachWindowTap(info, (inputPixel, outputPixel, tap) => {
+    const dxBase = inputPixel * inChannels;
+    const dyBase = outputPixel * outChannels;
+    const tapBase = tap * outChannels;
+    if (multiplier === 1) {
+      for (let ch = 0; ch < inChannels; ch++) dxs[dxBase + ch] += dys[dyBase + ch]! * ws[tapBase + ch]!;
+      return;
     }
-  }
+    for (let ch = 0; ch < inChannels; ch++) {
+      let sum = 0;
+      for (let q = 0; q < multiplier; q++) {
+        const o = ch * multiplier + q;
+        sum += dys[dyBase + o]! * ws[tapBase + o]!;
+      }
+      dxs[dxBase + ch] += sum;
+    }
+  });
   return dx;
 }
 
