@@ -24,3 +24,5 @@ export { attackRecords, allOtherTargets, randomTargets } from './records.js';
 export type { AttackRecord, ClassIndices } from './records.js';
 export { pgdThroughput } from './bench.js';
 export type { PgdThroughput, PgdThroughputOptions } from './bench.js';
+export { INNER_MAX_PARAMS, createInnerAttack, craftAdversarial } from './training.js';
+export type { InnerMaxSettings } from './training.js';

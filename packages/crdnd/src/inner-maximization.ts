@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import type { DependencyContainer } from 'tsyringe';
-import { TOKENS, defineParams, getPlugin, klDivergence, softmaxAt, type Attack, type Model, type Rng } from '@tempered/core';
+import { defineParams, klDivergence, softmaxAt, type Model, type Rng } from '@tempered/core';
+import { INNER_MAX_PARAMS as SHARED_INNER_MAX_PARAMS, type InnerMaxSettings } from '@tempered/attacks';
+
+export { createInnerAttack, type InnerMaxSettings } from '@tempered/attacks';
 
 /**
- * Inner-maximisation parameters (MNIST defaults, as in @tempered/ard; CIFAR-10: ε 8/255,
- * step 2/255, 10 steps). Kept local rather than imported so plugins depend on core only.
+ * Inner-maximisation parameters: @tempered/attacks' shared ones (MNIST defaults; CIFAR-10:
+ * ε 8/255, step 2/255, 10 steps) plus the choice of objective.
  */
 export const INNER_MAX_PARAMS = defineParams({
   innerLoss: {
@@ -13,43 +15,8 @@ export const INNER_MAX_PARAMS = defineParams({
     default: 'ce',
     description: "What x′ maximises: 'ce' = CE(S(x′), y) via the named inner attack (as ARD); 'kl' = KL(softmax(T(x)) ‖ softmax(S(x′)))",
   },
-  innerAttack: { type: 'string', default: 'pgd', description: "Registered attack (TOKENS.Attack) used when innerLoss is 'ce'" },
-  norm: { type: 'enum', values: ['linf', 'l2'], default: 'linf', description: 'Norm of the perturbation budget' },
-  epsilon: { type: 'number', default: 0.3, min: 0, description: 'Perturbation budget ε (MNIST; CIFAR-10: 8/255)' },
-  stepSize: { type: 'number', default: 0.05, greaterThan: 0, description: 'PGD step size (MNIST; CIFAR-10: 2/255)' },
-  steps: { type: 'number', default: 10, integer: true, min: 1, description: 'PGD iterations' },
-  randomStart: { type: 'boolean', default: true, description: 'Start from a random point in the ε-ball' },
+  ...SHARED_INNER_MAX_PARAMS,
 });
-
-export interface InnerMaxSettings {
-  readonly innerAttack: string;
-  readonly norm: 'linf' | 'l2';
-  readonly epsilon: number;
-  readonly stepSize: number;
-  readonly steps: number;
-  readonly randomStart: boolean;
-}
-
-/**
- * Resolves the inner attack by name; PGD's parameters are offered and only those the attack
- * declares are passed, so another registered attack can be swapped in by name.
- */
-export function createInnerAttack(container: DependencyContainer, settings: InnerMaxSettings): Attack {
-  const descriptor = getPlugin(container, TOKENS.Attack, settings.innerAttack);
-  const offered: Record<string, unknown> = {
-    norm: settings.norm,
-    epsilon: settings.epsilon,
-    stepSize: settings.stepSize,
-    steps: settings.steps,
-    randomStart: settings.randomStart,
-    loss: 'ce',
-    // Training uses the final, loss-maximising iterate (Madry et al.; ARD code).
-    keepSuccessful: false,
-  };
-  const declared = descriptor.params;
-  const params = declared ? Object.fromEntries(Object.entries(offered).filter(([key]) => key in declared)) : offered;
-  return descriptor.create(params, container);
-}
 
 /**
  * PGD on the student (inference mode) maximising KL(softmax(teacherLogits) ‖ softmax(S(x′))) at
