@@ -128,13 +128,13 @@ async function profileKernels(run: () => tf.Tensor | tf.Tensor[]): Promise<Kerne
  */
 export async function benchPapernotCnn(options: BenchOptions): Promise<BenchResult> {
   const { backend, batch = 128, iterations = 10, warmup = 2 } = options;
-  const previous = tf.engine().backendName as string | undefined;
+  const previous: string | null = tf.engine().backendName;
   if (!(await tf.setBackend(backend))) throw new Error(`benchPapernotCnn: backend '${backend}' is not available`);
   await tf.ready();
   const model = papernotMnistCnn();
   const optimizer = tf.train.momentum(0.01, 0.9);
   const images = tf.randomUniform([batch, 28, 28, 1]);
-  const labels = tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32'), 10);
+  const labels = tf.tidy(() => tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32'), 10));
   const loss = (x: tf.Tensor) => tf.losses.softmaxCrossEntropy(labels, model.apply(x) as tf.Tensor) as tf.Scalar;
   const inputGrad = tf.grad((x: tf.Tensor) => loss(x));
 
@@ -187,6 +187,6 @@ export async function benchPapernotCnn(options: BenchOptions): Promise<BenchResu
     tf.dispose([images, labels]);
     optimizer.dispose();
     model.dispose();
-    if (previous !== undefined && previous !== backend) await tf.setBackend(previous);
+    if (previous && previous !== backend) await tf.setBackend(previous);
   }
 }

@@ -7,8 +7,9 @@ import { registerWasmTrainingKernels } from './register_all_kernels.js';
 
 export { registerWasmTrainingKernels, unregisterWasmTrainingKernels } from './register_all_kernels.js';
 
-registerWasmTrainingKernels();
 export { benchPapernotCnn, papernotMnistCnn } from './bench.js';
 export type { BenchOptions, BenchResult, KernelProfile } from './bench.js';
 export { torchReference, findTorchPython } from './torch-reference.js';
 export type { TorchReference } from './torch-reference.js';
+
+registerWasmTrainingKernels();

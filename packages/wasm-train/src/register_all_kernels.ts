@@ -22,7 +22,10 @@ const missingKernels: KernelConfig[] = [
   unsortedSegmentSumConfig,
 ];
 
-/** Kernels the backend has but runs far slower than XNNPACK allows. */
+/**
+ * Kernels the backend has but runs far slower than XNNPACK allows (or, for MaxPoolGrad, wrongly). Each
+ * delegates the cases it does not speed up to the stock kernel, so it is only registered over one.
+ */
 const fasterKernels: KernelConfig[] = [
   conv2DBackpropInputConfig,
   conv2DConfig,
@@ -44,7 +47,7 @@ const registered = new Set<string>();
  * @example
  * ```ts
  * import { registerWasmTrainingKernels } from '@tempered/wasm-train';
- * registerWasmTrainingKernels(); // ['Conv2DBackpropFilter', ..., 'Conv2DBackpropInput', 'BatchMatMul']
+ * registerWasmTrainingKernels(); // ['Conv2DBackpropFilter', ..., 'Conv2DBackpropInput', ..., 'Sum']
  * await tf.setBackend('wasm');
  * ```
  */
@@ -57,13 +60,10 @@ export function registerWasmTrainingKernels(): string[] {
   for (const config of fasterKernels) {
     if (registered.has(config.kernelName)) continue;
     const original = getKernel(config.kernelName, WASM);
-    if (original === undefined) {
-      registerKernel(config);
-    } else {
-      originalWasmKernels.set(config.kernelName, original);
-      unregisterKernel(config.kernelName, WASM);
-      registerKernel({ ...config, setupFunc: original.setupFunc });
-    }
+    if (original === undefined) continue;
+    originalWasmKernels.set(config.kernelName, original);
+    unregisterKernel(config.kernelName, WASM);
+    registerKernel({ ...config, setupFunc: original.setupFunc });
     registered.add(config.kernelName);
   }
   return [...registered];
