@@ -41,6 +41,13 @@ describe('Sum on wasm', () => {
     expect(maxRelativeError(wasm, cpu)).toBeLessThan(1e-4);
   });
 
+  it('handles a single reduced row (a 1x1 average pool)', async () => {
+    const x = host([1, 1, 3], 5);
+    const wasm = await runKernelOn('wasm', 'Sum', { x }, { axis: [0, 1], keepDims: true });
+    expect(wasm.shape).toEqual([1, 1, 3]);
+    expect(maxRelativeError(wasm, await runKernelOn('cpu', 'Sum', { x }, { axis: [0, 1], keepDims: true }))).toBeLessThan(1e-6);
+  });
+
   it('leaves no tensors or backend buffers behind', async () => {
     const x = host([4, 3, 2], 1);
     await runKernelOn('wasm', 'Sum', { x }, { axis: [0, 1], keepDims: false });
