@@ -21,8 +21,18 @@ export function createOptimizer(config: Partial<OptimizerConfig> = {}, field = '
   switch (c.name) {
     case 'sgd':
       return tf.train.sgd(c.learningRate);
-    case 'momentum':
-      return tf.train.momentum(c.learningRate, c.momentum);
+    case 'momentum': {
+      const optimizer = tf.train.momentum(c.learningRate, c.momentum);
+      // tfjs 4.22's MomentumOptimizer.dispose() skips SGDOptimizer's learning-rate scalar `c`,
+      // leaking one tensor per optimiser; release it too.
+      const dispose = optimizer.dispose.bind(optimizer);
+      optimizer.dispose = () => {
+        dispose();
+        const rate = (optimizer as unknown as { c?: tf.Tensor }).c;
+        if (rate && !rate.isDisposed) rate.dispose();
+      };
+      return optimizer;
+    }
     case 'adam':
       return tf.train.adam(c.learningRate, c.beta1, c.beta2);
   }

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { readdirSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { readConfig } from '../packages/cli/src/config.js';
+import { preflight, runContainer } from '../packages/cli/src/run.js';
+import { ROOT } from './helpers.js';
+
+/** Every example config parses, names only registered plugins, and passes parameter validation. */
+describe('example configs', () => {
+  const examples = readdirSync(join(ROOT, 'examples')).filter((d) => existsSync(join(ROOT, 'examples', d, 'config.yaml')));
+
+  it('covers the documented examples', () => {
+    expect(examples.sort()).toEqual(['compare-robust-distillation', 'custom-method', 'papernot-mnist', 'quickstart', 'smoke']);
+  });
+
+  for (const example of examples) {
+    it(`${example}/config.yaml is valid`, async () => {
+      const path = join(ROOT, 'examples', example, 'config.yaml');
+      const config = readConfig(path);
+      const { container } = await runContainer(config, dirname(path));
+      expect(() => preflight(container, config)).not.toThrow();
+    });
+  }
+
+  it('quickstart has the four students the README promises and all four attacks', () => {
+    const config = readConfig(join(ROOT, 'examples/quickstart/config.yaml'));
+    expect(config.students.map((s) => s.name)).toEqual(['baseline', 'defensive-distillation', 'ard', 'crdnd']);
+    expect(config.evaluation.attacks.map((a) => a.name).sort()).toEqual(['cw', 'fgsm', 'jsma', 'pgd']);
+    expect(config.dataset.name).toBe('mnist');
+  });
+
+  it('compare-robust-distillation runs three seeds on Fashion-MNIST', () => {
+    const config = readConfig(join(ROOT, 'examples/compare-robust-distillation/config.yaml'));
+    expect(config.seeds).toEqual([1, 2, 3]);
+    expect(config.dataset.name).toBe('fashion-mnist');
+  });
+});

@@ -1,0 +1,42 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { assertBuilt, runCli, tempDir, writeConfig } from './helpers.js';
+
+/** A config with several seeds keeps every seed's run and reports mean ± standard deviation. */
+describe('several seeds', () => {
+  const dir = tempDir('seeds');
+  const out = join(dir, 'run');
+  let result: ReturnType<typeof runCli>;
+
+  beforeAll(() => {
+    assertBuilt();
+    const config = {
+      name: 'seeds',
+      seeds: [1, 2],
+      dataset: { name: 'mnist', params: { trainSize: 300, testSize: 40 } },
+      model: { name: 'mlp', params: { hiddenSizes: '32' } },
+      batchSize: 50,
+      students: [{ name: 'baseline', method: 'standard', params: { epochs: 2 } }],
+      evaluation: { examples: 40, workers: 0, diagnostics: false, attacks: [{ name: 'fgsm', params: { epsilon: 0.1 } }] },
+    };
+    result = runCli(['run', writeConfig(dir, config), '--out', out]);
+  }, 300_000);
+
+  it('runs each seed into its own directory and merges them', () => {
+    expect(result.status, result.stderr).toBe(0);
+    const perSeed = [1, 2].map((s) => JSON.parse(readFileSync(join(out, `seed-${s}`, 'results.json'), 'utf8')));
+    expect(perSeed.map((r) => r.seed)).toEqual([1, 2]);
+    // Different seeds give different models (initialisation and shuffling both follow the seed).
+    expect(perSeed[0].models.baseline.training).not.toEqual(perSeed[1].models.baseline.training);
+    const merged = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    expect(merged.seeds).toEqual([1, 2]);
+    const accuracies = perSeed.map((r) => r.models.baseline.cleanAccuracy as number);
+    const mean = (accuracies[0]! + accuracies[1]!) / 2;
+    expect(merged.models.baseline.cleanAccuracy).toBeCloseTo(mean, 10);
+    // Sample standard deviation over the seeds (n − 1).
+    expect(merged.models.baseline.std.cleanAccuracy).toBeCloseTo(Math.abs(accuracies[0]! - accuracies[1]!) / Math.SQRT2, 10);
+    expect(existsSync(join(out, 'report.html'))).toBe(true);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/±/);
+  });
+});
