@@ -6,7 +6,7 @@ import { pgdThroughput } from '@tempered/attacks';
 import { benchEvaluationSpeedup } from '@tempered/reports';
 import { registerBuiltins, BUILTIN_MODULES } from './plugins.js';
 
-type Values = Record<string, string | boolean | undefined>;
+export type BenchValues = Record<string, string | boolean | undefined>;
 
 function positiveInt(field: string, value: string | boolean | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -22,7 +22,7 @@ const fmt = (ms: number): string => `${ms.toFixed(1)} ms`;
  * input gradient), PGD-40 L∞ throughput through @tempered/attacks, and the 2-worker evaluation
  * speed-up. Figures are medians of one run; ratios are what to compare on a shared machine.
  */
-export async function benchCommand(values: Values, io: { out: (s: string) => void; err: (s: string) => void }): Promise<number> {
+export async function benchCommand(values: BenchValues, io: { out: (s: string) => void; err: (s: string) => void }): Promise<number> {
   const backendName = (values.backend as string | undefined) ?? 'wasm';
   if (!['wasm', 'cpu', 'tensorflow'].includes(backendName)) {
     throw new ConfigError('--backend', `expected wasm, cpu or tensorflow, got "${backendName}"`);

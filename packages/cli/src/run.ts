@@ -47,7 +47,7 @@ export interface RunOptions {
 }
 
 /** Progress of a run, persisted so `--resume` skips finished work. */
-interface RunState {
+export interface RunState {
   readonly version: 1;
   readonly config: RunConfig;
   trained: string[];

@@ -17,7 +17,7 @@ import type { DistillationMethod, Model } from './types.js';
 const LATEST = 'latest.json';
 export const CHECKPOINT_FORMAT = 1;
 
-interface TensorEntry {
+export interface TensorEntry {
   readonly key: string;
   readonly shape: number[];
   readonly dtype: 'float32' | 'int32';

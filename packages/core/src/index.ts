@@ -44,8 +44,9 @@ export {
   classPlugin,
   factoryPlugin,
 } from './registry.js';
+export type { PluginClass } from './registry.js';
 export { defineParams, defaultParams, validateParams, paramsJsonSchema } from './params.js';
-export type { ParamSpec, ParamSpecs, ParamValues } from './params.js';
+export type { ParamSpec, ParamSpecs, ParamValues, ValueOf } from './params.js';
 export {
   TemperedError,
   ConfigError,
@@ -111,7 +112,7 @@ export type {
   ErrorEvent,
 } from './events.js';
 export { saveCheckpoint, loadCheckpoint, hasCheckpoint, readCheckpointManifest, CHECKPOINT_FORMAT } from './checkpoint.js';
-export type { CheckpointManifest } from './checkpoint.js';
+export type { CheckpointManifest, TensorEntry } from './checkpoint.js';
 export { CheckpointListener } from './listeners/checkpoint.js';
 export type { CheckpointListenerOptions } from './listeners/checkpoint.js';
 export { JsonlLogger, eventRecord } from './listeners/jsonl.js';

@@ -26,7 +26,7 @@ export type ParamSpec =
 
 export type ParamSpecs = Readonly<Record<string, ParamSpec>>;
 
-type ValueOf<S extends ParamSpec> = S extends { type: 'number' }
+export type ValueOf<S extends ParamSpec> = S extends { type: 'number' }
   ? number
   : S extends { type: 'boolean' }
     ? boolean

@@ -1,0 +1,16 @@
+/**
+ * @tempered/cli: the `tempered` command (`run`, `bench`, `report`, `schema`, `list`) and its
+ * programmatic entry points, for scripts that drive runs without a shell.
+ * @packageDocumentation
+ */
+import 'reflect-metadata';
+
+export { main } from './main.js';
+export { readConfig, validateConfig, configJsonSchema } from './config.js';
+export type { RunConfig, PluginRef, AttackRef, StudentConfig, TeacherConfig } from './config.js';
+export { runConfig } from './run-config.js';
+export { preflight, runContainer, checkOutputDir } from './run.js';
+export type { RunOptions, RunState } from './run.js';
+export { registerBuiltins, registerUserPlugins, pluginSchemas, BUILTIN_MODULES } from './plugins.js';
+export { benchCommand } from './bench.js';
+export type { BenchValues } from './bench.js';
