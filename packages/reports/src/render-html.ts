@@ -23,6 +23,14 @@ function ticks(min: number, max: number, n = 5): number[] {
   return Array.from({ length: n + 1 }, (_, i) => min + ((max - min) * i) / n);
 }
 
+/** Whole-number ticks (epochs): no "epoch 0.4". */
+function integerTicks(min: number, max: number, n = 5): number[] {
+  const step = Math.max(1, Math.ceil((max - min) / n));
+  const out: number[] = [];
+  for (let v = Math.ceil(min); v <= max; v += step) out.push(v);
+  return out;
+}
+
 function tickLabel(v: number): string {
   return Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(0) : String(Math.round(v * 100) / 100);
 }
@@ -42,7 +50,7 @@ export function lineChart(title: string, xLabel: string, yLabel: string, series:
     `<title>${escapeHtml(title)}</title>`,
     `<line x1="${M.left}" y1="${H - M.bottom}" x2="${W - M.right}" y2="${H - M.bottom}" stroke="#333"/>`,
     `<line x1="${M.left}" y1="${M.top}" x2="${M.left}" y2="${H - M.bottom}" stroke="#333"/>`,
-    ...ticks(x0, x1).map((t) => `<text x="${sx(t).toFixed(1)}" y="${H - M.bottom + 14}" font-size="10" text-anchor="middle">${escapeHtml(tickLabel(t))}</text>`),
+    ...(xs.every(Number.isInteger) ? integerTicks(x0, x1) : ticks(x0, x1)).map((t) => `<text x="${sx(t).toFixed(1)}" y="${H - M.bottom + 14}" font-size="10" text-anchor="middle">${escapeHtml(tickLabel(t))}</text>`),
     ...ticks(y0, y1).map((t) => `<text x="${M.left - 4}" y="${(sy(t) + 3).toFixed(1)}" font-size="10" text-anchor="end">${escapeHtml(tickLabel(t))}</text><line x1="${M.left}" x2="${W - M.right}" y1="${sy(t).toFixed(1)}" y2="${sy(t).toFixed(1)}" stroke="#eee"/>`),
     `<text x="${(W + M.left) / 2}" y="${H - 8}" font-size="11" text-anchor="middle">${escapeHtml(xLabel)}</text>`,
     `<text x="12" y="${(H - M.bottom + M.top) / 2}" font-size="11" text-anchor="middle" transform="rotate(-90 12 ${(H - M.bottom + M.top) / 2})">${escapeHtml(yLabel)}</text>`,
@@ -127,10 +135,12 @@ export function renderHtml(results: ResultsFile): string {
   );
   const training = models.flatMap(([name, m]) =>
     Object.entries(m.training ?? {}).map(([phase, epochs]) =>
+      `<div><h3>${escapeHtml(`${name} — ${phase}`)}</h3>` +
       lineChart(`Training ${name} / ${phase}`, 'epoch', 'loss / accuracy', [
         { label: `${phase} loss`, points: epochs.map((e) => [e.epoch, e.loss] as const) },
         ...(epochs.some((e) => e.accuracy !== undefined) ? [{ label: `${phase} accuracy`, points: epochs.filter((e) => e.accuracy !== undefined).map((e) => [e.epoch, e.accuracy!] as const) }] : []),
-      ]),
+      ]) +
+      '</div>',
     ),
   );
   const histograms = models.map(([name, m]) => `<div><h3>${escapeHtml(name)}</h3>${histogramChart(`Input-gradient magnitudes, ${name}`, m.gradientHistogram)}</div>`);
