@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { FEATURES_LAYER, defineParams, type ParamValues } from '@tempered/core';
-import { LayerInit, imageInput, scaled, splitOptions, type ArchitectureOptions } from './common.js';
+import { defineParams, type ParamValues } from '@tempered/core';
+import { imageInput, splitOptions, type ArchitectureOptions } from './common.js';
+import { papernotCnn } from './papernot-cnn.js';
 
 export const PAPERNOT_CIFAR_PARAMS = defineParams({
   widthMultiplier: { type: 'number', default: 1, greaterThan: 0, max: 8, description: 'Scales every conv and dense width (1: the paper\'s 64-64-128-128 / 256-256)' },
@@ -29,25 +30,5 @@ export type PapernotCifarParams = ParamValues<typeof PAPERNOT_CIFAR_PARAMS>;
 export function papernotCifarCnn(options: ArchitectureOptions & Partial<PapernotCifarParams>): tf.LayersModel {
   const { common, params } = splitOptions('papernot-cifar', PAPERNOT_CIFAR_PARAMS, options);
   const inputShape = imageInput('papernot-cifar', common.inputShape, 12);
-  const init = new LayerInit(common.seed);
-  const w = (n: number) => scaled(n, params.widthMultiplier);
-  const conv = (name: string, filters: number) =>
-    tf.layers.conv2d({ name, filters: w(filters), kernelSize: 3, padding: 'valid', activation: 'relu', kernelInitializer: init.he(name) });
-  const dense = (name: string, units: number) =>
-    tf.layers.dense({ name, units: w(units), activation: 'relu', kernelInitializer: init.he(name) });
-
-  const input = tf.input({ shape: inputShape, name: 'input' });
-  let x = conv('conv1', 64).apply(input) as tf.SymbolicTensor;
-  x = conv('conv2', 64).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.maxPooling2d({ name: 'pool1', poolSize: 2 }).apply(x) as tf.SymbolicTensor;
-  x = conv('conv3', 128).apply(x) as tf.SymbolicTensor;
-  x = conv('conv4', 128).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.maxPooling2d({ name: 'pool2', poolSize: 2 }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.flatten({ name: 'flatten' }).apply(x) as tf.SymbolicTensor;
-  x = dense('fc1', 256).apply(x) as tf.SymbolicTensor;
-  if (params.dropout > 0) x = tf.layers.dropout({ name: 'dropout1', rate: params.dropout, seed: init.dropoutSeed('dropout1') }).apply(x) as tf.SymbolicTensor;
-  x = dense(FEATURES_LAYER, 256).apply(x) as tf.SymbolicTensor;
-  if (params.dropout > 0) x = tf.layers.dropout({ name: 'dropout2', rate: params.dropout, seed: init.dropoutSeed('dropout2') }).apply(x) as tf.SymbolicTensor;
-  const logits = tf.layers.dense({ name: 'logits', units: common.numClasses, kernelInitializer: init.glorot('logits') }).apply(x) as tf.SymbolicTensor;
-  return tf.model({ name: common.name, inputs: input, outputs: logits });
+  return papernotCnn(common.name, inputShape, common.numClasses, common.seed, { conv: [64, 128], dense: 256 }, params);
 }
