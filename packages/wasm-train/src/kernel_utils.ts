@@ -68,3 +68,21 @@ export function originalWasmKernel(kernelName: string): KernelConfig {
   if (config === undefined) throw new Error(`wasm-train: no original wasm kernel recorded for '${kernelName}'`);
   return config;
 }
+
+/**
+ * A tensor that starts `floatOffset` floats into `info`'s float32 storage, without a copy. The backend's
+ * `makeOutput` with an explicit memory offset records memory it does not own; free it with
+ * {@link releaseAlias}, never `release` (that would `free` a pointer into the middle of `info`).
+ */
+export function aliasAt(backend: BackendWasm, info: TensorInfo, floatOffset: number, shape: number[]): TensorInfo {
+  const { memoryOffset } = backend.dataIdMap.get(info.dataId)!;
+  return backend.makeOutput(shape, 'float32', memoryOffset + 4 * floatOffset);
+}
+
+/** Forgets an {@link aliasAt} view (and any XNNPACK operator cached for it) without freeing its memory. */
+export function releaseAlias(backend: BackendWasm, alias: TensorInfo): void {
+  const data = backend.dataIdMap.get(alias.dataId);
+  if (data === undefined) return;
+  backend.wasm.tfjs.disposeData(data.id);
+  backend.dataIdMap.delete(alias.dataId);
+}

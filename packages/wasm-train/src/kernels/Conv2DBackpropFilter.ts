@@ -6,7 +6,19 @@ import type {
   KernelFunc,
   TensorInfo,
 } from '@tensorflow/tfjs';
-import { assertChannelsLast, heapFloat32, release, runWasmKernel, viewAs, WASM, type WasmKernelArgs } from '../kernel_utils.js';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import {
+  aliasAt,
+  assertChannelsLast,
+  heapFloat32,
+  makeZeros,
+  release,
+  releaseAlias,
+  runWasmKernel,
+  viewAs,
+  WASM,
+  type WasmKernelArgs,
+} from '../kernel_utils.js';
 import { im2col, matMul, prefersIm2col } from '../im2col.js';
 import { swapOuterAndInner } from '../layout.js';
 
@@ -45,6 +57,7 @@ function conv2DBackpropFilter(
   const padRight = Math.max(0, (filterWidth - 1) * dilationWidth + (outWidth - 1) * strideWidth + 1 - inWidth - left);
 
   const { batchSize } = info;
+  if (prefersShiftedProducts(info)) return shiftedProducts(backend, x, dy, info);
   if (prefersIm2col(info)) {
     // dW[kh·kw·inC, outC] = patchesᵀ · dy: the patch matrix is small and dy is used in its own layout.
     const patchesT = im2col(backend, x, info, true);
@@ -78,6 +91,113 @@ function conv2DBackpropFilter(
   }
   release(backend, grad);
   return out;
+}
+
+/**
+ * Stride-1 filter gradient as one fully-connected product per filter tap, with no im2col and no packing
+ * of anything but dy. x is laid out channel-major over a zero-padded frame, `xT[inC, batch·Hp·Wp]`, where
+ * every tap's window lies inside the frame; dy sits at the frame's top-left in `dyFrame[batch·Hp·Wp, outC]`
+ * and is zero elsewhere. Tap (r, c) is then `xT` read `s = r·dh·Wp + c·dw` floats later (a heap alias,
+ * not a copy) times `dyFrame`: the window of output pixel q is input pixel q + s. Reads that run past a
+ * channel's row meet zero rows of `dyFrame`, and a zeroed tail covers the last channel. The product for
+ * each tap is exactly `dW[r, c]`. XNNPACK caches the operator per weights tensor, so `dyFrame` is packed
+ * once for all taps.
+ */
+function shiftedProducts(backend: BackendWasm, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } = info;
+  const { dilationHeight, dilationWidth } = info;
+  const { top, left } = info.padInfo;
+  const frameHeight = outHeight + (filterHeight - 1) * dilationHeight;
+  const frameWidth = outWidth + (filterWidth - 1) * dilationWidth;
+  const framePixels = frameHeight * frameWidth;
+  const rowLength = batchSize * framePixels;
+  const tail = (filterHeight - 1) * dilationHeight * frameWidth + (filterWidth - 1) * dilationWidth;
+
+  // K blocking: XNNPACK's GEMM streams the whole packed weights (K rows) once per few rows of A, so the
+  // batch is cut into chunks of images whose packed dy stays in cache; chunk partial products are summed.
+  const chunk = Math.min(batchSize, filterGradientChunk(info));
+  const chunkLength = chunk * framePixels;
+  const chunks = Math.ceil(batchSize / chunk);
+  // Chunk-major, then channel-major: xT[chunk][inC][chunk images · Hp · Wp]; a short last chunk is zero padded.
+  const xT = makeZeros(backend, [chunks * inChannels * chunkLength + tail]);
+  const dyFrame = makeZeros(backend, [chunks * chunkLength, outChannels]);
+  const xs = heapFloat32(backend, x);
+  const xTs = heapFloat32(backend, xT);
+  // Frame rows and columns that hold image pixels (the rest is padding, or image cropped off by 'valid').
+  const firstRow = Math.max(0, top);
+  const lastRow = Math.min(frameHeight, inHeight + top);
+  const firstCol = Math.max(0, left);
+  const lastCol = Math.min(frameWidth, inWidth + left);
+  for (let b = 0; b < batchSize; b++) {
+    const chunkBase = Math.floor(b / chunk) * inChannels * chunkLength + (b % chunk) * framePixels;
+    for (let fr = firstRow; fr < lastRow; fr++) {
+      const frameBase = chunkBase + fr * frameWidth;
+      let from = ((b * inHeight + fr - top) * inWidth + firstCol - left) * inChannels;
+      for (let fc = firstCol; fc < lastCol; fc++) {
+        let to = frameBase + fc;
+        for (let i = 0; i < inChannels; i++, to += chunkLength) xTs[to] = xs[from++]!;
+      }
+    }
+  }
+  const dys = heapFloat32(backend, dy);
+  const frame = heapFloat32(backend, dyFrame);
+  const rowFloats = outWidth * outChannels;
+  for (let b = 0; b < batchSize; b++) {
+    for (let oh = 0; oh < outHeight; oh++) {
+      const from = (b * outHeight + oh) * rowFloats;
+      frame.set(dys.subarray(from, from + rowFloats), (b * framePixels + oh * frameWidth) * outChannels);
+    }
+  }
+
+  const tapSize = inChannels * outChannels;
+  const sum = new Float32Array(filterHeight * filterWidth * tapSize);
+  for (let k = 0; k < chunks; k++) {
+    const weights = aliasAt(backend, dyFrame, k * chunkLength * outChannels, [chunkLength, outChannels]);
+    for (let r = 0; r < filterHeight; r++) {
+      for (let c = 0; c < filterWidth; c++) {
+        const shift = k * inChannels * chunkLength + r * dilationHeight * frameWidth + c * dilationWidth;
+        const shifted = aliasAt(backend, xT, shift, [inChannels, chunkLength]);
+        const tapGrad = matMul(backend, shifted, weights);
+        releaseAlias(backend, shifted);
+        const partial = heapFloat32(backend, tapGrad);
+        const at = (r * filterWidth + c) * tapSize;
+        if (k === 0) sum.set(partial, at);
+        else for (let i = 0; i < tapSize; i++) sum[at + i] += partial[i]!;
+        release(backend, tapGrad);
+      }
+    }
+    releaseAlias(backend, weights);
+  }
+  release(backend, xT, dyFrame);
+  const out = backend.makeOutput([filterHeight, filterWidth, inChannels, outChannels], 'float32');
+  heapFloat32(backend, out).set(sum);
+  return out;
+}
+
+/** Images per chunk so that one chunk of `dyFrame` is about 1 MB (8 to 12 images on the Papernot layers). */
+function filterGradientChunk(info: backend_util.Conv2DInfo): number {
+  const framePixels = (info.outHeight + info.effectiveFilterHeight - 1) * (info.outWidth + info.effectiveFilterWidth - 1);
+  return Math.max(1, Math.floor(262_144 / (framePixels * info.outChannels)));
+}
+
+/**
+ * Which stride-1 filter-gradient formulation runs: `'auto'` (measured choice), or one forced for every
+ * stride-1 case, im2col-sized ones included, so specs cover the shifted-product path on small shapes.
+ */
+export const conv2DBackpropFilterPath = { shifted: 'auto' as 'auto' | 'always' | 'never' };
+
+/**
+ * The shifted products multiply the whole frame, `Hp·Wp / (outH·outW)` times the useful work: 1.17 on
+ * the Papernot conv2 (26x26x32, 82 -> 71 ms), but 1.44 and 1.56 on conv3 and conv4, where the single
+ * transposed XNNPACK convolution stays faster. Below 1.25 the saved transposes and operator creation win.
+ */
+function prefersShiftedProducts(info: backend_util.Conv2DInfo): boolean {
+  if (info.strideHeight !== 1 || info.strideWidth !== 1) return false;
+  const mode = conv2DBackpropFilterPath.shifted;
+  if (mode !== 'auto') return mode === 'always';
+  if (prefersIm2col(info)) return false;
+  const frame = (info.outHeight + info.effectiveFilterHeight - 1) * (info.outWidth + info.effectiveFilterWidth - 1);
+  return frame <= 1.25 * info.outHeight * info.outWidth;
 }
 
 /** Missing from stock tfjs-backend-wasm 4.22, so no conv net could train on wasm. */
