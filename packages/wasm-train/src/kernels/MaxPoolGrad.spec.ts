@@ -70,6 +70,21 @@ describe('MaxPoolGrad on wasm', () => {
     }
   });
 
+  it('takes the first maximum on the 2x2 stride-2 fast path, with ties (ReLU zeros) and NaNs, on odd sizes', async () => {
+    // 5x5 'valid' leaves the last row and column outside every window; their gradient must stay zero.
+    for (const seed of [1, 2, 3]) {
+      const c: Case = { batch: 2, size: 5, channels: 3, filter: 2, stride: 2, pad: 'valid', seed };
+      const values = host([2, 5, 5, 3], seed).values as Float32Array;
+      // Quantised ReLU-like values: many windows tie, several at zero; a few NaNs.
+      const tied = values.map((v, i) => (i % 17 === 5 ? Number.NaN : Math.max(0, Math.round(v * 2) / 2)));
+      const { input, output, attrs, dy } = await poolCase(c, tied);
+      const inputs = { dy, input: { ...input, values: tied }, output };
+      const wasm = await runKernelOn('wasm', 'MaxPoolGrad', inputs, attrs);
+      const cpu = await runKernelOn('cpu', 'MaxPoolGrad', inputs, attrs);
+      expect(Array.from(wasm.values)).toEqual(Array.from(cpu.values));
+    }
+  });
+
   it('matches central finite differences', async () => {
     await fc.assert(
       fc.asyncProperty(caseArb, async (c) => {
