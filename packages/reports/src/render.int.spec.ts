@@ -95,13 +95,20 @@ describe('reports', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 120_000);
+  }, 600_000);
 });
 
 function ensureChromium(): string {
   const found = spawnSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' });
   if (found.status === 0 && found.stdout.trim()) return found.stdout.trim();
-  const install = spawnSync('apt-get', ['install', '-y', 'chromium'], { encoding: 'utf8' });
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const aptInstall = () => spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], { encoding: 'utf8', env });
+  let install = aptInstall();
+  if (install.status !== 0) {
+    // A fresh machine has no package lists yet.
+    spawnSync('apt-get', ['update'], { encoding: 'utf8', env });
+    install = aptInstall();
+  }
   if (install.status !== 0) {
     throw new Error(`headless Chromium is needed to check report.html and \`apt-get install -y chromium\` failed: ${install.stderr.split('\n').slice(-3).join(' ')}`);
   }
