@@ -4,6 +4,7 @@ import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs';
 import type { KernelConfig } from '@tensorflow/tfjs';
 import { originalWasmKernels, WASM } from './kernel_utils.js';
 import { batchMatMulConfig } from './kernels/BatchMatMul.js';
+import { castConfig } from './kernels/Cast.js';
 import { conv2DConfig } from './kernels/Conv2D.js';
 import { conv2DBackpropFilterConfig } from './kernels/Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './kernels/Conv2DBackpropInput.js';
@@ -32,6 +33,7 @@ const fasterKernels: KernelConfig[] = [
   batchMatMulConfig,
   maxPoolGradConfig,
   identityConfig,
+  castConfig,
   sumConfig,
 ];
 
