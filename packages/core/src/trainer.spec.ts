@@ -166,4 +166,30 @@ describe('Trainer', () => {
     method.dispose();
     method.result().dispose();
   });
+
+  it('redraws a progress bar with ETA in place on a TTY', async () => {
+    const method = new PlainMethod(tinyMlp(8), 1);
+    method.setup();
+    let text = '';
+    const stream = new Writable({ write: (chunk, _e, cb) => ((text += chunk.toString()), cb()) }) as unknown as NodeJS.WriteStream;
+    await new Trainer().use(new ProgressListener({ stream, tty: true })).run(method, { model: 'm', train: data, batchSize: 16, seed: 1 });
+    const frames = text.split('\r').filter((f) => f.startsWith('['));
+    expect(frames).toHaveLength(3);
+    expect(frames[0]).toMatch(/^\[#{8}\.{16}\]  33% 1\/3 ETA \d+:\d\d m\/student epoch 1\/1 loss \d/);
+    expect(frames[2]).toMatch(/^\[#{24}\] 100% 3\/3 ETA 0:00 /);
+    expect(text).toMatch(/\r\x1b\[Km\/student epoch 1\/1 loss \d+\.\d+ acc \d+\.\d%/);
+    method.dispose();
+    method.result().dispose();
+  });
+
+  it('prints nothing when quiet', async () => {
+    const method = new PlainMethod(tinyMlp(9), 1);
+    method.setup();
+    let text = '';
+    const stream = new Writable({ write: (chunk, _e, cb) => ((text += chunk.toString()), cb()) }) as unknown as NodeJS.WriteStream;
+    await new Trainer().use(new ProgressListener({ stream, quiet: true })).run(method, { model: 'm', train: data, batchSize: 16, seed: 1 });
+    expect(text).toBe('');
+    method.dispose();
+    method.result().dispose();
+  });
 });
