@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { inject, injectable } from 'tsyringe';
 import { ConfigError, TOKENS, assertCompatible, defineParams, optimizeStep } from '@tempered/core';
-import type { DistillationMethod, MethodSetup, ParamValues, Student, Teacher, TrainingPhase } from '@tempered/core';
+import type { MethodSetup, ParamValues, Teacher } from '@tempered/core';
 import { KdLoss } from '../losses/kd.js';
 import { OPTIMIZER_SETTINGS, optimizerFrom } from '../training-params.js';
-import { Parameterised } from '../parameterised.js';
+import { OnePhaseMethod } from './one-phase.js';
 
 export const KD_PARAMS = defineParams({
   temperature: { type: 'number', default: 4, greaterThan: 0, description: 'Softmax temperature T of the distillation term' },
@@ -38,12 +38,9 @@ export type KdParams = ParamValues<typeof KD_PARAMS>;
  * ```
  */
 @injectable()
-export class KnowledgeDistillation extends Parameterised<typeof KD_PARAMS> implements DistillationMethod {
+export class KnowledgeDistillation extends OnePhaseMethod<typeof KD_PARAMS> {
   readonly teacher = 'required' as const;
-  private student: Student | undefined;
   private runTeacher: Teacher | undefined;
-  private optimizer: tf.Optimizer | undefined;
-  private phaseList: TrainingPhase[] = [];
 
   /** Parameters are validated here and in `setParams` (they take effect at the next {@link setup}). */
   constructor(@inject(TOKENS.PluginParams) params: Record<string, unknown>) {
@@ -92,29 +89,13 @@ export class KnowledgeDistillation extends Parameterised<typeof KD_PARAMS> imple
     ];
   }
 
-  phases(): readonly TrainingPhase[] {
-    return this.phaseList;
-  }
-
-  result(): Student {
-    if (!this.student) throw new ConfigError(this.name, 'result() called before setup()');
-    return this.student;
-  }
-
   /** The run's teacher (owned by the run: not disposed here). */
   teacherModel(): Teacher | undefined {
     return this.runTeacher;
   }
 
-  dispose(): void {
-    this.release();
-  }
-
-  private release(): void {
-    this.optimizer?.dispose();
-    this.optimizer = undefined;
-    this.student = undefined;
+  protected override release(): void {
+    super.release();
     this.runTeacher = undefined;
-    this.phaseList = [];
   }
 }

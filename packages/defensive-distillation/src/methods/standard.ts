@@ -1,10 +1,9 @@
-import type * as tf from '@tensorflow/tfjs';
 import { inject, injectable } from 'tsyringe';
-import { ConfigError, TOKENS, defineParams, optimizeStep } from '@tempered/core';
-import type { DistillationMethod, MethodSetup, ParamValues, Student, TrainingPhase } from '@tempered/core';
+import { TOKENS, defineParams, optimizeStep } from '@tempered/core';
+import type { MethodSetup, ParamValues } from '@tempered/core';
 import { CeAtTemperatureLoss } from '../losses/ce-at-temperature.js';
 import { OPTIMIZER_SETTINGS, optimizerFrom } from '../training-params.js';
-import { Parameterised } from '../parameterised.js';
+import { OnePhaseMethod } from './one-phase.js';
 
 export const STANDARD_PARAMS = defineParams({
   epochs: { type: 'number', default: 50, min: 1, integer: true, description: 'Training epochs' },
@@ -32,11 +31,8 @@ export type StandardParams = ParamValues<typeof STANDARD_PARAMS>;
  * ```
  */
 @injectable()
-export class StandardTraining extends Parameterised<typeof STANDARD_PARAMS> implements DistillationMethod {
+export class StandardTraining extends OnePhaseMethod<typeof STANDARD_PARAMS> {
   readonly teacher = 'none' as const;
-  private student: Student | undefined;
-  private optimizer: tf.Optimizer | undefined;
-  private phaseList: TrainingPhase[] = [];
   private readonly loss = new CeAtTemperatureLoss({ temperature: 1 });
 
   /** Parameters are validated here and in `setParams` (they take effect at the next {@link setup}). */
@@ -71,25 +67,5 @@ export class StandardTraining extends Parameterised<typeof STANDARD_PARAMS> impl
           }),
       },
     ];
-  }
-
-  phases(): readonly TrainingPhase[] {
-    return this.phaseList;
-  }
-
-  result(): Student {
-    if (!this.student) throw new ConfigError(this.name, 'result() called before setup()');
-    return this.student;
-  }
-
-  dispose(): void {
-    this.release();
-  }
-
-  private release(): void {
-    this.optimizer?.dispose();
-    this.optimizer = undefined;
-    this.student = undefined;
-    this.phaseList = [];
   }
 }
