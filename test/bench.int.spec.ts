@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { assertBuilt, runCli } from './helpers.js';
+
+/**
+ * `tempered bench` runs end to end and its --json contract holds. Speed is measured by the
+ * benchmark itself, never asserted in a test: this only checks the figures exist and are sane.
+ */
+describe('tempered bench --json', () => {
+  it('ends with one JSON object holding the documented figures', () => {
+    assertBuilt();
+    const r = runCli(['bench', '--backend', 'wasm', '--batch', '16', '--iterations', '1', '--skip', 'workers', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const last = r.stdout.trim().split('\n').at(-1)!;
+    const figures = JSON.parse(last) as Record<string, unknown>;
+    expect(figures).toMatchObject({ backend: 'wasm', batch: 16 });
+    for (const key of ['trainStepMs', 'forwardMs', 'inputGradMs', 'pgd40ImagesPerSec']) {
+      expect(typeof figures[key], key).toBe('number');
+      expect(figures[key] as number, key).toBeGreaterThan(0);
+    }
+    // Human-readable lines go to stderr with --json, so stdout stays machine-readable.
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/Papernot MNIST CNN, batch 16: train step/);
+  }, 300_000);
+
+  it('refuses an unknown backend or part in one line', () => {
+    const r = runCli(['bench', '--skip', 'gpu']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr.trim()).toBe('error: --skip: unknown part "gpu"; expected model, pgd or workers');
+  });
+});
