@@ -1,4 +1,6 @@
+import { afterAll, beforeAll, describe } from 'vitest';
 import { describeConvGradient } from '../spec-support/conv-gradient-spec.js';
+import { conv2DBackpropInputPath } from './Conv2DBackpropInput.js';
 
 describeConvGradient({
   kernelName: 'Conv2DBackpropInput',
@@ -12,4 +14,26 @@ describeConvGradient({
     { xShape: [2, 9, 9, 6], filterShape: [3, 3, 6, 4], strides: [2, 2], dilations: [1, 1], pad: 'same', seed: 3 },
     { xShape: [2, 9, 9, 6], filterShape: [3, 3, 6, 4], strides: [1, 1], dilations: [1, 1], pad: 'valid', seed: 4 },
   ],
+});
+
+describe('with the stride-1 row-band path forced', () => {
+  beforeAll(() => {
+    conv2DBackpropInputPath.rowBands = 'always';
+  });
+  afterAll(() => {
+    conv2DBackpropInputPath.rowBands = 'auto';
+  });
+  describeConvGradient({
+    kernelName: 'Conv2DBackpropInput',
+    forwardKernelName: 'Conv2D',
+    withRespectTo: 'x',
+    depthwise: false,
+    forwardBackend: 'wasm',
+    comparesWithStock: true,
+    // Dilated bands with uneven explicit padding, and a single band ('same' 1x3: no vertical padding).
+    leakCases: [
+      { xShape: [2, 9, 8, 3], filterShape: [3, 2, 3, 4], strides: [1, 1], dilations: [2, 2], pad: [[0, 0], [1, 3], [2, 0], [0, 0]], seed: 6 },
+      { xShape: [2, 5, 7, 3], filterShape: [1, 3, 3, 2], strides: [1, 1], dilations: [1, 1], pad: 'same', seed: 8 },
+    ],
+  });
 });
