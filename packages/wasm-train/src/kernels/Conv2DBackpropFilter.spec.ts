@@ -1,4 +1,6 @@
-import { afterAll, beforeAll, describe } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { outShapeOf, type ConvCase } from '../spec-support/conv-cases.js';
+import { expectNoLeak, host, maxRelativeError, runKernelOn } from '../spec-support/helpers.js';
 import { describeConvGradient } from '../spec-support/conv-gradient-spec.js';
 import { conv2DBackpropFilterPath } from './Conv2DBackpropFilter.js';
 
@@ -29,5 +31,31 @@ describe('with the stride-1 shifted-product path forced', () => {
     leakCases: [
       { xShape: [5, 40, 40, 3], filterShape: [3, 3, 3, 4], strides: [1, 1], dilations: [2, 2], pad: [[0, 0], [2, 1], [0, 3], [0, 0]], seed: 5 },
     ],
+  });
+});
+
+describe('Conv2DBackpropFilter on wasm, im2col with fewer patch taps than output channels', () => {
+  // kh·kw·inC < outC packs the patches rather than dy (dWᵀ = dyᵀ · patches); the random shapes have at
+  // most 4 output channels, so they rarely reach this branch.
+  const cases: ConvCase[] = [
+    { xShape: [2, 7, 6, 1], filterShape: [3, 3, 1, 12], strides: [1, 1], dilations: [1, 1], pad: 'valid', seed: 11 },
+    { xShape: [3, 8, 8, 2], filterShape: [2, 2, 2, 9], strides: [2, 2], dilations: [1, 1], pad: 'same', seed: 12 },
+    { xShape: [1, 9, 7, 3], filterShape: [1, 3, 3, 16], strides: [1, 1], dilations: [1, 1], pad: [[0, 0], [1, 0], [2, 1], [0, 0]], seed: 13 },
+  ];
+  const gradient = (backend: 'wasm' | 'cpu', c: ConvCase) =>
+    runKernelOn(
+      backend,
+      'Conv2DBackpropFilter',
+      { x: host(c.xShape, c.seed), dy: host(outShapeOf(c), c.seed + 1) },
+      { strides: c.strides, pad: c.pad, dilations: c.dilations, dataFormat: 'NHWC', filterShape: c.filterShape },
+    );
+
+  it('matches the cpu backend and leaks nothing', async () => {
+    for (const c of cases) {
+      expect(maxRelativeError(await gradient('wasm', c), await gradient('cpu', c))).toBeLessThan(1e-4);
+    }
+    await expectNoLeak(async () => {
+      for (const c of cases) await gradient('wasm', c);
+    });
   });
 });
