@@ -86,7 +86,11 @@ function conv2DBackpropInput(args: WasmKernelArgs<Conv2DBackpropInputInputs, Con
     return dx;
   }
   const simple = stride1 && Math.min(padTop, padLeft, padBottom, padRight) >= 0;
-  if (simple && bandMode === 'auto' && (padTop > 0 || padBottom > 0)) {
+  // Bands pay when the padded convolution would waste over a quarter of its multiplies: Papernot conv3 and
+  // conv4 (44% and 56% waste) went from 22-28 and 31-35 to 19-20 and 26-29 ms; conv2 (17%) went from
+  // 55-60 to 59-89 ms (nine convolutions, operator creation and copies), so it keeps one padded convolution.
+  const wasteful = inHeight * inWidth > 1.25 * outHeight * outWidth;
+  if (simple && bandMode === 'auto' && (padTop > 0 || padBottom > 0) && wasteful) {
     return rowBands(backend, dy, filter, info, padTop, padLeft, padRight);
   }
   const flipped = flipAndSwapFilter(backend, filter);
@@ -163,8 +167,9 @@ function bandsOf(size: number, padBefore: number, taps: number, dilation: number
  * dy. Consecutive input rows that see the same range of (flipped) filter rows form a row band; each band
  * is one XNNPACK convolution of just the dy rows it needs with just those filter rows. The interior band,
  * which sees every filter row, is split the same way into column bands; the edge row bands keep dy's
- * horizontal padding, so a 'valid' 3x3 layer takes 4 + 5 convolutions. That saves 14%, 27% and 31% of the
- * multiplies on the Papernot conv2, conv3 and conv4. The pieces are copied into dx (one pass over it).
+ * horizontal padding, so a 'valid' 3x3 layer takes 4 + 5 convolutions. That saves 28% and 32% of the
+ * multiplies on the Papernot conv3 and conv4 (14% on conv2, too little to pay for the extra operators).
+ * The pieces are copied into dx (one pass over it).
  */
 function rowBands(
   backend: BackendWasm,
