@@ -1,18 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outShapeOf, type ConvCase } from '../spec-support/conv-cases.js';
 import { expectNoLeak, host, maxRelativeError, runKernelOn } from '../spec-support/helpers.js';
-import { describeConvGradient } from '../spec-support/conv-gradient-spec.js';
+import { describeConvGradient, type ConvGradientSpec } from '../spec-support/conv-gradient-spec.js';
 import { conv2DBackpropFilterPath } from './Conv2DBackpropFilter.js';
 
-describeConvGradient({
+const spec: ConvGradientSpec = {
   kernelName: 'Conv2DBackpropFilter',
   forwardKernelName: 'Conv2D',
   withRespectTo: 'filter',
   depthwise: false,
   forwardBackend: 'wasm',
-  // kh·kw·inC = 54 > 32: the XNNPACK path rather than im2col.
-  leakCases: [{ xShape: [2, 9, 9, 6], filterShape: [3, 3, 6, 4], strides: [1, 1], dilations: [1, 1], pad: 'valid', seed: 3 }],
-});
+  // kh·kw·inC = 54 > 32, so not im2col: the transposed convolution on 9x9 (a frame would add 65%
+  // multiplies) and the shifted products on 20x20 (23%).
+  leakCases: [
+    { xShape: [2, 9, 9, 6], filterShape: [3, 3, 6, 4], strides: [1, 1], dilations: [1, 1], pad: 'valid', seed: 3 },
+    { xShape: [2, 20, 20, 6], filterShape: [3, 3, 6, 4], strides: [1, 1], dilations: [1, 1], pad: 'valid', seed: 4 },
+  ],
+};
+describeConvGradient(spec);
 
 describe('with the stride-1 shifted-product path forced', () => {
   beforeAll(() => {
@@ -22,22 +27,21 @@ describe('with the stride-1 shifted-product path forced', () => {
     conv2DBackpropFilterPath.shifted = 'auto';
   });
   describeConvGradient({
-    kernelName: 'Conv2DBackpropFilter',
-    forwardKernelName: 'Conv2D',
-    withRespectTo: 'filter',
-    depthwise: false,
-    forwardBackend: 'wasm',
-    // Several chunks with a short last one (4 images, chunk of 2 to 3), explicit padding and dilation.
+    ...spec,
+    // Explicit uneven padding with dilation on a larger image (the multi-chunk case is checked below).
     leakCases: [
       { xShape: [5, 40, 40, 3], filterShape: [3, 3, 3, 4], strides: [1, 1], dilations: [2, 2], pad: [[0, 0], [2, 1], [0, 3], [0, 0]], seed: 5 },
     ],
   });
 });
 
-describe('Conv2DBackpropFilter on wasm, im2col with fewer patch taps than output channels', () => {
-  // kh·kw·inC < outC packs the patches rather than dy (dWᵀ = dyᵀ · patches); the random shapes have at
-  // most 4 output channels, so they rarely reach this branch.
+describe('Conv2DBackpropFilter on wasm, targeted shapes', () => {
   const cases: ConvCase[] = [
+    // Shifted products in 2 batch chunks (3 images, then a short chunk of 2): a 34x34 frame of 64
+    // channels is 74,000 floats an image, against chunks of 262,144 floats.
+    { xShape: [5, 34, 34, 4], filterShape: [3, 3, 4, 64], strides: [1, 1], dilations: [1, 1], pad: 'valid', seed: 10 },
+    // im2col with kh·kw·inC < outC packs the patches rather than dy (dWᵀ = dyᵀ · patches); the random
+    // shapes have at most 4 output channels, so they rarely reach this branch.
     { xShape: [2, 7, 6, 1], filterShape: [3, 3, 1, 12], strides: [1, 1], dilations: [1, 1], pad: 'valid', seed: 11 },
     { xShape: [3, 8, 8, 2], filterShape: [2, 2, 2, 9], strides: [2, 2], dilations: [1, 1], pad: 'same', seed: 12 },
     { xShape: [1, 9, 7, 3], filterShape: [1, 3, 3, 16], strides: [1, 1], dilations: [1, 1], pad: [[0, 0], [1, 0], [2, 1], [0, 0]], seed: 13 },
