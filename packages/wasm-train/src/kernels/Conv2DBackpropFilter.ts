@@ -135,21 +135,39 @@ function shiftedProducts(backend: BackendWasm, x: TensorInfo, dy: TensorInfo, in
   // Chunk-major, then channel-major: xT[chunk][inC][chunk images · Hp · Wp]; a short last chunk is zero padded.
   const xT = makeZeros(backend, [chunks * inChannels * chunkLength + tail]);
   const dyFrame = makeZeros(backend, [chunks * chunkLength, outChannels]);
-  const xs = heapFloat32(backend, x);
-  const xTs = heapFloat32(backend, xT);
-  // Frame rows and columns that hold image pixels (the rest is padding, or image cropped off by 'valid').
-  const firstRow = Math.max(0, top);
-  const lastRow = Math.min(frameHeight, inHeight + top);
-  const firstCol = Math.max(0, left);
-  const lastCol = Math.min(frameWidth, inWidth + left);
-  for (let b = 0; b < batchSize; b++) {
-    const chunkBase = Math.floor(b / chunk) * inChannels * chunkLength + (b % chunk) * framePixels;
-    for (let fr = firstRow; fr < lastRow; fr++) {
-      const frameBase = chunkBase + fr * frameWidth;
-      let from = ((b * inHeight + fr - top) * inWidth + firstCol - left) * inChannels;
-      for (let fc = firstCol; fc < lastCol; fc++) {
-        let to = frameBase + fc;
-        for (let i = 0; i < inChannels; i++, to += chunkLength) xTs[to] = xs[from++]!;
+  if (top === 0 && left === 0 && frameHeight === inHeight && frameWidth === inWidth) {
+    // The frame is the image ('valid'): each chunk of x is one [pixels, inC] matrix, and the stock 2-D
+    // Transpose of it beats the JS loop below: 1.1 against 6.2 ms over the Papernot conv2's 11 chunks.
+    for (let k = 0; k < chunks; k++) {
+      const count = Math.min(chunk, batchSize - k * chunk);
+      const pixels = count * framePixels;
+      const rows = aliasAt(backend, x, k * chunk * framePixels * inChannels, [pixels, inChannels]);
+      const transposed = runWasmKernel('Transpose', { x: rows }, { perm: [1, 0] }, backend);
+      releaseAlias(backend, rows);
+      const from = heapFloat32(backend, transposed);
+      const to = heapFloat32(backend, xT);
+      for (let i = 0; i < inChannels; i++) {
+        to.set(from.subarray(i * pixels, (i + 1) * pixels), (k * inChannels + i) * chunkLength);
+      }
+      release(backend, transposed);
+    }
+  } else {
+    const xs = heapFloat32(backend, x);
+    const xTs = heapFloat32(backend, xT);
+    // Frame rows and columns that hold image pixels (the rest is padding, or image cropped off by 'valid').
+    const firstRow = Math.max(0, top);
+    const lastRow = Math.min(frameHeight, inHeight + top);
+    const firstCol = Math.max(0, left);
+    const lastCol = Math.min(frameWidth, inWidth + left);
+    for (let b = 0; b < batchSize; b++) {
+      const chunkBase = Math.floor(b / chunk) * inChannels * chunkLength + (b % chunk) * framePixels;
+      for (let fr = firstRow; fr < lastRow; fr++) {
+        const frameBase = chunkBase + fr * frameWidth;
+        let from = ((b * inHeight + fr - top) * inWidth + firstCol - left) * inChannels;
+        for (let fc = firstCol; fc < lastCol; fc++) {
+          let to = frameBase + fc;
+          for (let i = 0; i < inChannels; i++, to += chunkLength) xTs[to] = xs[from++]!;
+        }
       }
     }
   }
