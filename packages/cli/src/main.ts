@@ -45,7 +45,8 @@ medians from one run; compare ratios, not absolute times, on a shared machine.
 Options:
   --backend NAME     wasm | cpu | tensorflow (default wasm)
   --batch N          batch size (default 128)
-  --iterations N     timed iterations per figure (default 10)
+  --iterations N     timed iterations per figure; the median is taken (default 10)
+  --rounds N         rounds; the best median counts, alternating with PyTorch (default 3)
   --torch            also time PyTorch (CPU, 1 thread) when python3 has torch, and print ratios
   --skip LIST        comma-separated parts to skip: model, pgd, workers
   --json             end with one JSON line of all figures`,
@@ -128,6 +129,7 @@ export async function main(argv: string[], io: { out: (s: string) => void; err: 
           backend: { type: 'string' },
           batch: { type: 'string' },
           iterations: { type: 'string' },
+          rounds: { type: 'string' },
           torch: { type: 'boolean' },
           skip: { type: 'string' },
           json: { type: 'boolean' },
