@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, assertBuilt } from './helpers.js';
+
+/** The `tempered` command as npm links it (node_modules/.bin), with its help texts. */
+const BIN = join(ROOT, 'node_modules/.bin/tempered');
+const run = (...args: string[]) => spawnSync(BIN, args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+
+describe('the tempered command', () => {
+  it('is linked by npm and reports its version', () => {
+    assertBuilt();
+    const version = (JSON.parse(readFileSync(join(ROOT, 'packages/cli/package.json'), 'utf8')) as { version: string }).version;
+    const r = run('--version');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(version);
+  });
+
+  it('lists its commands, and each command has its own help', () => {
+    const main = run('--help');
+    expect(main.status).toBe(0);
+    for (const command of ['run', 'bench', 'report', 'schema', 'list']) {
+      expect(main.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+      const help = run(command, '--help');
+      expect(help.status, command).toBe(0);
+      expect(help.stdout, command).toMatch(new RegExp(`^Usage: tempered ${command}`));
+    }
+    expect(run('run', '--help').stdout).toMatch(/--resume[\s\S]*--force[\s\S]*--backend NAME[\s\S]*--seed N[\s\S]*--quiet/);
+  });
+
+  it('lists every registered plugin and exports the config JSON Schema with their params', () => {
+    const list = run('list');
+    expect(list.stdout).toMatch(/^method: ard, crdnd, defensive-distillation, kd, pgd-at, standard$/m);
+    expect(list.stdout).toMatch(/^attack: cw, fgsm, jsma, pgd$/m);
+    const schema = JSON.parse(run('schema').stdout) as { properties: { students: { items: { allOf: Array<{ if: { properties: { method: { const: string } } }; then: { properties: { params: { properties: Record<string, unknown> } } } }> } } } };
+    const ard = schema.properties.students.items.allOf.find((c) => c.if.properties.method.const === 'ard')!;
+    expect(ard.then.properties.params.properties).toHaveProperty('epsilon');
+    expect(ard.then.properties.params.properties).toHaveProperty('temperature');
+  });
+});
