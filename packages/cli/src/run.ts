@@ -19,6 +19,7 @@ import {
   hasCheckpoint,
   loadCheckpoint,
   loadLayersModel,
+  removeStaleTemporaries,
   saveLayersModel,
   selectBackend,
   writeJsonAtomic,
@@ -209,6 +210,8 @@ export async function runSeed(
 
   onInputsChecked();
   if (options.force && !options.resume && existsSync(out)) rmSync(out, { recursive: true, force: true });
+  // A run killed mid-write (SIGKILL) leaves temporary files next to the complete old ones.
+  if (options.resume) removeStaleTemporaries(out, { recursive: true });
   mkdirSync(out, { recursive: true });
   const state: RunState = previous ?? { version: 1, config, trained: [], evaluated: false };
   writeJsonAtomic(statePath(out), state);

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ModelError } from './errors.js';
 import type { TrainerPosition } from './events.js';
-import { writeFileAtomic, writeJsonAtomic } from './fs.js';
+import { removeStaleTemporaries, writeFileAtomic, writeJsonAtomic } from './fs.js';
 import type { DistillationMethod, Model } from './types.js';
 
 /**
@@ -109,6 +109,8 @@ export async function saveCheckpoint(
     createdAt: new Date().toISOString(),
   };
   writeJsonAtomic(join(dir, LATEST), manifest);
+  // A process killed mid-write leaves its temporary file; ours are all renamed by now.
+  removeStaleTemporaries(dir);
   // Older data files are garbage once latest.json points past them.
   for (const file of readdirSync(dir)) {
     if (/^ckpt-\d+\.bin$/.test(file) && file !== dataFile) rmSync(join(dir, file), { force: true });

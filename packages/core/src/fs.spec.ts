@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomic, writeJsonAtomic } from './fs.js';
+import { removeStaleTemporaries, writeFileAtomic, writeJsonAtomic } from './fs.js';
 
 describe('atomic writes', () => {
   it('replaces a file whole and leaves no temporary file', () => {
@@ -22,5 +22,18 @@ describe('atomic writes', () => {
     expect(() => writeFileAtomic(target, 'new')).toThrow();
     expect(readFileSync(join(target, 'keep.txt'), 'utf8')).toBe('old');
     expect(readdirSync(dir)).toEqual(['report.md']);
+  });
+
+  it('sweeps temporaries of dead writers (a SIGKILL mid-write) and keeps those of live ones', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tempered-fs-'));
+    mkdirSync(join(dir, 'sub'));
+    // pid 2^22 + 1 is above Linux's pid_max default: never a live process.
+    writeFileSync(join(dir, '.latest.json.4194305.0.tmp'), 'half');
+    writeFileSync(join(dir, 'sub', '.ckpt-000001.bin.4194305.3.tmp'), 'half');
+    writeFileSync(join(dir, `.results.json.${process.pid}.9.tmp`), 'mine, in flight');
+    writeFileSync(join(dir, 'notes.tmp'), 'not ours');
+    expect(removeStaleTemporaries(dir)).toEqual([join(dir, '.latest.json.4194305.0.tmp')]);
+    expect(removeStaleTemporaries(dir, { recursive: true })).toEqual([join(dir, 'sub', '.ckpt-000001.bin.4194305.3.tmp')]);
+    expect(readdirSync(dir).sort()).toEqual([`.results.json.${process.pid}.9.tmp`, 'notes.tmp', 'sub']);
   });
 });

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync, mkdirSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 
 let counter = 0;
@@ -30,4 +30,38 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
 /** Atomic JSON write with a trailing newline. */
 export function writeJsonAtomic(path: string, value: unknown): void {
   writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
+}
+
+const TEMPORARY = /^\..+\.(\d+)\.\d+\.tmp$/;
+
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes temporary files that {@link writeFileAtomic} left behind when its process was killed
+ * mid-write (SIGKILL cannot be caught). Files of live processes are kept. Returns the paths removed.
+ */
+export function removeStaleTemporaries(dir: string, options: { recursive?: boolean } = {}): string[] {
+  if (!existsSync(dir)) return [];
+  const removed: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (options.recursive) removed.push(...removeStaleTemporaries(path, options));
+      continue;
+    }
+    const match = TEMPORARY.exec(entry.name);
+    if (match && !alive(Number(match[1]))) {
+      rmSync(path, { force: true });
+      removed.push(path);
+    }
+  }
+  return removed;
 }
