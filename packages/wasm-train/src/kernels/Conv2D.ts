@@ -2,6 +2,7 @@ import { backend_util, Conv2D } from '@tensorflow/tfjs';
 import type { Conv2DAttrs, Conv2DInputs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { im2col, matMul, prefersIm2col } from '../im2col.js';
 import { originalWasmKernel, release, viewAs, WASM, type WasmKernelArgs } from '../kernel_utils.js';
+import { winogradConv2D, winogradKernels } from '../winograd.js';
 
 /**
  * Convolution with few input channels per filter patch (`kh·kw·inC ≤ 32`, e.g. a grayscale first layer)
@@ -23,6 +24,8 @@ function conv2D(args: WasmKernelArgs<Conv2DInputs, Conv2DAttrs>): TensorInfo {
         dimRoundingMode,
       )
     : undefined;
+  const winograd = info !== undefined && x.dtype === 'float32' ? winogradKernels(backend, info) : null;
+  if (winograd !== null) return winogradConv2D(backend, winograd, x, filter, info!);
   if (info === undefined || x.dtype !== 'float32' || !prefersIm2col(info)) {
     return originalWasmKernel(Conv2D).kernelFunc(args as never) as TensorInfo;
   }

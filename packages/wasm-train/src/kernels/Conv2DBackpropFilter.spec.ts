@@ -3,6 +3,7 @@ import { outShapeOf, type ConvCase } from '../spec-support/conv-cases.js';
 import { expectNoLeak, host, maxRelativeError, runKernelOn } from '../spec-support/helpers.js';
 import { describeConvGradient, type ConvGradientSpec } from '../spec-support/conv-gradient-spec.js';
 import { conv2DBackpropFilterPath } from './Conv2DBackpropFilter.js';
+import { winogradPath } from '../winograd.js';
 
 const spec: ConvGradientSpec = {
   kernelName: 'Conv2DBackpropFilter',
@@ -36,6 +37,13 @@ describe('with the stride-1 shifted-product path forced', () => {
 });
 
 describe('Conv2DBackpropFilter on wasm, targeted shapes', () => {
+  // These shapes target the XNNPACK paths; the first would otherwise take the Winograd path (winograd.spec.ts).
+  beforeAll(() => {
+    winogradPath.mode = 'never';
+  });
+  afterAll(() => {
+    winogradPath.mode = 'auto';
+  });
   const cases: ConvCase[] = [
     // Shifted products in 2 batch chunks (3 images, then a short chunk of 2): a 34x34 frame of 64
     // channels is 74,000 floats an image, against chunks of 262,144 floats.

@@ -21,6 +21,7 @@ import {
 } from '../kernel_utils.js';
 import { im2col, matMul, prefersIm2col } from '../im2col.js';
 import { swapOuterAndInner, transposeMatrix } from '../layout.js';
+import { winogradConv2DBackpropFilter, winogradKernels } from '../winograd.js';
 
 /** TF's Conv2DBackpropFilter has a dilation attribute that tfjs-core does not pass yet; accept it when present. */
 export type Conv2DBackpropFilterDilatedAttrs = Conv2DBackpropFilterAttrs & { dilations?: number | [number, number] };
@@ -57,6 +58,8 @@ function conv2DBackpropFilter(
   const padRight = Math.max(0, (filterWidth - 1) * dilationWidth + (outWidth - 1) * strideWidth + 1 - inWidth - left);
 
   const { batchSize } = info;
+  const winograd = conv2DBackpropFilterPath.shifted === 'always' ? null : winogradKernels(backend, info);
+  if (winograd !== null) return winogradConv2DBackpropFilter(backend, winograd, x, dy, info);
   if (prefersShiftedProducts(info)) return shiftedProducts(backend, x, dy, info);
   if (prefersIm2col(info)) {
     const rows = batchSize * outHeight * outWidth;

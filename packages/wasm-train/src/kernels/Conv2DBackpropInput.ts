@@ -19,6 +19,7 @@ import {
 } from '../kernel_utils.js';
 import { col2im, matMul, prefersIm2col } from '../im2col.js';
 import { transposeMatrix } from '../layout.js';
+import { winogradConv2DBackpropInput, winogradKernels } from '../winograd.js';
 
 /** TF's Conv2DBackpropInput has a dilation attribute that tfjs-core does not pass yet; accept it when present. */
 export type Conv2DBackpropInputDilatedAttrs = Conv2DBackpropInputAttrs & { dilations?: number | [number, number] };
@@ -76,6 +77,8 @@ function conv2DBackpropInput(args: WasmKernelArgs<Conv2DBackpropInputInputs, Con
   if (stride1 && bandMode === 'always' && Math.min(padTop, padLeft, padBottom, padRight) >= 0) {
     return rowBands(backend, dy, filter, info, padTop, padLeft, padRight);
   }
+  const winograd = bandMode === 'always' ? null : winogradKernels(backend, info);
+  if (winograd !== null) return winogradConv2DBackpropInput(backend, winograd, dy, filter, info);
   if (prefersIm2col(info)) {
     // Patch gradients dy · Wᵀ ([rows, outC] · [outC, kh·kw·inC]), scattered back onto the input.
     const patchSize = info.filterHeight * info.filterWidth * info.inChannels;
