@@ -184,11 +184,12 @@ function winoIn() {
 }
 
 /**
- * winoOut(m, mStride, cbytes, n0, count, tilesH, tilesW, y, outH, outW):
- * the 2x2 output tile Aᵀ m A of tile t, written to NHWC y where it lies inside (outH, outW).
+ * winoOut(m, mStride, cbytes, n0, count, tilesH, tilesW, y, outH, outW, bias, lo, hi):
+ * the 2x2 output tile Aᵀ m A of tile t, plus `bias` (a per-channel vector; 0 for none), clamped to
+ * [lo, hi] (±Infinity for none, 0 for ReLU), written to NHWC y where it lies inside (outH, outW).
  */
 function winoOut() {
-  const locals = [...tileLocals, '$okR i32', '$okC i32', '$yp i32'];
+  const locals = [...tileLocals, '$okR i32', '$okC i32', '$yp i32', '$bv v128', '$lov v128', '$hiv v128'];
   for (let r = 0; r < 4; r++) for (let q = 0; q < 4; q++) locals.push(`$m${r}_${q} v128`);
   for (let r = 0; r < 2; r++) for (let q = 0; q < 4; q++) locals.push(`$s${r}_${q} v128`);
   const perTile = [
@@ -199,7 +200,7 @@ function winoOut() {
     set('$okC', `(i32.lt_u (i32.add ${get('$iw')} (i32.const 1)) ${get('$outW')})`),
     set('$yp', add(get('$y'), mul(add(mul(add(mul(get('$n'), get('$outH')), get('$ih')), get('$outW')), get('$iw')), get('$cbytes')))),
   ];
-  const perChannel = [];
+  const perChannel = [set('$bv', `(if (result v128) ${get('$bias')} (then ${load(add(get('$bias'), get('$cb')))}) (else ${ZERO}))`)];
   for (let r = 0; r < 4; r++) {
     for (let q = 0; q < 4; q++) {
       perChannel.push(set(`$m${r}_${q}`, load(add(add(get('$o'), get('$cb')), mul(i32(r * 4 + q), get('$mStride'))))));
@@ -209,15 +210,18 @@ function winoOut() {
   for (let r = 0; r < 2; r++) for (let q = 0; q < 4; q++) perChannel.push(set(`$s${r}_${q}`, cols[q][r]));
   const rowBytes = mul(get('$outW'), get('$cbytes'));
   for (let r = 0; r < 2; r++) {
-    const y = at([0, 1, 2, 3].map((q) => get(`$s${r}_${q}`)));
+    const y = at([0, 1, 2, 3].map((q) => get(`$s${r}_${q}`))).map(
+      (v) => `(f32x4.min (f32x4.max ${fadd(v, get('$bv'))} ${get('$lov')}) ${get('$hiv')})`,
+    );
     const base = r === 0 ? add(get('$yp'), get('$cb')) : add(add(get('$yp'), get('$cb')), rowBytes);
     const st0 = store(base, y[0]);
     const st1 = store(add(base, get('$cbytes')), y[1]);
     const stores = `${st0} (if ${get('$okC')} (then ${st1}))`;
     perChannel.push(r === 0 ? stores : `(if ${get('$okR')} (then ${stores}))`);
   }
-  return `(func (export "winoOut") (param $m i32) (param $mStride i32) (param $cbytes i32) (param $n0 i32) (param $count i32) (param $tilesH i32) (param $tilesW i32) (param $y i32) (param $outH i32) (param $outW i32)
+  return `(func (export "winoOut") (param $m i32) (param $mStride i32) (param $cbytes i32) (param $n0 i32) (param $count i32) (param $tilesH i32) (param $tilesW i32) (param $y i32) (param $outH i32) (param $outW i32) (param $bias i32) (param $lo f32) (param $hi f32)
     ${locals.map((l) => `(local ${l})`).join(' ')}
+    ${set('$lov', `(f32x4.splat ${get('$lo')})`)} ${set('$hiv', `(f32x4.splat ${get('$hi')})`)}
     ${tileWalk(perTile, perChannel).join('\n')})`;
 }
 

@@ -8,6 +8,7 @@ import { castConfig } from './kernels/Cast.js';
 import { conv2DConfig } from './kernels/Conv2D.js';
 import { conv2DBackpropFilterConfig } from './kernels/Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './kernels/Conv2DBackpropInput.js';
+import { fusedConv2DConfig } from './kernels/FusedConv2D.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './kernels/DepthwiseConv2dNativeBackpropFilter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './kernels/DepthwiseConv2dNativeBackpropInput.js';
 import { identityConfig } from './kernels/Identity.js';
@@ -30,6 +31,7 @@ const missingKernels: KernelConfig[] = [
 const fasterKernels: KernelConfig[] = [
   conv2DBackpropInputConfig,
   conv2DConfig,
+  fusedConv2DConfig,
   batchMatMulConfig,
   maxPoolGradConfig,
   identityConfig,

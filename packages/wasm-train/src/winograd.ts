@@ -128,8 +128,17 @@ function chunkImages(tilesPerImage: number, channels: number, batch: number): nu
   return Math.max(1, Math.min(batch, Math.floor(winogradPath.chunkFloats / (16 * tilesPerImage * channels))));
 }
 
+/** A per-channel bias (heap pointer, 0 for none) and a clamp applied to the convolution's output. */
+export interface Epilogue {
+  bias: number;
+  lo: number;
+  hi: number;
+}
+
+const NO_EPILOGUE: Epilogue = { bias: 0, lo: -Infinity, hi: Infinity };
+
 /** y = conv(x, U) for transformed filter planes U (inC × outC each), one chunk of images at a time. */
-function convolve(k: SimdKernels, scratch: Scratch, xPtr: number, u: number, yPtr: number, g: Geometry): void {
+function convolve(k: SimdKernels, scratch: Scratch, xPtr: number, u: number, yPtr: number, g: Geometry, e: Epilogue): void {
   const tilesH = Math.ceil(g.outH / 2);
   const tilesW = Math.ceil(g.outW / 2);
   const perImage = tilesH * tilesW;
@@ -147,13 +156,17 @@ function convolve(k: SimdKernels, scratch: Scratch, xPtr: number, u: number, yPt
     for (let xi = 0; xi < 16; xi++) {
       k.gemm(v + xi * vStride, g.inC * 4, u + xi * g.inC * g.outC * 4, g.outC * 4, m + xi * mStride, g.outC * 4, tiles, g.outC, g.inC, 0);
     }
-    k.winoOut(m, mStride, g.outC * 4, n0, count, tilesH, tilesW, yPtr, g.outH, g.outW);
+    k.winoOut(m, mStride, g.outC * 4, n0, count, tilesH, tilesW, yPtr, g.outH, g.outW, e.bias, e.lo, e.hi);
   }
 }
 
-/** Forward 3x3 stride-1 convolution (see {@link winogradKernels} for when it applies). */
+/**
+ * Forward 3x3 stride-1 convolution (see {@link winogradKernels} for when it applies), optionally plus a
+ * `[outC]` bias and clamped to `[lo, hi]` (ReLU: `lo = 0`; ReLU6: also `hi = 6`).
+ */
 export function winogradConv2D(
   backend: BackendWasm, k: SimdKernels, x: TensorInfo, filter: TensorInfo, info: backend_util.Conv2DInfo,
+  epilogue: { bias?: TensorInfo; lo?: number; hi?: number } = {},
 ): TensorInfo {
   const y = backend.makeOutput(info.outShape, 'float32');
   const scratch = new Scratch(backend);
@@ -165,6 +178,10 @@ export function winogradConv2D(
       batch: info.batchSize, inH: info.inHeight, inW: info.inWidth, inC: info.inChannels,
       outH: info.outHeight, outW: info.outWidth, outC: info.outChannels,
       padTop: info.padInfo.top, padLeft: info.padInfo.left,
+    }, {
+      bias: epilogue.bias === undefined ? 0 : pointer(backend, epilogue.bias),
+      lo: epilogue.lo ?? -Infinity,
+      hi: epilogue.hi ?? Infinity,
     });
   } finally {
     scratch.free();
@@ -186,7 +203,7 @@ export function winogradConv2DBackpropInput(
       batch: info.batchSize, inH: info.outHeight, inW: info.outWidth, inC: info.outChannels,
       outH: info.inHeight, outW: info.inWidth, outC: info.inChannels,
       padTop: 2 - info.padInfo.top, padLeft: 2 - info.padInfo.left,
-    });
+    }, NO_EPILOGUE);
   } finally {
     scratch.free();
   }

@@ -15,10 +15,13 @@ export interface SimdKernels {
     x: number, H: number, W: number, cbytes: number, padT: number, padL: number, n0: number, count: number,
     tilesH: number, tilesW: number, zero: number, v: number, vStride: number,
   ): void;
-  /** F(2x2,3x3) output transform of 16 planes `mStride` bytes apart into NHWC `y`. */
+  /**
+   * F(2x2,3x3) output transform of 16 planes `mStride` bytes apart into NHWC `y`, plus the per-channel
+   * `bias` (0: none), clamped to `[lo, hi]`.
+   */
   winoOut(
     m: number, mStride: number, cbytes: number, n0: number, count: number, tilesH: number, tilesW: number,
-    y: number, outH: number, outW: number,
+    y: number, outH: number, outW: number, bias: number, lo: number, hi: number,
   ): void;
   /** The adjoint of `winoOut`: `dy` tiles into 16 planes `dmStride` bytes apart. */
   winoGradOut(
