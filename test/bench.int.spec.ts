@@ -12,7 +12,7 @@ describe('tempered bench --json', () => {
     expect(r.status, r.stderr).toBe(0);
     const last = r.stdout.trim().split('\n').at(-1)!;
     const figures = JSON.parse(last) as Record<string, unknown>;
-    expect(figures).toMatchObject({ backend: 'wasm', batch: 16 });
+    expect(figures).toMatchObject({ backend: 'wasm', batch: 16, winograd: true });
     for (const key of ['trainStepMs', 'forwardMs', 'inputGradMs', 'pgd40ImagesPerSec']) {
       expect(typeof figures[key], key).toBe('number');
       expect(figures[key] as number, key).toBeGreaterThan(0);
@@ -20,6 +20,15 @@ describe('tempered bench --json', () => {
     // Human-readable lines go to stderr with --json, so stdout stays machine-readable.
     expect(r.stdout.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/Papernot MNIST CNN, batch 16 \(best of 1 medians of 1\): train step/);
+  }, 300_000);
+
+  it('times the XNNPACK convolution paths with --no-winograd', () => {
+    const r = runCli(['bench', '--batch', '8', '--iterations', '1', '--rounds', '1', '--skip', 'pgd,workers', '--no-winograd', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const figures = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+    expect(figures).toMatchObject({ backend: 'wasm', winograd: false });
+    expect(figures.trainStepMs as number).toBeGreaterThan(0);
+    expect(r.stderr).toMatch(/Winograd off/);
   }, 300_000);
 
   it('refuses an unknown backend or part in one line', () => {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { container as rootContainer } from 'tsyringe';
 import { ConfigError, TOKENS, createPlugin, selectBackend, type BackendPreference, type DatasetSource, type ModelArchitecture } from '@tempered/core';
-import { benchPapernotCnn, torchReference } from '@tempered/wasm-train';
+import { benchPapernotCnn, torchReference, winogradPath } from '@tempered/wasm-train';
 import { pgdThroughput } from '@tempered/attacks';
 import { benchEvaluationSpeedup } from '@tempered/reports';
 import { registerBuiltins, BUILTIN_MODULES } from './plugins.js';
@@ -36,9 +36,11 @@ export async function benchCommand(values: BenchValues, io: { out: (s: string) =
   const skip = new Set(String(values.skip ?? '').split(',').filter(Boolean));
   for (const part of skip) if (!['model', 'pgd', 'workers'].includes(part)) throw new ConfigError('--skip', `unknown part "${part}"; expected model, pgd or workers`);
   const info = await selectBackend(backendName as BackendPreference);
-  const report: Record<string, unknown> = { backend: info.name, backendSource: info.source, batch };
+  const winograd = !values['no-winograd'];
+  winogradPath.mode = winograd ? 'auto' : 'never';
+  const report: Record<string, unknown> = { backend: info.name, backendSource: info.source, batch, winograd };
   const say = values.json ? (s: string) => io.err(s) : io.out;
-  say(`backend: ${info.name} (${info.source})`);
+  say(`backend: ${info.name} (${info.source})${info.name === 'wasm' && !winograd ? ', Winograd off' : ''}`);
 
   if (!skip.has('model')) {
     // Best of `rounds` medians, alternating with PyTorch when asked, so both see the same load on

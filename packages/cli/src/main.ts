@@ -48,6 +48,7 @@ Options:
   --iterations N     timed iterations per figure; the median is taken (default 10)
   --rounds N         rounds; the best median counts, alternating with PyTorch (default 3)
   --torch            also time PyTorch (CPU, 1 thread) when python3 has torch, and print ratios
+  --no-winograd      wasm: use the XNNPACK convolution paths instead of Winograd F(2x2,3x3)
   --skip LIST        comma-separated parts to skip: model, pgd, workers
   --json             end with one JSON line of all figures`,
   report: `Usage: tempered report <dir>... [--out DIR]
@@ -131,6 +132,7 @@ export async function main(argv: string[], io: { out: (s: string) => void; err: 
           iterations: { type: 'string' },
           rounds: { type: 'string' },
           torch: { type: 'boolean' },
+          'no-winograd': { type: 'boolean' },
           skip: { type: 'string' },
           json: { type: 'boolean' },
         });

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // npm run bench -w @tempered/wasm-train -- [--backend wasm] [--batch 128] [--iterations 10] [--warmup 2]
-//   [--rounds 3] [--profile] [--pgd] [--stock] [--no-torch] [--json]
+//   [--rounds 3] [--profile] [--pgd] [--stock] [--no-winograd] [--no-torch] [--json]
 import './index.js';
 import { benchPapernotCnn, type BenchResult } from './bench.js';
 import { unregisterWasmTrainingKernels } from './register_all_kernels.js';
 import { torchReference, type TorchReference } from './torch-reference.js';
+import { winogradPath } from './winograd.js';
 
 function option(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
@@ -21,6 +22,8 @@ const rounds = Number(option('rounds', '3'));
 // --stock measures tfjs-backend-wasm as shipped; it cannot train conv nets, so the train step is skipped.
 const stock = flag('stock');
 if (stock) unregisterWasmTrainingKernels();
+// --no-winograd keeps this package's XNNPACK convolution paths (the previous release's), for before/after.
+if (flag('no-winograd')) winogradPath.mode = 'never';
 
 type Measure = 'trainStep' | 'forward' | 'inputGrad';
 const measures: Measure[] = ['trainStep', 'forward', 'inputGrad'];
@@ -60,7 +63,7 @@ const torch = bestTorch;
 
 const format = (ms: number | undefined) => (ms === undefined || Number.isNaN(ms) ? '-' : ms.toFixed(1));
 const ratio = (ours: number, theirs: number | undefined) => (theirs && !Number.isNaN(ours) ? (ours / theirs).toFixed(2) : '-');
-console.log(`Papernot MNIST CNN, batch ${batch}, backend ${backend}${stock ? ' (stock kernels)' : ''}, best of ${rounds} rounds of median-of-${iterations}`);
+console.log(`Papernot MNIST CNN, batch ${batch}, backend ${backend}${stock ? ' (stock kernels)' : flag('no-winograd') ? ' (no Winograd)' : ''}, best of ${rounds} rounds of median-of-${iterations}`);
 console.log(['measure'.padEnd(16), ...['tfjs ms', 'torch ms', 'ratio', 'tfjs cpu', 'torch cpu', 'cpu ratio'].map((h) => h.padStart(10))].join(''));
 for (const m of measures) {
   const cells = [
