@@ -161,6 +161,27 @@ function convolve(k: SimdKernels, scratch: Scratch, xPtr: number, u: number, yPt
 }
 
 /**
+ * Convolves `input` with `filter` (transformed, and flipped when `flip`) into a fresh tensor: the
+ * forward pass (`flip` false) or the input gradient (`flip` true), which share everything else.
+ */
+function filteredConvolution(
+  backend: BackendWasm, k: SimdKernels, input: TensorInfo, filter: TensorInfo, g: Geometry, flip: boolean, e: Epilogue,
+): TensorInfo {
+  const out = backend.makeOutput([g.batch, g.outH, g.outW, g.outC], 'float32');
+  const scratch = new Scratch(backend);
+  try {
+    const u = scratch.alloc(16 * g.inC * g.outC);
+    const w = backend.typedArrayFromHeap(filter) as Float32Array;
+    const [inC, outC] = flip ? [g.outC, g.inC] : [g.inC, g.outC];
+    transformFilter(scratch.heap(), u, w, inC, outC, flip);
+    convolve(k, scratch, pointer(backend, input), u, pointer(backend, out), g, e);
+  } finally {
+    scratch.free();
+  }
+  return out;
+}
+
+/**
  * Forward 3x3 stride-1 convolution (see {@link winogradKernels} for when it applies), optionally plus a
  * `[outC]` bias and clamped to `[lo, hi]` (ReLU: `lo = 0`; ReLU6: also `hi = 6`).
  */
@@ -168,46 +189,28 @@ export function winogradConv2D(
   backend: BackendWasm, k: SimdKernels, x: TensorInfo, filter: TensorInfo, info: backend_util.Conv2DInfo,
   epilogue: { bias?: TensorInfo; lo?: number; hi?: number } = {},
 ): TensorInfo {
-  const y = backend.makeOutput(info.outShape, 'float32');
-  const scratch = new Scratch(backend);
-  try {
-    const u = scratch.alloc(16 * info.inChannels * info.outChannels);
-    const w = backend.typedArrayFromHeap(filter) as Float32Array;
-    transformFilter(scratch.heap(), u, w, info.inChannels, info.outChannels, false);
-    convolve(k, scratch, pointer(backend, x), u, pointer(backend, y), {
-      batch: info.batchSize, inH: info.inHeight, inW: info.inWidth, inC: info.inChannels,
-      outH: info.outHeight, outW: info.outWidth, outC: info.outChannels,
-      padTop: info.padInfo.top, padLeft: info.padInfo.left,
-    }, {
-      bias: epilogue.bias === undefined ? 0 : pointer(backend, epilogue.bias),
-      lo: epilogue.lo ?? -Infinity,
-      hi: epilogue.hi ?? Infinity,
-    });
-  } finally {
-    scratch.free();
-  }
-  return y;
+  const geometry: Geometry = {
+    batch: info.batchSize, inH: info.inHeight, inW: info.inWidth, inC: info.inChannels,
+    outH: info.outHeight, outW: info.outWidth, outC: info.outChannels,
+    padTop: info.padInfo.top, padLeft: info.padInfo.left,
+  };
+  return filteredConvolution(backend, k, x, filter, geometry, false, {
+    bias: epilogue.bias === undefined ? 0 : pointer(backend, epilogue.bias),
+    lo: epilogue.lo ?? -Infinity,
+    hi: epilogue.hi ?? Infinity,
+  });
 }
 
 /** Input gradient of a 3x3 stride-1 convolution: dy convolved with the flipped, channel-swapped filter. */
 export function winogradConv2DBackpropInput(
   backend: BackendWasm, k: SimdKernels, dy: TensorInfo, filter: TensorInfo, info: backend_util.Conv2DInfo,
 ): TensorInfo {
-  const dx = backend.makeOutput(info.inShape, 'float32');
-  const scratch = new Scratch(backend);
-  try {
-    const u = scratch.alloc(16 * info.inChannels * info.outChannels);
-    const w = backend.typedArrayFromHeap(filter) as Float32Array;
-    transformFilter(scratch.heap(), u, w, info.inChannels, info.outChannels, true);
-    convolve(k, scratch, pointer(backend, dy), u, pointer(backend, dx), {
-      batch: info.batchSize, inH: info.outHeight, inW: info.outWidth, inC: info.outChannels,
-      outH: info.inHeight, outW: info.inWidth, outC: info.inChannels,
-      padTop: 2 - info.padInfo.top, padLeft: 2 - info.padInfo.left,
-    }, NO_EPILOGUE);
-  } finally {
-    scratch.free();
-  }
-  return dx;
+  const geometry: Geometry = {
+    batch: info.batchSize, inH: info.outHeight, inW: info.outWidth, inC: info.outChannels,
+    outH: info.inHeight, outW: info.inWidth, outC: info.inChannels,
+    padTop: 2 - info.padInfo.top, padLeft: 2 - info.padInfo.left,
+  };
+  return filteredConvolution(backend, k, dy, filter, geometry, true, NO_EPILOGUE);
 }
 
 /** Filter gradient of a 3x3 stride-1 convolution: `dU[ξ] = Σ_tiles V[ξ]ᵀ dM[ξ]`, then `dW = Gᵀ dU G`. */

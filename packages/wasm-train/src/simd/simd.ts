@@ -99,9 +99,13 @@ export function simdKernels(backend: BackendWasm): SimdKernels | null {
     for (const name of simdOptions.build === 'plain' ? (['plain'] as const) : (['fma', 'plain'] as const)) {
       const module = compiled(name);
       if (module === null) continue;
-      const exports = new wasmApi.Instance(module, { env: { memory } }).exports as unknown as SimdKernels;
-      kernels = { ...exports, relaxed: name === 'fma' } as SimdKernels;
-      break;
+      try {
+        const exports = new wasmApi.Instance(module, { env: { memory } }).exports as unknown as SimdKernels;
+        kernels = { ...exports, relaxed: name === 'fma' } as SimdKernels;
+        break;
+      } catch {
+        // e.g. a threaded build of the backend, whose shared memory this module does not declare
+      }
     }
     byBuild.set(simdOptions.build, kernels);
   }
