@@ -13,7 +13,9 @@ import { depthwiseConv2dNativeBackpropFilterConfig } from './kernels/DepthwiseCo
 import { depthwiseConv2dNativeBackpropInputConfig } from './kernels/DepthwiseConv2dNativeBackpropInput.js';
 import { identityConfig } from './kernels/Identity.js';
 import { maxPoolGradConfig } from './kernels/MaxPoolGrad.js';
+import { meanConfig } from './kernels/Mean.js';
 import { sumConfig } from './kernels/Sum.js';
+import { tileConfig } from './kernels/Tile.js';
 import { unsortedSegmentSumConfig } from './kernels/UnsortedSegmentSum.js';
 
 /** Kernels stock tfjs-backend-wasm 4.22 lacks; a later release that ships one keeps its own. */
@@ -37,6 +39,8 @@ const fasterKernels: KernelConfig[] = [
   identityConfig,
   castConfig,
   sumConfig,
+  meanConfig,
+  tileConfig,
 ];
 
 const registered = new Set<string>();

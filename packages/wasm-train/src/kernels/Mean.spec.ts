@@ -1,0 +1,3 @@
+import { describeReduction } from '../spec-support/reduction-spec.js';
+
+describeReduction('Mean');
