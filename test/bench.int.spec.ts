@@ -31,6 +31,18 @@ describe('tempered bench --json', () => {
     expect(r.stderr).toMatch(/Winograd off/);
   }, 300_000);
 
+  it('times zoo models with --zoo, against the XNNPACK paths on wasm', () => {
+    const r = runCli(['bench', '--iterations', '1', '--rounds', '1', '--skip', 'model,pgd,workers', '--zoo', 'papernot-mnist', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const figures = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { zoo: Record<string, { trainStepMs: number; withoutWinogradMs: number }> };
+    expect(Object.keys(figures.zoo)).toEqual(['papernot-mnist']);
+    expect(figures.zoo['papernot-mnist']!.trainStepMs).toBeGreaterThan(0);
+    expect(figures.zoo['papernot-mnist']!.withoutWinogradMs).toBeGreaterThan(0);
+    const refused = runCli(['bench', '--zoo', 'vgg16']);
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr.trim()).toBe('error: --zoo: unknown model "vgg16"; expected papernot-mnist, papernot-cifar, resnet-small, mobilenet-v2-small');
+  }, 300_000);
+
   it('refuses an unknown backend or part in one line', () => {
     const r = runCli(['bench', '--skip', 'gpu']);
     expect(r.status).not.toBe(0);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { container as rootContainer } from 'tsyringe';
-import { ConfigError, TOKENS, createPlugin, selectBackend, type BackendPreference, type DatasetSource, type ModelArchitecture } from '@tempered/core';
+import { ConfigError, TOKENS, createPlugin, selectBackend, type BackendPreference, type DatasetSource, type ModelArchitecture, type Student } from '@tempered/core';
 import { benchPapernotCnn, torchReference, winogradPath } from '@tempered/wasm-train';
 import { pgdThroughput } from '@tempered/attacks';
 import { benchEvaluationSpeedup } from '@tempered/reports';
@@ -18,6 +18,56 @@ function positiveInt(field: string, value: string | boolean | undefined, fallbac
 const fmt = (ms: number): string => `${ms.toFixed(1)} ms`;
 
 type Measure = 'trainStep' | 'forward' | 'inputGrad';
+
+/** Input shapes for `--zoo`: the conv models of @tempered/models at their usual datasets. */
+const ZOO_INPUTS: Record<string, number[]> = {
+  'papernot-mnist': [28, 28, 1],
+  'papernot-cifar': [32, 32, 3],
+  'resnet-small': [32, 32, 3],
+  'mobilenet-v2-small': [32, 32, 3],
+};
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/**
+ * Median Adam train step (batch 64, random data) of a zoo model, best of `rounds`. With `compare`, the
+ * rounds alternate between the Winograd path and the XNNPACK paths, so both see the same machine load.
+ */
+function zooTrainStep(
+  model: Student, inputShape: number[], iterations: number, rounds: number, compare: boolean,
+): { trainStepMs: number; withoutWinogradMs?: number } {
+  const x = tf.randomUniform([64, ...inputShape], 0, 1, 'float32', 1);
+  const y = tf.tidy(() => tf.oneHot(tf.randomUniform([64], 0, 10, 'int32', 2), 10));
+  const optimizer = tf.train.adam(1e-3);
+  const variables = model.trainableVariables();
+  const step = () =>
+    tf.tidy(() => void optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, model.logits(x, { training: true })), false, variables));
+  const best = { on: Infinity, off: Infinity };
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const mode of compare ? (['auto', 'never'] as const) : (['auto'] as const)) {
+        winogradPath.mode = mode;
+        step();
+        const times: number[] = [];
+        for (let i = 0; i < iterations; i++) {
+          const start = performance.now();
+          step();
+          times.push(performance.now() - start);
+        }
+        const key = mode === 'auto' ? 'on' : 'off';
+        best[key] = Math.min(best[key], median(times));
+      }
+    }
+  } finally {
+    winogradPath.mode = 'auto';
+    tf.dispose([x, y]);
+    optimizer.dispose();
+  }
+  return compare ? { trainStepMs: best.on, withoutWinogradMs: best.off } : { trainStepMs: best.on };
+}
 const MEASURES: readonly Measure[] = ['trainStep', 'forward', 'inputGrad'];
 
 /**
@@ -35,6 +85,8 @@ export async function benchCommand(values: BenchValues, io: { out: (s: string) =
   const rounds = positiveInt('--rounds', values.rounds, 3);
   const skip = new Set(String(values.skip ?? '').split(',').filter(Boolean));
   for (const part of skip) if (!['model', 'pgd', 'workers'].includes(part)) throw new ConfigError('--skip', `unknown part "${part}"; expected model, pgd or workers`);
+  const zoo = values.zoo === undefined ? [] : String(values.zoo).split(',').filter(Boolean);
+  for (const name of zoo) if (!(name in ZOO_INPUTS)) throw new ConfigError('--zoo', `unknown model "${name}"; expected ${Object.keys(ZOO_INPUTS).join(', ')}`);
   const info = await selectBackend(backendName as BackendPreference);
   const winograd = !values['no-winograd'];
   winogradPath.mode = winograd ? 'auto' : 'never';
@@ -92,6 +144,19 @@ export async function benchCommand(values: BenchValues, io: { out: (s: string) =
     say(
       `evaluation, PGD-40 on ${speedup.examples} images: 1 worker ${(speedup.oneWorkerMs / 1000).toFixed(1)} s, 2 workers ${(speedup.twoWorkersMs / 1000).toFixed(1)} s, speed-up ${speedup.speedup.toFixed(2)}× (identical results: ${speedup.identical})`,
     );
+  }
+  if (zoo.length > 0) {
+    const steps: Record<string, { trainStepMs: number; withoutWinogradMs?: number }> = {};
+    for (const name of zoo) {
+      const model = createPlugin(container, TOKENS.Model, name) as ModelArchitecture;
+      const student = model.build({ name, inputShape: ZOO_INPUTS[name]!, numClasses: 10, seed: 1 });
+      const ms = zooTrainStep(student, ZOO_INPUTS[name]!, iterations, rounds, info.name === 'wasm' && winograd);
+      student.dispose();
+      steps[name] = ms;
+      const without = ms.withoutWinogradMs === undefined ? '' : `, ${fmt(ms.withoutWinogradMs)} with --no-winograd (${(ms.withoutWinogradMs / ms.trainStepMs).toFixed(2)}×)`;
+      say(`${name}: Adam train step at batch 64 ${fmt(ms.trainStepMs)}${without}`);
+    }
+    report.zoo = steps;
   }
   report.numTensors = tf.memory().numTensors;
   if (values.json) io.out(JSON.stringify(report));

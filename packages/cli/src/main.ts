@@ -50,6 +50,8 @@ Options:
   --torch            also time PyTorch (CPU, 1 thread) when python3 has torch, and print ratios
   --no-winograd      wasm: use the XNNPACK convolution paths instead of Winograd F(2x2,3x3)
   --skip LIST        comma-separated parts to skip: model, pgd, workers
+  --zoo LIST         also time an Adam train step (batch 64) of these zoo models: papernot-mnist,
+                     papernot-cifar, resnet-small, mobilenet-v2-small (on wasm, against --no-winograd)
   --json             end with one JSON line of all figures`,
   report: `Usage: tempered report <dir>... [--out DIR]
 
@@ -133,6 +135,7 @@ export async function main(argv: string[], io: { out: (s: string) => void; err: 
           rounds: { type: 'string' },
           torch: { type: 'boolean' },
           'no-winograd': { type: 'boolean' },
+          zoo: { type: 'string' },
           skip: { type: 'string' },
           json: { type: 'boolean' },
         });
