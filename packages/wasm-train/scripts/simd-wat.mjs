@@ -247,6 +247,69 @@ function winoGradOut() {
     ${tileWalk(perTile, perChannel).join('\n')})`;
 }
 
+/**
+ * Visits every (output pixel, filter tap) pair of a depthwise window whose tap falls inside the image,
+ * with `$xp` (the input pixel), `$dyp` (the output pixel) and `$tp` (the tap's row of the filter) as byte
+ * offsets, and runs `perChannel` for each group of four channels (`$cb`). Multiplier 1 only.
+ */
+function depthwiseWalk(name, perChannel) {
+  const locals = ['$n i32', '$oh i32', '$ow i32', '$r i32', '$c i32', '$ih i32', '$iw i32', '$xp i32', '$dyp i32', '$tp i32', '$cb i32', '$v v128'];
+  const body = [
+    set('$n', i32(0)),
+    whileLoop(`(i32.lt_u ${get('$n')} ${get('$batch')})`, [
+      set('$oh', i32(0)),
+      whileLoop(`(i32.lt_u ${get('$oh')} ${get('$outH')})`, [
+        set('$ow', i32(0)),
+        whileLoop(`(i32.lt_u ${get('$ow')} ${get('$outW')})`, [
+          set('$dyp', add(get('$dy'), mul(add(mul(add(mul(get('$n'), get('$outH')), get('$oh')), get('$outW')), get('$ow')), get('$cbytes')))),
+          set('$r', i32(0)),
+          whileLoop(`(i32.lt_u ${get('$r')} ${get('$kh')})`, [
+            set('$ih', `(i32.sub ${add(mul(get('$oh'), get('$sh')), mul(get('$r'), get('$dh')))} ${get('$padT')})`),
+            `(if (i32.lt_u ${get('$ih')} ${get('$H')}) (then ${[
+              set('$c', i32(0)),
+              whileLoop(`(i32.lt_u ${get('$c')} ${get('$kw')})`, [
+                set('$iw', `(i32.sub ${add(mul(get('$ow'), get('$sw')), mul(get('$c'), get('$dw')))} ${get('$padL')})`),
+                `(if (i32.lt_u ${get('$iw')} ${get('$W')}) (then ${[
+                  set('$xp', add(get('$x'), mul(add(mul(add(mul(get('$n'), get('$H')), get('$ih')), get('$W')), get('$iw')), get('$cbytes')))),
+                  set('$tp', add(get('$t'), mul(add(mul(get('$r'), get('$kw')), get('$c')), get('$cbytes')))),
+                  set('$cb', i32(0)),
+                  whileLoop(`(i32.lt_u ${get('$cb')} ${get('$cbytes')})`, [...perChannel, set('$cb', add(get('$cb'), i32(16)))]),
+                ].join(' ')}))`,
+                set('$c', add(get('$c'), i32(1))),
+              ]),
+            ].join(' ')}))`,
+            set('$r', add(get('$r'), i32(1))),
+          ]),
+          set('$ow', add(get('$ow'), i32(1))),
+        ]),
+        set('$oh', add(get('$oh'), i32(1))),
+      ]),
+      set('$n', add(get('$n'), i32(1))),
+    ]),
+  ];
+  return `(func (export "${name}") (param $x i32) (param $H i32) (param $W i32) (param $cbytes i32) (param $dy i32) (param $outH i32) (param $outW i32) (param $batch i32) (param $t i32) (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $dh i32) (param $dw i32) (param $padT i32) (param $padL i32)
+    ${locals.map((l) => `(local ${l})`).join(' ')}
+    ${body.join('\n')})`;
+}
+
+/**
+ * depthwiseFilterGrad(x, H, W, cbytes, dy, outH, outW, batch, t, kh, kw, sh, sw, dh, dw, padT, padL):
+ * t[tap][c] += x[input pixel][c] · dy[output pixel][c] over every window tap (t must start zeroed).
+ */
+function depthwiseFilterGrad(fma) {
+  const at = (p) => add(get(p), get('$cb'));
+  return depthwiseWalk('depthwiseFilterGrad', [store(at('$tp'), madd(fma, load(at('$xp')), load(at('$dyp')), load(at('$tp'))))]);
+}
+
+/**
+ * depthwiseInputGrad(dx, H, W, cbytes, dy, outH, outW, batch, w, kh, kw, sh, sw, dh, dw, padT, padL):
+ * dx[input pixel][c] += w[tap][c] · dy[output pixel][c] over every window tap (dx must start zeroed).
+ */
+function depthwiseInputGrad(fma) {
+  const at = (p) => add(get(p), get('$cb'));
+  return depthwiseWalk('depthwiseInputGrad', [store(at('$xp'), madd(fma, load(at('$tp')), load(at('$dyp')), load(at('$xp'))))]);
+}
+
 /** The whole module's text. */
 export function simdModuleWat(fma) {
   labelCount = 0;
@@ -255,5 +318,7 @@ ${gemm('gemm', fma, false)}
 ${gemm('gemmTA', fma, true)}
 ${winoIn()}
 ${winoOut()}
-${winoGradOut()})`;
+${winoGradOut()}
+${depthwiseFilterGrad(fma)}
+${depthwiseInputGrad(fma)})`;
 }

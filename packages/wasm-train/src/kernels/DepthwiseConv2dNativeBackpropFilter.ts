@@ -8,11 +8,14 @@ import type {
 } from '@tensorflow/tfjs';
 import { heapFloat32, WASM, type WasmKernelArgs } from '../kernel_utils.js';
 import { forEachWindowTap } from '../windows.js';
+import { depthwiseGradientSimd } from '../depthwise.js';
 
 /**
  * Gradient of a depthwise convolution with respect to its `[kh, kw, inC, multiplier]` filter. Depthwise
- * filters are small and each tap is a per-channel dot product, so one direct pass over the heap views
- * (accumulating in float64) is enough; it handles stride, dilation and any padding.
+ * filters are small and each tap is a per-channel dot product, so one direct pass over the image is
+ * enough: a generated wasm SIMD walk (four channels a vector, float32 accumulators) for multiplier 1 and
+ * channel counts divisible by 4, otherwise a JS pass over the heap views accumulating in float64. Both
+ * handle stride, dilation and any padding.
  */
 function depthwiseConv2dNativeBackpropFilter(
   args: WasmKernelArgs<DepthwiseConv2dNativeBackpropFilterInputs, DepthwiseConv2dNativeBackpropFilterAttrs>,
@@ -30,6 +33,8 @@ function depthwiseConv2dNativeBackpropFilter(
     dimRoundingMode,
     true,
   );
+  const simd = depthwiseGradientSimd(backend, 'filter', info, x, dy, filterShape);
+  if (simd !== null) return simd;
   const { inChannels, outChannels, filterHeight, filterWidth } = info;
   const multiplier = outChannels / inChannels;
   const sums = new Float64Array(filterHeight * filterWidth * outChannels);

@@ -9,6 +9,7 @@ import type {
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { heapFloat32, makeZeros, release, runWasmKernel, WASM, type WasmKernelArgs } from '../kernel_utils.js';
 import { forEachWindowTap } from '../windows.js';
+import { depthwiseGradientSimd } from '../depthwise.js';
 
 /**
  * Gradient of a depthwise convolution with respect to its input. Stride 1 without a channel multiplier
@@ -54,6 +55,9 @@ function depthwiseConv2dNativeBackpropInput(
     release(backend, flipped);
     return dx;
   }
+  // Strides, dilation or wide padding: scatter dy through every window tap, with SIMD where it applies.
+  const simd = depthwiseGradientSimd(backend, 'input', info, filter, dy, inputShape);
+  if (simd !== null) return simd;
   const dx = makeZeros(backend, inputShape);
   const dxs = heapFloat32(backend, dx);
   const dys = heapFloat32(backend, dy);

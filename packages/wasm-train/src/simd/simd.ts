@@ -28,6 +28,19 @@ export interface SimdKernels {
     dy: number, outH: number, outW: number, cbytes: number, n0: number, count: number, tilesH: number,
     tilesW: number, zero: number, dm: number, dmStride: number,
   ): void;
+  /**
+   * Depthwise window walk (multiplier 1, channels % 4 = 0): `t[tap] += x[in] · dy[out]` over every tap
+   * inside the image. `t` is `[kh, kw, C]` and must start zeroed.
+   */
+  depthwiseFilterGrad(
+    x: number, H: number, W: number, cbytes: number, dy: number, outH: number, outW: number, batch: number,
+    t: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, padT: number, padL: number,
+  ): void;
+  /** The same walk scattering `dx[in] += w[tap] · dy[out]`; `dx` must start zeroed. */
+  depthwiseInputGrad(
+    dx: number, H: number, W: number, cbytes: number, dy: number, outH: number, outW: number, batch: number,
+    w: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, padT: number, padL: number,
+  ): void;
   /** Whether this instance uses `f32x4.relaxed_madd` (fused multiply-add where the CPU has FMA). */
   readonly relaxed: boolean;
 }
