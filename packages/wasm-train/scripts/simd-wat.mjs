@@ -310,6 +310,64 @@ function depthwiseInputGrad(fma) {
   return depthwiseWalk('depthwiseInputGrad', [store(at('$xp'), madd(fma, load(at('$tp')), load(at('$dyp')), load(at('$xp'))))]);
 }
 
+/**
+ * compare<op>(a, b, out, n, bStep): out[i] = a[i] <op> b[i or 0] ? 1 : 0 for float32 a, b and a bool
+ * (one byte) out, 16 elements a step; the caller finishes the last n % 16. `bStep` is 16 when b has n
+ * elements and 0 when it is a scalar.
+ */
+function compare(name, op) {
+  const locals = ['$i i32', '$m0 v128', '$m1 v128', '$m2 v128', '$m3 v128', '$bv v128'];
+  const operand = (k) => `(if (result v128) ${get('$bStep')} (then ${load(add(get('$b'), `(i32.shl ${add(get('$i'), i32(4 * k))} (i32.const 2))`))}) (else (v128.load32_splat ${get('$b')})))`;
+  const body = [
+    set('$i', i32(0)),
+    whileLoop(`(i32.le_u (i32.add ${get('$i')} (i32.const 16)) ${get('$n')})`, [
+      ...[0, 1, 2, 3].map((k) => set(`$m${k}`, `(${op} ${load(add(get('$a'), `(i32.shl ${add(get('$i'), i32(4 * k))} (i32.const 2))`))} ${operand(k)})`)),
+      store(
+        add(get('$out'), get('$i')),
+        `(v128.and (i8x16.narrow_i16x8_s (i16x8.narrow_i32x4_s ${get('$m0')} ${get('$m1')}) (i16x8.narrow_i32x4_s ${get('$m2')} ${get('$m3')})) (i8x16.splat (i32.const 1)))`,
+      ),
+      set('$i', add(get('$i'), i32(16))),
+    ]),
+  ];
+  return `(func (export "${name}") (param $a i32) (param $b i32) (param $out i32) (param $n i32) (param $bStep i32)
+    ${locals.map((l) => `(local ${l})`).join(' ')}
+    ${body.join('\n')})`;
+}
+
+/** logicalAnd(a, b, out, n, bStep): bytes, 16 a step (0/1 inputs); the caller finishes n % 16. */
+function logicalAnd() {
+  const body = [
+    set('$i', i32(0)),
+    whileLoop(`(i32.le_u (i32.add ${get('$i')} (i32.const 16)) ${get('$n')})`, [
+      store(
+        add(get('$out'), get('$i')),
+        `(v128.and ${load(add(get('$a'), get('$i')))} (if (result v128) ${get('$bStep')} (then ${load(add(get('$b'), get('$i')))}) (else (i8x16.splat (i32.load8_u ${get('$b')})))))`,
+      ),
+      set('$i', add(get('$i'), i32(16))),
+    ]),
+  ];
+  return `(func (export "logicalAnd") (param $a i32) (param $b i32) (param $out i32) (param $n i32) (param $bStep i32) (local $i i32)
+    ${body.join('\n')})`;
+}
+
+/**
+ * select(cond, a, b, out, n): out[i] = cond[i] ? a[i] : b[i] for a bool cond and float32 a, b, out,
+ * 4 elements a step; the caller finishes n % 4.
+ */
+function select() {
+  const mask = `(i32x4.ne (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (v128.load32_zero ${add(get('$cond'), get('$i'))}))) ${ZERO})`;
+  const at = (p) => add(get(p), `(i32.shl ${get('$i')} (i32.const 2))`);
+  const body = [
+    set('$i', i32(0)),
+    whileLoop(`(i32.le_u (i32.add ${get('$i')} (i32.const 4)) ${get('$n')})`, [
+      store(at('$out'), `(v128.bitselect ${load(at('$a'))} ${load(at('$b'))} ${mask})`),
+      set('$i', add(get('$i'), i32(4))),
+    ]),
+  ];
+  return `(func (export "select") (param $cond i32) (param $a i32) (param $b i32) (param $out i32) (param $n i32) (local $i i32)
+    ${body.join('\n')})`;
+}
+
 /** The whole module's text. */
 export function simdModuleWat(fma) {
   labelCount = 0;
@@ -320,5 +378,11 @@ ${winoIn()}
 ${winoOut()}
 ${winoGradOut()}
 ${depthwiseFilterGrad(fma)}
-${depthwiseInputGrad(fma)})`;
+${depthwiseInputGrad(fma)}
+${compare('greaterEqual', 'f32x4.ge')}
+${compare('lessEqual', 'f32x4.le')}
+${compare('greater', 'f32x4.gt')}
+${compare('less', 'f32x4.lt')}
+${logicalAnd()}
+${select()})`;
 }

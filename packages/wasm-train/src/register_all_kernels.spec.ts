@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { registerWasmTrainingKernels, unregisterWasmTrainingKernels } from './index.js';
 
 const added = ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'UnsortedSegmentSum'];
-const replaced = ['Conv2DBackpropInput', 'Conv2D', 'FusedConv2D', 'BatchMatMul', 'MaxPoolGrad', 'Identity', 'Cast', 'Sum', 'Mean', 'Tile'];
+const replaced = ['Conv2DBackpropInput', 'Conv2D', 'FusedConv2D', 'BatchMatMul', 'MaxPoolGrad', 'Identity', 'Cast', 'Sum', 'Mean', 'Tile', 'GreaterEqual', 'LessEqual', 'Greater', 'Less', 'LogicalAnd', 'Select'];
 
 describe('registerWasmTrainingKernels', () => {
   it('registers on import, and again idempotently, returning the same names', () => {

@@ -11,6 +11,12 @@ import { conv2DBackpropInputConfig } from './kernels/Conv2DBackpropInput.js';
 import { fusedConv2DConfig } from './kernels/FusedConv2D.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './kernels/DepthwiseConv2dNativeBackpropFilter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './kernels/DepthwiseConv2dNativeBackpropInput.js';
+import { greaterConfig } from './kernels/Greater.js';
+import { greaterEqualConfig } from './kernels/GreaterEqual.js';
+import { lessConfig } from './kernels/Less.js';
+import { lessEqualConfig } from './kernels/LessEqual.js';
+import { logicalAndConfig } from './kernels/LogicalAnd.js';
+import { selectConfig } from './kernels/Select.js';
 import { identityConfig } from './kernels/Identity.js';
 import { maxPoolGradConfig } from './kernels/MaxPoolGrad.js';
 import { meanConfig } from './kernels/Mean.js';
@@ -41,6 +47,12 @@ const fasterKernels: KernelConfig[] = [
   sumConfig,
   meanConfig,
   tileConfig,
+  greaterEqualConfig,
+  lessEqualConfig,
+  greaterConfig,
+  lessConfig,
+  logicalAndConfig,
+  selectConfig,
 ];
 
 const registered = new Set<string>();

@@ -41,6 +41,18 @@ export interface SimdKernels {
     dx: number, H: number, W: number, cbytes: number, dy: number, outH: number, outW: number, batch: number,
     w: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, padT: number, padL: number,
   ): void;
+  /**
+   * `out[i] = a[i] op b[i]` (bStep 16) or `a[i] op b[0]` (bStep 0) for float32 a, b and bool out, 16
+   * elements a step: the caller finishes the last `n % 16`.
+   */
+  greaterEqual(a: number, b: number, out: number, n: number, bStep: number): void;
+  lessEqual(a: number, b: number, out: number, n: number, bStep: number): void;
+  greater(a: number, b: number, out: number, n: number, bStep: number): void;
+  less(a: number, b: number, out: number, n: number, bStep: number): void;
+  /** The same for bool a, b. */
+  logicalAnd(a: number, b: number, out: number, n: number, bStep: number): void;
+  /** `out[i] = cond[i] ? a[i] : b[i]` for bool cond and float32 a, b, out, 4 a step; the caller finishes `n % 4`. */
+  select(cond: number, a: number, b: number, out: number, n: number): void;
   /** Whether this instance uses `f32x4.relaxed_madd` (fused multiply-add where the CPU has FMA). */
   readonly relaxed: boolean;
 }

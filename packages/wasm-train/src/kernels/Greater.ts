@@ -1,0 +1,6 @@
+import { Greater } from '@tensorflow/tfjs';
+import type { KernelConfig } from '@tensorflow/tfjs';
+import { binaryKernelConfig } from '../elementwise.js';
+
+/** `Greater` on wasm SIMD for same-shape or scalar right-hand operands (see `elementwise.ts`); the rest goes to the stock kernel. */
+export const greaterConfig: KernelConfig = binaryKernelConfig(Greater, 'greater');

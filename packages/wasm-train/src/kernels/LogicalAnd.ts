@@ -1,0 +1,6 @@
+import { LogicalAnd } from '@tensorflow/tfjs';
+import type { KernelConfig } from '@tensorflow/tfjs';
+import { binaryKernelConfig } from '../elementwise.js';
+
+/** `LogicalAnd` on wasm SIMD for same-shape or scalar right-hand operands (see `elementwise.ts`); the rest goes to the stock kernel. */
+export const logicalAndConfig: KernelConfig = binaryKernelConfig(LogicalAnd, 'logicalAnd');
