@@ -28,3 +28,27 @@ export async function useBackend(name: string): Promise<() => Promise<void>> {
     }
   };
 }
+
+/**
+ * Makes sure a Debian package a spec needs is installed, installing it with apt when it is not
+ * (running `apt-get update` first on a machine without package lists). `present` says whether
+ * the package's files are already there. Throws one line naming the package when apt fails, so a
+ * missing dependency fails the spec instead of skipping it.
+ */
+export async function ensureAptPackage(pkg: string, present: () => boolean, why: string): Promise<void> {
+  if (present()) return;
+  const { spawnSync } = await import('node:child_process');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  // Specs run in parallel, so another one may hold the dpkg lock: wait for it instead of failing.
+  const lock = ['-o', 'DPkg::Lock::Timeout=600'];
+  const install = () => spawnSync('apt-get', [...lock, 'install', '-y', '--no-install-recommends', pkg], { encoding: 'utf8', env });
+  let result = install();
+  if (result.status !== 0) {
+    spawnSync('apt-get', [...lock, 'update'], { encoding: 'utf8', env });
+    result = install();
+  }
+  if (result.status !== 0 || !present()) {
+    const tail = `${result.stderr ?? ''}${result.error ? String(result.error) : ''}`.trim().split('\n').slice(-3).join(' ');
+    throw new Error(`${why} needs the Debian package ${pkg}, and \`apt-get install -y ${pkg}\` failed: ${tail}`);
+  }
+}

@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { container as rootContainer } from 'tsyringe';
 import { ArrayDataset, DatasetError, Rng, TOKENS, createPlugin } from '@tempered/core';
-import { expectNoLeaks } from '../../core/src/testing.js';
+import { ensureAptPackage, expectNoLeaks } from '../../core/src/testing.js';
 import { loadIdxPair, loadIdxSplits, parseIdxImages, parseIdxLabels } from './idx.js';
 import { FASHION_MNIST_DEBIAN_DIR } from './fashion-mnist.js';
 import { register } from './register.js';
@@ -176,10 +176,9 @@ describe('corrupted IDX files', () => {
   });
 });
 
-const hasFashionMnist = existsSync(FASHION_MNIST_DEBIAN_DIR);
-
 describe('Fashion-MNIST (Debian dataset-fashion-mnist)', () => {
-  it.runIf(hasFashionMnist)(`loads the official 60,000 / 10,000 split from ${FASHION_MNIST_DEBIAN_DIR} (runs only when that directory exists)`, async () => {
+  it(`loads the official 60,000 / 10,000 split from ${FASHION_MNIST_DEBIAN_DIR} (installing dataset-fashion-mnist with apt when absent)`, async () => {
+    await ensureAptPackage('dataset-fashion-mnist', () => existsSync(FASHION_MNIST_DEBIAN_DIR), 'the Fashion-MNIST spec');
     const container = rootContainer.createChildContainer();
     register(container);
     const { train, test, name } = await createPlugin(container, TOKENS.Dataset, 'fashion-mnist', { testSize: 0 }).load();
@@ -201,7 +200,7 @@ describe('Fashion-MNIST (Debian dataset-fashion-mnist)', () => {
     expect([min, max]).toEqual([0, 1]);
     // First training labels of the official files (Ankle boot, T-shirt/top, T-shirt/top, Dress).
     expect(Array.from(train.labels.subarray(0, 4))).toEqual([9, 0, 0, 3]);
-  });
+  }, 180_000);
 
   it('a missing directory names it and the apt package', async () => {
     const container = rootContainer.createChildContainer();

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { container } from 'tsyringe';
+import { ensureAptPackage } from '../../core/src/testing.js';
 import { evaluate, encodePng, mergeReports, mergeResults, register, renderMarkdown, renderReports, writeResults, escapeHtml, type ResultsFile } from './index.js';
 import { fixtureDataset, fixtureModel } from './spec-fixtures.js';
 // @ts-expect-error plain ESM fixture without types
@@ -61,7 +62,7 @@ describe('reports', () => {
     expect(escapeHtml('<a href="x">&</a>')).toBe('&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;');
   });
 
-  it('renders report.html that headless Chromium draws: SVG charts with paths and decoded images', () => {
+  it('renders report.html that headless Chromium draws: SVG charts with paths and decoded images', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tempered-report-'));
     try {
       writeResults(dir, base);
@@ -69,7 +70,7 @@ describe('reports', () => {
       const page = readFileSync(html, 'utf8');
       expect(page).not.toMatch(/<script>alert|student<script>/);
       expect(page).not.toMatch(/https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
-      const chromium = ensureChromium();
+      const chromium = await ensureChromium();
       const profile = join(dir, 'profile');
       mkdirSync(profile);
       const dom = execFileSync(chromium, [
@@ -98,19 +99,9 @@ describe('reports', () => {
   }, 600_000);
 });
 
-function ensureChromium(): string {
-  const found = spawnSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' });
-  if (found.status === 0 && found.stdout.trim()) return found.stdout.trim();
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const aptInstall = () => spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], { encoding: 'utf8', env });
-  let install = aptInstall();
-  if (install.status !== 0) {
-    // A fresh machine has no package lists yet.
-    spawnSync('apt-get', ['update'], { encoding: 'utf8', env });
-    install = aptInstall();
-  }
-  if (install.status !== 0) {
-    throw new Error(`headless Chromium is needed to check report.html and \`apt-get install -y chromium\` failed: ${install.stderr.split('\n').slice(-3).join(' ')}`);
-  }
-  return 'chromium';
+const chromiumPath = () => spawnSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).stdout.trim();
+
+async function ensureChromium(): Promise<string> {
+  await ensureAptPackage('chromium', () => chromiumPath() !== '', 'checking report.html in headless Chromium');
+  return chromiumPath();
 }
