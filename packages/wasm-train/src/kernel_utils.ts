@@ -1,5 +1,5 @@
 import { backend_util, getKernel } from '@tensorflow/tfjs';
-import type { DataType, KernelConfig, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
+import type { Conv2DAttrs, DataType, KernelConfig, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 /** The backend every kernel in this package registers for. */
@@ -57,6 +57,21 @@ export function assertChannelsLast(kernelName: string, dataFormat: string | unde
   if (dataFormat !== undefined && backend_util.convertConv2DDataFormat(dataFormat as 'NHWC' | 'NCHW') !== 'channelsLast') {
     throw new Error(`wasm-train: ${kernelName} supports only dataFormat 'NHWC', got '${dataFormat}'`);
   }
+}
+
+/** Conv2D / FusedConv2D attributes that shape a forward convolution. */
+export type ForwardConvAttrs = Pick<Conv2DAttrs, 'strides' | 'pad' | 'dilations' | 'dimRoundingMode'>;
+
+/** The conv info of a forward channels-last convolution of `x` by `filter` (both rank 4). */
+export function forwardConvInfo(x: TensorInfo, filter: TensorInfo, attrs: ForwardConvAttrs): backend_util.Conv2DInfo {
+  return backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    attrs.strides,
+    attrs.dilations,
+    attrs.pad,
+    attrs.dimRoundingMode,
+  );
 }
 
 /** Stock wasm kernels this package replaced, by name, so replacements can delegate and unregistering can restore. */

@@ -1,7 +1,7 @@
 import { backend_util, Conv2D } from '@tensorflow/tfjs';
 import type { Conv2DAttrs, Conv2DInputs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { im2col, matMul, prefersIm2col } from '../im2col.js';
-import { originalWasmKernel, release, viewAs, WASM, type WasmKernelArgs } from '../kernel_utils.js';
+import { forwardConvInfo, originalWasmKernel, release, viewAs, WASM, type WasmKernelArgs } from '../kernel_utils.js';
 import { winogradConv2D, winogradKernels } from '../winograd.js';
 
 /**
@@ -12,18 +12,8 @@ function conv2D(args: WasmKernelArgs<Conv2DInputs, Conv2DAttrs>): TensorInfo {
   const { inputs, backend, attrs } = args;
   const x = inputs.x as TensorInfo;
   const filter = inputs.filter as TensorInfo;
-  const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs;
-  const channelsLast = backend_util.convertConv2DDataFormat(dataFormat) === 'channelsLast';
-  const info = channelsLast
-    ? backend_util.computeConv2DInfo(
-        x.shape as [number, number, number, number],
-        filter.shape as [number, number, number, number],
-        strides,
-        dilations,
-        pad,
-        dimRoundingMode,
-      )
-    : undefined;
+  const channelsLast = backend_util.convertConv2DDataFormat(attrs.dataFormat) === 'channelsLast';
+  const info = channelsLast ? forwardConvInfo(x, filter, attrs) : undefined;
   const winograd = info !== undefined && x.dtype === 'float32' ? winogradKernels(backend, info) : null;
   if (winograd !== null) return winogradConv2D(backend, winograd, x, filter, info!);
   if (info === undefined || x.dtype !== 'float32' || !prefersIm2col(info)) {

@@ -1,6 +1,6 @@
 import { backend_util, FusedConv2D } from '@tensorflow/tfjs';
 import type { FusedConv2DAttrs, FusedConv2DInputs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
-import { originalWasmKernel, WASM, type WasmKernelArgs } from '../kernel_utils.js';
+import { forwardConvInfo, originalWasmKernel, WASM, type WasmKernelArgs } from '../kernel_utils.js';
 import { winogradConv2D, winogradKernels } from '../winograd.js';
 
 /** The fused activations the Winograd output transform applies as a clamp. */
@@ -21,7 +21,7 @@ function fusedConv2D(args: WasmKernelArgs<FusedConv2DInputs, FusedConv2DAttrs>):
   const x = inputs.x as TensorInfo;
   const filter = inputs.filter as TensorInfo;
   const bias = inputs.bias as TensorInfo | undefined;
-  const { strides, pad, dataFormat, dilations, dimRoundingMode, activation } = attrs;
+  const { dataFormat, activation } = attrs;
   const clamp = CLAMPS[activation ?? 'linear'];
   const eligible =
     clamp !== undefined &&
@@ -30,14 +30,7 @@ function fusedConv2D(args: WasmKernelArgs<FusedConv2DInputs, FusedConv2DAttrs>):
     backend_util.convertConv2DDataFormat(dataFormat) === 'channelsLast' &&
     (bias == null || (bias.dtype === 'float32' && bias.shape.length === 1 && bias.shape[0] === filter.shape[3]));
   if (eligible) {
-    const info = backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number],
-      filter.shape as [number, number, number, number],
-      strides,
-      dilations,
-      pad,
-      dimRoundingMode,
-    );
+    const info = forwardConvInfo(x, filter, attrs);
     const winograd = winogradKernels(backend, info);
     if (winograd !== null) return winogradConv2D(backend, winograd, x, filter, info, { bias: bias ?? undefined, ...clamp });
   }
