@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
-import { writeJsonAtomic, type BackendInfo, type DatasetSplits, type Student, type Teacher } from '@tempered/core';
+import { StepProgress, writeJsonAtomic, type BackendInfo, type DatasetSplits, type Student, type Teacher } from '@tempered/core';
 import { evaluate, renderReports, type TrainingCurves } from '@tempered/reports';
 import type { RunConfig } from './config.js';
 
@@ -44,6 +44,8 @@ export async function evaluateRun(args: EvaluateRunArgs): Promise<string> {
     teacher: args.teacher,
     training: toCurves(args.curves.get(name)),
   }));
+  // A bar with ETA on a TTY, one plain line per step (clean pass, attack, sweep point) otherwise.
+  const progress = new StepProgress({ quiet: args.quiet });
   const results = await evaluate({
     container: args.container,
     models,
@@ -55,9 +57,10 @@ export async function evaluateRun(args: EvaluateRunArgs): Promise<string> {
     plugins: args.pluginModules,
     backend: args.backend.name === 'tensorflow' ? 'tensorflow' : args.backend.name === 'wasm' ? 'wasm' : 'cpu',
     diagnostics: config.evaluation.diagnostics ? {} : false,
-    onProgress: args.quiet ? undefined : args.log,
+    onProgress: (message, step) => (step ? progress.step(step.done, step.total, message) : progress.note(message)),
     ...config.evaluation.params,
   });
+  progress.end('evaluation done');
   const withRun = {
     ...results,
     seed: args.seed,

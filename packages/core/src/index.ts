@@ -118,5 +118,5 @@ export type { CheckpointListenerOptions } from './listeners/checkpoint.js';
 export { JsonlLogger, eventRecord } from './listeners/jsonl.js';
 export { EarlyStopping } from './listeners/early-stopping.js';
 export type { EarlyStoppingOptions } from './listeners/early-stopping.js';
-export { ProgressListener, progressBar } from './listeners/progress.js';
+export { ProgressListener, StepProgress, progressBar } from './listeners/progress.js';
 export type { ProgressOptions } from './listeners/progress.js';

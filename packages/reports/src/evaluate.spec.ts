@@ -62,6 +62,36 @@ describe('evaluate (in-process)', () => {
     }
   });
 
+  it('reports each clean pass, attack and sweep point as one numbered step of a known total', async () => {
+    const a = fixtureModel('calibrated');
+    const b = fixtureModel('teacher');
+    try {
+      const record = async (sweepAttack: string) => {
+        const events: Array<{ message: string; step?: { done: number; total: number } }> = [];
+        await evaluate({
+          container: scope(), test, examples: 8, batchSize: 8, seed: 1, attacks,
+          models: [{ name: 'calibrated', method: 'standard', model: a }, { name: 'teacher', method: 'standard', model: b }],
+          diagnostics: { sweep: { attack: sweepAttack, epsilons: [0.5, 1], examples: 8 }, marginAttack: false },
+          onProgress: (message, step) => events.push(step ? { message, step } : { message }),
+        });
+        return events;
+      };
+      // Per model: a clean pass, two attacks and two sweep points.
+      const full = await record('seeded-pgd');
+      expect(full.map((e) => e.step)).toEqual(Array.from({ length: 10 }, (_, done) => ({ done, total: 10 })));
+      expect(full[0]!.message).toBe('calibrated: clean pass over 8 examples');
+      expect(full[5]!.message).toBe('teacher: clean pass over 8 examples');
+      expect(full[9]!.message).toMatch(/^teacher: ε sweep seeded-pgd ε = 1 on 8 examples$/);
+      // A sweep that cannot run is a note, and the next model still starts at its own step.
+      const skipped = await record('no-such-attack');
+      expect(skipped.filter((e) => !e.step).map((e) => e.message)).toEqual([expect.stringMatching(/^ε sweep skipped: /), expect.stringMatching(/^ε sweep skipped: /)]);
+      expect(skipped.filter((e) => e.step).map((e) => e.step!.done)).toEqual([0, 1, 2, 5, 6, 7]);
+    } finally {
+      a.dispose();
+      b.dispose();
+    }
+  });
+
   it('flags a saturated-softmax model (distilled at high T, deployed at T = 1) and not its calibrated twin', async () => {
     const saturated = fixtureModel('saturated', 5000);
     const calibrated = fixtureModel('calibrated');

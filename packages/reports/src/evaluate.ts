@@ -111,9 +111,21 @@ export interface EvaluationOptions {
   readonly examplesPerAttack?: number;
   /** Gradient histograms measure the first this-many examples. Default min(N, 200). */
   readonly gradientExamples?: number;
-  /** Progress lines (e.g. for the CLI). */
-  readonly onProgress?: (message: string) => void;
+  /**
+   * Progress (e.g. for the CLI). With `step`, the message starts step `done + 1` of `total` (a clean
+   * pass, an attack or a sweep point, per model); without, it is a note (a part skipped).
+   */
+  readonly onProgress?: (message: string, step?: { done: number; total: number }) => void;
 }
+
+/** Where evaluateModel reports: steps advance the count, notes do not. */
+interface ProgressSink {
+  step(message: string): void;
+  note(message: string): void;
+}
+
+/** ε fractions of the input range the sweep of check 3 uses by default. */
+const DEFAULT_SWEEP_EPSILONS = [0.05, 0.1, 0.2, 0.3, 0.5, 1];
 
 /** Runs attack jobs, in-process or on a worker pool; results always in batch order. */
 interface AttackRunner {
@@ -264,12 +276,19 @@ export async function evaluate(options: EvaluationOptions): Promise<ResultsFile>
   const keys = attackKeys(options.attacks);
   const slice = sliceOf(options.test, count);
   const batches = fixedBatches(count, batchSize);
-  const progress = options.onProgress ?? (() => {});
+  const report = options.onProgress ?? (() => {});
+  const diagnostics = diagnosticsOf(options);
+  const sweep = diagnostics && diagnostics.sweep !== false ? (diagnostics.sweep ?? {}) : undefined;
+  const stepsPerModel = 1 + plannedRuns(options, keys).length + (sweep ? (sweep.epsilons ?? DEFAULT_SWEEP_EPSILONS).length : 0);
+  const total = options.models.length * stepsPerModel;
+  let done = 0;
+  const progress: ProgressSink = { step: (message) => report(message, { done: done++, total }), note: (message) => report(message) };
   const runner = await createRunner(options);
   const models: Record<string, ModelResults> = {};
   try {
     for (const [modelIndex, entry] of options.models.entries()) {
       const handle: ModelEntry = { id: `${modelIndex}:${entry.name}`, model: entry.model };
+      done = modelIndex * stepsPerModel; // a skipped sweep must not shift the next model's count
       models[entry.name] = await evaluateModel(options, entry, handle, runner, keys, slice, batches, seed, progress);
     }
   } finally {
@@ -296,7 +315,7 @@ async function evaluateModel(
   slice: ExampleSlice,
   batches: readonly BatchRange[],
   seed: number,
-  progress: (message: string) => void,
+  progress: ProgressSink,
 ): Promise<ModelResults> {
   const { model } = entry;
   const scope = options.container.createChildContainer();
@@ -314,7 +333,7 @@ async function evaluateModel(
   const probabilityGradients = metric<GradientHistogram>(scope, 'gradient-norms', { quantity: 'probability', norm: 'l1' });
   const lossGradients = metric<GradientHistogram>(scope, 'gradient-norms', { quantity: 'loss', norm: 'l2' });
   const gradientExamples = Math.min(count, options.gradientExamples ?? 200);
-  progress(`${entry.name}: clean pass over ${count} examples`);
+  progress.step(`${entry.name}: clean pass over ${count} examples`);
   for (const range of batches) {
     const x = tf.tensor(slice.x.subarray(range.start * featureSize, (range.start + range.count) * featureSize), [range.count, ...slice.inputShape], 'float32');
     const labels = tf.tensor1d(slice.labels.subarray(range.start, range.start + range.count), 'int32');
@@ -349,9 +368,8 @@ async function evaluateModel(
   }
 
   // Configured attacks, plus the margin-loss PGD of check 3.
-  const runs: Array<{ key: string; config: AttackConfig }> = options.attacks.map((config, i) => ({ key: keys[i]!, config }));
-  const diagnostics = options.diagnostics === false ? undefined : (options.diagnostics ?? {});
-  if (diagnostics) runs.push(...marginRuns(options, runs, diagnostics));
+  const runs = plannedRuns(options, keys);
+  const diagnostics = diagnosticsOf(options);
 
   const attacks: Record<string, AttackSummary> = {};
   const examples: Record<string, AdversarialExample[]> = {};
@@ -360,7 +378,7 @@ async function evaluateModel(
     const mode = config.mode ?? 'untargeted';
     const job: AttackJob = { key, name: config.name, params: config.params ?? {}, mode, seed, modelName: entry.name };
     const attack = createJobAttack(scope, job);
-    progress(`${entry.name}: ${key} (${mode}) on ${count} examples`);
+    progress.step(`${entry.name}: ${key} (${mode}) on ${count} examples`);
     const outputs = await runner.run(handle, job, slice, batches);
     const robust = metric<number>(scope, 'robust-accuracy');
     const success = metric<number>(scope, 'success-rate');
@@ -435,6 +453,18 @@ async function evaluateModel(
 }
 
 /** Margin-loss twins of the configured untargeted PGD runs, when the attack accepts `loss`. */
+/** The masking-check settings, or undefined when the checks are off. */
+function diagnosticsOf(options: EvaluationOptions): DiagnosticsOptions | undefined {
+  return options.diagnostics === false ? undefined : (options.diagnostics ?? {});
+}
+
+/** The configured attacks plus the margin-loss PGD runs of check 3, in the order they run. */
+function plannedRuns(options: EvaluationOptions, keys: readonly string[]): Array<{ key: string; config: AttackConfig }> {
+  const runs = options.attacks.map((config, i) => ({ key: keys[i]!, config }));
+  const diagnostics = diagnosticsOf(options);
+  return diagnostics ? [...runs, ...marginRuns(options, runs, diagnostics)] : runs;
+}
+
 function marginRuns(
   options: EvaluationOptions,
   runs: ReadonlyArray<{ key: string; config: AttackConfig }>,
@@ -492,7 +522,7 @@ async function runSweep(
   slice: ExampleSlice,
   seed: number,
   scope: DependencyContainer,
-  progress: (message: string) => void,
+  progress: ProgressSink,
 ): Promise<EpsilonSweep | undefined> {
   const sweep = diagnostics.sweep === false ? undefined : (diagnostics.sweep ?? {});
   if (!sweep) return undefined;
@@ -503,12 +533,12 @@ async function runSweep(
   try {
     base = createPlugin(scope, TOKENS.Attack, attackName, baseParams);
   } catch (error) {
-    progress(`ε sweep skipped: ${error instanceof Error ? error.message : String(error)}`);
+    progress.note(`ε sweep skipped: ${error instanceof Error ? error.message : String(error)}`);
     return undefined;
   }
   const baseValues = base.params();
   const range = handle.model.bounds.max - handle.model.bounds.min;
-  const fractions = sweep.epsilons ?? [0.05, 0.1, 0.2, 0.3, 0.5, 1];
+  const fractions = sweep.epsilons ?? DEFAULT_SWEEP_EPSILONS;
   const count = Math.min(slice.labels.length, sweep.examples ?? 50);
   const part: ExampleSlice = { ...slice, x: slice.x.subarray(0, count * slice.inputShape.reduce((a, b) => a * b, 1)), labels: slice.labels.subarray(0, count) };
   const batches = fixedBatches(count, options.batchSize ?? 50);
@@ -520,7 +550,7 @@ async function runSweep(
     const baseStep = baseValues['stepSize'];
     if (typeof baseStep === 'number' && typeof baseEpsilon === 'number' && baseEpsilon > 0) params['stepSize'] = (baseStep / baseEpsilon) * epsilon;
     const key = `sweep-${attackName}-${epsilon}`;
-    progress(`${handle.model.name}: ε sweep ${attackName} ε = ${epsilon} on ${count} examples`);
+    progress.step(`${handle.model.name}: ε sweep ${attackName} ε = ${epsilon} on ${count} examples`);
     const job: AttackJob = { key, name: attackName, params, mode: 'untargeted', seed, modelName: handle.model.name };
     const outputs = await runner.run(handle, job, part, batches);
     const robust = metric<number>(scope, 'robust-accuracy');

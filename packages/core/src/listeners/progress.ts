@@ -61,3 +61,44 @@ export class ProgressListener implements TrainerPlugin {
     });
   }
 }
+
+/**
+ * Progress of a known number of steps outside training (e.g. evaluation: a clean pass, then each
+ * attack, per model): a bar with ETA redrawn in place on a TTY; one plain line per step in CI or
+ * when piped; nothing with `quiet`. `note` prints a line without advancing.
+ */
+export class StepProgress {
+  private readonly stream: NodeJS.WriteStream;
+  private readonly tty: boolean;
+  private readonly started = performance.now();
+  private drawn = false;
+
+  constructor(private readonly options: ProgressOptions = {}) {
+    this.stream = options.stream ?? process.stderr;
+    this.tty = options.tty ?? (Boolean(this.stream.isTTY) && !process.env.CI);
+  }
+
+  /** Step `done + 1` of `total` starts; `label` says what it is. */
+  step(done: number, total: number, label: string): void {
+    if (this.options.quiet) return;
+    if (this.tty) {
+      this.stream.write(`\r${progressBar(done, total, performance.now() - this.started, label)}\x1b[K`);
+      this.drawn = true;
+    } else {
+      this.stream.write(`[${done + 1}/${total}] ${label}\n`);
+    }
+  }
+
+  /** A line that stays (a warning, a skipped part), printed above the bar. */
+  note(line: string): void {
+    if (this.options.quiet) return;
+    this.stream.write(`${this.drawn ? '\r\x1b[K' : ''}${line}\n`);
+    this.drawn = false;
+  }
+
+  /** Clears the bar and prints the elapsed time. */
+  end(label: string): void {
+    if (this.options.quiet) return;
+    this.note(`${label} (${formatDuration(performance.now() - this.started)})`);
+  }
+}
