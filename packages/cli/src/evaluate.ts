@@ -46,21 +46,25 @@ export async function evaluateRun(args: EvaluateRunArgs): Promise<string> {
   }));
   // A bar with ETA on a TTY, one plain line per step (clean pass, attack, sweep point) otherwise.
   const progress = new StepProgress({ quiet: args.quiet });
-  const results = await evaluate({
-    container: args.container,
-    models,
-    test: args.splits.test,
-    examples: config.evaluation.examples,
-    attacks: config.evaluation.attacks.map((a) => ({ name: a.name, key: a.as, params: a.params, mode: a.mode })),
-    seed: args.seed,
-    workers: config.evaluation.workers,
-    plugins: args.pluginModules,
-    backend: args.backend.name === 'tensorflow' ? 'tensorflow' : args.backend.name === 'wasm' ? 'wasm' : 'cpu',
-    diagnostics: config.evaluation.diagnostics ? {} : false,
-    onProgress: (message, step) => (step ? progress.step(step.done, step.total, message) : progress.note(message)),
-    ...config.evaluation.params,
-  });
-  progress.end('evaluation done');
+  let results: Awaited<ReturnType<typeof evaluate>> | undefined;
+  try {
+    results = await evaluate({
+      container: args.container,
+      models,
+      test: args.splits.test,
+      examples: config.evaluation.examples,
+      attacks: config.evaluation.attacks.map((a) => ({ name: a.name, key: a.as, params: a.params, mode: a.mode })),
+      seed: args.seed,
+      workers: config.evaluation.workers,
+      plugins: args.pluginModules,
+      backend: args.backend.name === 'tensorflow' ? 'tensorflow' : args.backend.name === 'wasm' ? 'wasm' : 'cpu',
+      diagnostics: config.evaluation.diagnostics ? {} : false,
+      onProgress: (message, step) => (step ? progress.step(step.done, step.total, message) : progress.note(message)),
+      ...config.evaluation.params,
+    });
+  } finally {
+    progress.end(results ? 'evaluation done' : 'evaluation stopped');
+  }
   const withRun = {
     ...results,
     seed: args.seed,

@@ -452,7 +452,6 @@ async function evaluateModel(
   return { ...partial, diagnostics: diagnostics ? diagnose(partial, diagnostics.thresholds) : [] };
 }
 
-/** Margin-loss twins of the configured untargeted PGD runs, when the attack accepts `loss`. */
 /** The masking-check settings, or undefined when the checks are off. */
 function diagnosticsOf(options: EvaluationOptions): DiagnosticsOptions | undefined {
   return options.diagnostics === false ? undefined : (options.diagnostics ?? {});
@@ -465,6 +464,7 @@ function plannedRuns(options: EvaluationOptions, keys: readonly string[]): Array
   return diagnostics ? [...runs, ...marginRuns(options, runs, diagnostics)] : runs;
 }
 
+/** Margin-loss twins of the configured untargeted PGD runs, when the attack accepts `loss`. */
 function marginRuns(
   options: EvaluationOptions,
   runs: ReadonlyArray<{ key: string; config: AttackConfig }>,
