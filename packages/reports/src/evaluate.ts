@@ -69,6 +69,14 @@ export interface AttackConfig {
   readonly mode?: AttackMode;
 }
 
+/** The ε sweep of the masking checks (see {@link DiagnosticsOptions.sweep}). */
+export interface SweepOptions {
+  readonly attack?: string;
+  readonly params?: Record<string, unknown>;
+  readonly epsilons?: readonly number[];
+  readonly examples?: number;
+}
+
 /** The extra runs the gradient-masking checks need. Defaults are cheap. */
 export interface DiagnosticsOptions {
   /**
@@ -77,9 +85,7 @@ export interface DiagnosticsOptions {
    * `params` default to the first configured attack named `attack` (default 'pgd'). Any
    * `stepSize` parameter keeps its ratio to ε. false disables.
    */
-  readonly sweep?:
-    | false
-    | { readonly attack?: string; readonly params?: Record<string, unknown>; readonly epsilons?: readonly number[]; readonly examples?: number };
+  readonly sweep?: false | SweepOptions;
   /**
    * A margin-loss PGD at the budget of each configured CE-PGD (check 3). 'auto' (default) adds
    * `{ loss: 'margin' }` to the PGD's params when the attack accepts a `loss` parameter.
@@ -278,7 +284,7 @@ export async function evaluate(options: EvaluationOptions): Promise<ResultsFile>
   const batches = fixedBatches(count, batchSize);
   const report = options.onProgress ?? (() => {});
   const diagnostics = diagnosticsOf(options);
-  const sweep = diagnostics && diagnostics.sweep !== false ? (diagnostics.sweep ?? {}) : undefined;
+  const sweep = sweepOf(diagnostics);
   const stepsPerModel = 1 + plannedRuns(options, keys).length + (sweep ? (sweep.epsilons ?? DEFAULT_SWEEP_EPSILONS).length : 0);
   const total = options.models.length * stepsPerModel;
   let done = 0;
@@ -433,7 +439,8 @@ async function evaluateModel(
   }
   addBudgets(attacks, rowsByKey, count);
 
-  const epsilonSweep = diagnostics && diagnostics.sweep !== false ? await runSweep(options, diagnostics, handle, runner, slice, seed, scope, progress) : undefined;
+  const sweep = sweepOf(diagnostics);
+  const epsilonSweep = sweep ? await runSweep(options, sweep, handle, runner, slice, seed, scope, progress) : undefined;
   const partial: ModelResults = {
     method: entry.method,
     ...(entry.methodParams ? { methodParams: entry.methodParams } : {}),
@@ -450,6 +457,11 @@ async function evaluateModel(
     examples,
   };
   return { ...partial, diagnostics: diagnostics ? diagnose(partial, diagnostics.thresholds) : [] };
+}
+
+/** The ε-sweep settings, or undefined when the checks or the sweep are off. */
+function sweepOf(diagnostics: DiagnosticsOptions | undefined): SweepOptions | undefined {
+  return diagnostics && diagnostics.sweep !== false ? (diagnostics.sweep ?? {}) : undefined;
 }
 
 /** The masking-check settings, or undefined when the checks are off. */
@@ -516,7 +528,7 @@ function addBudgets(attacks: Record<string, AttackSummary>, rowsByKey: Map<strin
 
 async function runSweep(
   options: EvaluationOptions,
-  diagnostics: DiagnosticsOptions,
+  sweep: SweepOptions,
   handle: ModelEntry,
   runner: AttackRunner,
   slice: ExampleSlice,
@@ -524,8 +536,6 @@ async function runSweep(
   scope: DependencyContainer,
   progress: ProgressSink,
 ): Promise<EpsilonSweep | undefined> {
-  const sweep = diagnostics.sweep === false ? undefined : (diagnostics.sweep ?? {});
-  if (!sweep) return undefined;
   const attackName = sweep.attack ?? 'pgd';
   const configured = options.attacks.find((a) => a.name === attackName && (a.mode ?? 'untargeted') === 'untargeted');
   const baseParams = sweep.params ?? configured?.params ?? {};

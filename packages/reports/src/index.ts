@@ -33,7 +33,7 @@ export {
 export type { DiagnosticThresholds } from './diagnostics.js';
 
 export { evaluate, TEMPERED_VERSION } from './evaluate.js';
-export type { EvaluationOptions, ModelUnderEvaluation, AttackConfig, DiagnosticsOptions } from './evaluate.js';
+export type { EvaluationOptions, ModelUnderEvaluation, AttackConfig, DiagnosticsOptions, SweepOptions } from './evaluate.js';
 export { fixedBatches, splitContiguous, everyOtherClass, runAttackBatches } from './attack-batches.js';
 export type { AttackJob, AttackBatchOutput, BatchRange, ExampleSlice } from './attack-batches.js';
 export { EvaluationPool, serializeModel, workerEntry } from './pool.js';
