@@ -368,6 +368,26 @@ function select() {
     ${body.join('\n')})`;
 }
 
+/**
+ * clamp(x, out, n, lo, hi): out[i] = min(max(x[i], lo), hi), 4 elements a step; the caller finishes n % 4.
+ * WebAssembly's f32x4.min/max return NaN when either operand is NaN, so NaN passes through as it does on
+ * the cpu backend (XNNPACK's clamps turn it into a bound). `out` may equal `x`.
+ */
+function clamp() {
+  const at = (p) => add(get(p), `(i32.shl ${get('$i')} (i32.const 2))`);
+  const body = [
+    set('$lov', `(f32x4.splat ${get('$lo')})`),
+    set('$hiv', `(f32x4.splat ${get('$hi')})`),
+    set('$i', i32(0)),
+    whileLoop(`(i32.le_u (i32.add ${get('$i')} (i32.const 4)) ${get('$n')})`, [
+      store(at('$out'), `(f32x4.min (f32x4.max ${load(at('$x'))} ${get('$lov')}) ${get('$hiv')})`),
+      set('$i', add(get('$i'), i32(4))),
+    ]),
+  ];
+  return `(func (export "clamp") (param $x i32) (param $out i32) (param $n i32) (param $lo f32) (param $hi f32) (local $i i32) (local $lov v128) (local $hiv v128)
+    ${body.join('\n')})`;
+}
+
 /** The whole module's text. */
 export function simdModuleWat(fma) {
   labelCount = 0;
@@ -384,5 +404,6 @@ ${compare('lessEqual', 'f32x4.le')}
 ${compare('greater', 'f32x4.gt')}
 ${compare('less', 'f32x4.lt')}
 ${logicalAnd()}
-${select()})`;
+${select()}
+${clamp()})`;
 }

@@ -14,5 +14,7 @@ export { winogradPath } from './winograd.js';
 export { simdOptions, simdKernels } from './simd/simd.js';
 export type { SimdKernels } from './simd/simd.js';
 export type { TorchReference } from './torch-reference.js';
+export { KernelRecorder, auditKernelCall, auditVariants, EDGE_VALUES, EXACT_KERNELS, RELATIVE_TOLERANCE, KNOWN_WASM_DIFFERENCES } from './audit.js';
+export type { KernelCall, RecordedInput, Recording, RecordOptions, Disagreement, KnownDifference, Variant } from './audit.js';
 
 registerWasmTrainingKernels();

@@ -17,6 +17,11 @@ import { lessConfig } from './kernels/Less.js';
 import { lessEqualConfig } from './kernels/LessEqual.js';
 import { logicalAndConfig } from './kernels/LogicalAnd.js';
 import { selectConfig } from './kernels/Select.js';
+import { signConfig } from './kernels/Sign.js';
+import { reluConfig } from './kernels/Relu.js';
+import { relu6Config } from './kernels/Relu6.js';
+import { clipByValueConfig } from './kernels/ClipByValue.js';
+import { fusedMatMulConfig } from './kernels/FusedMatMul.js';
 import { identityConfig } from './kernels/Identity.js';
 import { maxPoolGradConfig } from './kernels/MaxPoolGrad.js';
 import { meanConfig } from './kernels/Mean.js';
@@ -55,6 +60,12 @@ const fasterKernels: KernelConfig[] = [
   selectConfig,
 ];
 
+/**
+ * Kernels the stock backend computes wrongly: each gives the cpu backend's result (found by the
+ * differential audit in `test/kernel-audit.int.spec.ts`; see the README's "Stock bugs found").
+ */
+const correctedKernels: KernelConfig[] = [signConfig, reluConfig, relu6Config, clipByValueConfig, fusedMatMulConfig];
+
 const registered = new Set<string>();
 
 /**
@@ -77,7 +88,7 @@ export function registerWasmTrainingKernels(): string[] {
     registerKernel(config);
     registered.add(config.kernelName);
   }
-  for (const config of fasterKernels) {
+  for (const config of [...fasterKernels, ...correctedKernels]) {
     if (registered.has(config.kernelName)) continue;
     const original = getKernel(config.kernelName, WASM);
     if (original === undefined) continue;

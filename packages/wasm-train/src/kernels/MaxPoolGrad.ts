@@ -5,7 +5,8 @@ import { heapFloat32, makeZeros, originalWasmKernel, WASM, type WasmKernelArgs }
 /**
  * Routes each `dy` value to the first maximum of its pooling window (the cpu backend's tie rule). The
  * window scan runs channel-innermost over the NHWC heap views, keeping a running max per channel,
- * instead of the stock kernel's per-element window walk (~50 ms per Papernot training step).
+ * instead of the stock kernel's per-element window walk (~50 ms per Papernot training step). As on cpu, a
+ * window whose taps are all -Inf or NaN passes no gradient.
  */
 function maxPoolGrad(args: WasmKernelArgs<MaxPoolGradInputs, MaxPoolGradAttrs>): TensorInfo {
   const { inputs, backend, attrs } = args;
@@ -63,7 +64,8 @@ function maxPoolGrad(args: WasmKernelArgs<MaxPoolGradInputs, MaxPoolGradAttrs>):
               at = candidate;
             }
           }
-          dxs[at] += dys[dyBase + ch]!;
+          // cpu routes to the first tap above -Inf: a window of only -Inf and NaN gets no gradient.
+          if (best > -Infinity) dxs[at] += dys[dyBase + ch]!;
         }
       }
     }
@@ -109,8 +111,12 @@ function routeTwoByTwo(
             to = at + below;
           }
           const bottomRight = xs[at + below + right]!;
-          if (bottomRight > best || best !== best) to = at + below + right;
-          dxs[to] = dys[dyAt++]!;
+          if (bottomRight > best || best !== best) {
+            best = bottomRight;
+            to = at + below + right;
+          }
+          const value = dys[dyAt++]!;
+          if (best > -Infinity) dxs[to] = value;
         }
       }
     }

@@ -45,6 +45,8 @@ export interface SimdKernels {
    * `out[i] = a[i] op b[i]` (bStep 16) or `a[i] op b[0]` (bStep 0) for float32 a, b and bool out, 16
    * elements a step: the caller finishes the last `n % 16`.
    */
+  /** `out[i] = min(max(x[i], lo), hi)` with NaN passed through, 4 elements a step: the caller finishes the last `n % 4`. */
+  clamp(x: number, out: number, n: number, lo: number, hi: number): void;
   greaterEqual(a: number, b: number, out: number, n: number, bStep: number): void;
   lessEqual(a: number, b: number, out: number, n: number, bStep: number): void;
   greater(a: number, b: number, out: number, n: number, bStep: number): void;
