@@ -70,4 +70,25 @@ describe('shared loss math', () => {
       }
     });
   });
+
+  it('is differentiable in the target too (KL(f(x) ‖ f(x′)) with respect to both), against finite differences', () => {
+    tf.tidy(() => {
+      const a = tf.tensor2d([[0.3, -1.2, 2.0], [1.5, 0.1, -0.4]]);
+      const b = tf.tensor2d([[1, 0, -1], [0, 2, 1]]);
+      const f = (u: tf.Tensor2D) => klDivergence(softmaxAt(u, 1), b, 1);
+      const analytic = tf.grad(f)(a).dataSync();
+      const base = a.dataSync();
+      const h = 1e-2;
+      for (let i = 0; i < base.length; i++) {
+        const plus = Float32Array.from(base);
+        const minus = Float32Array.from(base);
+        plus[i]! += h;
+        minus[i]! -= h;
+        const numeric = (f(tf.tensor2d(plus, [2, 3])).dataSync()[0]! - f(tf.tensor2d(minus, [2, 3])).dataSync()[0]!) / (2 * h);
+        expect(Math.abs(analytic[i]! - numeric)).toBeLessThan(1e-3);
+      }
+      // A one-hot target still gives 0·log 0 = 0, not NaN.
+      expect(klDivergence(tf.tensor2d([[1, 0, 0]]), tf.tensor2d([[5, 0, 0]])).dataSync()[0]).toBeCloseTo(-Math.log(Math.exp(5) / (Math.exp(5) + 2)), 5);
+    });
+  });
 });

@@ -36,14 +36,16 @@ export function softCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor2D, temp
 
 /**
  * Per-example KL(p ‖ q) = Σ p (log p − log q) with p = target probabilities and
- * q = softmax(studentLogits / T); shape [batch]. Terms with p = 0 contribute 0.
+ * q = softmax(studentLogits / T); shape [batch]. Terms with p = 0 contribute 0 (p·log max(p, 1e-12)).
+ * Differentiable in both arguments, so the target may itself depend on what is being differentiated,
+ * e.g. TRADES' KL(f(x) ‖ f(x′)) with respect to the model's weights.
  */
 export function klDivergencePerExample(targets: tf.Tensor2D, studentLogits: tf.Tensor2D, temperature = 1): tf.Tensor1D {
   return tf.tidy(() => {
     const logq = logSoftmaxAt(studentLogits, temperature);
-    const safeP = tf.maximum(targets, 1e-12);
-    const terms = tf.where(tf.greater(targets, 0), tf.mul(targets, tf.sub(tf.log(safeP), logq)), tf.zerosLike(targets));
-    return tf.sum(terms, 1) as tf.Tensor1D;
+    // p·log(max(p, ε)) is 0 at p = 0 without a comparison mask, which has no gradient.
+    const logp = tf.log(tf.maximum(targets, 1e-12));
+    return tf.sum(tf.mul(targets, tf.sub(logp, logq)), 1) as tf.Tensor1D;
   });
 }
 
