@@ -211,7 +211,8 @@ export function readConfig(path: string): RunConfig {
 export function configJsonSchema(pluginParams: Record<string, Record<string, Record<string, unknown>>> = {}): Record<string, unknown> {
   const ref = (kind: string) => ({
     oneOf: [
-      { type: 'string', enum: Object.keys(pluginParams[kind] ?? {}) },
+      // Known names are suggestions, not an enum: a config's `plugins:` may register others.
+      { type: 'string', examples: Object.keys(pluginParams[kind] ?? {}) },
       {
         type: 'object',
         required: ['name'],
@@ -258,7 +259,7 @@ export function configJsonSchema(pluginParams: Record<string, Record<string, Rec
           additionalProperties: false,
           properties: {
             name: { type: 'string' },
-            method: { type: 'string', enum: Object.keys(pluginParams.method ?? {}) },
+            method: { type: 'string', examples: Object.keys(pluginParams.method ?? {}) },
             params: { type: 'object' },
             model: ref('model'),
           },

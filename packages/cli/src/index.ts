@@ -11,6 +11,7 @@ export type { RunConfig, PluginRef, AttackRef, StudentConfig, TeacherConfig } fr
 export { runConfig } from './run-config.js';
 export { preflight, runContainer, checkOutputDir } from './run.js';
 export type { RunOptions, RunState } from './run.js';
-export { registerBuiltins, registerUserPlugins, pluginSchemas, BUILTIN_MODULES } from './plugins.js';
+export { registerBuiltins, registerUserPlugins, resolvePluginModule, pluginSchemas, BUILTIN_MODULES } from './plugins.js';
+export type { PluginSearch } from './plugins.js';
 export { benchCommand } from './bench.js';
 export type { BenchValues } from './bench.js';

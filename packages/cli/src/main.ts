@@ -1,12 +1,12 @@
 import { parseArgs } from 'node:util';
 import { dirname, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { container as rootContainer } from 'tsyringe';
+import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { BACKEND_PREFERENCES, ConfigError, TemperedError, oneLineError, selectBackend, writeJsonAtomic, type BackendPreference } from '@tempered/core';
 import { configJsonSchema, readConfig } from './config.js';
 import { preflight, runContainer } from './run.js';
 import { runConfig } from './run-config.js';
-import { pluginSchemas, registerBuiltins } from './plugins.js';
+import { pluginSchemas, registerBuiltins, registerUserPlugins } from './plugins.js';
 import { benchCommand } from './bench.js';
 import { reportCommand } from './report.js';
 
@@ -57,17 +57,27 @@ Options:
 
 With one directory, rebuilds its report.md and report.html from its results.json. With several,
 merges their results (several seeds → mean ± std) into --out (default the first directory).`,
-  schema: `Usage: tempered schema [--out FILE]
+  schema: `Usage: tempered schema [--out FILE] [--plugin MODULE]...
 
-Prints (or writes) the JSON Schema of run config files, including every registered plugin's params.`,
-  list: `Usage: tempered list
+Prints (or writes) the JSON Schema of run config files, including every registered plugin's params.
+--plugin adds an outside plugin package or file (as a config's plugins: list does) so its names and
+params are described too. Names the schema does not know are not rejected: a config may load plugins.`,
+  list: `Usage: tempered list [--plugin MODULE]...
 
-Lists every registered plugin by kind, with its description.`,
+Lists every registered plugin by kind; --plugin adds an outside plugin package or file first.`,
 };
 
-type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+/** A container with the built-in plugins and the given outside ones (paths relative to the working directory). */
+async function pluginContainer(plugins: readonly string[] | undefined): Promise<DependencyContainer> {
+  const container = rootContainer.createChildContainer();
+  registerBuiltins(container);
+  await registerUserPlugins(container, plugins ?? [], { baseDir: process.cwd() });
+  return container;
+}
 
-function parse(args: string[], options: OptionSpec): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
+
+function parse(args: string[], options: OptionSpec): { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] } {
   try {
     const parsed = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
     return { values: parsed.values as Record<string, string | boolean | undefined>, positionals: parsed.positionals };
@@ -149,20 +159,18 @@ export async function main(argv: string[], io: { out: (s: string) => void; err: 
         return reportCommand(positionals, values.out as string | undefined, io);
       }
       case 'schema': {
-        const { values } = parse(rest, { out: { type: 'string' } });
+        const { values } = parse(rest, { out: { type: 'string' }, plugin: { type: 'string', multiple: true } });
         if (values.help) return io.out(HELP.schema!), 0;
-        const container = rootContainer.createChildContainer();
-        registerBuiltins(container);
+        const container = await pluginContainer(values.plugin as string[] | undefined);
         const schema = configJsonSchema(pluginSchemas(container));
         if (values.out) writeJsonAtomic(values.out as string, schema);
         else io.out(JSON.stringify(schema, null, 2));
         return 0;
       }
       case 'list': {
-        const { values } = parse(rest, {});
+        const { values } = parse(rest, { plugin: { type: 'string', multiple: true } });
         if (values.help) return io.out(HELP.list!), 0;
-        const container = rootContainer.createChildContainer();
-        registerBuiltins(container);
+        const container = await pluginContainer(values.plugin as string[] | undefined);
         const schemas = pluginSchemas(container);
         for (const [kind, plugins] of Object.entries(schemas)) io.out(`${kind}: ${Object.keys(plugins).join(', ') || '(none)'}`);
         return 0;

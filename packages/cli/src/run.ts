@@ -82,7 +82,7 @@ export function checkOutputDir(out: string, resume: boolean, force: boolean): Ru
 export async function runContainer(config: RunConfig, baseDir: string): Promise<{ container: DependencyContainer; pluginModules: string[] }> {
   const container = rootContainer.createChildContainer();
   registerBuiltins(container);
-  const urls = await registerUserPlugins(container, config.plugins, baseDir);
+  const urls = await registerUserPlugins(container, config.plugins, { baseDir, projectRoot: process.cwd() });
   return { container, pluginModules: [...BUILTIN_MODULES, ...urls] };
 }
 
