@@ -180,7 +180,11 @@ export async function main(argv: string[], io: { out: (s: string) => void; err: 
     }
   } catch (error) {
     io.err(`error: ${oneLineError(error)}`);
-    if (process.env.TEMPERED_DEBUG && error instanceof Error) io.err(error.stack ?? '');
+    // TEMPERED_DEBUG=1 prints the stack, and the stack of the error inside it (a plugin's own, in a training step).
+    if (process.env.TEMPERED_DEBUG && error instanceof Error) {
+      io.err(error.stack ?? '');
+      if (error.cause instanceof Error) io.err(`caused by: ${error.cause.stack ?? error.cause.message}`);
+    }
     return error instanceof TemperedError ? error.exitCode || 1 : 1;
   }
 }

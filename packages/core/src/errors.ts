@@ -5,8 +5,8 @@
 export class TemperedError extends Error {
   /** Process exit code the CLI uses for this error. */
   readonly exitCode: number = 1;
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = new.target.name;
   }
 }
@@ -46,6 +46,23 @@ export class NumericError extends TemperedError {
     what: string,
   ) {
     super(`${what} is not finite in model "${model}" at epoch ${epoch}, batch ${batch}; the last good checkpoint is kept`);
+  }
+}
+
+/**
+ * An error thrown inside a method's training step, with where it happened: model, phase, epoch and batch
+ * (both 0-based, as in checkpoints and logs). The original error is kept as `cause`; set
+ * `TEMPERED_DEBUG=1` to have the CLI print its stack.
+ */
+export class TrainingStepError extends TemperedError {
+  constructor(
+    readonly model: string,
+    readonly phase: string,
+    readonly epoch: number,
+    readonly batch: number,
+    cause: unknown,
+  ) {
+    super(`model "${model}", phase "${phase}", epoch ${epoch}, batch ${batch}: ${oneLineError(cause)}`, { cause });
   }
 }
 

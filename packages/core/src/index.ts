@@ -54,6 +54,7 @@ export {
   ModelError,
   RegistryError,
   NumericError,
+  TrainingStepError,
   OutputExistsError,
   oneLineError,
 } from './errors.js';

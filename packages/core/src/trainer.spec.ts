@@ -4,7 +4,7 @@ import { Trainer } from './trainer.js';
 import { EarlyStopping } from './listeners/early-stopping.js';
 import { JsonlLogger } from './listeners/jsonl.js';
 import { ProgressListener } from './listeners/progress.js';
-import { NumericError } from './errors.js';
+import { NumericError, TrainingStepError } from './errors.js';
 import { expectNoLeaks } from './testing.js';
 import { PlainMethod, blobs, tinyMlp, weightsOf } from './spec-fixtures.js';
 import type { TrainerEventName } from './events.js';
@@ -79,7 +79,11 @@ describe('Trainer', () => {
     const trainer = new Trainer();
     const errors: unknown[] = [];
     trainer.on('error', (e) => void errors.push(e));
-    await expect(trainer.run(method, { model: 'm', train: data, batchSize: 16, seed: 1 })).rejects.toThrow('step exploded');
+    const thrown = await trainer.run(method, { model: 'm', train: data, batchSize: 16, seed: 1 }).catch((e: unknown) => e);
+    // The plugin's own error names no model, phase, epoch or batch; the trainer's wrapper does, and keeps it as the cause.
+    expect(thrown).toBeInstanceOf(TrainingStepError);
+    expect((thrown as Error).message).toMatch(/^model "m", phase "\w+", epoch 0, batch 0: step exploded$/);
+    expect(((thrown as Error).cause as Error).message).toBe('step exploded');
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ model: 'm', position: { phase: 0, epoch: 0, batch: 0 } });
     method.dispose();

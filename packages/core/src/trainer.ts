@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { EventEmitter } from 'eventemitter3';
-import { NumericError } from './errors.js';
+import { NumericError, TemperedError, TrainingStepError } from './errors.js';
 import type {
   TrainerControl,
   TrainerEventMap,
@@ -140,7 +140,9 @@ export class Trainer implements TrainerEvents {
               { phase: phase.name, epoch, batch, step: position.step, rng },
             );
             if (!Number.isFinite(result.loss)) throw new NumericError(model, epoch, batch, `loss (${result.loss})`);
-          } catch (error) {
+          } catch (thrown) {
+            // A plugin's own error would name no model or batch; Tempered's own errors already do.
+            const error = thrown instanceof TemperedError ? thrown : new TrainingStepError(model, phase.name, epoch, batch, thrown);
             await this.emit('error', { model, error, position });
             throw error;
           } finally {
