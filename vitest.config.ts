@@ -5,10 +5,11 @@ import { readdirSync } from 'node:fs';
 // Specs import sibling packages from source, so a change in one package is tested
 // without rebuilding the others; `npm test` still type-checks and builds everything first.
 const packagesDir = fileURLToPath(new URL('./packages/', import.meta.url));
-const alias = readdirSync(packagesDir).map((name) => ({
-  find: new RegExp(`^@tempered/${name}$`),
-  replacement: `${packagesDir}${name}/src/index.ts`,
-}));
+const alias = readdirSync(packagesDir).flatMap((name) => [
+  { find: new RegExp(`^@tempered/${name}$`), replacement: `${packagesDir}${name}/src/index.ts` },
+  // Public subpaths (e.g. @tempered/core/testing) from source too, so one copy of each class is loaded.
+  { find: new RegExp(`^@tempered/${name}/testing$`), replacement: `${packagesDir}${name}/src/testing.ts` },
+]);
 
 export default defineConfig({
   resolve: { alias },

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { container as rootContainer } from 'tsyringe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, LayersStudent, TOKENS, Trainer, createPlugin, listPlugins, type Teacher } from '@tempered/core';
-import { expectNoLeaks } from '../../packages/core/src/testing.js';
-import { accuracy, mlpStudent, mnistTiny, trainTeacher } from '../../packages/ard/src/__fixtures__/mnist.js';
+import { accuracy, expectNoLeaks, mlpStudent, trainTeacher } from '@tempered/core/testing';
+import { mnistTiny } from '@tempered/datasets/testing';
 import { register } from './rslad.js';
 
 const { train, teacherTrain, heldOut } = mnistTiny(); // real MNIST digits

@@ -1,8 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
+import { LayersStudent, LayersTeacher } from './model.js';
+import { batchIndices } from './data.js';
+import { optimizeStep } from './step.js';
+import { createOptimizer } from './optimizers.js';
+import { crossEntropy } from './ops.js';
+import { Rng, deriveSeed, permutation } from './random.js';
+import type { Dataset, Teacher } from './types.js';
 
 /**
- * Test helpers (imported from `@tempered/core/testing`). Every spec that touches tensors uses
- * {@link expectNoLeaks}: `tf.memory().numTensors` must return to its baseline.
+ * Test helpers (imported from `@tempered/core/testing`), public so that an outside plugin's specs use
+ * the same fixtures as Tempered's own. Every spec that touches tensors uses {@link expectNoLeaks}:
+ * `tf.memory().numTensors` must return to its baseline. Real digits for these models come from
+ * `mnistTiny()` in `@tempered/datasets/testing`.
  */
 
 /** Runs `fn` (sync or async) and throws if it leaves tensors behind. Returns fn's result. */
@@ -51,4 +60,67 @@ export async function ensureAptPackage(pkg: string, present: () => boolean, why:
     const tail = `${result.stderr ?? ''}${result.error ? String(result.error) : ''}`.trim().split('\n').slice(-3).join(' ');
     throw new Error(`${why} needs the Debian package ${pkg}, and \`apt-get install -y ${pkg}\` failed: ${tail}`);
   }
+}
+
+const MNIST_SHAPE = [28, 28, 1];
+
+/** A flatten → hidden (ReLU, layer "features") → 10 MLP with seeded Glorot weights. */
+export function buildMlp(name: string, seed: number, hidden = 32, inputShape: readonly number[] = MNIST_SHAPE): tf.LayersModel {
+  const model = tf.sequential({ name });
+  model.add(tf.layers.flatten({ inputShape: [...inputShape] }));
+  model.add(
+    tf.layers.dense({
+      units: hidden,
+      activation: 'relu',
+      name: 'features',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: deriveSeed(seed, name, 'features') }),
+    }),
+  );
+  model.add(
+    tf.layers.dense({ units: 10, name: 'logits', kernelInitializer: tf.initializers.glorotUniform({ seed: deriveSeed(seed, name, 'logits') }) }),
+  );
+  return model;
+}
+
+/** {@link buildMlp} as a student. */
+export function mlpStudent(name: string, seed: number, hidden = 32): LayersStudent {
+  return new LayersStudent(buildMlp(name, seed, hidden), { name });
+}
+
+/** A flatten → 10 linear model: no "features" layer, for capability checks. */
+export function linearStudent(name: string, seed: number): LayersStudent {
+  const model = tf.sequential({ name });
+  model.add(tf.layers.flatten({ inputShape: MNIST_SHAPE }));
+  model.add(tf.layers.dense({ units: 10, kernelInitializer: tf.initializers.glorotUniform({ seed: deriveSeed(seed, name) }) }));
+  return new LayersStudent(model, { name });
+}
+
+/** Trains an MLP on clean `data` (Adam 3e-3, batch 50, seeded shuffles) and freezes it as a teacher. */
+export function trainTeacher(data: Dataset, options: { epochs?: number; hidden?: number; seed?: number } = {}): Teacher {
+  const seed = options.seed ?? 7;
+  const student = mlpStudent('teacher', seed, options.hidden ?? 64);
+  const optimizer = createOptimizer({ learningRate: 3e-3 });
+  for (let epoch = 0; epoch < (options.epochs ?? 15); epoch++) {
+    const order = permutation(data.size, new Rng(deriveSeed(seed, 'teacher-shuffle', epoch)));
+    for (const indices of batchIndices(order, 50)) {
+      const batch = data.batch(indices);
+      optimizeStep(optimizer, student.trainableVariables(), () => ({
+        loss: crossEntropy(student.logits(batch.x, { training: true }), batch.labels),
+      }));
+      batch.x.dispose();
+      batch.labels.dispose();
+    }
+  }
+  optimizer.dispose();
+  return new LayersTeacher(student.layersModel, { name: 'teacher' });
+}
+
+/** Fraction of `data` a model classifies correctly. */
+export function accuracy(model: { logits(x: tf.Tensor): tf.Tensor2D }, data: Dataset): number {
+  const indices = Int32Array.from({ length: data.size }, (_, i) => i);
+  const batch = data.batch(indices);
+  const correct = tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(model.logits(batch.x), 1), batch.labels), 'int32')).dataSync()[0]!);
+  batch.x.dispose();
+  batch.labels.dispose();
+  return correct / data.size;
 }
