@@ -13,7 +13,7 @@ const rerun = {
   required: ['attack', 'change', 'evaluated', 'referenceRobustAccuracy', 'robustAccuracy', 'newlyBroken'],
   properties: {
     attack: { type: 'string' }, change: { type: 'string' }, evaluated: { type: 'integer' },
-    referenceRobustAccuracy: nullableNumber, robustAccuracy: nullableNumber, newlyBroken: { type: 'number', minimum: 0 },
+    referenceRobustAccuracy: nullableNumber, robustAccuracy: nullableNumber, newlyBroken: { type: 'number', minimum: 0 }, beyondWorstCase: { type: 'number', minimum: 0 },
   },
 } as const;
 const threatModel = {

@@ -89,12 +89,14 @@ export interface Rerun {
   /** What changed: another seed (restart), twice the steps, or adversarials crafted on another model (transfer). */
   readonly change: string;
   readonly evaluated: number;
-  /** Reference attack's robust accuracy on those examples. */
-  readonly referenceRobustAccuracy: number | null;
   /** The re-run's robust accuracy on those examples. */
   readonly robustAccuracy: number | null;
-  /** Examples the re-run broke that the threat model's attacks left robust. */
+  /** Reference attacks' robust accuracy on those examples (restart, more steps: the attack itself; transfer: the white-box attacks). */
+  readonly referenceRobustAccuracy: number | null;
+  /** Examples the re-run broke that the reference attacks left robust. */
   readonly newlyBroken: number;
+  /** Examples the re-run broke that no attack of the threat model broke (the worst case overstates by these). */
+  readonly beyondWorstCase?: number;
 }
 
 /** Results of one (norm, ε) threat model: the per-example worst case over its bounded attacks. */

@@ -191,7 +191,7 @@ async function evaluateModel(context: RunContext, entry: ModelUnderEvaluation): 
   const sweep = sweepOf(diagnostics);
   const epsilonSweep = sweep ? await runSweep(options, sweep, handle, runner, slice, seed, scope, progress) : undefined;
   const reruns = rerunsOf(diagnostics);
-  if (reruns) threatModels = await runReruns({ ...context, reruns, handle }, threatModels);
+  if (reruns) threatModels = await runReruns({ ...context, reruns, handle }, threatModels, Object.fromEntries(Object.entries(attacks).map(([k, a]) => [k, a.name])));
   const partial: ModelResults = {
     method: entry.method,
     ...(entry.methodParams ? { methodParams: entry.methodParams } : {}),

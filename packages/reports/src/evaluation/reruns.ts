@@ -2,6 +2,7 @@ import type { DependencyContainer } from 'tsyringe';
 import { fixedBatches, createJobAttack, type AttackBatchOutput, type AttackJob, type ExampleSlice } from '../attack-batches.js';
 import type { AttackRow } from '../metrics/rows.js';
 import { threatModelKey, type Rerun, type ThreatModelResult } from '../schema.js';
+import { isBlackBox } from '../checks/common.js';
 import { attackKind, feedAttack } from './attack-run.js';
 import { headOf } from './examples.js';
 import { rerunsOf, type EvaluationOptions, type ModelUnderEvaluation, type PlannedRun, type RerunOptions } from './options.js';
@@ -11,8 +12,9 @@ import type { AttackRunner, ModelEntry } from './runner.js';
 /**
  * Diagnostic re-runs of each threat model's white-box attack, after the checklists of Carlini
  * et al. (2019, §4–5) and Pintor et al. (2022, "Indicators of Attack Failure"): another random
- * start, twice the steps, and adversarials crafted on the run's baseline model (transfer). Each
- * counts the examples it breaks that every attack of the threat model left robust; a converged,
+ * start, twice the steps, and adversarials crafted on the run's baseline model (transfer). A
+ * restart or more steps counts the examples it breaks that the attack itself left robust; a
+ * transfer, those every white-box attack of the threat model left robust. A converged,
  * unmasked white-box attack leaves (almost) none.
  */
 
@@ -75,7 +77,11 @@ export interface RerunContext {
 }
 
 /** Runs the re-runs of every planned threat model and returns the threat models with `reruns` set. */
-export async function runReruns(context: RerunContext, threatModels: Record<string, ThreatModelResult>): Promise<Record<string, ThreatModelResult>> {
+export async function runReruns(
+  context: RerunContext,
+  threatModels: Record<string, ThreatModelResult>,
+  attackNames: Readonly<Record<string, string>>,
+): Promise<Record<string, ThreatModelResult>> {
   const { options, reruns, handle, runner, progress } = context;
   const count = Math.min(context.slice.labels.length, reruns.examples ?? 100);
   const part = headOf(context.slice, count);
@@ -89,22 +95,23 @@ export async function runReruns(context: RerunContext, threatModels: Record<stri
     const { reference } = plan;
     const base: AttackJob = { key: reference.key, name: reference.config.name, params: reference.config.params ?? {}, mode: 'untargeted', seed: context.seed, modelName: handle.model.name };
     const results: Record<string, Rerun> = {};
-    const measure = async (change: string, outputs: AttackBatchOutput[]): Promise<Rerun> => {
+    const measure = async (change: string, outputs: AttackBatchOutput[], against: readonly string[]): Promise<Rerun> => {
       const rows: AttackRow[] = [];
       await feedAttack(handle.model, outputs, part, base.name, 'untargeted', [], (batchRows) => rows.push(...batchRows));
-      return summariseRerun(reference.key, change, rows, threatModel, count);
+      return summariseRerun(reference.key, change, rows, threatModel, count, against);
     };
+    const own = namesOf(threatModel, reference.key);
     const label = `${handle.model.name}: ${plan.threatModel} ${reference.key}`;
     if (reruns.restart !== false) {
       progress.step(`${label} re-run with another random start on ${count} examples`);
       const job = { ...base, key: `${reference.key}-restart`, seed: context.seed + 7919 };
-      results['restart'] = await measure('another seed (random start)', await runner.run(handle, job, part, batches));
+      results['restart'] = await measure('another seed (random start)', await runner.run(handle, job, part, batches), own);
     }
     if (reruns.moreSteps !== false && plan.stepsParam) {
       const steps = (base.params[plan.stepsParam] as number | undefined) ?? (createJobAttack(options.container, base).params()[plan.stepsParam] as number);
       progress.step(`${label} re-run with ${2 * steps} steps on ${count} examples`);
       const job = { ...base, key: `${reference.key}-more-steps`, params: { ...base.params, [plan.stepsParam]: 2 * steps } };
-      results['moreSteps'] = await measure(`${plan.stepsParam} ${steps} → ${2 * steps}`, await runner.run(handle, job, part, batches));
+      results['moreSteps'] = await measure(`${plan.stepsParam} ${steps} → ${2 * steps}`, await runner.run(handle, job, part, batches), own);
     }
     if (source && sourceHandle && source.name !== handle.model.name && sourceHandle !== handle) {
       progress.step(`${label} transferred from ${source.name} on ${count} examples`);
@@ -115,23 +122,33 @@ export async function runReruns(context: RerunContext, threatModels: Record<stri
         crafted = runner.run(sourceHandle, job, part, batches);
         context.transferCache.set(cacheKey, crafted);
       }
-      results['transfer'] = await measure(`crafted on ${source.name}`, await crafted);
+      results['transfer'] = await measure(`crafted on ${source.name}`, await crafted, whiteBoxNames(threatModel, attackNames));
     }
     if (Object.keys(results).length > 0) out[plan.threatModel] = { ...threatModel, reruns: results };
   }
   return out;
 }
 
-/** Robust accuracy of a re-run and the examples it broke that the threat model had left robust. */
-export function summariseRerun(attack: string, change: string, rows: readonly AttackRow[], threatModel: ThreatModelResult, count: number): Rerun {
+/**
+ * Robust accuracy of a re-run; the examples it broke that none of `reference` (attack names as
+ * in `threatModel.broken`) broke, and those no attack of the threat model broke.
+ */
+export function summariseRerun(attack: string, change: string, rows: readonly AttackRow[], threatModel: ThreatModelResult, count: number, reference: readonly string[]): Rerun {
   const broken = new Set(rows.filter((r) => r.attackable && !r.robust).map((r) => r.example));
   const cleanCorrect = new Set(rows.filter((r) => r.attackable).map((r) => r.example));
   let robust = 0;
   for (const e of cleanCorrect) if (!broken.has(e)) robust++;
+  const byReference = new Set(reference.flatMap((name) => threatModel.broken?.[name] ?? []));
   const brokenBy = threatModel.brokenBy ?? [];
-  const referenceRobust = brokenBy.slice(0, count).filter((b) => b === null).length;
+  let referenceRobust = 0;
+  for (let e = 0; e < count; e++) if (brokenBy[e] !== 'clean' && !byReference.has(e)) referenceRobust++;
   let newlyBroken = 0;
-  for (const e of broken) if (e < count && brokenBy[e] === null) newlyBroken++;
+  let beyondWorstCase = 0;
+  for (const e of broken) {
+    if (e >= count) continue;
+    if (!byReference.has(e)) newlyBroken++;
+    if (brokenBy[e] === null) beyondWorstCase++;
+  }
   return {
     attack,
     change,
@@ -139,5 +156,16 @@ export function summariseRerun(attack: string, change: string, rows: readonly At
     referenceRobustAccuracy: count === 0 ? null : referenceRobust / count,
     robustAccuracy: count === 0 ? null : robust / count,
     newlyBroken,
+    beyondWorstCase,
   };
+}
+
+/** Names in `threatModel.broken` that belong to the attack `key` (itself, or its ensemble components). */
+export function namesOf(threatModel: ThreatModelResult, key: string): string[] {
+  return threatModel.ran.filter((name) => name === key || name.startsWith(`${key}/`));
+}
+
+/** Names in `threatModel.broken` of white-box attacks (everything but score-based black-box ones). */
+export function whiteBoxNames(threatModel: ThreatModelResult, attackNames: Readonly<Record<string, string>>): string[] {
+  return threatModel.ran.filter((name) => !isBlackBox(name.split('/').at(-1)!) && !isBlackBox(attackNames[name] ?? ''));
 }
