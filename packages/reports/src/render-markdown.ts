@@ -106,7 +106,7 @@ function threatModelSection(results: ResultsFile, key: string): string[] {
   const models = Object.entries(results.models).filter(([, m]) => m.threatModels?.[key]);
   const attackKeys = attackColumns(results).filter((a) => models.some(([, m]) => m.threatModels[key]!.attacks.includes(a)));
   const ran = [...new Set(models.flatMap(([, m]) => m.threatModels[key]!.ran))];
-  const header = ['Model', 'Clean acc. (%)', ...attackKeys.map((a) => `${a} (%)`), 'Worst case (%)', 'Worst class', 'Broken first by (examples)'];
+  const header = ['Model', 'Clean acc. (%)', ...attackKeys.map((a) => `${a} (%)`), 'Worst case (%)', 'Worst class (%)', 'Broken first by (examples)'];
   const rows = models.map(([name, m]) => {
     const tm = m.threatModels[key]!;
     return [
@@ -114,7 +114,7 @@ function threatModelSection(results: ResultsFile, key: string): string[] {
       rate(tm.cleanAccuracy, tm.cleanAccuracyInterval),
       ...attackKeys.map((a) => (tm.attacks.includes(a) ? rate(m.attacks[a]?.robustAccuracy, m.attacks[a]?.robustAccuracyInterval, spreadOf(m, 'attacks', a, 'robustAccuracy')) : '—')),
       rate(tm.robustAccuracy, tm.robustAccuracyInterval, spreadOf(m, 'threatModels', key, 'robustAccuracy')),
-      tm.worstClass ? `${tm.worstClass.label}: ${percent(tm.worstClass.robustAccuracy)}` : 'n/a',
+      tm.worstClass ? `class ${tm.worstClass.label}: ${percent(tm.worstClass.robustAccuracy)}` : 'n/a',
       breakersText(tm),
     ];
   });
@@ -191,7 +191,7 @@ function diagnosticLine(d: Diagnostic): string {
 
 /** report.md: the compact summary, each threat model, minimum-distortion attacks, then the checks. */
 export function renderMarkdown(results: ResultsFile): string {
-  const seeds = results.seeds ? `seeds ${results.seeds.join(', ')} (mean ± std across seeds)` : `seed ${results.seed ?? 'n/a'}`;
+  const seeds = results.seeds ? `seeds ${results.seeds.join(', ')} (mean ± std)` : `seed ${results.seed ?? 'n/a'}`;
   const lines = [
     '# Robustness evaluation',
     '',

@@ -105,7 +105,7 @@ export async function runReruns(
     if (reruns.restart !== false) {
       progress.step(`${label} re-run with another random start on ${count} examples`);
       const job = { ...base, key: `${reference.key}-restart`, seed: context.seed + 7919 };
-      results['restart'] = await measure('another seed (random start)', await runner.run(handle, job, part, batches), own);
+      results['restart'] = await measure(`seed ${context.seed} → ${job.seed}`, await runner.run(handle, job, part, batches), own);
     }
     if (reruns.moreSteps !== false && plan.stepsParam) {
       const steps = (base.params[plan.stepsParam] as number | undefined) ?? (createJobAttack(options.container, base).params()[plan.stepsParam] as number);
