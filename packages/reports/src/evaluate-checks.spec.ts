@@ -1,10 +1,15 @@
-import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { container } from 'tsyringe';
 import { expectNoLeaks } from '../../core/src/testing.js';
 import { evaluate, isDegenerate, register, renderMarkdown } from './index.js';
 import { fixtureDataset, fixtureModel, stopGradientModel } from './spec-fixtures.js';
 // @ts-expect-error plain ESM fixture without types (it must also load inside worker threads)
 import { register as registerFakeAttacks } from '../fixtures/fake-attacks.mjs';
+
+const FAKE_ATTACKS = new URL('../fixtures/fake-attacks.mjs', import.meta.url).href;
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 function scope() {
   const c = container.createChildContainer();
@@ -72,6 +77,32 @@ describe('evaluate: threat models, per-example breakers and the checks on real r
       baseline.dispose();
       shielded.dispose();
       stuck.dispose();
+    }
+  });
+});
+
+describe('evaluate: ensemble breakers through the worker pool', () => {
+  beforeAll(() => {
+    execFileSync('flock', ['/tmp/build.lock', 'npx', 'tsc', '-b', 'packages/reports'], { cwd: ROOT, stdio: 'pipe' });
+  }, 300_000);
+
+  it('brokenBy and ran cross the worker boundary: 1 worker gives the in-process threat models', async () => {
+    const model = fixtureModel('pooled');
+    try {
+      const run = (workers: number) =>
+        evaluate({
+          container: scope(), test: fixtureDataset(12), examples: 12, batchSize: 6, seed: 3, workers, backend: 'cpu', plugins: [FAKE_ATTACKS],
+          attacks: [{ name: 'fake-ensemble', params: { epsilon: 0.2 } }],
+          models: [{ name: 'pooled', method: 'standard', model }],
+          diagnostics: false,
+        });
+      const local = (await run(0)).models['pooled']!;
+      const pooled = (await run(1)).models['pooled']!;
+      expect(pooled.attacks['fake-ensemble']!.ran).toEqual(local.attacks['fake-ensemble']!.ran);
+      expect(pooled.threatModels).toEqual(local.threatModels);
+      expect(local.threatModels['linf:0.2']!.ran[0]).toBe('fake-ensemble/sign-ce');
+    } finally {
+      model.dispose();
     }
   });
 });
