@@ -24,6 +24,7 @@ describe('evaluate: threat models, per-example breakers and the checks on real r
     const shielded = fixtureModel('shielded');
     const stuck = fixtureModel('stuck', 0); // all-zero logits: always class 0, chance accuracy
     const masked = stopGradientModel(shielded, 'masked');
+    const steps: Array<{ done: number; total: number }> = [];
     try {
       const results = await expectNoLeaks(() =>
         evaluate({
@@ -35,8 +36,11 @@ describe('evaluate: threat models, per-example breakers and the checks on real r
             { name: 'stuck', method: 'standard', model: stuck },
           ],
           diagnostics: { sweep: false, marginAttack: false, reruns: { examples: 18 } },
+          onProgress: (_message, step) => step && steps.push(step),
         }),
       );
+      // Per model: clean pass, 2 attacks, a restart and a more-steps re-run; a transfer re-run for the two non-baseline models.
+      expect(steps).toEqual(Array.from({ length: 17 }, (_, done) => ({ done, total: 17 })));
       const m = results.models['masked']!;
       const tm = m.threatModels['linf:0.3']!;
       expect(m.attacks['fake-ensemble']!.ran).toEqual(['sign-ce', 'square']);

@@ -81,10 +81,16 @@ export function isBlackBox(name: string): boolean {
   return /square/i.test(name);
 }
 
-/** Bounded, untargeted, iterative, white-box attacks with a cross-entropy loss (the usual PGD). */
+/** Bounded, untargeted, iterative, white-box attacks (PGD, APGD, an ensemble such as AutoAttack). */
+export function isIterative(entry: Entry): boolean {
+  const [, a] = entry;
+  return a.mode === 'untargeted' && a.epsilon !== null && a.kind !== 'minimum-distortion' && !isSingleStep(entry) && !isBlackBox(a.name) && a.name !== 'cw';
+}
+
+/** Iterative attacks with a cross-entropy loss alone (the usual PGD): not margin/DLR losses, not ensembles. */
 export function isCrossEntropyIterative(entry: Entry): boolean {
   const [, a] = entry;
-  return a.mode === 'untargeted' && a.epsilon !== null && a.kind !== 'minimum-distortion' && !isSingleStep(entry) && !isMarginLoss(entry) && !isBlackBox(a.name) && a.name !== 'cw';
+  return isIterative(entry) && !isMarginLoss(entry) && a.ran === undefined && a.name !== 'autoattack';
 }
 
 export function sameBudget(a: AttackSummary, b: AttackSummary): boolean {
