@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
+import type { DependencyContainer } from 'tsyringe';
 import { ConfigError, TOKENS, listPlugins } from '@tempered/core';
 import { fixedBatches, type AttackBatchOutput, type AttackJob, type BatchRange, type ExampleSlice } from '../attack-batches.js';
 import { diagnose } from '../diagnostics.js';
@@ -106,7 +107,7 @@ interface CleanPass {
 }
 
 /** Clean accuracy (per example), confidence, agreement and the gradient histograms. */
-async function cleanPass(context: RunContext, entry: ModelUnderEvaluation, scope: ReturnType<EvaluationOptions['container']['createChildContainer']>): Promise<CleanPass> {
+async function cleanPass(context: RunContext, entry: ModelUnderEvaluation, scope: DependencyContainer): Promise<CleanPass> {
   const { slice, batches, options } = context;
   const { model } = entry;
   const featureSize = featureSizeOf(slice);

@@ -113,7 +113,7 @@ export async function runReruns(
       const job = { ...base, key: `${reference.key}-more-steps`, params: { ...base.params, [plan.stepsParam]: 2 * steps } };
       results['moreSteps'] = await measure(`${plan.stepsParam} ${steps} → ${2 * steps}`, await runner.run(handle, job, part, batches), own);
     }
-    if (source && sourceHandle && source.name !== handle.model.name && sourceHandle !== handle) {
+    if (source && sourceHandle && sourceHandle !== handle) {
       progress.step(`${label} transferred from ${source.name} on ${count} examples`);
       const job = { ...base, key: `${reference.key}-transfer`, modelName: source.name };
       const cacheKey = `${plan.threatModel}|${reference.key}|${count}`;
