@@ -97,7 +97,9 @@ function summaryTable(results: ResultsFile): string[] {
 }
 
 function breakersText(tm: ThreatModelResult): string {
-  const entries = Object.entries(tm.breakers).filter(([, n]) => n > 0);
+  // In run order, examples misclassified without an attack last.
+  const order = (name: string) => (name === 'clean' ? Number.MAX_SAFE_INTEGER : tm.ran.indexOf(name) === -1 ? tm.ran.length : tm.ran.indexOf(name));
+  const entries = Object.entries(tm.breakers).filter(([, n]) => n > 0).sort(([a], [b]) => order(a) - order(b));
   return entries.length === 0 ? '—' : entries.map(([name, n]) => `${name} ${Number.isInteger(n) ? n : n.toFixed(1)}`).join(', ');
 }
 

@@ -175,7 +175,7 @@ export function checkReruns(model: ModelResults, thresholds = DEFAULT_DIAGNOSTIC
             evidence,
           ),
         );
-      } else out.push(passed(spec.id, `at ${tmKey}, ${spec.what} breaks ${rerun.newlyBroken} more of ${rerun.evaluated} examples`, evidence));
+      } else out.push(passed(spec.id, `at ${tmKey}, ${rerun.attack} with ${spec.what} (${rerun.change}): ${rerun.newlyBroken} more of ${rerun.evaluated} examples broken`, evidence));
     }
     if (ran === 0) out.push(notRun(spec.id, `no re-run with ${spec.what} (needs an untargeted iterative bounded attack${spec.rerun === 'transfer' ? ' and a baseline model in the run' : ''})`));
   }
