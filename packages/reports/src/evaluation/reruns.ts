@@ -21,7 +21,7 @@ import type { AttackRunner, ModelEntry } from './runner.js';
 /** Names of the iteration-count parameter, in the attacks' own spelling. */
 const STEP_PARAMS = ['steps', 'iterations', 'maxIterations'] as const;
 
-/** The attack a threat model re-runs: its first untargeted, iterative, bounded attack. */
+/** The attack a threat model re-runs: its first untargeted, iterative, bounded, white-box attack (not an ensemble). */
 export interface RerunPlan {
   readonly threatModel: string;
   readonly reference: PlannedRun;
@@ -34,8 +34,14 @@ export function planReruns(container: DependencyContainer, runs: readonly Planne
   const plans = new Map<string, RerunPlan>();
   for (const run of runs) {
     if ((run.config.mode ?? 'untargeted') !== 'untargeted' || run.key.endsWith('-margin')) continue;
-    const attack = createJobAttack(container, { key: run.key, name: run.config.name, params: run.config.params ?? {}, mode: 'untargeted', seed: 0, modelName: '' });
-    if (attackKind(attack) !== 'bounded') continue;
+    let attack;
+    try {
+      attack = createJobAttack(container, { key: run.key, name: run.config.name, params: run.config.params ?? {}, mode: 'untargeted', seed: 0, modelName: '' });
+    } catch {
+      continue; // the attack's own run reports the configuration error
+    }
+    // Re-run a plain white-box attack: a black-box one has no gradient to mask, an ensemble is too costly to repeat.
+    if (attackKind(attack) !== 'bounded' || isBlackBox(attack.name) || /autoattack/i.test(attack.name)) continue;
     const params = attack.params();
     const stepsParam = STEP_PARAMS.find((p) => typeof params[p] === 'number');
     if (stepsParam === undefined || (params[stepsParam] as number) <= 1) continue; // single-step attacks have no start or steps to vary
