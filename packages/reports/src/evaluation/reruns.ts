@@ -5,7 +5,7 @@ import { threatModelKey, type Rerun, type ThreatModelResult } from '../schema.js
 import { isBlackBox } from '../checks/common.js';
 import { attackKind, feedAttack } from './attack-run.js';
 import { headOf } from './examples.js';
-import { rerunsOf, type EvaluationOptions, type ModelUnderEvaluation, type PlannedRun, type RerunOptions } from './options.js';
+import { diagnosticsOf, rerunsOf, type EvaluationOptions, type ModelUnderEvaluation, type PlannedRun, type RerunOptions } from './options.js';
 import type { ProgressSink } from './progress.js';
 import type { AttackRunner, ModelEntry } from './runner.js';
 
@@ -60,7 +60,7 @@ export function transferSource(options: EvaluationOptions, reruns: RerunOptions)
 
 /** Re-run steps one model takes (for the progress count). */
 export function rerunSteps(options: EvaluationOptions, plans: readonly RerunPlan[], model: string): number {
-  const reruns = rerunsOf(options.diagnostics === false ? undefined : (options.diagnostics ?? {}));
+  const reruns = rerunsOf(diagnosticsOf(options));
   if (!reruns) return 0;
   const source = transferSource(options, reruns);
   const per = (reruns.restart === false ? 0 : 1) + (source && source.name !== model ? 1 : 0);
