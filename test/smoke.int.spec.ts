@@ -32,7 +32,7 @@ describe('tempered run examples/smoke', () => {
 
   it('records the backend, seed, example count and every model and attack in results.json', () => {
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
-    expect(results.schemaVersion).toBe(1);
+    expect(results.schemaVersion).toBe(2);
     expect(results.seed).toBe(1);
     expect(results.evaluatedExamples).toBe(100);
     expect(results.backend.name).toBe('wasm');

@@ -115,6 +115,10 @@ export interface AttackResult {
   readonly adversarial: tf.Tensor;
   /** Iterations each example used (1 for single-step attacks). */
   readonly iterations: Int32Array;
+  /** Ensembles (AutoAttack): per example, the component attack that first broke it, null if it stayed robust. */
+  readonly brokenBy?: readonly (string | null)[];
+  /** Ensembles (AutoAttack): the component attacks that actually ran, in order. */
+  readonly ran?: readonly string[];
 }
 
 /** An evasion attack (torchattacks style: one `generate(x, y)`; every parameter has a default). */

@@ -44,6 +44,10 @@ export interface AttackBatchOutput {
   readonly targets?: Int32Array;
   readonly adversarial: Float32Array;
   readonly iterations: Int32Array;
+  /** Ensembles: per row, the component attack that first broke it (null: robust), as the attack reported it. */
+  readonly brokenBy?: readonly (string | null)[];
+  /** Ensembles: the component attacks that ran on this batch, in order. */
+  readonly ran?: readonly string[];
 }
 
 /** Contiguous batches of `batchSize` over positions [0, total). */
@@ -130,6 +134,8 @@ export async function runAttackBatches(
         ...(targets ? { targets } : {}),
         adversarial: Float32Array.from(adversarial),
         iterations: Int32Array.from(result.iterations),
+        ...(result.brokenBy ? { brokenBy: [...result.brokenBy] } : {}),
+        ...(result.ran ? { ran: [...result.ran] } : {}),
       });
     } finally {
       x.dispose();

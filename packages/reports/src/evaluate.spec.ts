@@ -49,7 +49,10 @@ describe('evaluate (in-process)', () => {
         expect(a.robustAccuracy!).toBeLessThanOrEqual(m.cleanAccuracy);
         if (a.meanLinf !== null) expect(a.meanLinf).toBeLessThanOrEqual(a.epsilon! + 1e-5);
       }
-      expect(m.worstCaseRobustAccuracy!).toBeLessThanOrEqual(Math.min(...Object.values(m.attacks).map((a) => a.robustAccuracy!)) + 1e-12);
+      // Two threat models: L∞ 0.3 (sign-step, seeded-pgd) and L∞ 0.5 (the targeted run); each its own worst case.
+      expect(Object.keys(m.threatModels).sort()).toEqual(['linf:0.3', 'linf:0.5']);
+      expect(m.threatModels['linf:0.3']!.attacks).toEqual(['sign-step', 'seeded-pgd']);
+      expect(m.threatModels['linf:0.5']!.attacks).toEqual(['seeded-pgd-2']);
       // At ε = the whole input range every template can be turned into another.
       expect(m.epsilonSweep!.points.at(-1)!.robustAccuracy).toBe(0);
       expect(m.gradientHistogram.count).toBe(20);
@@ -71,7 +74,7 @@ describe('evaluate (in-process)', () => {
         await evaluate({
           container: scope(), test, examples: 8, batchSize: 8, seed: 1, attacks,
           models: [{ name: 'calibrated', method: 'standard', model: a }, { name: 'teacher', method: 'standard', model: b }],
-          diagnostics: { sweep: { attack: sweepAttack, epsilons: [0.5, 1], examples: 8 }, marginAttack: false },
+          diagnostics: { sweep: { attack: sweepAttack, epsilons: [0.5, 1], examples: 8 }, marginAttack: false, reruns: false },
           onProgress: (message, step) => events.push(step ? { message, step } : { message }),
         });
         return events;
@@ -105,6 +108,10 @@ describe('evaluate (in-process)', () => {
       expect(warnings('saturated')).toContain('vanishing-gradients');
       expect(warnings('saturated')).toContain('no-convergence-at-large-epsilon');
       expect(warnings('calibrated')).toEqual([]);
+      // The re-runs ran on the calibrated model (another start, twice the steps) and found nothing new.
+      const checks = results.models['calibrated']!.diagnostics;
+      expect(checks.find((d) => d.id === 'restart-changes-result')!.status).toBe('passed');
+      expect(checks.find((d) => d.id === 'loss-not-converged')!.status).toBe('passed');
     } finally {
       saturated.dispose();
       calibrated.dispose();

@@ -15,8 +15,7 @@ export type { DistortionResult } from './metrics/distortion.js';
 export { AdversarialRobustnessMetric, ADVERSARIAL_ROBUSTNESS_PARAMS } from './metrics/adversarial-robustness.js';
 export { ConfidenceMetric, CONFIDENCE_PARAMS } from './metrics/confidence.js';
 export { AgreementMetric, AGREEMENT_PARAMS } from './metrics/agreement.js';
-export { WorstCaseRobustAccuracyMetric, WORST_CASE_ROBUST_ACCURACY_PARAMS } from './metrics/worst-case-robust-accuracy.js';
-export { GradientNormsMetric, GRADIENT_NORMS_PARAMS, EVALUATED_MODEL, gradientHistogram } from './metrics/gradient-norms.js';
+export { GradientNormsMetric, GRADIENT_NORMS_PARAMS, EVALUATED_MODEL, gradientHistogram, vectorNorm } from './metrics/gradient-norms.js';
 export type { GradientNormsParams } from './metrics/gradient-norms.js';
 export { attackRows, L0_TOLERANCE } from './metrics/rows.js';
 export type { AttackRow, IndexedEvaluationBatch } from './metrics/rows.js';
@@ -28,12 +27,20 @@ export {
   checkEpsilonSweep,
   checkStrongerAttacks,
   checkVanishingGradients,
+  checkBlackBox,
+  checkReruns,
+  checkDegenerate,
+  isDegenerate,
+  MASKING_CHECK_IDS,
   DEFAULT_DIAGNOSTIC_THRESHOLDS,
 } from './diagnostics.js';
 export type { DiagnosticThresholds } from './diagnostics.js';
 
-export { evaluate, TEMPERED_VERSION } from './evaluate.js';
-export type { EvaluationOptions, ModelUnderEvaluation, AttackConfig, DiagnosticsOptions, SweepOptions } from './evaluate.js';
+export { evaluate, TEMPERED_VERSION } from './evaluation/evaluate.js';
+export type { EvaluationOptions, ModelUnderEvaluation, AttackConfig, DiagnosticsOptions, SweepOptions, RerunOptions } from './evaluation/options.js';
+export { attackKind } from './evaluation/attack-run.js';
+export { computeThreatModels, perClassAccuracy } from './threat-models.js';
+export type { AttackRecord, CleanOutcome } from './threat-models.js';
 export { fixedBatches, splitContiguous, everyOtherClass, runAttackBatches } from './attack-batches.js';
 export type { AttackJob, AttackBatchOutput, BatchRange, ExampleSlice } from './attack-batches.js';
 export { EvaluationPool, serializeModel, workerEntry } from './pool.js';
@@ -41,7 +48,8 @@ export type { PoolOptions, SerializedModel } from './pool.js';
 export { benchEvaluationSpeedup } from './bench.js';
 export type { SpeedupOptions, SpeedupResult } from './bench.js';
 
-export { RESULTS_SCHEMA_VERSION, RESULTS_JSON_SCHEMA, parseResults } from './schema.js';
+export { RESULTS_SCHEMA_VERSION, threatModelKey } from './schema.js';
+export { RESULTS_JSON_SCHEMA, parseResults } from './schema-json.js';
 export type {
   ResultsFile,
   ModelResults,
@@ -55,10 +63,16 @@ export type {
   TrainingEpoch,
   AdversarialExample,
   ModelSpread,
+  AttackKind,
+  ThreatModelResult,
+  ClassAccuracy,
+  Rerun,
+  SeedSpecific,
+  Interval,
 } from './schema.js';
 export { mergeResults } from './merge.js';
 export { renderMarkdown } from './render-markdown.js';
 export { renderHtml, escapeHtml, lineChart, histogramChart } from './render-html.js';
 export { encodePng, pngDataUri, crc32, diverging } from './png.js';
 export { readResults, writeResults, renderReports, mergeReports, RESULTS_FILE, REPORT_MARKDOWN, REPORT_HTML } from './reports.js';
-export { mean, median, std } from './stats.js';
+export { mean, median, std, wilsonInterval, rateInterval, Z_95 } from './stats.js';

@@ -1,25 +1,78 @@
 import { ConfigError } from '@tempered/core';
-import { RESULTS_SCHEMA_VERSION, type AttackSummary, type ModelResults, type ModelSpread, type ResultsFile } from './schema.js';
+import { RESULTS_SCHEMA_VERSION, type Diagnostic, type ModelResults, type ModelSpread, type ResultsFile, type SeedSpecific, type ThreatModelResult } from './schema.js';
 import { mean, std } from './stats.js';
 
-const ATTACK_NUMBERS = [
-  'successRate',
-  'robustAccuracy',
-  'meanL0',
-  'medianL0',
-  'meanL2',
-  'medianL2',
-  'meanLinf',
-  'medianLinf',
-  'rhoAdv',
-  'meanIterations',
-] as const;
-const MODEL_NUMBERS = ['cleanAccuracy', 'confidence', 'agreement', 'worstCaseRobustAccuracy'] as const;
+/**
+ * Merging runs of the same models with different seeds. Every number becomes the mean over the
+ * seeds that measured it, with its sample standard deviation at the same path under `std`;
+ * arrays of equal length (histogram counts, sweep points, per-class tables, budget tables,
+ * training curves, intervals) merge element by element. A number that is null on some seeds is
+ * averaged over the others and the seeds that lacked it are listed under `missing`. What
+ * cannot be averaged — which attack broke which example — is kept per seed under `perSeed`;
+ * diagnostics are united (a warning on any seed matters); the image grids are the first seed's.
+ */
 
-function stats(values: ReadonlyArray<number | null | undefined>): { mean: number | null; std: number | null } {
-  const finite = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
-  if (finite.length === 0) return { mean: null, std: null };
-  return { mean: mean(finite), std: std(finite) };
+type Path = readonly string[];
+
+interface MergeState {
+  readonly seeds: ReadonlyArray<readonly number[]>;
+  readonly missing: Record<string, number[]>;
+  /** Path → per-seed values of non-numeric fields that differ between seeds. */
+  readonly varies: Record<string, unknown[]>;
+}
+
+interface Merged {
+  readonly value: unknown;
+  readonly spread?: unknown;
+}
+
+/** Fields the generic merge leaves alone (handled explicitly, or bookkeeping of earlier merges). */
+const EXPLICIT = new Set(['diagnostics', 'examples', 'seeds', 'std', 'missing', 'perSeed']);
+
+function isNumeric(v: unknown): v is number | null | undefined {
+  return v === null || v === undefined || typeof v === 'number';
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function mergeNode(values: readonly unknown[], path: Path, state: MergeState): Merged {
+  if (values.every((v) => v === undefined)) return { value: undefined };
+  if (values.every(isNumeric)) {
+    const finite = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+    if (finite.length === 0) return { value: null };
+    if (finite.length < values.length) {
+      state.missing[path.join('.')] = values.flatMap((v, i) => (typeof v === 'number' && Number.isFinite(v) ? [] : [...state.seeds[i]!]));
+    }
+    return { value: mean(finite), ...(finite.length > 1 ? { spread: std(finite) } : {}) };
+  }
+  if (values.every(Array.isArray)) {
+    const arrays = values as unknown[][];
+    const length = arrays[0]!.length;
+    if (arrays.every((a) => a.length === length)) {
+      const merged = Array.from({ length }, (_, i) => mergeNode(arrays.map((a) => a[i]), [...path, String(i)], state));
+      const hasSpread = merged.some((m) => m.spread !== undefined);
+      return { value: merged.map((m) => m.value), ...(hasSpread ? { spread: merged.map((m) => m.spread ?? null) } : {}) };
+    }
+  }
+  if (values.every((v) => isRecord(v) || v === undefined)) {
+    const records = values as Array<Record<string, unknown> | undefined>;
+    const keys = [...new Set(records.flatMap((r) => (r ? Object.keys(r) : [])))].filter((k) => !(path.length === 0 && EXPLICIT.has(k)));
+    const value: Record<string, unknown> = {};
+    const spread: Record<string, unknown> = {};
+    for (const key of keys) {
+      const merged = mergeNode(records.map((r) => r?.[key]), [...path, key], state);
+      if (merged.value !== undefined) value[key] = merged.value;
+      if (merged.spread !== undefined) spread[key] = merged.spread;
+    }
+    return { value, ...(Object.keys(spread).length > 0 ? { spread } : {}) };
+  }
+  const first = JSON.stringify(values[0]);
+  if (values.every((v) => JSON.stringify(v) === first)) return { value: values[0] };
+  // Different non-numeric values: each seed's is kept under perSeed, never only the first seed's.
+  state.varies[path.join('.')] = [...values];
+  return { value: values.every((v) => typeof v === 'string') ? [...new Set(values as string[])].join(' | ') : null };
 }
 
 function seedsOf(file: ResultsFile, model: ModelResults): number[] {
@@ -28,70 +81,97 @@ function seedsOf(file: ResultsFile, model: ModelResults): number[] {
   return file.seed !== undefined ? [file.seed] : [];
 }
 
-/** Several seeds' results of one model → mean in the usual fields, std beside them. */
+/** Per-example facts of the threat models: brokenBy and broken, which seeds do not share. */
+function seedSpecific(model: ModelResults, values: Record<string, unknown>): SeedSpecific {
+  const threatModels: Record<string, Pick<ThreatModelResult, 'brokenBy' | 'broken'>> = {};
+  for (const [key, tm] of Object.entries(model.threatModels ?? {})) {
+    threatModels[key] = { ...(tm.brokenBy ? { brokenBy: tm.brokenBy } : {}), ...(tm.broken ? { broken: tm.broken } : {}) };
+  }
+  return { threatModels, ...(Object.keys(values).length > 0 ? { values } : {}) };
+}
+
+/** Threat models without the per-example fields, breaker counts with explicit zeros, so they average. */
+function averageable(model: ModelResults, breakerNames: ReadonlyMap<string, ReadonlySet<string>>): ModelResults {
+  const threatModels: Record<string, ThreatModelResult> = {};
+  for (const [key, tm] of Object.entries(model.threatModels ?? {})) {
+    const { brokenBy: _brokenBy, broken: _broken, ...rest } = tm;
+    const breakers = Object.fromEntries([...(breakerNames.get(key) ?? [])].map((name) => [name, tm.breakers[name] ?? 0]));
+    threatModels[key] = { ...rest, breakers };
+  }
+  return { ...model, threatModels };
+}
+
+/** The worst class recomputed from the merged per-class table (a mean of labels means nothing). */
+function withWorstClass(threatModels: Record<string, ThreatModelResult>): Record<string, ThreatModelResult> {
+  const out: Record<string, ThreatModelResult> = {};
+  for (const [key, tm] of Object.entries(threatModels)) {
+    let worst: ThreatModelResult['worstClass'] = null;
+    for (const c of tm.perClass) if (c.robustAccuracy !== null && (worst === null || c.robustAccuracy < worst.robustAccuracy!)) worst = { label: c.label, robustAccuracy: c.robustAccuracy };
+    out[key] = { ...tm, worstClass: worst };
+  }
+  return out;
+}
+
+/** Several seeds' results of one model → means in the usual fields, std, missing and perSeed beside them. */
 function mergeModel(entries: ReadonlyArray<{ file: ResultsFile; model: ModelResults }>): ModelResults {
   const first = entries[0]!.model;
   const seeds = entries.flatMap((e) => seedsOf(e.file, e.model));
   if (entries.length === 1) return { ...first, seeds };
-  const spread: Record<string, unknown> = {};
-  const out: Record<string, unknown> = { ...first };
-  for (const field of MODEL_NUMBERS) {
-    const s = stats(entries.map((e) => e.model[field]));
-    if (field === 'agreement' && first.agreement === undefined) continue;
-    out[field] = field === 'cleanAccuracy' ? (s.mean ?? Number.NaN) : s.mean;
-    if (s.std !== null) spread[field] = s.std;
-  }
-  const attacks: Record<string, AttackSummary> = {};
-  const attackSpread: Record<string, Record<string, number>> = {};
-  for (const [key, summary] of Object.entries(first.attacks)) {
-    const runs = entries.map((e) => e.model.attacks[key]).filter((a): a is AttackSummary => a !== undefined);
-    const merged: Record<string, unknown> = { ...summary };
-    const deviations: Record<string, number> = {};
-    for (const field of ATTACK_NUMBERS) {
-      if (!(field in summary)) continue;
-      const s = stats(runs.map((r) => r[field]));
-      merged[field] = s.mean;
-      if (s.std !== null) deviations[field] = s.std;
+  const breakerNames = new Map<string, Set<string>>();
+  for (const { model } of entries) {
+    for (const [key, tm] of Object.entries(model.threatModels ?? {})) {
+      const names = breakerNames.get(key) ?? new Set<string>();
+      for (const name of Object.keys(tm.breakers)) names.add(name);
+      breakerNames.set(key, names);
     }
-    attacks[key] = merged as unknown as AttackSummary;
-    attackSpread[key] = deviations;
   }
-  if (first.epsilonSweep) {
-    const points = first.epsilonSweep.points.map((p, i) => ({
-      epsilon: p.epsilon,
-      robustAccuracy: stats(entries.map((e) => e.model.epsilonSweep?.points[i]?.robustAccuracy)).mean,
-      successRate: stats(entries.map((e) => e.model.epsilonSweep?.points[i]?.successRate)).mean,
-    }));
-    out['epsilonSweep'] = { ...first.epsilonSweep, points };
+  const state: MergeState = { seeds: entries.map((e) => seedsOf(e.file, e.model)), missing: {}, varies: {} };
+  const merged = mergeNode(entries.map((e) => averageable(e.model, breakerNames)), [], state);
+  const value = merged.value as ModelResults;
+  const perSeed: Record<string, SeedSpecific> = {};
+  entries.forEach((e, i) => {
+    const values = Object.fromEntries(Object.entries(state.varies).map(([path, all]) => [path, all[i]]));
+    perSeed[state.seeds[i]!.join(',') || String(i)] = seedSpecific(e.model, values);
+  });
+  return {
+    ...value,
+    threatModels: withWorstClass({ ...value.threatModels }),
+    diagnostics: unitedDiagnostics(entries),
+    examples: first.examples,
+    seeds,
+    std: (merged.spread ?? {}) as ModelSpread,
+    ...(Object.keys(state.missing).length > 0 ? { missing: state.missing } : {}),
+    perSeed,
+  };
+}
+
+/** Diagnostics from every seed, each once, prefixed with the seeds that reported it. */
+function unitedDiagnostics(entries: ReadonlyArray<{ file: ResultsFile; model: ModelResults }>): Diagnostic[] {
+  const seen = new Map<string, { diagnostic: Diagnostic; seeds: number[] }>();
+  for (const e of entries) {
+    for (const d of e.model.diagnostics) {
+      const key = `${d.id}|${d.status ?? ''}|${d.severity}|${d.message}`;
+      const found = seen.get(key) ?? { diagnostic: d, seeds: [] };
+      found.seeds.push(...seedsOf(e.file, e.model));
+      seen.set(key, found);
+    }
   }
-  // Diagnostics from every seed, each once: a warning on any seed matters.
-  const seen = new Set<string>();
-  out['diagnostics'] = entries.flatMap((e) =>
-    e.model.diagnostics
-      .filter((d) => {
-        const key = `${d.id}|${d.severity}|${d.message}`;
-        if (seen.has(key)) return false;
-        seen.add(key);
-        return true;
-      })
-      .map((d) => (entries.length > 1 && seedsOf(e.file, e.model).length ? { ...d, message: `[seed ${seedsOf(e.file, e.model).join(',')}] ${d.message}` } : d))
-  );
-  out['attacks'] = attacks;
-  out['seeds'] = seeds;
-  out['std'] = { ...spread, attacks: attackSpread } satisfies ModelSpread;
-  return out as unknown as ModelResults;
+  return [...seen.values()].map(({ diagnostic, seeds }) => (seeds.length > 0 ? { ...diagnostic, message: `[seed ${seeds.join(',')}] ${diagnostic.message}` } : diagnostic));
 }
 
 /**
  * Combines results files. Models with the same name (runs with different seeds) become one
  * entry whose numbers are the mean across runs, with `std` holding the sample standard
- * deviations and `seeds` the seeds; models with different names are united.
+ * deviations, `missing` the seeds that lacked a number, `perSeed` what cannot be averaged and
+ * `seeds` the seeds; models with different names are united.
  */
 export function mergeResults(results: readonly ResultsFile[]): ResultsFile {
   if (results.length === 0) throw new ConfigError('mergeResults', 'expected at least one results file');
   for (const r of results) {
     if (r.schemaVersion !== RESULTS_SCHEMA_VERSION) throw new ConfigError('schemaVersion', `expected ${RESULTS_SCHEMA_VERSION}, got ${r.schemaVersion}`);
   }
+  const evaluated = new Set(results.map((r) => r.evaluatedExamples));
+  if (evaluated.size > 1) throw new ConfigError('evaluatedExamples', `runs evaluated different counts (${[...evaluated].join(', ')}); merged numbers would not be comparable`);
   const groups = new Map<string, Array<{ file: ResultsFile; model: ModelResults }>>();
   for (const file of results) {
     for (const [name, model] of Object.entries(file.models)) {
@@ -104,8 +184,6 @@ export function mergeResults(results: readonly ResultsFile[]): ResultsFile {
   for (const [name, entries] of groups) models[name] = mergeModel(entries);
   const seeds = [...new Set(results.flatMap((r) => (r.seeds ? [...r.seeds] : r.seed !== undefined ? [r.seed] : [])))].sort((a, b) => a - b);
   const first = results[0]!;
-  const evaluated = new Set(results.map((r) => r.evaluatedExamples));
-  if (evaluated.size > 1) throw new ConfigError('evaluatedExamples', `runs evaluated different counts (${[...evaluated].join(', ')}); merged numbers would not be comparable`);
   return {
     schemaVersion: RESULTS_SCHEMA_VERSION,
     tempered: first.tempered,

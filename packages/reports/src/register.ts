@@ -8,7 +8,6 @@ import { DISTORTION_PARAMS, DistortionMetric } from './metrics/distortion.js';
 import { EVALUATED_MODEL, GRADIENT_NORMS_PARAMS, GradientNormsMetric } from './metrics/gradient-norms.js';
 import { ROBUST_ACCURACY_PARAMS, RobustAccuracyMetric } from './metrics/robust-accuracy.js';
 import { SUCCESS_RATE_PARAMS, SuccessRateMetric } from './metrics/success-rate.js';
-import { WORST_CASE_ROBUST_ACCURACY_PARAMS, WorstCaseRobustAccuracyMetric } from './metrics/worst-case-robust-accuracy.js';
 import { ConfigError } from '@tempered/core';
 
 /** Registers every metric of @tempered/reports under {@link TOKENS.Metric}, by name. */
@@ -20,7 +19,6 @@ export function register(container: DependencyContainer): void {
   registerPlugin(container, TOKENS.Metric, classPlugin('adversarial-robustness', AdversarialRobustnessMetric, { description: 'ρ_adv: mean fraction of input values JSMA changes (Papernot et al. 2016)', params: ADVERSARIAL_ROBUSTNESS_PARAMS }));
   registerPlugin(container, TOKENS.Metric, classPlugin('confidence', ConfidenceMetric, { description: 'C(X): mean max softmax probability on correct examples', params: CONFIDENCE_PARAMS }));
   registerPlugin(container, TOKENS.Metric, classPlugin('agreement', AgreementMetric, { description: 'Share of examples where teacher and student argmax agree', params: AGREEMENT_PARAMS }));
-  registerPlugin(container, TOKENS.Metric, classPlugin('worst-case-robust-accuracy', WorstCaseRobustAccuracyMetric, { description: 'Share of examples no attack fooled (AutoAttack counting)', params: WORST_CASE_ROBUST_ACCURACY_PARAMS }));
   registerPlugin(
     container,
     TOKENS.Metric,

@@ -1,5 +1,5 @@
 import { imageToRgb, encodePng, perturbationToRgb, pngDataUri } from './png.js';
-import { attackColumns, percent, renderMarkdown } from './render-markdown.js';
+import { attackColumns, rate, renderMarkdown } from './render-markdown.js';
 import type { AdversarialExample, GradientHistogram, ResultsFile } from './schema.js';
 
 /** Escapes text for HTML content and attribute values. */
@@ -100,15 +100,37 @@ function exampleImages(example: AdversarialExample, range: [number, number]): st
   return `<figure class="example">${img(clean, `clean #${example.index}`)}${img(perturbation, `perturbation #${example.index}`)}${img(adversarial, `adversarial #${example.index}`)}<figcaption>${escapeHtml(caption)}</figcaption></figure>`;
 }
 
-/** Markdown table → HTML table (the report.md table, escaped). */
-function tableFromMarkdown(markdown: string): string {
-  const rows = markdown.split('\n').filter((l) => l.startsWith('| '));
-  if (rows.length < 2) return '';
-  const split = (l: string) => l.slice(2, -2).split(/(?<!\\) \| /).map((c) => c.replace(/\\\|/g, '|'));
-  const [head, , ...body] = rows;
-  return `<table><thead><tr>${split(head!).map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr></thead><tbody>${body
-    .map((r) => `<tr>${split(r).map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`)
-    .join('')}</tbody></table>`;
+function inline(text: string): string {
+  return escapeHtml(text.replace(/\\\|/g, '|')).replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>');
+}
+
+/**
+ * report.md → HTML, for the subset renderMarkdown writes (headings, tables, lists, paragraphs):
+ * both views then show the same tables. Every text is escaped.
+ */
+export function markdownToHtml(markdown: string): string {
+  const out: string[] = [];
+  const blocks = markdown.split(/\n\s*\n/);
+  for (const block of blocks) {
+    const lines = block.split('\n').filter((l) => l.trim() !== '');
+    if (lines.length === 0) continue;
+    const first = lines[0]!;
+    if (first.startsWith('# ')) continue; // the page has its own title
+    if (first.startsWith('### ')) out.push(`<h3>${inline(first.slice(4))}</h3>`);
+    else if (first.startsWith('## ')) out.push(`<h2>${inline(first.slice(3))}</h2>`);
+    else if (first.startsWith('| ')) {
+      const split = (l: string) => l.slice(2, -2).split(/(?<!\\) \| /);
+      const [head, , ...body] = lines;
+      out.push(
+        `<table><thead><tr>${split(head!).map((c) => `<th>${inline(c)}</th>`).join('')}</tr></thead><tbody>${body
+          .map((r) => `<tr>${split(r).map((c) => `<td>${inline(c)}</td>`).join('')}</tr>`)
+          .join('')}</tbody></table>`,
+      );
+    } else if (first.startsWith('- ')) {
+      out.push(`<ul>${lines.map((l) => `<li class="${/^- \*\*Flagged/.test(l) ? 'warning' : 'info'}">${inline(l.slice(2))}</li>`).join('')}</ul>`);
+    } else out.push(`<p>${inline(lines.join(' '))}</p>`);
+  }
+  return out.join('\n');
 }
 
 const STYLE = `body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#222;max-width:1200px}
@@ -144,18 +166,12 @@ export function renderHtml(results: ResultsFile): string {
     ),
   );
   const histograms = models.map(([name, m]) => `<div><h3>${escapeHtml(name)}</h3>${histogramChart(`Input-gradient magnitudes, ${name}`, m.gradientHistogram)}</div>`);
-  const diagnostics = models.map(
-    ([name, m]) =>
-      `<h3>${escapeHtml(name)}</h3><ul>${m.diagnostics.filter((d) => d.severity === 'warning').length === 0 ? '<li>No gradient-masking warning.</li>' : ''}${m.diagnostics
-        .map((d) => `<li class="${d.severity}"><strong>${escapeHtml(d.severity)} (${escapeHtml(d.id)})</strong>: ${escapeHtml(d.message)}</li>`)
-        .join('')}</ul>`,
-  );
   const grids = models.flatMap(([name, m]) =>
     attackColumns(results)
       .filter((key) => (m.examples[key] ?? []).length > 0)
       .map(
         (key) =>
-          `<h3>${escapeHtml(`${name} — ${key}`)} <small>(clean · perturbation · adversarial; success ${escapeHtml(percent(m.attacks[key]?.successRate))} %)</small></h3>` +
+          `<h3>${escapeHtml(`${name} — ${key}`)} <small>(clean · perturbation · adversarial; success ${escapeHtml(rate(m.attacks[key]?.successRate, m.attacks[key]?.successRateInterval))} %)</small></h3>` +
           m.examples[key]!.map((e) => exampleImages(e, [0, 1])).join(''),
       ),
   );
@@ -165,9 +181,7 @@ export function renderHtml(results: ResultsFile): string {
 <title>Tempered robustness report — ${escapeHtml(results.dataset.name)}</title><style>${STYLE}</style></head>
 <body data-images-loaded="pending">
 <h1>Robustness evaluation — ${escapeHtml(results.dataset.name)}</h1>
-<p>First ${results.evaluatedExamples} test examples in order; ${escapeHtml(results.seeds ? `seeds ${results.seeds.join(', ')} (mean ± std)` : `seed ${results.seed ?? 'n/a'}`)}; backend ${escapeHtml(results.backend.name)}; Tempered ${escapeHtml(results.tempered)}; ${escapeHtml(results.createdAt)}.</p>
-${tableFromMarkdown(markdown)}
-<h2>Gradient-masking diagnostics</h2>${diagnostics.join('')}
+${markdownToHtml(markdown)}
 <h2>Robust accuracy vs ε</h2><div class="charts">${sweep}</div>
 <h2>Training curves</h2><div class="charts">${training.join('') || '<p class="empty">No training curves in results.json.</p>'}</div>
 <h2>Input-gradient magnitudes (T = 1)</h2><div class="charts">${histograms.join('')}</div>

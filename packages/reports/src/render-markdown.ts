@@ -1,20 +1,36 @@
-import type { ModelResults, ResultsFile } from './schema.js';
+import { hasMaskingWarning, isDegenerate } from './diagnostics.js';
+import type { AttackSummary, Diagnostic, Interval, ModelResults, ResultsFile, ThreatModelResult } from './schema.js';
 
 /** A number as a percentage (or "n/a"), with ± std when given. */
-export function percent(value: number | null | undefined, spread?: number): string {
+export function percent(value: number | null | undefined, spread?: unknown): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return 'n/a';
   const text = `${(value * 100).toFixed(1)}`;
-  return spread !== undefined && Number.isFinite(spread) ? `${text} ± ${(spread * 100).toFixed(1)}` : text;
+  return typeof spread === 'number' && Number.isFinite(spread) ? `${text} ± ${(spread * 100).toFixed(1)}` : text;
 }
 
-function plain(value: number | null | undefined, digits: number, spread?: number): string {
+/** A rate as a percentage with ± std across seeds and its 95 % interval: "81.0 ± 1.2 [72.2, 87.5]". */
+export function rate(value: number | null | undefined, interval?: Interval | null, spread?: unknown): string {
+  const text = percent(value, spread);
+  if (text === 'n/a' || !interval) return text;
+  return `${text} [${(interval[0] * 100).toFixed(1)}, ${(interval[1] * 100).toFixed(1)}]`;
+}
+
+function plain(value: number | null | undefined, digits: number, spread?: unknown): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return 'n/a';
   const text = value.toFixed(digits);
-  return spread !== undefined && Number.isFinite(spread) ? `${text} ± ${spread.toFixed(digits)}` : text;
+  return typeof spread === 'number' && Number.isFinite(spread) ? `${text} ± ${spread.toFixed(digits)}` : text;
 }
 
 function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+function table(header: readonly string[], rows: readonly (readonly string[])[], leftColumns = 1): string[] {
+  return [
+    `| ${header.map(cell).join(' | ')} |`,
+    `| ${header.map((_, i) => (i < leftColumns ? '---' : '---:')).join(' | ')} |`,
+    ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
+  ];
 }
 
 /** Attack keys across models, in first-seen order. */
@@ -24,48 +40,160 @@ export function attackColumns(results: ResultsFile): string[] {
   return keys;
 }
 
-function attackLabel(results: ResultsFile, key: string): string {
+/** Threat-model keys across models, in first-seen order. */
+export function threatModelColumns(results: ResultsFile): string[] {
+  const keys: string[] = [];
+  for (const model of Object.values(results.models)) for (const key of Object.keys(model.threatModels ?? {})) if (!keys.includes(key)) keys.push(key);
+  return keys;
+}
+
+const NORM_LABEL = { linf: 'L∞', l2: 'L2', l0: 'L0' } as const;
+
+/** "L∞ ε = 0.3" for a threat-model key. */
+export function threatModelLabel(results: ResultsFile, key: string): string {
   for (const model of Object.values(results.models)) {
-    const a = model.attacks[key];
-    if (a) return `${key}${a.epsilon !== null ? ` (${a.norm} ε=${a.epsilon})` : ''}${a.mode === 'targeted' ? ' [targeted]' : ''}`;
+    const tm = model.threatModels?.[key];
+    if (tm) return `${NORM_LABEL[tm.norm]} ε = ${tm.epsilon}`;
   }
   return key;
 }
 
-function row(name: string, model: ModelResults, keys: readonly string[]): string {
-  const std = model.std;
-  const cells = [
-    name,
-    model.method,
-    percent(model.cleanAccuracy, std?.cleanAccuracy),
-    ...keys.map((k) => percent(model.attacks[k]?.robustAccuracy, std?.attacks?.[k]?.['robustAccuracy'])),
-    percent(model.worstCaseRobustAccuracy, std?.worstCaseRobustAccuracy),
-    ...keys.map((k) => percent(model.attacks[k]?.successRate, std?.attacks?.[k]?.['successRate'])),
-    ...keys.map((k) => plain(model.attacks[k]?.meanL2, 3, std?.attacks?.[k]?.['meanL2'])),
-    keys.map((k) => model.attacks[k]?.rhoAdv).some((v) => v !== undefined)
-      ? keys
-          .filter((k) => model.attacks[k]?.rhoAdv !== undefined)
-          .map((k) => percent(model.attacks[k]!.rhoAdv, std?.attacks?.[k]?.['rhoAdv']))
-          .join(', ')
-      : 'n/a',
-  ];
-  return `| ${cells.map(cell).join(' | ')} |`;
+/** The teacher of a model, however the results describe it (a name, or an object with a name/method). */
+function teacherOf(model: ModelResults): string {
+  const teacher = (model as unknown as Record<string, unknown>)['teacher'];
+  if (typeof teacher === 'string') return teacher;
+  if (teacher && typeof teacher === 'object') {
+    const t = teacher as Record<string, unknown>;
+    return [t['name'], t['method'], t['description']].filter((v) => typeof v === 'string').join(', ') || '—';
+  }
+  return '—';
 }
 
-/** report.md: the comparison table (mean ± std over seeds when merged) and the diagnostics under it. */
-export function renderMarkdown(results: ResultsFile): string {
-  const keys = attackColumns(results);
-  const seeds = results.seeds ? `seeds ${results.seeds.join(', ')} (mean ± std)` : `seed ${results.seed ?? 'n/a'}`;
-  const header = [
-    'Model',
-    'Method',
-    'Clean acc. (%)',
-    ...keys.map((k) => `Robust acc. ${attackLabel(results, k)} (%)`),
-    'Worst-case robust acc. (%)',
-    ...keys.map((k) => `Success ${k} (%)`),
-    ...keys.map((k) => `Mean L2 ${k}`),
-    'ρ_adv (%)',
+function spreadOf(model: ModelResults, ...path: string[]): unknown {
+  let node: unknown = model.std;
+  for (const key of path) node = node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
+  return node;
+}
+
+function modelLabel(name: string, model: ModelResults): string {
+  return `${name}${isDegenerate(model.diagnostics) ? ' (degenerate)' : hasMaskingWarning(model.diagnostics) ? ' ⚠' : ''}`;
+}
+
+/** The first table: one row per model, clean accuracy and robust accuracy per threat model. */
+function summaryTable(results: ResultsFile): string[] {
+  const threatModels = threatModelColumns(results);
+  const header = ['Model', 'Method', 'Teacher', 'Clean acc. (%)', ...threatModels.map((k) => `Robust acc. ${threatModelLabel(results, k)} (%)`)];
+  const rows = Object.entries(results.models).map(([name, m]) => [
+    modelLabel(name, m),
+    m.method,
+    teacherOf(m),
+    rate(m.cleanAccuracy, m.cleanAccuracyInterval, spreadOf(m, 'cleanAccuracy')),
+    ...threatModels.map((k) => {
+      const tm = m.threatModels?.[k];
+      return tm ? rate(tm.robustAccuracy, tm.robustAccuracyInterval, spreadOf(m, 'threatModels', k, 'robustAccuracy')) : 'n/a';
+    }),
+  ]);
+  return table(header, rows, 3);
+}
+
+function breakersText(tm: ThreatModelResult): string {
+  // In run order, examples misclassified without an attack last.
+  const order = (name: string) => (name === 'clean' ? Number.MAX_SAFE_INTEGER : tm.ran.indexOf(name) === -1 ? tm.ran.length : tm.ran.indexOf(name));
+  const entries = Object.entries(tm.breakers).filter(([, n]) => n > 0).sort(([a], [b]) => order(a) - order(b));
+  return entries.length === 0 ? '—' : entries.map(([name, n]) => `${name} ${Number.isInteger(n) ? n : n.toFixed(1)}`).join(', ');
+}
+
+/** Per threat model: the attacks that ran, each one's robust accuracy, the worst case and who broke what. */
+function threatModelSection(results: ResultsFile, key: string): string[] {
+  const models = Object.entries(results.models).filter(([, m]) => m.threatModels?.[key]);
+  const attackKeys = attackColumns(results).filter((a) => models.some(([, m]) => m.threatModels[key]!.attacks.includes(a)));
+  const ran = [...new Set(models.flatMap(([, m]) => m.threatModels[key]!.ran))];
+  const header = ['Model', 'Clean acc. (%)', ...attackKeys.map((a) => `${a} (%)`), 'Worst case (%)', 'Worst class (%)', 'Broken first by (examples)'];
+  const rows = models.map(([name, m]) => {
+    const tm = m.threatModels[key]!;
+    return [
+      name,
+      rate(tm.cleanAccuracy, tm.cleanAccuracyInterval),
+      ...attackKeys.map((a) => (tm.attacks.includes(a) ? rate(m.attacks[a]?.robustAccuracy, m.attacks[a]?.robustAccuracyInterval, spreadOf(m, 'attacks', a, 'robustAccuracy')) : '—')),
+      rate(tm.robustAccuracy, tm.robustAccuracyInterval, spreadOf(m, 'threatModels', key, 'robustAccuracy')),
+      tm.worstClass ? `class ${tm.worstClass.label}: ${percent(tm.worstClass.robustAccuracy)}` : 'n/a',
+      breakersText(tm),
+    ];
+  });
+  const classes = Math.max(0, ...models.map(([, m]) => m.threatModels[key]!.perClass.length));
+  const perClass = table(
+    ['Model', ...Array.from({ length: classes }, (_, c) => `class ${c}`)],
+    models.map(([name, m]) => [name, ...Array.from({ length: classes }, (_, c) => percent(m.threatModels[key]!.perClass[c]?.robustAccuracy))]),
+  );
+  return [
+    `## Threat model ${threatModelLabel(results, key)}`,
+    '',
+    `Attacks that ran: ${ran.join(', ') || 'none'}. Robust accuracy of each attack, and the per-example worst case over all of them.`,
+    '',
+    ...table(header, rows),
+    '',
+    'Robust accuracy per true class (Fair-ARD reports the worst class):',
+    '',
+    ...perClass,
+    '',
   ];
+}
+
+/** "none (ε = ∞)" for C&W, "L0 ≤ 113.7 values (γ = 14.5 %)" for JSMA. */
+function limitOf(a: AttackSummary): string {
+  if (a.maxL0 !== undefined) {
+    const gamma = a.params['gamma'];
+    return `L0 ≤ ${plain(a.maxL0, 1)} values${typeof gamma === 'number' ? ` (γ = ${(gamma * 100).toFixed(1)} %)` : ''}`;
+  }
+  return 'none (ε = ∞)';
+}
+
+/** Minimum-distortion attacks: success rate, distortion and their success within each threat model's budget. */
+function minimumDistortionSection(results: ResultsFile): string[] {
+  const rows: string[][] = [];
+  const budgetRows: string[][] = [];
+  for (const [name, m] of Object.entries(results.models)) {
+    for (const [key, a] of Object.entries(m.attacks)) {
+      if (a.kind !== 'minimum-distortion' && a.epsilon !== null) continue;
+      const s = (field: string) => spreadOf(m, 'attacks', key, field);
+      rows.push([
+        name, key, a.mode, limitOf(a),
+        rate(a.successRate, a.successRateInterval, s('successRate')),
+        `${plain(a.meanL0, 1, s('meanL0'))} / ${plain(a.medianL0, 1)}`,
+        `${plain(a.meanL2, 3, s('meanL2'))} / ${plain(a.medianL2, 3)}`,
+        `${plain(a.meanLinf, 3, s('meanLinf'))} / ${plain(a.medianLinf, 3)}`,
+        a.rhoAdv !== undefined ? percent(a.rhoAdv, s('rhoAdv')) : 'n/a',
+      ]);
+      for (const b of a.budgets ?? []) {
+        budgetRows.push([name, key, `${NORM_LABEL[b.norm]} ε = ${b.epsilon}`, rate(b.successRate, b.successRateInterval), rate(b.robustAccuracy, b.robustAccuracyInterval)]);
+      }
+    }
+  }
+  if (rows.length === 0) return [];
+  return [
+    '## Minimum-distortion attacks',
+    '',
+    'These look for the smallest perturbation instead of searching a budget, so they report success and distortion and never enter a threat model\'s worst case. ' +
+      'L0 counts changed input values; distortion is mean / median over successful rows.',
+    '',
+    ...table(['Model', 'Attack', 'Mode', 'Limit', 'Success (%)', 'L0 mean / median', 'L2 mean / median', 'L∞ mean / median', 'ρ_adv (%)'], rows, 4),
+    '',
+    ...(budgetRows.length > 0
+      ? ['Success within each threat model\'s budget (a row counts when its perturbation fits the ball):', '', ...table(['Model', 'Attack', 'Budget', 'Success within ε (%)', 'Robust acc. within ε (%)'], budgetRows, 3), '']
+      : []),
+  ];
+}
+
+const STATUS_LABEL = { flagged: '**Flagged**', passed: 'Passed', 'not-run': 'Not run' } as const;
+
+function diagnosticLine(d: Diagnostic): string {
+  const status = d.status ?? (d.severity === 'warning' ? 'flagged' : 'not-run');
+  return `- ${STATUS_LABEL[status]} (${d.id}): ${cell(d.message)}`;
+}
+
+/** report.md: the compact summary, each threat model, minimum-distortion attacks, then the checks. */
+export function renderMarkdown(results: ResultsFile): string {
+  const seeds = results.seeds ? `seeds ${results.seeds.join(', ')} (mean ± std)` : `seed ${results.seed ?? 'n/a'}`;
   const lines = [
     '# Robustness evaluation',
     '',
@@ -73,24 +201,22 @@ export function renderMarkdown(results: ResultsFile): string {
       `backend ${cell(results.backend.name)} (${results.backend.workers} worker${results.backend.workers === 1 ? '' : 's'}); ` +
       `Tempered ${cell(results.tempered)}; ${cell(results.createdAt)}.`,
     '',
-    `| ${header.map(cell).join(' | ')} |`,
-    `| ${header.map((_, i) => (i < 2 ? '---' : '---:')).join(' | ')} |`,
-    ...Object.entries(results.models).map(([name, model]) => row(name, model, keys)),
+    ...summaryTable(results),
     '',
-    'Robust accuracy: share of the evaluated examples classified correctly on the clean input and on every adversarial input. ' +
-      'Success rate: over correctly classified examples (targeted: over (example, target) pairs, every other class). ' +
-      'Mean L2 and ρ_adv (mean fraction of input values changed) over successful adversarial examples. Worst-case: no attack fooled the example.',
-    '',
-    '## Gradient-masking diagnostics',
+    `Robust accuracy: share of the ${results.evaluatedExamples} examples classified correctly on the clean input and after every attack of ` +
+      'the threat model (per-example worst case, AutoAttack counting). [a, b]: 95 % Wilson interval for N examples. ' +
+      '⚠: a masking check flagged the model; (degenerate): clean accuracy at or near chance, no masking verdict.',
     '',
   ];
+  for (const key of threatModelColumns(results)) lines.push(...threatModelSection(results, key));
+  lines.push(...minimumDistortionSection(results));
+  lines.push('## Diagnostics', '', 'Checks of Carlini et al. (2019), Athalye et al. (2018) and Pintor et al. (2022): flagged with evidence, passed, or not run (and why).', '');
   for (const [name, model] of Object.entries(results.models)) {
-    const warnings = model.diagnostics.filter((d) => d.severity === 'warning');
-    const infos = model.diagnostics.filter((d) => d.severity === 'info');
     lines.push(`### ${cell(name)}`, '');
-    if (warnings.length === 0) lines.push('- No gradient-masking warning.');
-    for (const d of warnings) lines.push(`- **Warning (${d.id})**: ${cell(d.message)}`);
-    for (const d of infos) lines.push(`- Info (${d.id}): ${cell(d.message)}`);
+    const order = { flagged: 0, passed: 1, 'not-run': 2 } as const;
+    const sorted = [...model.diagnostics].sort((a, b) => order[a.status ?? 'not-run'] - order[b.status ?? 'not-run']);
+    if (sorted.length === 0) lines.push('- No check ran.');
+    for (const d of sorted) lines.push(diagnosticLine(d));
     lines.push('');
   }
   return lines.join('\n');

@@ -57,8 +57,9 @@ describe('reports', () => {
 
   it('report.md has the comparison table and the diagnostics; report.html escapes text', () => {
     const md = renderMarkdown(base);
-    expect(md).toContain('| Model | Method | Clean acc. (%)');
-    expect(md).toContain('## Gradient-masking diagnostics');
+    expect(md).toContain('| Model | Method | Teacher | Clean acc. (%) | Robust acc. L∞ ε = 0.3 (%) |');
+    expect(md).toContain('## Threat model L∞ ε = 0.3');
+    expect(md).toContain('## Diagnostics');
     expect(escapeHtml('<a href="x">&</a>')).toBe('&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;');
   });
 
@@ -98,8 +99,8 @@ describe('reports', () => {
       const out = mergeReports([join(dir, 'first'), second], join(dir, 'merged'));
       expect(readFileSync(out.markdown, 'utf8')).toContain('seeds 1, 2 (mean ± std)');
       mkdirSync(join(dir, 'bad'));
-      writeFileSync(join(dir, 'bad', 'results.json'), '{"schemaVersion": 2, "models": {}}');
-      expect(() => renderReports(join(dir, 'bad'))).toThrow(/schemaVersion: expected 1/);
+      writeFileSync(join(dir, 'bad', 'results.json'), '{"schemaVersion": 1, "models": {}}');
+      expect(() => renderReports(join(dir, 'bad'))).toThrow(/schemaVersion: expected 2/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -4,7 +4,8 @@ import { ConfigError, writeFileAtomic, writeJsonAtomic } from '@tempered/core';
 import { mergeResults } from './merge.js';
 import { renderHtml } from './render-html.js';
 import { renderMarkdown } from './render-markdown.js';
-import { parseResults, type ResultsFile } from './schema.js';
+import type { ResultsFile } from './schema.js';
+import { parseResults } from './schema-json.js';
 
 export const RESULTS_FILE = 'results.json';
 export const REPORT_MARKDOWN = 'report.md';

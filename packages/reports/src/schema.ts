@@ -1,21 +1,34 @@
 import type { AttackMode, Norm } from '@tempered/core';
-import { ConfigError } from '@tempered/core';
+import type { Interval } from './stats.js';
+
+export type { Interval } from './stats.js';
 
 /**
  * The `results.json` format (version {@link RESULTS_SCHEMA_VERSION}). Reports render from this
  * file alone. Undefined statistics (e.g. a mean distortion when no attack succeeded) are `null`.
+ * Every accuracy and success rate has a 95 % Wilson interval (`…Interval`) for its own N.
+ * Version 2 replaced the cross-threat-model `worstCaseRobustAccuracy` by `threatModels`.
  */
-export const RESULTS_SCHEMA_VERSION = 1 as const;
+export const RESULTS_SCHEMA_VERSION = 2 as const;
 
-/** Success and robust accuracy of a minimum-distortion attack (C&W) restricted to another attack's budget. */
+/** Success and robust accuracy of a minimum-distortion attack (C&W) restricted to a threat model's budget. */
 export interface BudgetedSuccess {
   readonly norm: Norm;
   readonly epsilon: number;
   /** Share of attacked rows that succeeded with a perturbation within `epsilon` in `norm`. */
   readonly successRate: number | null;
+  readonly successRateInterval?: Interval | null;
   /** Share of examples still correct when only perturbations within the budget count. */
   readonly robustAccuracy: number | null;
+  readonly robustAccuracyInterval?: Interval | null;
 }
+
+/**
+ * 'bounded': the attack searches a (norm, ε) ball and belongs to that threat model.
+ * 'minimum-distortion': it looks for the smallest perturbation (C&W, ε = ∞; JSMA, up to a share
+ * γ of the features): success rate and distortion describe it, it never enters a worst case.
+ */
+export type AttackKind = 'bounded' | 'minimum-distortion';
 
 /** Everything measured for one configured attack on one model. */
 export interface AttackSummary {
@@ -25,16 +38,25 @@ export interface AttackSummary {
   readonly params: Record<string, unknown>;
   readonly mode: AttackMode;
   readonly norm: Norm;
-  /** Budget in `norm`; null for minimum-distortion attacks (ε = ∞). */
+  readonly kind?: AttackKind;
+  /** Budget in `norm` of a bounded attack; null for minimum-distortion attacks. */
   readonly epsilon: number | null;
+  /** Key in `threatModels` of a bounded attack. */
+  readonly threatModel?: string;
+  /** JSMA: the most input values it may change (γ × features), in the unit of `meanL0`. */
+  readonly maxL0?: number;
   /** Examples attacked (the first `evaluated` of the test split). */
   readonly evaluated: number;
   /** Rows attacked: `evaluated` untargeted, `evaluated × (classes − 1)` targeted on every other class. */
   readonly pairs: number;
+  /** Rows of correctly classified examples: the N of `successRate`. */
+  readonly attackable?: number;
   /** Untargeted: flipped / correctly classified. Targeted: target reached / (example, target) pairs of correctly classified examples. */
   readonly successRate: number | null;
-  /** Share of examples classified correctly on the clean input and on every adversarial row. */
+  readonly successRateInterval?: Interval | null;
+  /** Share of examples classified correctly on the clean input and on every adversarial row (N = `evaluated`). */
   readonly robustAccuracy: number | null;
+  readonly robustAccuracyInterval?: Interval | null;
   /** Distortion statistics over successful rows; L0 counts changed input values. */
   readonly meanL0: number | null;
   readonly medianL0: number | null;
@@ -45,8 +67,63 @@ export interface AttackSummary {
   /** ρ_adv (Papernot et al. 2016): mean fraction of input values changed, over successful rows (JSMA). */
   readonly rhoAdv?: number | null;
   readonly meanIterations: number | null;
-  /** For minimum-distortion attacks: success within each bounded attack's budget. */
+  /** For minimum-distortion attacks: success within each threat model's budget. */
   readonly budgets?: readonly BudgetedSuccess[];
+  /** Ensembles (AutoAttack): the component attacks that actually ran, in order. */
+  readonly ran?: readonly string[];
+}
+
+/** Accuracy of one true class within a threat model (Fair-ARD, Yue et al. 2023, reports the worst). */
+export interface ClassAccuracy {
+  readonly label: number;
+  readonly examples: number;
+  readonly cleanAccuracy: number | null;
+  readonly robustAccuracy: number | null;
+  readonly robustAccuracyInterval?: Interval | null;
+}
+
+/** A diagnostic re-run of a threat model's white-box attack on the first `evaluated` examples. */
+export interface Rerun {
+  /** Key of the configured attack that was re-run (the reference). */
+  readonly attack: string;
+  /** What changed: another seed (restart), twice the steps, or adversarials crafted on another model (transfer). */
+  readonly change: string;
+  readonly evaluated: number;
+  /** The re-run's robust accuracy on those examples. */
+  readonly robustAccuracy: number | null;
+  /** Reference attacks' robust accuracy on those examples (restart, more steps: the attack itself; transfer: the white-box attacks). */
+  readonly referenceRobustAccuracy: number | null;
+  /** Examples the re-run broke that the reference attacks left robust. */
+  readonly newlyBroken: number;
+  /** Examples the re-run broke that no attack of the threat model broke (the worst case overstates by these). */
+  readonly beyondWorstCase?: number;
+}
+
+/** Results of one (norm, ε) threat model: the per-example worst case over its bounded attacks. */
+export interface ThreatModelResult {
+  readonly norm: Norm;
+  readonly epsilon: number;
+  /** Keys of the attacks (in `attacks`) of this threat model, in the order they ran. */
+  readonly attacks: readonly string[];
+  /** Attacks that actually ran, ensembles expanded ("autoattack/apgd-ce"). */
+  readonly ran: readonly string[];
+  readonly evaluated: number;
+  readonly cleanAccuracy: number;
+  readonly cleanAccuracyInterval?: Interval | null;
+  /** Share of examples correct on the clean input and on every row of every attack of this threat model. */
+  readonly robustAccuracy: number | null;
+  readonly robustAccuracyInterval?: Interval | null;
+  /** Examples each attack broke first (in run order), "clean" for examples misclassified without attack. */
+  readonly breakers: Readonly<Record<string, number>>;
+  /** Per example: "clean", the attack that broke it first, or null if robust. Kept per seed when merged. */
+  readonly brokenBy?: readonly (string | null)[];
+  /** Examples each attack (ensemble components apart) broke, by position. Kept per seed when merged. */
+  readonly broken?: Readonly<Record<string, readonly number[]>>;
+  readonly perClass: readonly ClassAccuracy[];
+  /** The class with the lowest robust accuracy. */
+  readonly worstClass: { readonly label: number; readonly robustAccuracy: number | null } | null;
+  /** Diagnostic re-runs (restart, more steps, transfer from the baseline). */
+  readonly reruns?: Readonly<Record<string, Rerun>>;
 }
 
 /** A log10-binned histogram of per-example input-gradient norms. */
@@ -58,8 +135,10 @@ export interface GradientHistogram {
   /** Bin edges as log10 exponents, length `counts.length + 1`. */
   readonly binEdges: readonly number[];
   readonly counts: readonly number[];
-  /** Examples whose gradient is exactly zero (no place on a log axis). */
+  /** Examples whose gradient has every component exactly zero (no place on a log axis). */
   readonly zeros: number;
+  /** Examples whose gradient has a NaN or infinite component. */
+  readonly nonFinite?: number;
   /** Non-zero gradients below the first edge / above the last edge. */
   readonly underflow: number;
   readonly overflow: number;
@@ -71,10 +150,11 @@ export interface GradientHistogram {
 export interface SweepPoint {
   readonly epsilon: number;
   readonly robustAccuracy: number | null;
+  readonly robustAccuracyInterval?: Interval | null;
   readonly successRate: number | null;
 }
 
-/** Robust accuracy of one attack as its budget grows (robust accuracy vs ε chart, masking check 2). */
+/** Robust accuracy of one attack as its budget grows (robust accuracy vs ε chart, masking checks). */
 export interface EpsilonSweep {
   readonly attack: string;
   readonly params: Record<string, unknown>;
@@ -85,9 +165,13 @@ export interface EpsilonSweep {
   readonly points: readonly SweepPoint[];
 }
 
-/** A gradient-masking check's finding. */
+/**
+ * A check's outcome. `status`: 'flagged' (the check fired; `severity` 'warning'), 'passed'
+ * (it ran and found nothing), 'not-run' (what it needs was not measured; the message says what).
+ */
 export interface Diagnostic {
   readonly id: string;
+  readonly status?: 'flagged' | 'passed' | 'not-run';
   readonly severity: 'warning' | 'info';
   readonly message: string;
   readonly evidence: Readonly<Record<string, number | string | null>>;
@@ -119,40 +203,59 @@ export interface AdversarialExample {
   readonly adversarial: readonly number[];
 }
 
-/** Standard deviations across seeds, mirroring the numeric fields they describe. */
+/**
+ * Sample standard deviations across seeds, mirroring the numeric fields of {@link ModelResults}
+ * they describe (e.g. `std.attacks.pgd.robustAccuracy`, `std.threatModels['linf:0.3'].robustAccuracy`).
+ */
 export interface ModelSpread {
   readonly cleanAccuracy?: number;
   readonly confidence?: number;
   readonly agreement?: number;
-  readonly worstCaseRobustAccuracy?: number;
-  readonly attacks?: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  readonly attacks?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  readonly threatModels?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  readonly [field: string]: unknown;
+}
+
+/** What a seed merge keeps per seed because it cannot be averaged. */
+export interface SeedSpecific {
+  readonly threatModels: Readonly<Record<string, Pick<ThreatModelResult, 'brokenBy' | 'broken'>>>;
+  /** Non-numeric fields that differed between seeds, by path (the merged field joins or nulls them). */
+  readonly values?: Readonly<Record<string, unknown>>;
 }
 
 export interface ModelResults {
   /** Training method name, e.g. "defensive-distillation", "ard", "pgd-at". */
   readonly method: string;
   readonly methodParams?: Record<string, unknown>;
+  /** Classes of the dataset (chance accuracy is 1 / classes). */
+  readonly classes?: number;
   readonly cleanAccuracy: number;
+  readonly cleanAccuracyInterval?: Interval | null;
   /** C(X): mean max softmax probability (T = 1) on correctly classified clean examples. */
   readonly confidence: number | null;
   /** Share of examples where teacher and student argmax agree (when a teacher was given). */
   readonly agreement?: number | null;
-  /** AutoAttack-style: share of examples that no attack fooled. */
-  readonly worstCaseRobustAccuracy: number | null;
+  readonly agreementInterval?: Interval | null;
+  /** Per (norm, ε) threat model, keyed "norm:ε" (e.g. "linf:0.3"): the per-example worst case. */
+  readonly threatModels: Readonly<Record<string, ThreatModelResult>>;
   readonly attacks: Readonly<Record<string, AttackSummary>>;
   /** Histogram of ‖∇ₓ softmax(z)_ŷ‖ at T = 1 (Papernot et al. 2016, Figure on gradient amplitudes). */
   readonly gradientHistogram: GradientHistogram;
-  /** Histogram of ‖∇ₓ CE‖ at T = 1 (masking check 4). */
+  /** Histogram of ‖∇ₓ CE‖ at T = 1 (zero or non-finite gradient check). */
   readonly lossGradientHistogram: GradientHistogram;
   readonly epsilonSweep?: EpsilonSweep;
   readonly diagnostics: readonly Diagnostic[];
   readonly training?: TrainingCurves;
-  /** A few adversarial examples per attack key. */
+  /** A few adversarial examples per attack key (the first seed's when merged). */
   readonly examples: Readonly<Record<string, readonly AdversarialExample[]>>;
   /** Seeds this entry averages over (set by {@link mergeResults}). */
   readonly seeds?: readonly number[];
   /** Standard deviations across seeds (set by {@link mergeResults} when there are several). */
   readonly std?: ModelSpread;
+  /** Field paths (e.g. "attacks.cw.meanL2") that were null on some seeds: path → those seeds. */
+  readonly missing?: Readonly<Record<string, readonly number[]>>;
+  /** Seed → what the merge could not average (set by {@link mergeResults}). */
+  readonly perSeed?: Readonly<Record<string, SeedSpecific>>;
 }
 
 export interface ResultsFile {
@@ -169,174 +272,7 @@ export interface ResultsFile {
   readonly models: Readonly<Record<string, ModelResults>>;
 }
 
-const nullableNumber = { type: ['number', 'null'] } as const;
-const histogramSchema = {
-  type: 'object',
-  required: ['quantity', 'norm', 'temperature', 'binEdges', 'counts', 'zeros', 'count'],
-  properties: {
-    quantity: { enum: ['probability', 'loss'] },
-    norm: { enum: ['l1', 'l2'] },
-    temperature: { type: 'number' },
-    binEdges: { type: 'array', items: { type: 'number' } },
-    counts: { type: 'array', items: { type: 'integer', minimum: 0 } },
-    zeros: { type: 'integer', minimum: 0 },
-    underflow: { type: 'integer', minimum: 0 },
-    overflow: { type: 'integer', minimum: 0 },
-    count: { type: 'integer', minimum: 0 },
-    mean: nullableNumber,
-    median: nullableNumber,
-  },
-} as const;
-
-/** JSON Schema (draft 2020-12) of `results.json`, version 1. */
-export const RESULTS_JSON_SCHEMA = {
-  $schema: 'https://json-schema.org/draft/2020-12/schema',
-  $id: 'https://tempered.dev/schemas/results-1.json',
-  title: 'Tempered evaluation results',
-  type: 'object',
-  required: ['schemaVersion', 'tempered', 'createdAt', 'dataset', 'evaluatedExamples', 'backend', 'models'],
-  properties: {
-    schemaVersion: { const: RESULTS_SCHEMA_VERSION },
-    tempered: { type: 'string' },
-    createdAt: { type: 'string', format: 'date-time' },
-    dataset: {
-      type: 'object',
-      required: ['name', 'split', 'size'],
-      properties: { name: { type: 'string' }, split: { const: 'test' }, size: { type: 'integer' } },
-    },
-    evaluatedExamples: { type: 'integer', minimum: 0 },
-    backend: {
-      type: 'object',
-      required: ['name', 'workers'],
-      properties: { name: { type: 'string' }, source: { type: 'string' }, workers: { type: 'integer', minimum: 0 } },
-    },
-    seed: { type: 'integer' },
-    seeds: { type: 'array', items: { type: 'integer' } },
-    models: {
-      type: 'object',
-      additionalProperties: {
-        type: 'object',
-        required: ['method', 'cleanAccuracy', 'attacks', 'diagnostics', 'gradientHistogram', 'examples'],
-        properties: {
-          method: { type: 'string' },
-          methodParams: { type: 'object' },
-          cleanAccuracy: { type: 'number', minimum: 0, maximum: 1 },
-          confidence: nullableNumber,
-          agreement: nullableNumber,
-          worstCaseRobustAccuracy: nullableNumber,
-          attacks: {
-            type: 'object',
-            additionalProperties: {
-              type: 'object',
-              required: ['name', 'params', 'mode', 'norm', 'epsilon', 'evaluated', 'successRate', 'robustAccuracy', 'meanL0', 'meanL2', 'meanLinf'],
-              properties: {
-                name: { type: 'string' },
-                params: { type: 'object' },
-                mode: { enum: ['untargeted', 'targeted'] },
-                norm: { enum: ['linf', 'l2', 'l0'] },
-                epsilon: nullableNumber,
-                evaluated: { type: 'integer', minimum: 0 },
-                pairs: { type: 'integer', minimum: 0 },
-                successRate: nullableNumber,
-                robustAccuracy: nullableNumber,
-                meanL0: nullableNumber,
-                medianL0: nullableNumber,
-                meanL2: nullableNumber,
-                medianL2: nullableNumber,
-                meanLinf: nullableNumber,
-                medianLinf: nullableNumber,
-                rhoAdv: nullableNumber,
-                meanIterations: nullableNumber,
-                budgets: {
-                  type: 'array',
-                  items: {
-                    type: 'object',
-                    required: ['norm', 'epsilon', 'successRate', 'robustAccuracy'],
-                    properties: { norm: { enum: ['linf', 'l2', 'l0'] }, epsilon: { type: 'number' }, successRate: nullableNumber, robustAccuracy: nullableNumber },
-                  },
-                },
-              },
-            },
-          },
-          gradientHistogram: histogramSchema,
-          lossGradientHistogram: histogramSchema,
-          epsilonSweep: {
-            type: 'object',
-            required: ['attack', 'norm', 'points'],
-            properties: {
-              attack: { type: 'string' },
-              params: { type: 'object' },
-              norm: { enum: ['linf', 'l2', 'l0'] },
-              evaluated: { type: 'integer' },
-              range: { type: 'number' },
-              points: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  required: ['epsilon', 'robustAccuracy'],
-                  properties: { epsilon: { type: 'number' }, robustAccuracy: nullableNumber, successRate: nullableNumber },
-                },
-              },
-            },
-          },
-          diagnostics: {
-            type: 'array',
-            items: {
-              type: 'object',
-              required: ['id', 'severity', 'message', 'evidence'],
-              properties: {
-                id: { type: 'string' },
-                severity: { enum: ['warning', 'info'] },
-                message: { type: 'string' },
-                evidence: { type: 'object', additionalProperties: { type: ['number', 'string', 'null'] } },
-              },
-            },
-          },
-          training: {
-            type: 'object',
-            additionalProperties: {
-              type: 'array',
-              items: { type: 'object', required: ['epoch', 'loss'], properties: { epoch: { type: 'integer' }, loss: { type: 'number' } } },
-            },
-          },
-          examples: {
-            type: 'object',
-            additionalProperties: {
-              type: 'array',
-              items: {
-                type: 'object',
-                required: ['index', 'label', 'cleanPrediction', 'adversarialPrediction', 'success', 'shape', 'clean', 'adversarial'],
-              },
-            },
-          },
-          seeds: { type: 'array', items: { type: 'integer' } },
-          std: { type: 'object' },
-        },
-      },
-    },
-  },
-} as const;
-
-/**
- * Checks the parts of a parsed results.json that rendering relies on and returns it typed.
- * Throws a ConfigError naming the file and field otherwise.
- */
-export function parseResults(value: unknown, source = 'results.json'): ResultsFile {
-  const fail = (field: string, expected: string): never => {
-    throw new ConfigError(`${source}: ${field}`, expected);
-  };
-  if (typeof value !== 'object' || value === null) return fail('(root)', 'expected a JSON object');
-  const file = value as Partial<ResultsFile>;
-  if (file.schemaVersion !== RESULTS_SCHEMA_VERSION) {
-    return fail('schemaVersion', `expected ${RESULTS_SCHEMA_VERSION}, got ${JSON.stringify(file.schemaVersion)}`);
-  }
-  if (typeof file.models !== 'object' || file.models === null) return fail('models', 'expected an object of model results');
-  for (const [name, model] of Object.entries(file.models)) {
-    if (typeof model?.method !== 'string') fail(`models.${name}.method`, 'expected a string');
-    if (typeof model.cleanAccuracy !== 'number') fail(`models.${name}.cleanAccuracy`, 'expected a number');
-    if (typeof model.attacks !== 'object' || model.attacks === null) fail(`models.${name}.attacks`, 'expected an object');
-    if (!Array.isArray(model.diagnostics)) fail(`models.${name}.diagnostics`, 'expected an array');
-  }
-  if (typeof file.evaluatedExamples !== 'number') fail('evaluatedExamples', 'expected a number');
-  return file as ResultsFile;
+/** Key of a (norm, ε) threat model in `threatModels`. */
+export function threatModelKey(norm: Norm, epsilon: number): string {
+  return `${norm}:${Number(epsilon.toPrecision(12))}`;
 }

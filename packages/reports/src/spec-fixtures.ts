@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { ArrayDataset, LayersStudent, Rng } from '@tempered/core';
+import { ArrayDataset, LayersStudent, Rng, type Model } from '@tempered/core';
 
 /**
  * Spec fixtures: a 3-class 4×4 "template" dataset and a linear model whose weights are the
@@ -38,4 +38,30 @@ export function fixtureModel(name = 'fixture', logitScale = 1): LayersStudent {
   model.layers[1]!.setWeights(weights);
   tf.dispose(weights);
   return new LayersStudent(model, { name });
+}
+
+/**
+ * `base` behind a stop-gradient: the same predictions, an input gradient of exactly zero (the
+ * shattered-gradient defence of Athalye et al. 2018 in its purest form). Not a layers model, so
+ * in-process evaluation only.
+ */
+export function stopGradientModel(base: Model, name = `${base.name}-stop-gradient`): Model {
+  const logits = (x: tf.Tensor): tf.Tensor2D =>
+    tf.customGrad((input: tf.Tensor, save: tf.GradSaveFunc) => {
+      save([input]);
+      return { value: base.logits(input, { training: false }), gradFunc: (_dy: tf.Tensor, saved: tf.Tensor[]) => tf.zerosLike(saved[0]!) };
+    })(x) as tf.Tensor2D;
+  return {
+    name,
+    numClasses: base.numClasses,
+    inputShape: base.inputShape,
+    bounds: base.bounds,
+    hasFeatures: false,
+    logits,
+    forward: (x) => ({ logits: logits(x) }),
+    trainableVariables: () => [],
+    getWeights: () => base.getWeights(),
+    setWeights: (weights) => base.setWeights(weights),
+    dispose: () => {},
+  };
 }

@@ -35,3 +35,33 @@ export function ratio(part: number, whole: number): number {
 export function finiteOrNull(value: number): number | null {
   return Number.isFinite(value) ? value : null;
 }
+
+/** A two-sided confidence interval [lower, upper] of a proportion. */
+export type Interval = readonly [lower: number, upper: number];
+
+/** z of a two-sided 95 % normal interval (Φ⁻¹(0.975)). */
+export const Z_95 = 1.959963984540054;
+
+/**
+ * Wilson score interval of a proportion with `successes` out of `trials` (Wilson 1927; the
+ * interval Brown, Cai & DasGupta 2001 recommend for small n): unlike the normal approximation
+ * it stays inside [0, 1] and is not degenerate at 0 or n successes. `successes` may be
+ * fractional (a mean over seeds times n). Null when `trials` is 0.
+ *
+ * centre = (p̂ + z²/2n) / (1 + z²/n), half-width = z·√(p̂(1 − p̂)/n + z²/4n²) / (1 + z²/n).
+ */
+export function wilsonInterval(successes: number, trials: number, z = Z_95): Interval | null {
+  if (!(trials > 0) || !Number.isFinite(successes)) return null;
+  const p = Math.min(1, Math.max(0, successes / trials));
+  const z2 = z * z;
+  const denominator = 1 + z2 / trials;
+  const centre = (p + z2 / (2 * trials)) / denominator;
+  const half = (z * Math.sqrt((p * (1 - p)) / trials + z2 / (4 * trials * trials))) / denominator;
+  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+}
+
+/** The Wilson interval of a rate measured over `trials`, or null when either is undefined. */
+export function rateInterval(rate: number | null | undefined, trials: number | null | undefined): Interval | null {
+  if (rate === null || rate === undefined || trials === null || trials === undefined || !Number.isFinite(rate)) return null;
+  return wilsonInterval(rate * trials, trials);
+}

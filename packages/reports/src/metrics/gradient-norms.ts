@@ -34,7 +34,9 @@ export type GradientNormsParams = ParamValues<typeof GRADIENT_NORMS_PARAMS>;
  *
  * Formula, per clean example: g = ‖∇ₓ softmax(f(x)/T)_ŷ‖ₚ (quantity 'probability', ŷ = the
  * predicted class) or g = ‖∇ₓ CE(softmax(f(x)/T), y)‖ₚ (quantity 'loss'), p ∈ {1, 2}; the
- * histogram bins log10 g, exact zeros counted apart.
+ * histogram bins log10 g, exact zeros (every component 0) and non-finite norms counted apart.
+ * Norms are taken in float64 from the float32 gradient, scaled by its largest component, so a
+ * gradient of 1e-30 per component is 1e-30·√d, not 0 (float32 squares underflow below ~1e-19).
  *
  * Parameters: `quantity` ('probability'), `norm` ('l1'), `temperature` (1), `minExponent`
  * (−45), `maxExponent` (5), `binsPerDecade` (1). Needs {@link EVALUATED_MODEL} in the container.
@@ -72,7 +74,7 @@ export class GradientNormsMetric implements Metric<GradientHistogram> {
   update(batch: EvaluationBatch): void {
     if (batch.attack) return;
     const { quantity, norm, temperature } = this.params;
-    const values = tf.tidy(() => {
+    const { data, rows } = tf.tidy(() => {
       const labels = tf.cast(batch.labels, 'int32');
       const classes = quantity === 'probability' ? tf.argMax(batch.logits, 1) : labels;
       const oneHot = tf.oneHot(classes as tf.Tensor1D, this.model.numClasses);
@@ -82,11 +84,12 @@ export class GradientNormsMetric implements Metric<GradientHistogram> {
         if (quantity === 'probability') return tf.sum(tf.mul(tf.softmax(logits), oneHot));
         return tf.neg(tf.sum(tf.mul(tf.logSoftmax(logits), oneHot)));
       })(batch.x);
-      const flat = tf.reshape(gradient, [gradient.shape[0]!, -1]);
-      const perExample = norm === 'l1' ? tf.sum(tf.abs(flat), 1) : tf.sqrt(tf.sum(tf.square(flat), 1));
-      return perExample.dataSync() as Float32Array;
+      return { data: gradient.dataSync() as Float32Array, rows: gradient.shape[0]! };
     });
-    for (const value of values) this.norms.push(value);
+    // Norms in float64 from the float32 components: squaring a float32 gradient below ~1e-19
+    // in float32 gives 0, which would call tiny gradients "exactly zero".
+    const size = rows === 0 ? 0 : data.length / rows;
+    for (let r = 0; r < rows; r++) this.norms.push(vectorNorm(data.subarray(r * size, (r + 1) * size), norm));
   }
 
   result(): GradientHistogram {
@@ -94,16 +97,43 @@ export class GradientNormsMetric implements Metric<GradientHistogram> {
   }
 }
 
-/** Bins per-example gradient norms on a log10 axis (exact zeros, underflow and overflow apart). */
+/**
+ * L1 or L2 norm in float64, scaled by the largest magnitude (max·‖g/max‖) so no component
+ * underflows or overflows: 0 exactly when every component is 0; NaN when any is not finite.
+ */
+export function vectorNorm(values: ArrayLike<number>, norm: 'l1' | 'l2'): number {
+  let largest = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = Math.abs(values[i]!);
+    if (!Number.isFinite(v)) return Number.NaN;
+    if (v > largest) largest = v;
+  }
+  if (largest === 0) return 0;
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) {
+    const scaled = Math.abs(values[i]!) / largest;
+    sum += norm === 'l1' ? scaled : scaled * scaled;
+  }
+  return largest * (norm === 'l1' ? sum : Math.sqrt(sum));
+}
+
+/** Bins per-example gradient norms on a log10 axis (exact zeros, non-finite, underflow and overflow apart). */
 export function gradientHistogram(norms: readonly number[], params: GradientNormsParams): GradientHistogram {
   const { minExponent, maxExponent, binsPerDecade } = params;
   const bins = (maxExponent - minExponent) * binsPerDecade;
   const binEdges = Array.from({ length: bins + 1 }, (_, i) => minExponent + i / binsPerDecade);
   const counts = new Array<number>(bins).fill(0);
   let zeros = 0;
+  let nonFinite = 0;
   let underflow = 0;
   let overflow = 0;
+  const finiteNorms: number[] = [];
   for (const value of norms) {
+    if (!Number.isFinite(value)) {
+      nonFinite++;
+      continue;
+    }
+    finiteNorms.push(value);
     if (value === 0) {
       zeros++;
       continue;
@@ -121,10 +151,11 @@ export function gradientHistogram(norms: readonly number[], params: GradientNorm
     binEdges,
     counts,
     zeros,
+    nonFinite,
     underflow,
     overflow,
     count: norms.length,
-    mean: finite(mean(norms)),
-    median: finite(median(norms)),
+    mean: finite(mean(finiteNorms)),
+    median: finite(median(finiteNorms)),
   };
 }

@@ -1,0 +1,163 @@
+import type { DependencyContainer } from 'tsyringe';
+import { ConfigError, TOKENS, createPlugin, type AttackMode, type BackendPreference, type Dataset, type Model } from '@tempered/core';
+import type { DiagnosticThresholds } from '../diagnostics.js';
+import type { TrainingCurves } from '../schema.js';
+
+/** A model to evaluate. */
+export interface ModelUnderEvaluation {
+  /** Key in `results.models`. */
+  readonly name: string;
+  /** Training method, e.g. "defensive-distillation". */
+  readonly method: string;
+  readonly model: Model;
+  /** When given, teacher–student agreement is measured. */
+  readonly teacher?: Model;
+  readonly methodParams?: Record<string, unknown>;
+  readonly training?: TrainingCurves;
+}
+
+/** One attack to run: a registered name, its params and the mode. */
+export interface AttackConfig {
+  readonly name: string;
+  /** Key in `results.models.<m>.attacks`; default the name (suffixed -2, -3 … when repeated). */
+  readonly key?: string;
+  readonly params?: Record<string, unknown>;
+  /** Default 'untargeted'; 'targeted' attacks every other class (Papernot et al.). */
+  readonly mode?: AttackMode;
+}
+
+/** The ε sweep of the large-ε check (see {@link DiagnosticsOptions.sweep}). */
+export interface SweepOptions {
+  readonly attack?: string;
+  readonly params?: Record<string, unknown>;
+  readonly epsilons?: readonly number[];
+  readonly examples?: number;
+}
+
+/** The diagnostic re-runs of each threat model's white-box attack (see {@link DiagnosticsOptions.reruns}). */
+export interface RerunOptions {
+  /** Examples re-attacked: the first this-many. Default min(N, 100). */
+  readonly examples?: number;
+  /** Re-run with another seed (another random start). Default true. */
+  readonly restart?: boolean;
+  /** Re-run with twice the steps. Default true. */
+  readonly moreSteps?: boolean;
+  /**
+   * Craft the adversarials on this model (a name in `models`) and replay them on every other
+   * model. Default: the model named "baseline", else the first with method "standard"; false disables.
+   */
+  readonly transferFrom?: string | false;
+}
+
+/** The extra runs the checks need. Defaults are cheap. */
+export interface DiagnosticsOptions {
+  /**
+   * Robust accuracy vs ε sweep. `epsilons` are fractions of the input range (default [0.05, 0.1,
+   * 0.2, 0.3, 0.5, 1]); `examples` defaults to min(N, 50); `params` default to the first
+   * configured attack named `attack` (default 'pgd'). Any `stepSize` keeps its ratio to ε. false disables.
+   */
+  readonly sweep?: false | SweepOptions;
+  /**
+   * A margin-loss PGD at the budget of each configured CE-PGD. 'auto' (default) adds
+   * `{ loss: 'margin' }` to the PGD's params when the attack accepts a `loss` parameter.
+   */
+  readonly marginAttack?: 'auto' | false | AttackConfig;
+  /** Restart, more-steps and transfer re-runs per threat model; false disables all three. */
+  readonly reruns?: false | RerunOptions;
+  readonly thresholds?: Partial<DiagnosticThresholds>;
+}
+
+export interface EvaluationOptions {
+  /** Container where attacks (and any metric plugins) are registered. */
+  readonly container: DependencyContainer;
+  readonly models: readonly ModelUnderEvaluation[];
+  /** The test split: the first `examples` examples, in order, are evaluated. */
+  readonly test: Dataset;
+  /** N, default 1000 (capped at the split's size). */
+  readonly examples?: number;
+  readonly attacks: readonly AttackConfig[];
+  /** Examples per batch (targeted runs have K − 1 rows per example). Default 50. */
+  readonly batchSize?: number;
+  readonly seed?: number;
+  /** Worker threads; 0 (default) runs in-process. */
+  readonly workers?: number;
+  /** Plugin module specifiers each worker imports and `register`s (e.g. ['@tempered/attacks', '@tempered/models']). */
+  readonly plugins?: readonly string[];
+  /** Workers' backend. Default 'auto' (wasm with @tempered/wasm-train kernels when available, else cpu). */
+  readonly backend?: BackendPreference;
+  readonly diagnostics?: DiagnosticsOptions | false;
+  /** Adversarial examples kept per attack for the report's grids. Default 4. */
+  readonly examplesPerAttack?: number;
+  /** Gradient histograms measure the first this-many examples. Default min(N, 200). */
+  readonly gradientExamples?: number;
+  /**
+   * Progress (e.g. for the CLI). With `step`, the message starts step `done + 1` of `total` (a clean
+   * pass, an attack, a re-run or a sweep point, per model); without, it is a note (a part skipped).
+   */
+  readonly onProgress?: (message: string, step?: { done: number; total: number }) => void;
+}
+
+/** One attack run of the evaluation: its result key and configuration. */
+export interface PlannedRun {
+  readonly key: string;
+  readonly config: AttackConfig;
+}
+
+/** ε fractions of the input range the sweep uses by default. */
+export const DEFAULT_SWEEP_EPSILONS = [0.05, 0.1, 0.2, 0.3, 0.5, 1];
+
+/** Unique result keys for configured attacks. */
+export function attackKeys(attacks: readonly AttackConfig[]): string[] {
+  const seen = new Map<string, number>();
+  return attacks.map((a) => {
+    if (a.key) {
+      if (seen.has(a.key)) throw new ConfigError(`attacks.${a.key}`, 'duplicate key');
+      seen.set(a.key, 1);
+      return a.key;
+    }
+    const n = (seen.get(a.name) ?? 0) + 1;
+    seen.set(a.name, n);
+    return n === 1 ? a.name : `${a.name}-${n}`;
+  });
+}
+
+/** The check settings, or undefined when the checks are off. */
+export function diagnosticsOf(options: EvaluationOptions): DiagnosticsOptions | undefined {
+  return options.diagnostics === false ? undefined : (options.diagnostics ?? {});
+}
+
+/** The ε-sweep settings, or undefined when the checks or the sweep are off. */
+export function sweepOf(diagnostics: DiagnosticsOptions | undefined): SweepOptions | undefined {
+  return diagnostics && diagnostics.sweep !== false ? (diagnostics.sweep ?? {}) : undefined;
+}
+
+/** The re-run settings, or undefined when the checks or the re-runs are off. */
+export function rerunsOf(diagnostics: DiagnosticsOptions | undefined): RerunOptions | undefined {
+  return diagnostics && diagnostics.reruns !== false ? (diagnostics.reruns ?? {}) : undefined;
+}
+
+/** The configured attacks plus the margin-loss PGD runs, in the order they run. */
+export function plannedRuns(options: EvaluationOptions, keys: readonly string[]): PlannedRun[] {
+  const runs = options.attacks.map((config, i) => ({ key: keys[i]!, config }));
+  const diagnostics = diagnosticsOf(options);
+  return diagnostics ? [...runs, ...marginRuns(options, runs, diagnostics)] : runs;
+}
+
+/** Margin-loss twins of the configured untargeted PGD runs, when the attack accepts `loss`. */
+function marginRuns(options: EvaluationOptions, runs: readonly PlannedRun[], diagnostics: DiagnosticsOptions): PlannedRun[] {
+  const setting = diagnostics.marginAttack ?? 'auto';
+  if (setting === false) return [];
+  if (setting !== 'auto') return [{ key: setting.key ?? `${setting.name}-margin`, config: setting }];
+  const out: PlannedRun[] = [];
+  for (const { key, config } of runs) {
+    if (config.name !== 'pgd' || (config.mode ?? 'untargeted') !== 'untargeted' || config.params?.['loss'] !== undefined) continue;
+    const params = { ...config.params, loss: 'margin' };
+    try {
+      createPlugin(options.container, TOKENS.Attack, config.name, params);
+    } catch {
+      continue; // this PGD has no margin loss; the stronger-attack check then relies on C&W alone
+    }
+    out.push({ key: `${key}-margin`, config: { ...config, key: `${key}-margin`, params } });
+  }
+  return out;
+}

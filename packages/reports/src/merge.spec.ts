@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { defaultParams } from '@tempered/core';
+import { gradientHistogram, GRADIENT_NORMS_PARAMS, mergeResults, renderMarkdown, type AttackSummary, type ModelResults, type ResultsFile, type ThreatModelResult } from './index.js';
+
+const histogramParams = { ...defaultParams(GRADIENT_NORMS_PARAMS), quantity: 'loss' as const, norm: 'l2' as const };
+
+function cw(meanL2: number | null, budget: number): AttackSummary {
+  return {
+    name: 'cw', params: {}, mode: 'untargeted', norm: 'l2', kind: 'minimum-distortion', epsilon: null, evaluated: 4, pairs: 4,
+    successRate: 1, robustAccuracy: 0, meanL0: null, medianL0: null, meanL2, medianL2: meanL2, meanLinf: null, medianLinf: null, meanIterations: 10,
+    budgets: [{ norm: 'linf', epsilon: 0.3, successRate: budget, robustAccuracy: 1 - budget }],
+  };
+}
+
+function threatModel(brokenBy: Array<string | null>, perClass: Array<[number, number]>): ThreatModelResult {
+  const robust = brokenBy.filter((b) => b === null).length / brokenBy.length;
+  const breakers: Record<string, number> = {};
+  for (const b of brokenBy) if (b) breakers[b] = (breakers[b] ?? 0) + 1;
+  return {
+    norm: 'linf', epsilon: 0.3, attacks: ['pgd'], ran: ['pgd'], evaluated: 4, cleanAccuracy: 1, robustAccuracy: robust, breakers, brokenBy,
+    broken: { pgd: brokenBy.flatMap((b, i) => (b === 'pgd' ? [i] : [])) },
+    perClass: perClass.map(([label, robustAccuracy]) => ({ label, examples: 2, cleanAccuracy: 1, robustAccuracy })),
+    worstClass: null,
+  };
+}
+
+function run(seed: number, over: { clean: number; tm: ThreatModelResult; cwL2: number | null; budget: number; gradients: number[]; note: string }): ResultsFile {
+  const model: ModelResults = {
+    method: 'ard', methodParams: { note: over.note }, classes: 2, cleanAccuracy: over.clean, confidence: 0.9,
+    threatModels: { 'linf:0.3': over.tm }, attacks: { cw: cw(over.cwL2, over.budget) },
+    gradientHistogram: gradientHistogram(over.gradients, { ...histogramParams, quantity: 'probability', norm: 'l1' }),
+    lossGradientHistogram: gradientHistogram(over.gradients, histogramParams),
+    diagnostics: [{ id: 'vanishing-gradients', status: 'flagged', severity: 'warning', message: `seed ${seed} says so`, evidence: {} }],
+    examples: {},
+  };
+  return { schemaVersion: 2, tempered: 't', createdAt: '', dataset: { name: 'd', split: 'test', size: 4 }, evaluatedExamples: 4, backend: { name: 'cpu', workers: 0 }, seed, models: { m: model } };
+}
+
+describe('mergeResults (seeds)', () => {
+  const one = run(1, { clean: 1, tm: threatModel(['pgd', null, null, 'pgd'], [[0, 0], [1, 1]]), cwL2: 1.5, budget: 0.2, gradients: [1e-3, 1e-3, 1e-30, 0], note: 'a' });
+  const two = run(2, { clean: 0.5, tm: threatModel([null, 'pgd', 'pgd', 'pgd'], [[0, 0.5], [1, 0]]), cwL2: null, budget: 0.6, gradients: [1e-3, 1e-2, 1e-2, 1e-2], note: 'b' });
+  const merged = mergeResults([one, two]);
+  const m = merged.models['m']!;
+  const tm = m.threatModels['linf:0.3']!;
+
+  it('gives mean ± sd of every figure, including threat models, budgets and histograms', () => {
+    expect(merged.seeds).toEqual([1, 2]);
+    expect(m.cleanAccuracy).toBeCloseTo(0.75);
+    expect(m.std!.cleanAccuracy).toBeCloseTo(Math.SQRT1_2 * 0.5);
+    expect(tm.robustAccuracy).toBeCloseTo(0.375);
+    expect((m.std!.threatModels!['linf:0.3'] as { robustAccuracy: number }).robustAccuracy).toBeCloseTo(Math.SQRT1_2 * 0.25);
+    expect(m.attacks['cw']!.budgets![0]!.successRate).toBeCloseTo(0.4);
+    expect(m.lossGradientHistogram.zeros).toBeCloseTo(0.5); // seed 1 had one exact zero, seed 2 none
+    expect(m.lossGradientHistogram.counts[m.lossGradientHistogram.binEdges.indexOf(-30)]).toBeCloseTo(0.5);
+    expect(tm.breakers['pgd']).toBeCloseTo(2.5);
+    expect(tm.perClass.map((c) => c.robustAccuracy)).toEqual([0.25, 0.5]);
+    // The worst class comes from the merged table, not from averaging each seed's worst label.
+    expect(tm.worstClass).toEqual({ label: 0, robustAccuracy: 0.25 });
+  });
+
+  it('never drops a null silently, and keeps per seed what cannot be averaged', () => {
+    expect(m.attacks['cw']!.meanL2).toBe(1.5);
+    expect(m.missing).toMatchObject({ 'attacks.cw.meanL2': [2] });
+    expect(tm.brokenBy).toBeUndefined();
+    expect(m.perSeed!['1']!.threatModels['linf:0.3']!.brokenBy).toEqual(['pgd', null, null, 'pgd']);
+    expect(m.perSeed!['2']!.threatModels['linf:0.3']!.brokenBy).toEqual([null, 'pgd', 'pgd', 'pgd']);
+    expect(m.methodParams!['note']).toBe('a | b');
+    expect(m.perSeed!['2']!.values).toEqual({ 'methodParams.note': 'b' });
+    expect(m.diagnostics.map((d) => d.message)).toEqual(['[seed 1] seed 1 says so', '[seed 2] seed 2 says so']);
+    expect(renderMarkdown(merged)).toMatch(/\| m ⚠ \| ard \| — \| 75\.0 ± 35\.4 \| 37\.5 ± 17\.7 \|/);
+  });
+});
