@@ -3,7 +3,7 @@ import { container as rootContainer } from 'tsyringe';
 import { ConfigError, TOKENS, createPlugin, selectBackend, type BackendPreference, type DatasetSource, type ModelArchitecture, type Student } from '@tempered/core';
 import { benchPapernotCnn, torchReference, winogradPath } from '@tempered/wasm-train';
 import { pgdThroughput } from '@tempered/attacks';
-import { benchEvaluationSpeedup } from '@tempered/reports';
+import { benchEvaluationSpeedup } from '@tempered/reports/node';
 import { registerBuiltins, BUILTIN_MODULES } from './plugins.js';
 
 export type BenchValues = Record<string, string | boolean | undefined>;

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { dirname, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { container as rootContainer } from 'tsyringe';
-import { BACKEND_PREFERENCES, ConfigError, TemperedError, oneLineError, selectBackend, writeJsonAtomic, type BackendPreference } from '@tempered/core';
+import { BACKEND_PREFERENCES, ConfigError, TemperedError, oneLineError, selectBackend, writeJsonAtomic, type BackendPreference } from '@tempered/core/node';
 import { configJsonSchema, readConfig } from './config.js';
 import { preflight, runContainer } from './run.js';
 import { runConfig } from './run-config.js';
