@@ -9,10 +9,8 @@ export { registerWasmTrainingKernels, unregisterWasmTrainingKernels } from './re
 
 export { benchPapernotCnn, papernotMnistCnn } from './bench.js';
 export type { BenchOptions, BenchResult, KernelProfile } from './bench.js';
-export { torchReference, findTorchPython } from './torch-reference.js';
 export { winogradPath } from './winograd.js';
 export { simdOptions, simdKernels } from './simd/simd.js';
 export type { SimdKernels } from './simd/simd.js';
-export type { TorchReference } from './torch-reference.js';
 
 registerWasmTrainingKernels();
