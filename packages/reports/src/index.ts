@@ -57,5 +57,5 @@ export type {
 export { mergeResults } from './merge.js';
 export { renderMarkdown } from './render-markdown.js';
 export { renderHtml, escapeHtml, lineChart, histogramChart } from './render-html.js';
-export { encodePng, pngDataUri, crc32, diverging } from './png.js';
+export { encodePng, pngDataUri, crc32, diverging, imageToRgb, perturbationToRgb } from './png.js';
 export { mean, median, std } from './stats.js';
