@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { container as rootContainer } from 'tsyringe';
-import { ConfigError, TOKENS, createPlugin, type DatasetSource } from '@tempered/core';
+import { ConfigError, TOKENS, createPlugin, listPlugins, type DatasetSource } from '@tempered/core';
 import type { RunConfig } from '../config.js';
 import { registerBuiltins, registerUserPlugins } from '../plugins.js';
 import type { ExplorerAttack, ExplorerManifest } from './manifest.js';
@@ -45,7 +45,9 @@ export async function readExplorerRun(dir: string, maxDigits: number): Promise<E
 
   const container = rootContainer.createChildContainer();
   registerBuiltins(container);
-  await registerUserPlugins(container, config.plugins, runDir);
+  // A dataset from a user plugin: the config's relative plugin paths were relative to the config
+  // file, which the run does not record, so they resolve from the current directory.
+  if (!listPlugins(container, TOKENS.Dataset).includes(config.dataset.name)) await registerUserPlugins(container, config.plugins, process.cwd());
   const source = createPlugin(container, TOKENS.Dataset, config.dataset.name, config.dataset.params) as DatasetSource;
   const { test } = await source.load();
   const count = Math.min(maxDigits, config.evaluation.examples, test.size);
