@@ -84,6 +84,7 @@ describe('tempered explore', () => {
       (input as HTMLInputElement).value = '0.3';
       input.dispatchEvent(new Event('input'));
     });
+    const tensorsAfterLoad = await page.$eval('body', (b) => Number((b as HTMLElement).dataset.tensors));
     const labels = (await (await fetch(`${url}run/manifest.json`)).json()).digits.labels as number[];
     let flipped = false;
     for (let digit = 0; digit < labels.length && !flipped; digit++) {
@@ -111,6 +112,7 @@ describe('tempered explore', () => {
     await page.mouse.up();
     await page.waitForFunction(() => document.body.dataset.source === 'drawn' && document.body.dataset.state === 'done', { timeout: 120_000 });
     expect(await page.$$eval('.model', (els) => els.length)).toBe(4);
+    expect(await page.$eval('body', (b) => Number((b as HTMLElement).dataset.tensors)), 'tensors held after several attacks').toBe(tensorsAfterLoad);
 
     expect(problems).toEqual([]);
     await page.close();

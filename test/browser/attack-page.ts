@@ -10,9 +10,10 @@ setWasmPaths('/wasm/');
 async function run(backend: string, modelUrl: string, pixels: number[], labels: number[], inputShape: number[]) {
   if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} is not available in this browser`);
   await tf.ready();
+  const before = tf.memory().numTensors;
   const model = await tf.loadLayersModel(modelUrl);
   try {
-    return await runAttackSuite(model, pixels, labels, inputShape);
+    return { ...(await runAttackSuite(model, pixels, labels, inputShape)), leaked: tf.memory().numTensors - before - model.weights.length };
   } finally {
     model.dispose();
   }

@@ -35,6 +35,7 @@ beforeAll(async () => {
   assertBuilt();
   previousBackend = tf.getBackend();
   expect((await selectBackend('wasm')).source).toMatch(/@tempered\/wasm-train/);
+  const tensorsBefore = tf.memory().numTensors;
   dir = tempDir('browser-attacks');
   // A small Papernot CNN (conv, pooling and dense kernels), trained briefly so gradients mean something.
   const mnist = loadEmbeddedMnist({ trainSize: 1024, testSize: DIGITS });
@@ -56,6 +57,7 @@ beforeAll(async () => {
   const saved = await loadLayersModel(join(dir, 'model'));
   node = await runAttackSuite(saved, pixels, labels, INPUT_SHAPE);
   saved.dispose();
+  expect(tf.memory().numTensors, 'tensors left behind in Node').toBe(tensorsBefore);
 
   const { code } = await bundleForBrowser({ contents: `import './attack-page.ts';`, resolveDir: HERE, minify: false });
   const wasmFiles = new Set(readdirSync(wasmBinariesDir()).filter((f: string) => f.endsWith('.wasm')));
@@ -88,7 +90,8 @@ async function inBrowser(backend: string): Promise<{ output?: SuiteOutput; offer
     const output = (await page.evaluate(
       (name, modelUrl, xs, ys, shape) => (globalThis as any).tempered.run(name, modelUrl, xs, ys, shape),
       backend, `${server.url}/model/model.json`, pixels, labels, INPUT_SHAPE,
-    )) as SuiteOutput;
+    )) as SuiteOutput & { leaked: number };
+    expect(output.leaked, `tensors left behind on ${backend}`).toBe(0);
     return { output, offered, problems };
   } finally {
     await page.close();

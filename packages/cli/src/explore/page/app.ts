@@ -182,6 +182,8 @@ async function main(): Promise<void> {
     element('input-caption').textContent = 'digit' in source ? `evaluation digit ${source.digit}, label ${label}` : 'your drawing (attacked against each model\'s own prediction)';
     document.body.dataset.source = 'digit' in source ? `digit:${source.digit}` : 'drawn';
     render(outcomes, spec, epsilon, label);
+    // Read by the spec: the count must not grow from one computation to the next.
+    document.body.dataset.tensors = String(tf.memory().numTensors);
     element('status').textContent = `${models.length} models attacked in ${Math.round(performance.now() - started)} ms on ${backend}`;
   }
 
