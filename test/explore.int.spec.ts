@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, runCli, startCli, tempDir, writeConfig } from './helpers.js';
 import { launchChromium, type Chromium } from './browser/chromium.js';
@@ -68,6 +69,14 @@ describe('tempered explore', () => {
     for (const path of ['run/models/../run-state.json', 'run/models/baseline/..%2F..%2Frun-state.json', 'run/models/nope/model.json', 'run/metrics.jsonl']) {
       expect((await fetch(`${url}${path}`)).status, path).toBe(404);
     }
+    // DNS rebinding: a request for another host name reaching the loopback port is refused.
+    const status = await new Promise<number>((done, fail) =>
+      request(`${url}run/manifest.json`, { headers: { host: 'rebound.example:80' } }, (r) => {
+        r.resume();
+        done(r.statusCode ?? 0);
+      }).on('error', fail).end(),
+    );
+    expect(status).toBe(403);
   });
 
   it('attacks every model live in the page; PGD at ε = 0.3 flips the baseline', async () => {

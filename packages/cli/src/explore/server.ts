@@ -57,7 +57,14 @@ export async function startExplorer(dir: string, options: ExplorerOptions): Prom
     return undefined;
   };
 
+  let allowedHosts = new Set<string>();
   const server: Server = createServer((request, response) => {
+    // Loopback alone does not stop a web page whose domain re-resolves to 127.0.0.1 (DNS
+    // rebinding) from reading the run: answer only requests addressed to this server by name.
+    if (!allowedHosts.has(request.headers.host ?? '')) {
+      response.writeHead(403, { 'content-type': 'text/plain' }).end('forbidden host');
+      return;
+    }
     let path: string;
     try {
       path = decodeURIComponent(new URL(request.url ?? '/', 'http://127.0.0.1').pathname);
@@ -80,6 +87,7 @@ export async function startExplorer(dir: string, options: ExplorerOptions): Prom
     server.listen(options.port, '127.0.0.1', done);
   });
   const { port } = server.address() as AddressInfo;
+  allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
   return {
     url: `http://127.0.0.1:${port}/`,
     run,
