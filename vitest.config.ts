@@ -1,15 +1,19 @@
 import { defineConfig } from 'vitest/config';
 import { fileURLToPath } from 'node:url';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 // Specs import sibling packages from source, so a change in one package is tested
 // without rebuilding the others; `npm test` still type-checks and builds everything first.
 const packagesDir = fileURLToPath(new URL('./packages/', import.meta.url));
-const alias = readdirSync(packagesDir).flatMap((name) => [
-  { find: new RegExp(`^@tempered/${name}$`), replacement: `${packagesDir}${name}/src/index.ts` },
-  // Public subpaths (e.g. @tempered/core/testing) from source too, so one copy of each class is loaded.
-  { find: new RegExp(`^@tempered/${name}/testing$`), replacement: `${packagesDir}${name}/src/testing.ts` },
-]);
+// Subpath exports (`@tempered/core/node`, `@tempered/core/testing`) map to their source file the
+// same way: `./dist/<file>.js` in package.json's exports is `src/<file>.ts`.
+const alias = readdirSync(packagesDir).flatMap((name) => {
+  const exports = (JSON.parse(readFileSync(`${packagesDir}${name}/package.json`, 'utf8')) as { exports?: Record<string, { import?: string }> }).exports ?? {};
+  return Object.entries(exports).map(([subpath, target]) => ({
+    find: new RegExp(`^@tempered/${name}${subpath === '.' ? '' : subpath.slice(1)}$`),
+    replacement: `${packagesDir}${name}/src/${(target.import ?? './dist/index.js').replace(/^\.\/dist\//, '').replace(/\.js$/, '.ts')}`,
+  }));
+});
 
 export default defineConfig({
   resolve: { alias },

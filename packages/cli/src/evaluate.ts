@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
-import { StepProgress, writeJsonAtomic, type BackendInfo, type DatasetSplits, type Student, type Teacher } from '@tempered/core';
-import { evaluate, renderReports, type TrainingCurves } from '@tempered/reports';
+import { StepProgress, writeJsonAtomic, type BackendInfo, type DatasetSplits, type Student, type Teacher } from '@tempered/core/node';
+import { evaluate, renderReports, type TrainingCurves } from '@tempered/reports/node';
 import type { RunConfig } from './config.js';
 
 /** Per-model training curves as the trainer reported them, keyed by phase. */

@@ -2,13 +2,14 @@ import { parseArgs } from 'node:util';
 import { dirname, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
-import { BACKEND_PREFERENCES, ConfigError, TemperedError, oneLineError, selectBackend, writeJsonAtomic, type BackendPreference } from '@tempered/core';
+import { BACKEND_PREFERENCES, ConfigError, TemperedError, oneLineError, selectBackend, writeJsonAtomic, type BackendPreference } from '@tempered/core/node';
 import { configJsonSchema, readConfig } from './config.js';
 import { preflight, runContainer } from './run.js';
 import { runConfig } from './run-config.js';
 import { pluginSchemas, registerBuiltins, registerUserPlugins } from './plugins.js';
 import { benchCommand } from './bench.js';
 import { reportCommand } from './report.js';
+import { exploreCommand } from './explore/command.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -21,6 +22,7 @@ Commands:
   run <config.yaml|json>   train the teacher and every student, attack them, write reports
   bench                    time training, input gradients, PGD and evaluation workers
   report <dir>...          rebuild report.md/report.html from results.json (several dirs: merge)
+  explore <dir>            serve a page that attacks the run's models live in the browser
   schema                   print the config file's JSON Schema (for editors)
   list                     list the registered datasets, models, methods, attacks, losses, metrics
 
@@ -57,6 +59,16 @@ Options:
 
 With one directory, rebuilds its report.md and report.html from its results.json. With several,
 merges their results (several seeds → mean ± std) into --out (default the first directory).`,
+  explore: `Usage: tempered explore <run dir> [options]
+
+Serves, on 127.0.0.1 only, a page with the run's trained models (models/<name>/) and its first
+evaluation digits. Pick a digit or draw one, pick FGSM, PGD or C&W and move ε: every model's
+prediction, confidence and perturbation are computed live in the page (tfjs on wasm).
+Nothing is fetched from outside the run directory and the page's own bundle.
+
+Options:
+  --port N           port on 127.0.0.1 (default 8018; 0 picks a free one)
+  --digits N         most evaluation digits offered (default 30)`,
   schema: `Usage: tempered schema [--out FILE] [--plugin MODULE]...
 
 Prints (or writes) the JSON Schema of run config files, including every registered plugin's params.
@@ -158,6 +170,12 @@ export async function main(argv: string[], io: { out: (s: string) => void; err: 
         if (positionals.length === 0) throw new ConfigError('report', 'expected one or more run directories holding results.json');
         return reportCommand(positionals, values.out as string | undefined, io);
       }
+      case 'explore': {
+        const { values, positionals } = parse(rest, { port: { type: 'string' }, digits: { type: 'string' } });
+        if (values.help) return io.out(HELP.explore!), 0;
+        if (positionals.length !== 1) throw new ConfigError('explore', 'expected exactly one run directory (the --out of tempered run)');
+        return await exploreCommand(positionals[0]!, values as Record<string, string | undefined>, io);
+      }
       case 'schema': {
         const { values } = parse(rest, { out: { type: 'string' }, plugin: { type: 'string', multiple: true } });
         if (values.help) return io.out(HELP.schema!), 0;
@@ -176,7 +194,7 @@ export async function main(argv: string[], io: { out: (s: string) => void; err: 
         return 0;
       }
       default:
-        throw new ConfigError('command', `unknown command "${command}"; expected run, bench, report, schema or list (tempered --help)`);
+        throw new ConfigError('command', `unknown command "${command}"; expected run, bench, report, explore, schema or list (tempered --help)`);
     }
   } catch (error) {
     io.err(`error: ${oneLineError(error)}`);

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { mergeReports, renderReports } from '@tempered/reports';
+import { mergeReports, renderReports } from '@tempered/reports/node';
 
 /** `tempered report <dir>...`: re-render one run, or merge several into `out`. */
 export function reportCommand(dirs: string[], out: string | undefined, io: { out: (s: string) => void }): number {

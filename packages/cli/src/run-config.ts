@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { selectBackend, writeJsonAtomic } from '@tempered/core';
-import { mergeResults, parseResults, renderReports } from '@tempered/reports';
+import { selectBackend, writeJsonAtomic } from '@tempered/core/node';
+import { mergeResults, parseResults, renderReports } from '@tempered/reports/node';
 import type { RunConfig } from './config.js';
 import { checkOutputDir, preflight, runContainer, runSeed, type RunOptions } from './run.js';
 

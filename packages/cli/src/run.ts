@@ -30,7 +30,7 @@ import {
   type Student,
   type Teacher,
   type DatasetSource,
-} from '@tempered/core';
+} from '@tempered/core/node';
 import type { RunConfig, PluginRef } from './config.js';
 import { checkPluginRef, registerBuiltins, registerUserPlugins, BUILTIN_MODULES } from './plugins.js';
 import { evaluateRun, type TrainingCurve } from './evaluate.js';

@@ -1,7 +1,10 @@
 /**
  * @tempered/core: interfaces, DI tokens and registry, the event-driven Trainer, backend
- * selection, model I/O, seeds and shared tensor math. Core knows no concrete method, attack or
- * loss: those are plugins registered by name into a DI container.
+ * selection, seeds and shared tensor math. Core knows no concrete method, attack or loss: those
+ * are plugins registered by name into a DI container.
+ *
+ * This entry imports no Node built-in, so it bundles for the browser. What needs the file system
+ * (model files, atomic writes, checkpoints, the JSONL log) is in `@tempered/core/node`.
  * @packageDocumentation
  */
 import 'reflect-metadata';
@@ -88,8 +91,6 @@ export { createOptimizer, OPTIMIZER_PARAMS } from './optimizers.js';
 export type { OptimizerConfig } from './optimizers.js';
 export { selectBackend, BACKEND_PREFERENCES } from './backend.js';
 export type { BackendInfo, BackendPreference, ModuleImporter } from './backend.js';
-export { saveLayersModel, loadLayersModel, fileSaveHandler, fileLoadHandler } from './io.js';
-export { writeFileAtomic, writeJsonAtomic, removeStaleTemporaries } from './fs.js';
 export { Trainer } from './trainer.js';
 export type { TrainOptions, TrainOutcome } from './trainer.js';
 export type {
@@ -112,11 +113,7 @@ export type {
   WarningEvent,
   ErrorEvent,
 } from './events.js';
-export { saveCheckpoint, loadCheckpoint, hasCheckpoint, readCheckpointManifest, CHECKPOINT_FORMAT } from './checkpoint.js';
-export type { CheckpointManifest, TensorEntry } from './checkpoint.js';
-export { CheckpointListener } from './listeners/checkpoint.js';
-export type { CheckpointListenerOptions } from './listeners/checkpoint.js';
-export { JsonlLogger, eventRecord } from './listeners/jsonl.js';
+export { eventRecord } from './listeners/event-record.js';
 export { EarlyStopping } from './listeners/early-stopping.js';
 export type { EarlyStoppingOptions } from './listeners/early-stopping.js';
 export { ProgressListener, StepProgress, progressBar } from './listeners/progress.js';

@@ -17,7 +17,7 @@ import {
   optimizeStep,
   saveLayersModel,
   type Student,
-} from '@tempered/core';
+} from '@tempered/core/node';
 import { expectNoLeaks } from '../../core/src/testing.js';
 import { buildModel, register } from './register.js';
 import { SeededDropoutStudent } from './common.js';

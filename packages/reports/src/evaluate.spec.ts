@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { container } from 'tsyringe';
 import { fileURLToPath } from 'node:url';
 import { expectNoLeaks } from '../../core/src/testing.js';
-import { benchEvaluationSpeedup, evaluate, register, parseResults, type ResultsFile } from './index.js';
+import { benchEvaluationSpeedup, evaluate, register, parseResults, type ResultsFile } from './node.js';
 import { fixtureDataset, fixtureModel } from './spec-fixtures.js';
 // @ts-expect-error plain ESM fixture without types (it must also load inside worker threads)
 import { register as registerFakeAttacks } from '../fixtures/fake-attacks.mjs';

@@ -1,6 +1,10 @@
 /**
- * @tempered/reports: metrics, gradient-masking diagnostics, evaluation (in-process or on a
- * worker-thread pool), and results.json / report.md / report.html.
+ * @tempered/reports: metrics, gradient-masking diagnostics, and the results.json schema with
+ * its Markdown and HTML renderers.
+ *
+ * This entry imports no Node built-in, so it bundles for the browser. Evaluation (in-process or
+ * on a worker-thread pool), the evaluation bench and reading/writing report files are in
+ * `@tempered/reports/node`.
  * @packageDocumentation
  */
 import 'reflect-metadata';
@@ -36,17 +40,12 @@ export {
 } from './diagnostics.js';
 export type { DiagnosticThresholds } from './diagnostics.js';
 
-export { evaluate, TEMPERED_VERSION } from './evaluation/evaluate.js';
 export type { EvaluationOptions, ModelUnderEvaluation, AttackConfig, DiagnosticsOptions, SweepOptions, RerunOptions } from './evaluation/options.js';
 export { attackKind } from './evaluation/attack-run.js';
 export { computeThreatModels, perClassAccuracy } from './threat-models.js';
 export type { AttackRecord, CleanOutcome } from './threat-models.js';
 export { fixedBatches, splitContiguous, everyOtherClass, runAttackBatches } from './attack-batches.js';
 export type { AttackJob, AttackBatchOutput, BatchRange, ExampleSlice } from './attack-batches.js';
-export { EvaluationPool, serializeModel, workerEntry } from './pool.js';
-export type { PoolOptions, SerializedModel } from './pool.js';
-export { benchEvaluationSpeedup } from './bench.js';
-export type { SpeedupOptions, SpeedupResult } from './bench.js';
 
 export { RESULTS_SCHEMA_VERSION, threatModelKey } from './schema.js';
 export { RESULTS_JSON_SCHEMA, parseResults } from './schema-json.js';
@@ -73,6 +72,5 @@ export type {
 export { mergeResults } from './merge.js';
 export { renderMarkdown } from './render-markdown.js';
 export { renderHtml, escapeHtml, lineChart, histogramChart } from './render-html.js';
-export { encodePng, pngDataUri, crc32, diverging } from './png.js';
-export { readResults, writeResults, renderReports, mergeReports, RESULTS_FILE, REPORT_MARKDOWN, REPORT_HTML } from './reports.js';
+export { encodePng, pngDataUri, crc32, diverging, imageToRgb, perturbationToRgb } from './png.js';
 export { mean, median, std, wilsonInterval, rateInterval, Z_95 } from './stats.js';

@@ -1,6 +1,6 @@
-import { deflateSync } from 'node:zlib';
+import { zlibDeflate } from './deflate.js';
 
-/** Minimal PNG encoder (8-bit RGB, no interlace) over node:zlib, for self-contained reports. */
+/** Minimal PNG encoder (8-bit RGB, no interlace), for self-contained reports; runs in Node and in browsers. */
 
 const CRC_TABLE = (() => {
   const table = new Uint32Array(256);
@@ -19,39 +19,53 @@ export function crc32(bytes: Uint8Array): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-function chunk(type: string, data: Uint8Array): Buffer {
-  const out = Buffer.alloc(12 + data.length);
-  out.writeUInt32BE(data.length, 0);
-  out.write(type, 4, 'ascii');
-  Buffer.from(data).copy(out, 8);
-  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
+function chunk(type: string, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(12 + data.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, data.length);
+  for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
+  out.set(data, 8);
+  view.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
+  return out;
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
   return out;
 }
 
 /** Encodes `rgb` (width × height × 3 bytes, row-major) as a PNG file. */
-export function encodePng(width: number, height: number, rgb: Uint8Array): Buffer {
+export function encodePng(width: number, height: number, rgb: Uint8Array): Uint8Array {
   if (rgb.length !== width * height * 3) throw new Error(`encodePng: expected ${width * height * 3} bytes, got ${rgb.length}`);
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
+  const header = new Uint8Array(13);
+  const view = new DataView(header.buffer);
+  view.setUint32(0, width);
+  view.setUint32(4, height);
   header[8] = 8; // bit depth
   header[9] = 2; // colour type: RGB
-  const raw = Buffer.alloc(height * (1 + width * 3));
+  const raw = new Uint8Array(height * (1 + width * 3));
   for (let y = 0; y < height; y++) {
     raw[y * (1 + width * 3)] = 0; // filter: none
-    Buffer.from(rgb.buffer, rgb.byteOffset + y * width * 3, width * 3).copy(raw, y * (1 + width * 3) + 1);
+    raw.set(rgb.subarray(y * width * 3, (y + 1) * width * 3), y * (1 + width * 3) + 1);
   }
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+  return concat([
+    Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', header),
-    chunk('IDAT', deflateSync(raw)),
+    chunk('IDAT', zlibDeflate(raw)),
     chunk('IEND', new Uint8Array(0)),
   ]);
 }
 
 /** A `data:` URI for a PNG. */
 export function pngDataUri(png: Uint8Array): string {
-  return `data:image/png;base64,${Buffer.from(png).toString('base64')}`;
+  let binary = '';
+  for (let i = 0; i < png.length; i += 0x8000) binary += String.fromCharCode(...png.subarray(i, i + 0x8000));
+  return `data:image/png;base64,${btoa(binary)}`;
 }
 
 /** Image [H, W, C] (C = 1 or 3, values in [min, max]) → RGB bytes, upscaled by `scale`. */

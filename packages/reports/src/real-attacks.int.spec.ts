@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { container } from 'tsyringe';
 import { register as registerAttacks } from '@tempered/attacks';
 import { expectNoLeaks } from '../../core/src/testing.js';
-import { evaluate, register } from './index.js';
+import { evaluate, register } from './node.js';
 import { fixtureDataset, fixtureModel } from './spec-fixtures.js';
 
 describe('evaluate with the real @tempered/attacks', () => {

@@ -6,7 +6,7 @@ import { inflateSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { container } from 'tsyringe';
 import { ensureAptPackage } from '../../core/src/testing.js';
-import { evaluate, encodePng, mergeReports, mergeResults, register, renderMarkdown, renderReports, writeResults, escapeHtml, type ResultsFile } from './index.js';
+import { evaluate, encodePng, mergeReports, mergeResults, register, renderMarkdown, renderReports, writeResults, escapeHtml, type ResultsFile } from './node.js';
 import { fixtureDataset, fixtureModel } from './spec-fixtures.js';
 // @ts-expect-error plain ESM fixture without types
 import { register as registerFakeAttacks } from '../fixtures/fake-attacks.mjs';
@@ -37,7 +37,7 @@ function withSeed(results: ResultsFile, seed: number, shift: number): ResultsFil
 
 describe('reports', () => {
   it('PNG encoder writes a valid signature, IHDR and inflatable scanlines', () => {
-    const png = encodePng(2, 1, Uint8Array.from([255, 0, 0, 0, 0, 255]));
+    const png = Buffer.from(encodePng(2, 1, Uint8Array.from([255, 0, 0, 0, 0, 255])));
     expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
     const idat = png.indexOf('IDAT');
     const length = png.readUInt32BE(idat - 4);

@@ -1,6 +1,6 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, writeFileAtomic, writeJsonAtomic } from '@tempered/core';
+import { ConfigError, writeFileAtomic, writeJsonAtomic } from '@tempered/core/node';
 import { mergeResults } from './merge.js';
 import { renderHtml } from './render-html.js';
 import { renderMarkdown } from './render-markdown.js';

@@ -9,11 +9,9 @@ export { registerWasmTrainingKernels, unregisterWasmTrainingKernels } from './re
 
 export { benchPapernotCnn, papernotMnistCnn } from './bench.js';
 export type { BenchOptions, BenchResult, KernelProfile } from './bench.js';
-export { torchReference, findTorchPython } from './torch-reference.js';
 export { winogradPath } from './winograd.js';
 export { simdOptions, simdKernels } from './simd/simd.js';
 export type { SimdKernels } from './simd/simd.js';
-export type { TorchReference } from './torch-reference.js';
 export { KernelRecorder, auditKernelCall, auditVariants, EDGE_VALUES, EXACT_KERNELS, RELATIVE_TOLERANCE, KNOWN_WASM_DIFFERENCES } from './audit.js';
 export type { KernelCall, RecordedInput, Recording, RecordOptions, Disagreement, KnownDifference, Variant } from './audit.js';
 

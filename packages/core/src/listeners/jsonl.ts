@@ -1,7 +1,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { TrainerEventMap, TrainerEventName, TrainerEvents, TrainerPlugin } from '../events.js';
-import { oneLineError } from '../errors.js';
+import { eventRecord } from './event-record.js';
 
 const LOGGED: TrainerEventName[] = [
   'run:start',
@@ -14,18 +14,6 @@ const LOGGED: TrainerEventName[] = [
   'warning',
   'error',
 ];
-
-/** A JSON-safe view of an event: object references (method, phase) become names. */
-export function eventRecord<E extends TrainerEventName>(event: E, payload: TrainerEventMap[E]): Record<string, unknown> {
-  const out: Record<string, unknown> = { event, time: new Date().toISOString() };
-  for (const [key, value] of Object.entries(payload as unknown as Record<string, unknown>)) {
-    if (key === 'method') out.method = (value as { name: string }).name;
-    else if (key === 'phase' && typeof value === 'object' && value !== null) out.phase = (value as { name: string }).name;
-    else if (key === 'error') out.error = oneLineError(value);
-    else out[key] = value;
-  }
-  return out;
-}
 
 /**
  * Appends one JSON object per event to a `.jsonl` file (append-only, so a crash loses at most
