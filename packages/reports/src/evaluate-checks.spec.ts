@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { container } from 'tsyringe';
 import { expectNoLeaks } from '../../core/src/testing.js';
-import { evaluate, isDegenerate, register, renderMarkdown } from './index.js';
+import { evaluate, isDegenerate, register, renderMarkdown } from './node.js';
 import { fixtureDataset, fixtureModel, stopGradientModel } from './spec-fixtures.js';
 // @ts-expect-error plain ESM fixture without types (it must also load inside worker threads)
 import { register as registerFakeAttacks } from '../fixtures/fake-attacks.mjs';
