@@ -80,4 +80,62 @@ describe('APGD', () => {
       expect(checked).toBeGreaterThan(50);
     });
   });
+
+  it('stays within the ε-ball of its norm and the bounds (random models, inputs, ε, losses, modes)', async () => {
+    await expectNoLeaks(() =>
+      fc.assert(
+        fc.asyncProperty(
+          fc.integer({ min: 0, max: 1e6 }),
+          fc.constantFrom('linf' as const, 'l2' as const),
+          fc.double({ min: 0.01, max: 1.5, noNaN: true }),
+          fc.constantFrom('ce' as const, 'dlr' as const),
+          fc.constantFrom('untargeted', 'targeted', 'apgd-t'),
+          async (seed, norm, epsilon, loss, variant) => {
+            const model = randomMlp(seed, D, 6, 4);
+            const x = uniformInputs(seed + 1, BATCH, D);
+            const y = tf.tensor1d(predict(model, x), 'int32');
+            const targets = tf.tensor1d(Array.from(predict(model, x), (p) => (p + 1) % 4), 'int32');
+            const mode = variant === 'targeted' ? ('targeted' as const) : ('untargeted' as const);
+            const attack = new Apgd({ norm, epsilon, steps: 6, loss, restarts: 2, targetClasses: variant === 'apgd-t' ? 2 : 0, seed });
+            const { adversarial, iterations } = await attack.run(model, x, y, { mode, targets });
+            const records = attackRecords(model, x, adversarial, y, { mode, targets });
+            const [lo, hi] = tf.tidy(() => [tf.min(adversarial).dataSync()[0]!, tf.max(adversarial).dataSync()[0]!]);
+            expect(lo).toBeGreaterThanOrEqual(0);
+            expect(hi).toBeLessThanOrEqual(1);
+            const runs = 2 * (variant === 'apgd-t' ? 2 : 1);
+            records.forEach((r, i) => {
+              expect(norm === 'linf' ? r.linf : r.l2).toBeLessThanOrEqual(epsilon * (1 + 1e-5) + 1e-6);
+              expect(iterations[i]).toBeGreaterThanOrEqual(0);
+              // A robust example used every iteration of every run; a broken one stopped counting.
+              if (r.success) expect(iterations[i]).toBeLessThanOrEqual(6 * runs);
+              else expect(iterations[i]).toBe(6 * runs);
+            });
+            tf.dispose([x, y, targets, adversarial]);
+          },
+        ),
+        { numRuns: 15 },
+      ),
+    );
+  });
+
+  it('is reproducible from its seed; options.seed overrides the seed parameter; bad settings throw', async () => {
+    await expectNoLeaks(async () => {
+      const model = randomMlp(1, D, 6, 3);
+      const x = uniformInputs(2, BATCH, D);
+      const y = tf.tensor1d(predict(model, x), 'int32');
+      const run = async (params: Record<string, unknown>, seed?: number) => {
+        const adversarial = await new Apgd({ steps: 3, epsilon: 0.05, ...params }).generate(model, x, y, { seed });
+        const values = adversarial.dataSync().slice();
+        adversarial.dispose();
+        return values;
+      };
+      expect(await run({ seed: 5 })).toEqual(await run({ seed: 5 }));
+      expect(await run({ seed: 5 })).not.toEqual(await run({ seed: 6 }));
+      expect(await run({ seed: 1 }, 5)).toEqual(await run({ seed: 5 }));
+      await expect(run({ loss: 'dlr', targetClasses: 2 })).rejects.toThrow(/apgd\.loss: the targeted DLR loss needs ≥ 4 classes, got 3/);
+      await expect(new Apgd({ targetClasses: 2 }).generate(model, x, y, { mode: 'targeted', targets: y })).rejects.toThrow(ConfigError);
+      expect(() => new Apgd({ rho: 0 })).toThrow(/apgd\.rho/);
+      tf.dispose([x, y]);
+    });
+  });
 });
