@@ -1,5 +1,5 @@
 /**
- * @tempered/attacks: FGSM, PGD (L∞/L2), JSMA and Carlini & Wagner L2 for TensorFlow.js models,
+ * @tempered/attacks: FGSM, PGD (L∞/L2), APGD, Square, AutoAttack, JSMA and Carlini & Wagner L2 for TensorFlow.js models,
  * as core `Attack` plugins (`register(container)`), classes, and plain functions of a model.
  * @packageDocumentation
  */
@@ -14,9 +14,17 @@ export { Jsma, jsma, JSMA_PARAMS, bestSaliencyPair } from './jsma.js';
 export type { JsmaParams } from './jsma.js';
 export { CarliniWagnerL2, cw, CW_PARAMS } from './cw.js';
 export type { CwParams } from './cw.js';
+export { Apgd, apgd, APGD_PARAMS } from './apgd.js';
+export type { ApgdParams } from './apgd.js';
+export { apgdCheckpoints, shouldHalveStep } from './apgd-run.js';
+export type { CheckpointState } from './apgd-run.js';
+export { Square, square, SQUARE_PARAMS } from './square.js';
+export type { SquareParams } from './square.js';
+export { AutoAttack, autoattack, AUTOATTACK_PARAMS, AUTOATTACK_COMPONENTS, AUTOATTACK_STANDARD } from './autoattack.js';
+export type { AutoAttackParams, AutoAttackComponent } from './autoattack.js';
 export { BaseAttack, resolveContext, checkBounds } from './base.js';
 export type { AttackContext } from './base.js';
-export { attackObjective, objectiveGradient, isAdversarial, logitMargin, maxOtherLogit } from './objective.js';
+export { attackObjective, objectiveGradient, lossGradient, isAdversarial, logitMargin, maxOtherLogit, dlrLoss, targetedDlrLoss } from './objective.js';
 export type { AttackLoss, ObjectiveOptions } from './objective.js';
 export { toModel } from './model-like.js';
 export type { ModelLike, LogitsFunction, ToModelOptions } from './model-like.js';
