@@ -16,7 +16,7 @@ import { apgdRun } from './apgd-run.js';
 import { BaseAttack, runOnModelLike, splitCall, type AttackContext } from './base.js';
 import type { ModelLike } from './model-like.js';
 import { dlrLoss, isAdversarial, targetedDlrLoss } from './objective.js';
-import { selectRows } from './tensors.js';
+import { scatterRows } from './tensors.js';
 
 /** APGD parameters; the defaults are the authors' (100 iterations, ρ 0.75, α 0.75, η⁽⁰⁾ = 2ε). */
 export const APGD_PARAMS = defineParams({
@@ -131,11 +131,7 @@ export class Apgd extends BaseAttack<typeof APGD_PARAMS> {
         const success = (logits: tf.Tensor2D) => (targeted ? isAdversarial(logits, targets!, true) : isAdversarial(logits, ys, false));
         const run = await apgdRun(model, xs, objective, success, settings, rng);
         // Broken examples take their adversarial; robust ones the run's best point.
-        const update = tf.tidy(() => {
-          const rows = tf.scatterND(index.reshape([-1, 1]), tf.onesLike(index), [batch]);
-          const scattered = tf.scatterND(index.reshape([-1, 1]), run.adversarial, x.shape);
-          return selectRows(tf.cast(rows, 'bool') as tf.Tensor1D, scattered, result);
-        });
+        const update = scatterRows(result, active, run.adversarial, active.map(() => true));
         result.dispose();
         result = update;
         active.forEach((i, k) => {

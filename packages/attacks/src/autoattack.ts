@@ -6,7 +6,7 @@ import { BaseAttack, runOnModelLike, splitCall, type AttackContext } from './bas
 import type { ModelLike } from './model-like.js';
 import { isAdversarial } from './objective.js';
 import { Square } from './square.js';
-import { selectRows } from './tensors.js';
+import { scatterRows } from './tensors.js';
 
 /** The component attacks AutoAttack can run, by the reference implementation's names. */
 export const AUTOATTACK_COMPONENTS = ['apgd-ce', 'apgd-dlr', 'apgd-t', 'square'] as const;
@@ -132,17 +132,9 @@ export class AutoAttack extends BaseAttack<typeof AUTOATTACK_PARAMS> {
       const ys = tf.gather(y, index) as tf.Tensor1D;
       const outcome = await this.component(name, seed).run(model, xs, ys, { bounds: context.bounds });
       const broke = tf.tidy(() => Array.from(isAdversarial(model.logits(outcome.adversarial, { training: false }), ys, false).dataSync(), Boolean));
-      const rows = active.filter((_, k) => broke[k]);
-      if (rows.length > 0) {
-        const next = tf.tidy(() => {
-          const picked = tf.gather(outcome.adversarial, tf.tensor1d(broke.flatMap((b, k) => (b ? [k] : [])), 'int32'));
-          const positions = tf.tensor2d(rows, [rows.length, 1], 'int32');
-          const mask = tf.cast(tf.scatterND(positions, tf.ones([rows.length], 'int32'), [batch]), 'bool') as tf.Tensor1D;
-          return selectRows(mask, tf.scatterND(positions, picked, x.shape), result);
-        });
-        result.dispose();
-        result = next;
-      }
+      const next = scatterRows(result, active, outcome.adversarial, broke);
+      result.dispose();
+      result = next;
       active.forEach((i, k) => {
         iterations[i]! += outcome.iterations[k]!;
         if (broke[k]) {

@@ -14,7 +14,7 @@ import { inject, injectable } from 'tsyringe';
 import { BaseAttack, runOnModelLike, splitCall, type AttackContext } from './base.js';
 import type { ModelLike } from './model-like.js';
 import { isAdversarial, objectiveGradient } from './objective.js';
-import { l2Norms, perExample, selectRows } from './tensors.js';
+import { l2Norms, perExample, scatterRows, selectRows } from './tensors.js';
 
 /** Madry et al.'s rule for a step size that reaches the boundary of the ball: α = 2.5·ε/steps. */
 export function madryStepSize(epsilon: number, steps: number): number {
@@ -137,13 +137,8 @@ export class Pgd extends BaseAttack<typeof PGD_PARAMS> {
       const runSeed = restart === 0 ? deriveSeed(seed, 'pgd', 'random-start') : deriveSeed(seed, 'pgd', 'random-start', restart);
       const run = await this.single(model, xs, labels, context, runSeed);
       const success = tf.tidy(() => Array.from(isAdversarial(model.logits(run.adversarial, { training: false }), labels, context.targeted).dataSync(), Boolean));
-      const next = tf.tidy(() => {
-        // Successful rows, and on the last restart every row still attacked, take this run's point.
-        const take = active.map((_, k) => success[k]! || restart === restarts - 1);
-        const positions = tf.tensor2d(active, [active.length, 1], 'int32');
-        const mask = tf.cast(tf.scatterND(positions, tf.tensor1d(take.map(Number), 'int32'), [batch]), 'bool') as tf.Tensor1D;
-        return selectRows(mask, tf.scatterND(positions, run.adversarial, x.shape), result);
-      });
+      // Successful rows, and on the last restart every row still attacked, take this run's point.
+      const next = scatterRows(result, active, run.adversarial, active.map((_, k) => success[k]! || restart === restarts - 1));
       result.dispose();
       result = next;
       active.forEach((i, k) => {
