@@ -56,7 +56,8 @@ function scores(logits: Float32Array, classes: number, row: number, label: numbe
  * `pInit` (0.8), `loss` ('margin'), `rescaleSchedule` (false), `restarts` (1), `seed` (0;
  * `options.seed` overrides). x is [batch, h, w, c], [batch, h, w] or [batch, d] (a 1 × d image);
  * y/targets int32 [batch]. `iterations[i]` is the number of queries example i used (0 when it was
- * already adversarial at x, as the authors count only the correctly classified examples).
+ * already adversarial at x, as the authors count only the correctly classified examples). A robust
+ * example is returned at its lowest-loss point of the last restart (the authors' code: x).
  *
  * Departures from AutoAttack's code: each example draws its own window and signs (as the paper's
  * code; AutoAttack shares one window across the batch), a window can sit at the last row and column,
@@ -86,7 +87,7 @@ export class Square extends BaseAttack<typeof SQUARE_PARAMS> {
   }
 
   protected async attack(model: Model, x: tf.Tensor, _y: tf.Tensor1D, context: AttackContext): Promise<AttackResult> {
-    const { norm, epsilon, queries, pInit, loss, rescaleSchedule, restarts } = this.values;
+    const { loss, restarts } = this.values;
     const { targeted, bounds, numClasses } = context;
     const batch = x.shape[0]!;
     const geometry = geometryOf(x.shape);
