@@ -23,7 +23,7 @@ describe('tempered bench --json', () => {
   }, 300_000);
 
   it('times the XNNPACK convolution paths with --no-winograd', () => {
-    const r = runCli(['bench', '--batch', '8', '--iterations', '1', '--rounds', '1', '--skip', 'pgd,workers', '--no-winograd', '--json']);
+    const r = runCli(['bench', '--batch', '8', '--iterations', '1', '--rounds', '1', '--skip', 'pgd,autoattack,workers', '--no-winograd', '--json']);
     expect(r.status, r.stderr).toBe(0);
     const figures = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
     expect(figures).toMatchObject({ backend: 'wasm', winograd: false });
@@ -32,7 +32,7 @@ describe('tempered bench --json', () => {
   }, 300_000);
 
   it('times zoo models with --zoo, against the XNNPACK paths on wasm', () => {
-    const r = runCli(['bench', '--iterations', '1', '--rounds', '1', '--skip', 'model,pgd,workers', '--zoo', 'papernot-mnist', '--json']);
+    const r = runCli(['bench', '--iterations', '1', '--rounds', '1', '--skip', 'model,pgd,autoattack,workers', '--zoo', 'papernot-mnist', '--json']);
     expect(r.status, r.stderr).toBe(0);
     const figures = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { zoo: Record<string, { trainStepMs: number; withoutWinogradMs: number }> };
     expect(Object.keys(figures.zoo)).toEqual(['papernot-mnist']);

@@ -32,7 +32,7 @@ describe('the tempered command', () => {
   it('lists every registered plugin and exports the config JSON Schema with their params', () => {
     const list = run('list');
     expect(list.stdout).toMatch(/^method: ard, crdnd, defensive-distillation, kd, pgd-at, standard$/m);
-    expect(list.stdout).toMatch(/^attack: cw, fgsm, jsma, pgd$/m);
+    expect(list.stdout).toMatch(/^attack: apgd, autoattack, cw, fgsm, jsma, pgd, square$/m);
     const schema = JSON.parse(run('schema').stdout) as { properties: { students: { items: { allOf: Array<{ if: { properties: { method: { const: string } } }; then: { properties: { params: { properties: Record<string, unknown> } } } }> } } } };
     const ard = schema.properties.students.items.allOf.find((c) => c.if.properties.method.const === 'ard')!;
     expect(ard.then.properties.params.properties).toHaveProperty('epsilon');

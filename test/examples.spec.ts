@@ -22,10 +22,10 @@ describe('example configs', () => {
     });
   }
 
-  it('quickstart has the four students the README promises and all four attacks', () => {
+  it('quickstart has the four students the README promises and its five attacks', () => {
     const config = readConfig(join(ROOT, 'examples/quickstart/config.yaml'));
     expect(config.students.map((s) => s.name)).toEqual(['baseline', 'defensive-distillation', 'ard', 'crdnd']);
-    expect(config.evaluation.attacks.map((a) => a.name).sort()).toEqual(['cw', 'fgsm', 'jsma', 'pgd']);
+    expect(config.evaluation.attacks.map((a) => a.name).sort()).toEqual(['autoattack', 'cw', 'fgsm', 'jsma', 'pgd']);
     expect(config.dataset.name).toBe('mnist');
   });
 

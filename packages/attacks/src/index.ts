@@ -1,5 +1,5 @@
 /**
- * @tempered/attacks: FGSM, PGD (L∞/L2), JSMA and Carlini & Wagner L2 for TensorFlow.js models,
+ * @tempered/attacks: FGSM, PGD (L∞/L2), APGD, Square, AutoAttack, JSMA and Carlini & Wagner L2 for TensorFlow.js models,
  * as core `Attack` plugins (`register(container)`), classes, and plain functions of a model.
  * @packageDocumentation
  */
@@ -8,21 +8,29 @@ import 'reflect-metadata';
 export { register } from './register.js';
 export { Fgsm, fgsm, FGSM_PARAMS } from './fgsm.js';
 export type { FgsmParams } from './fgsm.js';
-export { Pgd, pgd, PGD_PARAMS, projectToBall, sampleBall } from './pgd.js';
+export { Pgd, pgd, PGD_PARAMS, projectToBall, sampleBall, madryStepSize } from './pgd.js';
 export type { PgdParams } from './pgd.js';
 export { Jsma, jsma, JSMA_PARAMS, bestSaliencyPair } from './jsma.js';
 export type { JsmaParams } from './jsma.js';
 export { CarliniWagnerL2, cw, CW_PARAMS } from './cw.js';
 export type { CwParams } from './cw.js';
+export { Apgd, apgd, APGD_PARAMS } from './apgd.js';
+export type { ApgdParams } from './apgd.js';
+export { apgdCheckpoints, shouldHalveStep } from './apgd-run.js';
+export type { CheckpointState } from './apgd-run.js';
+export { Square, square, SQUARE_PARAMS } from './square.js';
+export type { SquareParams } from './square.js';
+export { AutoAttack, autoattack, AUTOATTACK_PARAMS, AUTOATTACK_COMPONENTS, AUTOATTACK_STANDARD } from './autoattack.js';
+export type { AutoAttackParams, AutoAttackComponent } from './autoattack.js';
 export { BaseAttack, resolveContext, checkBounds } from './base.js';
 export type { AttackContext } from './base.js';
-export { attackObjective, objectiveGradient, isAdversarial, logitMargin, maxOtherLogit } from './objective.js';
+export { attackObjective, objectiveGradient, lossGradient, isAdversarial, logitMargin, maxOtherLogit, dlrLoss, targetedDlrLoss } from './objective.js';
 export type { AttackLoss, ObjectiveOptions } from './objective.js';
 export { toModel } from './model-like.js';
 export type { ModelLike, LogitsFunction, ToModelOptions } from './model-like.js';
 export { attackRecords, allOtherTargets, randomTargets } from './records.js';
 export type { AttackRecord, ClassIndices } from './records.js';
-export { pgdThroughput } from './bench.js';
-export type { PgdThroughput, PgdThroughputOptions } from './bench.js';
+export { pgdThroughput, autoattackThroughput } from './bench.js';
+export type { PgdThroughput, PgdThroughputOptions, AutoAttackThroughput, AutoAttackThroughputOptions } from './bench.js';
 export { INNER_MAX_PARAMS, createInnerAttack, craftAdversarial } from './training.js';
 export type { InnerMaxSettings } from './training.js';

@@ -27,8 +27,7 @@ export function maxOtherLogit(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tens
 /** Z_label − max_{i≠label} Z_i, shape [batch]: positive when `label` wins. */
 export function logitMargin(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
   return tf.tidy(() => {
-    const own = tf.sum(tf.mul(tf.oneHot(tf.cast(labels, 'int32'), logits.shape[1]), logits), 1);
-    return tf.sub(own, maxOtherLogit(logits, labels)) as tf.Tensor1D;
+    return tf.sub(labelLogit(logits, labels), maxOtherLogit(logits, labels)) as tf.Tensor1D;
   });
 }
 
@@ -50,6 +49,79 @@ export function attackObjective(logits: tf.Tensor2D, labels: tf.Tensor1D, option
   });
 }
 
+/** The k largest logits of each row, largest first, [batch, k]; differentiable (tfjs has no TopK gradient). */
+export function topLogits(logits: tf.Tensor2D, k: number): tf.Tensor2D {
+  return tf.tidy(() => {
+    const classes = logits.shape[1];
+    const columns: tf.Tensor1D[] = [];
+    let rest: tf.Tensor2D = logits;
+    for (let j = 0; j < k; j++) {
+      columns.push(tf.max(rest, 1) as tf.Tensor1D);
+      // Mask out exactly one arg-max per row, so ties still yield k values.
+      if (j + 1 < k) rest = tf.where(tf.cast(tf.oneHot(tf.argMax(rest, 1), classes), 'bool'), tf.fill(rest.shape, MASKED), rest) as tf.Tensor2D;
+    }
+    return tf.stack(columns, 1) as tf.Tensor2D;
+  });
+}
+
+/** Z_label per row, [batch]. */
+function labelLogit(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
+  return tf.sum(tf.mul(tf.oneHot(tf.cast(labels, 'int32'), logits.shape[1]), logits), 1) as tf.Tensor1D;
+}
+
+// Keeps the DLR ratio finite when the top logits tie (the authors' code adds the same 1e-12).
+const DLR_STABILITY = 1e-12;
+
+/**
+ * Difference of Logits Ratio (Croce & Hein 2020, eq. 6), the objective an attack ascends, [batch]:
+ * −(Z_y − max_{i≠y} Z_i) / (Z_π1 − Z_π3), with Z_π sorted descending. Invariant to shifting and
+ * scaling the logits, so a temperature-scaled (distilled) softmax does not flatten it. Needs ≥ 3 classes.
+ */
+export function dlrLoss(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
+  return tf.tidy(() => {
+    const top = topLogits(logits, 3);
+    const [first, , third] = tf.unstack(top, 1);
+    const margin = tf.sub(labelLogit(logits, labels), maxOtherLogit(logits, labels));
+    return tf.neg(tf.div(margin, tf.add(tf.sub(first!, third!), DLR_STABILITY))) as tf.Tensor1D;
+  });
+}
+
+/**
+ * Targeted DLR (Croce & Hein 2020, eq. 7), ascended, [batch]:
+ * −(Z_y − Z_t) / (Z_π1 − (Z_π3 + Z_π4)/2). Needs ≥ 4 classes.
+ */
+export function targetedDlrLoss(logits: tf.Tensor2D, labels: tf.Tensor1D, targets: tf.Tensor1D): tf.Tensor1D {
+  return tf.tidy(() => {
+    const [first, , third, fourth] = tf.unstack(topLogits(logits, 4), 1);
+    const margin = tf.sub(labelLogit(logits, labels), labelLogit(logits, targets));
+    const scale = tf.sub(first!, tf.mul(tf.add(third!, fourth!), 0.5));
+    return tf.neg(tf.div(margin, tf.add(scale, DLR_STABILITY))) as tf.Tensor1D;
+  });
+}
+
+/**
+ * ∇ₓ of Σᵢ loss(Z(x))ᵢ (examples are independent, so row i is the gradient of example i's loss),
+ * with the per-example loss and the logits of the same forward pass. Caller disposes all three.
+ */
+export function lossGradient(
+  model: Model,
+  x: tf.Tensor,
+  loss: (logits: tf.Tensor2D) => tf.Tensor1D,
+): { gradient: tf.Tensor; logits: tf.Tensor2D; values: tf.Tensor1D } {
+  let logits: tf.Tensor2D | undefined;
+  let values: tf.Tensor1D | undefined;
+  const gradient = tf.tidy(() =>
+    tf.grad((input: tf.Tensor) => {
+      const z = model.logits(input, { training: false });
+      logits = tf.keep(z.clone());
+      const perExample = loss(z);
+      values = tf.keep(perExample.clone());
+      return tf.sum(perExample);
+    })(x),
+  );
+  return { gradient, logits: logits!, values: values! };
+}
+
 /**
  * ∇ₓ of the summed {@link attackObjective} (examples are independent, so row i is the gradient
  * of example i's objective), with the logits of the same forward pass. Caller disposes both.
@@ -60,15 +132,9 @@ export function objectiveGradient(
   labels: tf.Tensor1D,
   options: ObjectiveOptions = {},
 ): { gradient: tf.Tensor; logits: tf.Tensor2D } {
-  let logits: tf.Tensor2D | undefined;
-  const gradient = tf.tidy(() =>
-    tf.grad((input: tf.Tensor) => {
-      const z = model.logits(input, { training: false });
-      logits = tf.keep(z.clone());
-      return tf.sum(attackObjective(z, labels, options));
-    })(x),
-  );
-  return { gradient, logits: logits! };
+  const { gradient, logits, values } = lossGradient(model, x, (z) => attackObjective(z, labels, options));
+  values.dispose();
+  return { gradient, logits };
 }
 
 /** Boolean [batch]: targeted → argmax = label; untargeted → argmax ≠ label. */

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
 import {
-  ConfigError,
   Rng,
   TOKENS,
   defineParams,
@@ -15,14 +14,20 @@ import { inject, injectable } from 'tsyringe';
 import { BaseAttack, runOnModelLike, splitCall, type AttackContext } from './base.js';
 import type { ModelLike } from './model-like.js';
 import { isAdversarial, objectiveGradient } from './objective.js';
-import { l2Norms, perExample, selectRows } from './tensors.js';
+import { l2Norms, perExample, scatterRows, selectRows } from './tensors.js';
 
-/** PGD parameters: every one has a default (MNIST-scale L∞: ε 0.3, α 0.01, 40 steps). */
+/** Madry et al.'s rule for a step size that reaches the boundary of the ball: α = 2.5·ε/steps. */
+export function madryStepSize(epsilon: number, steps: number): number {
+  return (2.5 * epsilon) / steps;
+}
+
+/** PGD parameters: every one has a default (MNIST-scale L∞: ε 0.3, 40 steps of 2.5·ε/40). */
 export const PGD_PARAMS = defineParams({
   norm: { type: 'enum', values: ['linf', 'l2'], default: 'linf', description: 'threat model: L∞ or L2 ball' },
   epsilon: { type: 'number', default: 0.3, min: 0, description: 'radius ε of the ball (for L2 on MNIST use e.g. 2)' },
-  stepSize: { type: 'number', default: 0.01, min: 0, description: 'step size α per iteration (for L2 e.g. ε/10 or 2.5ε/steps)' },
+  stepSize: { type: 'number', default: 0, min: 0, description: 'step size α per iteration; 0 = 2.5·ε/steps (Madry et al.), which reaches the boundary of the ball' },
   steps: { type: 'number', default: 40, min: 1, integer: true, description: 'number of iterations' },
+  restarts: { type: 'number', default: 1, min: 1, integer: true, description: 'random restarts, each on the examples not yet adversarial' },
   randomStart: { type: 'boolean', default: true, description: 'start from a uniform random point in the ball' },
   loss: { type: 'enum', values: ['ce', 'margin'], default: 'ce', description: 'objective: cross-entropy or the C&W logit margin' },
   confidence: { type: 'number', default: 0, min: 0, description: 'κ of the margin loss: stop pushing once the margin exceeds κ' },
@@ -77,16 +82,19 @@ export function projectToBall(adversarial: tf.Tensor, x: tf.Tensor, norm: 'linf'
  * s = sign for L∞ and s(g) = g/‖g‖₂ for L2; J is CE (untargeted), −CE of the target
  * (targeted), or the C&W margin min(max_{i≠y} Z_i − Z_y, κ) / min(Z_t − max_{i≠t} Z_i, κ).
  *
- * Parameters (defaults): `norm` ('linf'), `epsilon` (0.3), `stepSize` (0.01), `steps` (40),
- * `randomStart` (true), `loss` ('ce'), `confidence` κ (0), `keepSuccessful` (true), `seed` (0;
- * `options.seed` overrides). Shapes: x [batch, ...inputShape], y/targets int32 [batch]; the
- * result has x's shape. `iterations[i]` is the first iteration at which example i was
- * adversarial (0 = the start point already was), or `steps` when it never was.
+ * Parameters (defaults): `norm` ('linf'), `epsilon` (0.3), `stepSize` (0 = 2.5·ε/steps, Madry et
+ * al.'s rule, so the walk can cross the ball at any ε; the old fixed 0.01 at ε = 0.3 overstated
+ * robustness), `steps` (40), `restarts` (1; each restart attacks only the examples not yet
+ * adversarial), `randomStart` (true), `loss` ('ce'), `confidence` κ (0), `keepSuccessful` (true),
+ * `seed` (0; `options.seed` overrides; restart r > 0 derives its own start). Shapes: x
+ * [batch, ...inputShape], y/targets int32 [batch]; the result has x's shape. `iterations[i]` is
+ * the first iteration at which example i was adversarial (0 = the start point already was), plus
+ * `steps` for every earlier restart, or `steps × restarts` when it never was.
  *
  * @example
- * const pgd = new Pgd({ epsilon: 0.3, stepSize: 0.01, steps: 40 });
+ * const pgd = new Pgd({ epsilon: 0.3, steps: 100, restarts: 5 }); // α = 2.5·0.3/100
  * const { adversarial, iterations } = await pgd.run(model, x, y, { seed: 1 });
- * const l2 = new Pgd({ norm: 'l2', epsilon: 2, stepSize: 0.1, steps: 40 });
+ * const l2 = new Pgd({ norm: 'l2', epsilon: 2, steps: 40 });
  */
 @injectable()
 export class Pgd extends BaseAttack<typeof PGD_PARAMS> {
@@ -105,21 +113,54 @@ export class Pgd extends BaseAttack<typeof PGD_PARAMS> {
     return this.values.epsilon;
   }
 
-  protected override validate(values: PgdParams): PgdParams {
-    if (values.epsilon > 0 && values.stepSize === 0) throw new ConfigError('pgd.stepSize', 'expected > 0 when epsilon > 0, got 0');
-    return values;
+  /** The step size in use: the parameter, or 2.5·ε/steps when it is 0. */
+  get effectiveStepSize(): number {
+    const { stepSize, epsilon, steps } = this.values;
+    return stepSize > 0 ? stepSize : madryStepSize(epsilon, steps);
   }
 
   protected async attack(model: Model, x: tf.Tensor, _y: tf.Tensor1D, context: AttackContext): Promise<AttackResult> {
-    const { norm, epsilon, stepSize, steps, randomStart, loss, confidence, keepSuccessful } = this.values;
-    const { labels, targeted, bounds } = context;
+    const { restarts } = this.values;
+    const batch = x.shape[0]!;
+    const seed = context.seed ?? this.values.seed;
+    if (restarts === 1) return this.single(model, x, context.labels, context, deriveSeed(seed, 'pgd', 'random-start'));
+    // Each restart attacks only the examples no earlier run made adversarial (as AutoAttack does).
+    let result = x.clone();
+    const iterations = new Int32Array(batch);
+    const done = new Array<boolean>(batch).fill(false);
+    for (let restart = 0; restart < restarts; restart++) {
+      const active = done.flatMap((d, i) => (d ? [] : [i]));
+      if (active.length === 0) break;
+      const index = tf.tensor1d(active, 'int32');
+      const xs = tf.gather(x, index);
+      const labels = tf.gather(context.labels, index) as tf.Tensor1D;
+      const runSeed = restart === 0 ? deriveSeed(seed, 'pgd', 'random-start') : deriveSeed(seed, 'pgd', 'random-start', restart);
+      const run = await this.single(model, xs, labels, context, runSeed);
+      const success = tf.tidy(() => Array.from(isAdversarial(model.logits(run.adversarial, { training: false }), labels, context.targeted).dataSync(), Boolean));
+      // Successful rows, and on the last restart every row still attacked, take this run's point.
+      const next = scatterRows(result, active, run.adversarial, active.map((_, k) => success[k]! || restart === restarts - 1));
+      result.dispose();
+      result = next;
+      active.forEach((i, k) => {
+        iterations[i]! += run.iterations[k]!;
+        if (success[k]) done[i] = true;
+      });
+      tf.dispose([index, xs, labels, run.adversarial]);
+    }
+    return { adversarial: result, iterations };
+  }
+
+  /** One PGD run from a seeded random start on every example of x. */
+  private async single(model: Model, x: tf.Tensor, labels: tf.Tensor1D, context: AttackContext, seed: number): Promise<AttackResult> {
+    const { norm, epsilon, steps, randomStart, loss, confidence, keepSuccessful } = this.values;
+    const stepSize = this.effectiveStepSize;
+    const { targeted, bounds } = context;
     const batch = x.shape[0]!;
     const objective = { loss, targeted, confidence };
 
     let adversarial: tf.Tensor;
     if (randomStart && epsilon > 0) {
-      const rng = new Rng(deriveSeed(context.seed ?? this.values.seed, 'pgd', 'random-start'));
-      const noise = sampleBall(x.shape, norm, epsilon, rng);
+      const noise = sampleBall(x.shape, norm, epsilon, new Rng(seed));
       adversarial = tf.tidy(() => tf.clipByValue(tf.add(x, noise), bounds.min, bounds.max));
       noise.dispose();
     } else {

@@ -4,14 +4,14 @@ import { LayersStudent, Rng, type Model } from '@tempered/core';
 import { toModel } from './model-like.js';
 
 /** logits = x·Wᵀ + b with W [classes × d]; tensors are rebuilt per call so nothing outlives a tidy. */
-export function linearModel(weights: number[][], bias: number[], scale = 1): Model {
+export function linearModel(weights: number[][], bias: number[], scale = 1, inputShape?: number[]): Model {
   const classes = weights.length;
   const d = weights[0]!.length;
   const wT = Float32Array.from({ length: d * classes }, (_, k) => weights[k % classes]![Math.floor(k / classes)]! * scale);
   const b = Float32Array.from(bias, (v) => v * scale);
   return toModel(
     (x) => tf.tidy(() => tf.add(tf.matMul(tf.reshape(x, [-1, d]), tf.tensor2d(wT, [d, classes])), tf.tensor1d(b)) as tf.Tensor2D),
-    { numClasses: classes, inputShape: [d], name: 'linear' },
+    { numClasses: classes, inputShape: inputShape ?? [d], name: 'linear' },
   );
 }
 
@@ -76,3 +76,46 @@ export function linearProblem(seed: number, D = 8, BATCH = 12) {
   return { model, xs, labels, margins, l1, l2 };
 }
 
+
+/**
+ * A random multi-class linear problem with inputs in [0.3, 0.7]. For a linear model the smallest
+ * perturbation that changes the prediction is known in closed form: the distance to the nearest
+ * of the half-spaces {Z_j ≥ Z_y}, min_{j≠y} (Z_y − Z_j)/‖w_y − w_j‖_q with q the dual norm (ℓ1 for
+ * L∞, ℓ2 for L2). The bounds do not bind while ε < 0.3.
+ */
+export function linearMulticlass(seed: number, classes: number, d: number, batch: number, inputShape?: number[]) {
+  const rng = new Rng(seed);
+  const weights = Array.from({ length: classes }, () => Array.from(rng.normalArray(d)));
+  const bias = Array.from({ length: classes }, () => rng.normal() * 0.2);
+  const model = linearModel(weights, bias, 1, inputShape);
+  const xs = rng.uniformArray(batch * d, 0.3, 0.7);
+  const labels: number[] = [];
+  const linf: number[] = [];
+  const l2: number[] = [];
+  for (let i = 0; i < batch; i++) {
+    const z = weights.map((w, c) => bias[c]! + w.reduce((s, v, j) => s + v * xs[i * d + j]!, 0));
+    const y = z.indexOf(Math.max(...z));
+    labels.push(y);
+    let bestLinf = Infinity;
+    let bestL2 = Infinity;
+    for (let c = 0; c < classes; c++) {
+      if (c === y) continue;
+      const diff = weights[y]!.map((v, j) => v - weights[c]![j]!);
+      const margin = z[y]! - z[c]!;
+      bestLinf = Math.min(bestLinf, margin / diff.reduce((s, v) => s + Math.abs(v), 0));
+      bestL2 = Math.min(bestL2, margin / Math.sqrt(diff.reduce((s, v) => s + v * v, 0)));
+    }
+    linf.push(bestLinf);
+    l2.push(bestL2);
+  }
+  return { model, xs, labels, linf, l2 };
+}
+
+/** The same logits with the input gradient zeroed (a stop-gradient wrapper, like a masked defence). */
+export function zeroGradient(model: Model): Model {
+  const blocked = tf.customGrad((x: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([x]);
+    return { value: model.logits(x), gradFunc: (_dy: tf.Tensor, saved: tf.Tensor[]) => tf.zerosLike(saved[0]!) };
+  });
+  return toModel((x) => blocked(x) as tf.Tensor2D, { numClasses: model.numClasses, inputShape: [...model.inputShape], bounds: model.bounds, name: `${model.name}-zero-gradient` });
+}

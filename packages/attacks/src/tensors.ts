@@ -19,3 +19,16 @@ export function l2Norms(x: tf.Tensor): tf.Tensor1D {
 export function featureCount(x: tf.Tensor): number {
   return x.shape.slice(1).reduce((a, b) => a * b, 1);
 }
+
+/**
+ * `target` with row positions[k] replaced by row k of `rows` wherever take[k] holds (rows: one per
+ * position, e.g. an attack's output on a gathered subset). Caller disposes the result.
+ */
+export function scatterRows(target: tf.Tensor, positions: readonly number[], rows: tf.Tensor, take: readonly boolean[]): tf.Tensor {
+  return tf.tidy(() => {
+    if (!take.some(Boolean)) return target.clone();
+    const index = tf.tensor2d(positions as number[], [positions.length, 1], 'int32');
+    const mask = tf.cast(tf.scatterND(index, tf.tensor1d(take.map(Number), 'int32'), [target.shape[0]!]), 'bool') as tf.Tensor1D;
+    return selectRows(mask, tf.scatterND(index, rows, target.shape), target);
+  });
+}

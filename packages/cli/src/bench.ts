@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { container as rootContainer } from 'tsyringe';
 import { ConfigError, TOKENS, createPlugin, selectBackend, type BackendPreference, type DatasetSource, type ModelArchitecture, type Student } from '@tempered/core';
 import { benchPapernotCnn, torchReference, winogradPath } from '@tempered/wasm-train/node';
-import { pgdThroughput } from '@tempered/attacks';
+import { autoattackThroughput, pgdThroughput } from '@tempered/attacks';
 import { benchEvaluationSpeedup } from '@tempered/reports/node';
 import { registerBuiltins, BUILTIN_MODULES } from './plugins.js';
 
@@ -72,7 +72,7 @@ const MEASURES: readonly Measure[] = ['trainStep', 'forward', 'inputGrad'];
 
 /**
  * `tempered bench`: the Papernot MNIST CNN at batch 128 (train step with SGD + momentum, forward,
- * input gradient), PGD-40 L∞ throughput through @tempered/attacks, and the 2-worker evaluation
+ * input gradient), PGD-40 L∞ and AutoAttack (standard) throughput through @tempered/attacks, and the 2-worker evaluation
  * speed-up. Figures are medians of one run; ratios are what to compare on a shared machine.
  */
 export async function benchCommand(values: BenchValues, io: { out: (s: string) => void; err: (s: string) => void }): Promise<number> {
@@ -84,7 +84,7 @@ export async function benchCommand(values: BenchValues, io: { out: (s: string) =
   const iterations = positiveInt('--iterations', values.iterations, 10);
   const rounds = positiveInt('--rounds', values.rounds, 3);
   const skip = new Set(String(values.skip ?? '').split(',').filter(Boolean));
-  for (const part of skip) if (!['model', 'pgd', 'workers'].includes(part)) throw new ConfigError('--skip', `unknown part "${part}"; expected model, pgd or workers`);
+  for (const part of skip) if (!['model', 'pgd', 'autoattack', 'workers'].includes(part)) throw new ConfigError('--skip', `unknown part "${part}"; expected model, pgd, autoattack or workers`);
   const zoo = values.zoo === undefined ? [] : String(values.zoo).split(',').filter(Boolean);
   for (const name of zoo) if (!(name in ZOO_INPUTS)) throw new ConfigError('--zoo', `unknown model "${name}"; expected ${Object.keys(ZOO_INPUTS).join(', ')}`);
   const info = await selectBackend(backendName as BackendPreference);
@@ -132,6 +132,16 @@ export async function benchCommand(values: BenchValues, io: { out: (s: string) =
     const pgd = await pgdThroughput(model, { batch: Math.min(batch, 64), steps: 40, repeats: 1 });
     report.pgd40ImagesPerSec = pgd.imagesPerSecond;
     say(`PGD-40 L∞ (@tempered/attacks): ${pgd.imagesPerSecond.toFixed(1)} images/s`);
+    model.dispose();
+  }
+  if (!skip.has('autoattack')) {
+    const model = arch.build({ name: 'bench', inputShape: [28, 28, 1], numClasses: 10, seed: 1 });
+    const aa = await autoattackThroughput(model, { batch: Math.min(batch, 32) });
+    report.autoattack = aa;
+    say(
+      `AutoAttack standard L∞ ε = 0.3 (@tempered/attacks): ${aa.imagesPerSecond.toFixed(1)} images/s on the untrained CNN (${(aa.robustFraction * 100).toFixed(0)} % left robust; ran ${aa.ran.join(', ')}); ` +
+        `${aa.worstCaseImagesPerSecond.toFixed(2)} images/s when every image stays robust (APGD iteration ${fmt(aa.apgdIterationMs)}, Square query ${fmt(aa.squareQueryMs)} per batch of ${aa.batch})`,
+    );
     model.dispose();
   }
   if (!skip.has('workers')) {

@@ -51,7 +51,7 @@ Options:
   --rounds N         rounds; the best median counts, alternating with PyTorch (default 3)
   --torch            also time PyTorch (CPU, 1 thread) when python3 has torch, and print ratios
   --no-winograd      wasm: use the XNNPACK convolution paths instead of Winograd F(2x2,3x3)
-  --skip LIST        comma-separated parts to skip: model, pgd, workers
+  --skip LIST        comma-separated parts to skip: model, pgd, autoattack, workers
   --zoo LIST         also time an Adam train step (batch 64) of these zoo models: papernot-mnist,
                      papernot-cifar, resnet-small, mobilenet-v2-small (on wasm, against --no-winograd)
   --json             end with one JSON line of all figures`,

@@ -115,9 +115,12 @@ export interface AttackResult {
   readonly adversarial: tf.Tensor;
   /** Iterations each example used (1 for single-step attacks). */
   readonly iterations: Int32Array;
-  /** Ensembles (AutoAttack): per example, the component attack that first broke it, null if it stayed robust. */
+  /**
+   * Ensembles (AutoAttack) only: per example, the name of the component attack that first broke
+   * it, or null when it is still robust (also null for an example misclassified before any attack).
+   */
   readonly brokenBy?: readonly (string | null)[];
-  /** Ensembles (AutoAttack): the component attacks that actually ran, in order. */
+  /** Ensembles only: the component attacks that actually ran, in order (a component is skipped once no example is robust). */
   readonly ran?: readonly string[];
 }
 
