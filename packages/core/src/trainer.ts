@@ -14,6 +14,11 @@ import { Rng, deriveSeed, permutation } from './random.js';
 import { batchIndices } from './data.js';
 import type { Dataset, DistillationMethod, StepResult } from './types.js';
 
+/** One macrotask turn (setImmediate in Node, a zero timeout in browsers). */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+}
+
 export interface TrainOptions {
   /** Name of the model being produced, used in events, errors and checkpoints. */
   readonly model: string;
@@ -158,6 +163,9 @@ export class Trainer implements TrainerEvents {
           batch++;
           position = { phase: phaseIndex, epoch, batch, step: position.step + 1 };
           await this.emit('batch:end', { ...base, epoch, batch: batch - 1, batches, loss: result.loss, terms: result.terms ?? {}, position });
+          // Awaiting resolved promises never lets the event loop run: without this turn, a
+          // SIGINT/SIGTERM handler (or any timer) would wait for the whole training to end.
+          await yieldToEventLoop();
           if (this.stopReason !== undefined && batch < batches) return finish(true);
         }
         const weightsOk = tf.tidy(() =>
