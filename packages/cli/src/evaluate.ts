@@ -30,6 +30,9 @@ export interface EvaluateRunArgs {
   readonly pluginModules: readonly string[];
   readonly quiet: boolean;
   readonly log: (line: string) => void;
+  /** Where the progress bar or lines go (default stderr; a worker process sends them to its parent). */
+  readonly progressStream?: NodeJS.WriteStream;
+  readonly progressTty?: boolean;
 }
 
 /** Attacks every trained model, writes results.json, report.md and report.html; returns the results path. */
@@ -45,7 +48,7 @@ export async function evaluateRun(args: EvaluateRunArgs): Promise<string> {
     training: toCurves(args.curves.get(name)),
   }));
   // A bar with ETA on a TTY, one plain line per step (clean pass, attack, sweep point) otherwise.
-  const progress = new StepProgress({ quiet: args.quiet });
+  const progress = new StepProgress({ quiet: args.quiet, stream: args.progressStream, tty: args.progressTty });
   let results: Awaited<ReturnType<typeof evaluate>> | undefined;
   try {
     results = await evaluate({

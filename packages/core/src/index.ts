@@ -89,7 +89,7 @@ export { selectBackend, BACKEND_PREFERENCES } from './backend.js';
 export type { BackendInfo, BackendPreference, ModuleImporter } from './backend.js';
 export { saveLayersModel, loadLayersModel, fileSaveHandler, fileLoadHandler } from './io.js';
 export { writeFileAtomic, writeJsonAtomic, removeStaleTemporaries } from './fs.js';
-export { Trainer } from './trainer.js';
+export { Trainer, yieldToEventLoop } from './trainer.js';
 export type { TrainOptions, TrainOutcome } from './trainer.js';
 export type {
   TrainerEventMap,

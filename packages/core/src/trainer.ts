@@ -14,8 +14,12 @@ import { Rng, deriveSeed, permutation } from './random.js';
 import { batchIndices } from './data.js';
 import type { Dataset, DistillationMethod, StepResult } from './types.js';
 
-/** One macrotask turn (setImmediate in Node, a zero timeout in browsers). */
-function yieldToEventLoop(): Promise<void> {
+/**
+ * One macrotask turn (setImmediate in Node, a zero timeout in browsers). Long loops of tensor
+ * work await only resolved promises, which never let the event loop run: signal handlers,
+ * timers and worker messages wait until the loop ends unless it yields.
+ */
+export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
 }
 
