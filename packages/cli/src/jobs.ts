@@ -84,13 +84,14 @@ export function dependenciesDone(runDir: string, job: Job): boolean {
   return job.dependsOn.every((id) => isDone(runDir, id));
 }
 
-async function loadTeacher(ctx: JobContext, dir: string): Promise<Teacher> {
-  const path = ctx.config.teacher?.path ?? join(dir, 'models', TEACHER);
+/** Loads the run's teacher (trained into models/, or config.teacher.path) and checks it fits the dataset. */
+export async function loadTeacher(config: RunConfig, dir: string, splits: DatasetSplits): Promise<Teacher> {
+  const path = config.teacher?.path ?? join(dir, 'models', TEACHER);
   const teacher = new LayersTeacher(await loadLayersModel(path), { name: TEACHER });
-  const splits = await ctx.splits();
   if (teacher.numClasses !== splits.train.numClasses || teacher.inputShape.join('x') !== splits.train.inputShape.join('x')) {
+    teacher.dispose();
     throw new ModelError(
-      `${ctx.config.teacher?.path ? 'teacher.path' : path}: teacher takes [${teacher.inputShape.join(', ')}] → ${teacher.numClasses} classes but dataset "${splits.name}" has [${splits.train.inputShape.join(', ')}] → ${splits.train.numClasses} classes`,
+      `${config.teacher?.path ? 'teacher.path' : path}: teacher takes [${teacher.inputShape.join(', ')}] → ${teacher.numClasses} classes but dataset "${splits.name}" has [${splits.train.inputShape.join(', ')}] → ${splits.train.numClasses} classes`,
     );
   }
   return teacher;
@@ -102,7 +103,7 @@ async function runTrainJob(job: TrainJob, ctx: JobContext): Promise<boolean> {
   const splits = await ctx.splits();
   const method = createPlugin(container, TOKENS.Method, job.method.name, job.method.params) as DistillationMethod;
   const student = buildModel(container, job.architecture, job.model, splits, job.seed);
-  const teacher = job.teacher && method.teacher !== 'none' ? await loadTeacher(ctx, dir) : undefined;
+  const teacher = job.teacher && method.teacher !== 'none' ? await loadTeacher(ctx.config, dir, await ctx.splits()) : undefined;
   try {
     if (teacher) assertCompatible(teacher, student);
     ctx.log(`training ${job.model} (${job.method.name})`);
@@ -147,7 +148,7 @@ async function runEvaluateJob(job: EvaluateJob, ctx: JobContext): Promise<boolea
   const dir = join(ctx.runDir, job.dir);
   const unsubscribe = ctx.stop.onStop(() => ctx.abortEvaluation());
   const students = new Map<string, Student>();
-  const teacher = job.teacher ? await loadTeacher(ctx, dir) : undefined;
+  const teacher = job.teacher ? await loadTeacher(ctx.config, dir, await ctx.splits()) : undefined;
   try {
     const methods: Record<string, { method: string; params: Record<string, unknown> }> = {};
     for (const s of config.students.filter((s) => job.models.includes(s.name))) {

@@ -1,6 +1,6 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { TemperedError } from '@tempered/core';
 
 /**
@@ -11,6 +11,11 @@ import { TemperedError } from '@tempered/core';
  * volume or a paused process reads as stale, and a refusal cannot name the holder. O_EXCL create
  * is atomic on local file systems and on NFSv3+, the shared volumes Slurm and Kubernetes use.
  */
+
+/** The run lock's file: one writer per run directory. */
+export function runLockPath(out: string): string {
+  return join(out, 'run.lock');
+}
 
 export interface LockHolder {
   readonly pid: number;

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
 import { ConfigError, TOKENS, createPlugin, removeStaleTemporaries, selectBackend, writeJsonAtomic, type BackendInfo, type DistillationMethod } from '@tempered/core';
 import type { PluginRef, RunConfig } from './config.js';
-import { datasetLoader, type JobContext } from './jobs.js';
-import { LockHeldError, acquireLock, describeHolder, liveHolder, type Lock } from './lock.js';
+import { datasetLoader, loadTeacher, type JobContext } from './jobs.js';
+import { LockHeldError, acquireLock, describeHolder, liveHolder, runLockPath, type Lock } from './lock.js';
 import { buildPlan, formatPlan, type Plan, type Shard, type TeacherUse } from './plan.js';
 import { checkOutputDir, preflight, readRunState, runContainer, statePath, type RunOptions, type RunState } from './run.js';
 import { runPending } from './scheduler.js';
@@ -24,11 +24,6 @@ export interface RunCommandOptions extends RunOptions {
   readonly resumeCommand: string;
   /** Where `--plan` prints (stdout). */
   readonly print?: (line: string) => void;
-}
-
-/** The run lock's file: one writer per run directory. */
-export function runLockPath(out: string): string {
-  return join(out, 'run.lock');
 }
 
 function teacherUse(container: DependencyContainer, ref: PluginRef): TeacherUse {
@@ -65,6 +60,11 @@ export async function runConfig(config: RunConfig, options: RunCommandOptions): 
     for (const line of formatPlan(plan)) (options.print ?? options.log)(line);
     return 0;
   }
+  // Inputs are loaded and checked before anything is written, so a refusal leaves no trace.
+  const backend = await selectBackend(effective.backend);
+  const splits = datasetLoader(container, effective);
+  const loaded = await splits();
+  if (effective.teacher?.path) (await loadTeacher(effective, options.out, loaded)).dispose();
   const { out } = options;
   let lock: Lock | undefined;
   if (options.shard) {
@@ -88,12 +88,11 @@ export async function runConfig(config: RunConfig, options: RunCommandOptions): 
     writeJsonAtomic(statePath(out), { version: 2, config: effective, jobs: plan.jobs.map((j) => j.id) } satisfies RunState);
   }
 
-  const backend = await selectBackend(effective.backend);
   options.log(`backend: ${backend.name} (${backend.source})${backend.fallbacks.length ? `; passed over: ${backend.fallbacks.join('; ')}` : ''}`);
   const stop = new StopSignals();
   const uninstall = stop.install();
   const stoppedLine = (): string => `stopped by ${stop.signal}; continue with: ${options.resumeCommand}`;
-  const ctx = (): JobContext => jobContext(effective, options, container, pluginModules, backend, stop, () => {
+  const ctx = (): JobContext => jobContext(effective, options, container, pluginModules, backend, stop, splits, () => {
     options.log(stoppedLine());
     process.exit(stop.exitCode);
   });
@@ -121,6 +120,7 @@ function jobContext(
   pluginModules: readonly string[],
   backend: BackendInfo,
   stop: StopSignals,
+  splits: JobContext['splits'],
   abortEvaluation: () => void,
 ): JobContext {
   return {
@@ -133,7 +133,7 @@ function jobContext(
     log: options.log,
     stop,
     abortEvaluation,
-    splits: datasetLoader(container, config),
+    splits,
   };
 }
 
