@@ -68,20 +68,27 @@ function runOnWorkers(pending: readonly Job[], count: number, options: ScheduleO
   const slots: WorkerSlot[] = [];
   let failure: string | undefined;
   let stoppedJobs = 0;
+  let finished = false;
+  const exits: Array<Promise<void>> = [];
 
   return new Promise<ScheduleOutcome>((resolve, reject) => {
     const finish = (): void => {
       if (slots.some((s) => s.job)) return;
       const more = !options.stop.stopped && !failure && queue.some((j) => ready(j, done));
       if (more) return;
+      if (finished) return;
+      finished = true;
+      // Workers exit once their IPC channel closes; the run ends after them, never before.
       for (const slot of slots) if (slot.child.connected) slot.child.disconnect();
-      board.close();
-      unsubscribeStop();
-      unsubscribeForce();
-      if (failure) reject(new JobFailedError(failure));
-      else if (options.stop.stopped || stoppedJobs > 0) resolve('stopped');
-      else if (queue.length > 0) reject(new JobFailedError(`jobs ${queue.map((j) => j.id).join(', ')} could not start: their dependencies did not finish`));
-      else resolve('done');
+      void Promise.all(exits).then(() => {
+        board.close();
+        unsubscribeStop();
+        unsubscribeForce();
+        if (failure) reject(new JobFailedError(failure));
+        else if (options.stop.stopped || stoppedJobs > 0) resolve('stopped');
+        else if (queue.length > 0) reject(new JobFailedError(`jobs ${queue.map((j) => j.id).join(', ')} could not start: their dependencies did not finish`));
+        else resolve('done');
+      });
     };
     const dispatch = (): void => {
       for (const slot of slots) {
@@ -144,6 +151,7 @@ function runOnWorkers(pending: readonly Job[], count: number, options: ScheduleO
       // Its own process group: a terminal's Ctrl-C reaches the parent only, which forwards it once.
       const child = fork(WORKER_ENTRY, [], { detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       const slot: WorkerSlot = { child, ready: false, startedMs: 0 };
+      exits.push(new Promise((done) => child.once('exit', () => done())));
       slots.push(slot);
       child.on('message', (message: FromWorker) => onMessage(slot, message));
       child.on('exit', (code, signal) => onExit(slot, code, signal));
