@@ -53,7 +53,8 @@ export function readRunState(out: string): RunState | undefined {
 /** Refuses to overwrite a previous run unless resuming or forced; nothing is deleted before checks pass. */
 export function checkOutputDir(out: string, resume: boolean, force: boolean): RunState | undefined {
   if (!existsSync(out)) return undefined;
-  const entries = readdirSync(out);
+  // A lock alone is what a run killed before its first write leaves: the directory is still empty.
+  const entries = readdirSync(out).filter((entry) => entry !== 'run.lock');
   if (entries.length === 0) return undefined;
   const path = statePath(out);
   if (resume) {
