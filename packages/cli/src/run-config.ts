@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
@@ -6,7 +6,7 @@ import { ConfigError, TOKENS, createPlugin, removeStaleTemporaries, selectBacken
 import type { PluginRef, RunConfig } from './config.js';
 import { datasetLoader, loadTeacher, type JobContext } from './jobs.js';
 import { LockHeldError, acquireLock, describeHolder, liveHolder, runLockPath, type Lock } from './lock.js';
-import { buildPlan, formatPlan, type Plan, type Shard, type TeacherUse } from './plan.js';
+import { buildPlan, formatPlan, type Shard, type TeacherUse } from './plan.js';
 import { checkOutputDir, preflight, readRunState, runContainer, statePath, type RunOptions, type RunState } from './run.js';
 import { runPending } from './scheduler.js';
 import { runShardJobs } from './shard.js';
@@ -33,10 +33,16 @@ function teacherUse(container: DependencyContainer, ref: PluginRef): TeacherUse 
   return use;
 }
 
-/** Refuses a run directory another live process writes to, naming it. */
-function refuseIfLocked(out: string): void {
+/** Refuses a run directory another live process writes to, naming it; a whole run also waits for shards. */
+function refuseIfLocked(out: string, jobsToo: boolean): void {
   const holder = liveHolder(runLockPath(out));
   if (holder) throw new LockHeldError(`${out} is being written by ${describeHolder(holder)} (${runLockPath(out)}); wait for it or stop it first`);
+  const jobs = join(out, 'jobs');
+  if (!jobsToo || !existsSync(jobs)) return;
+  for (const file of readdirSync(jobs, { recursive: true }).map(String)) {
+    const shardHolder = file.endsWith('.lock') ? liveHolder(join(jobs, file)) : undefined;
+    if (shardHolder) throw new LockHeldError(`${out}: job ${file.slice(0, -'.lock'.length)} is being run by ${describeHolder(shardHolder)} (a shard); wait for the shards first`);
+  }
 }
 
 /** The run-state of a directory must come from the same config (after overrides). */
@@ -69,13 +75,13 @@ export async function runConfig(config: RunConfig, options: RunCommandOptions): 
   let lock: Lock | undefined;
   if (options.shard) {
     // Shards share the directory and lock per job; they only refuse a whole run writing into it.
-    refuseIfLocked(out);
+    refuseIfLocked(out, false);
     const state = readRunState(out);
     checkSameRun(out, state, effective);
     mkdirSync(out, { recursive: true });
     if (!state) writeJsonAtomic(statePath(out), { version: 2, config: effective, jobs: plan.jobs.map((j) => j.id) } satisfies RunState);
   } else {
-    refuseIfLocked(out);
+    refuseIfLocked(out, true);
     const previous = checkOutputDir(out, options.resume, options.force);
     if (options.resume) checkSameRun(out, previous, effective);
     mkdirSync(out, { recursive: true });
@@ -109,7 +115,10 @@ export async function runConfig(config: RunConfig, options: RunCommandOptions): 
     return 0;
   } finally {
     uninstall();
-    lock?.release();
+    if (lock) {
+      lock.release();
+      process.off('exit', lock.release);
+    }
   }
 }
 
@@ -136,5 +145,3 @@ function jobContext(
     splits,
   };
 }
-
-export type { Plan };

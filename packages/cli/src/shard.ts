@@ -43,6 +43,8 @@ export async function runShardJobs(plan: Plan, shard: Shard, step: number | unde
       held.push(error.message);
       continue;
     }
+    // An evaluation stopped by a signal exits the process from its handler: the lock goes too.
+    process.on('exit', lock.release);
     try {
       // Another shard may have finished it between our check and our lock.
       if (isDone(ctx.runDir, job.id)) {
@@ -54,6 +56,7 @@ export async function runShardJobs(plan: Plan, shard: Shard, step: number | unde
       ran++;
     } finally {
       lock.release();
+      process.off('exit', lock.release);
     }
   }
   if (held.length > 0) throw new LockHeldError(`${label}: ${held.join('; ')}`);
