@@ -23,13 +23,12 @@ import {
   type DatasetSplits,
   type DistillationMethod,
   type LayersModelAdapter,
-  type Student,
   type Teacher,
 } from '@tempered/core';
 import { mergeResults, parseResults, renderReports } from '@tempered/reports';
 import type { RunConfig } from './config.js';
 import { buildModel, curvesFromLog } from './run.js';
-import { evaluateRun } from './evaluate.js';
+import { assembleResults, evaluateRun, evaluationPath } from './evaluate.js';
 import { TEACHER, type EvaluateJob, type Job, type Plan, type ReportJob, type TrainJob } from './plan.js';
 import type { StopSignals } from './signals.js';
 
@@ -147,24 +146,21 @@ async function runEvaluateJob(job: EvaluateJob, ctx: JobContext): Promise<boolea
   const { container, config } = ctx;
   const dir = join(ctx.runDir, job.dir);
   const unsubscribe = ctx.stop.onStop(() => ctx.abortEvaluation());
-  const students = new Map<string, Student>();
-  const teacher = job.teacher ? await loadTeacher(ctx.config, dir, await ctx.splits()) : undefined;
+  const student = config.students.find((s) => s.name === job.model)!;
+  const method = createPlugin(container, TOKENS.Method, student.method.name, student.method.params) as DistillationMethod;
+  const methods = { [job.model]: { method: student.method.name, params: method.params() } };
+  method.dispose();
+  const teacher = job.teacher ? await loadTeacher(config, dir, await ctx.splits()) : undefined;
+  const model = new LayersStudent(await loadLayersModel(join(dir, 'models', job.model)), { name: job.model });
   try {
-    const methods: Record<string, { method: string; params: Record<string, unknown> }> = {};
-    for (const s of config.students.filter((s) => job.models.includes(s.name))) {
-      const method = createPlugin(container, TOKENS.Method, s.method.name, s.method.params) as DistillationMethod;
-      methods[s.name] = { method: s.method.name, params: method.params() };
-      method.dispose();
-      students.set(s.name, new LayersStudent(await loadLayersModel(join(dir, 'models', s.name)), { name: s.name }));
-    }
-    await evaluateRun({
+    const results = await evaluateRun({
       config,
       seed: job.seed,
       out: dir,
       backend: ctx.backend,
       splits: await ctx.splits(),
       teacher,
-      students,
+      students: new Map([[job.model, model]]),
       methods,
       curves: curvesFromLog(dir),
       container,
@@ -174,10 +170,11 @@ async function runEvaluateJob(job: EvaluateJob, ctx: JobContext): Promise<boolea
       progressStream: ctx.progressStream,
       progressTty: ctx.progressTty,
     });
+    writeJsonAtomic(evaluationPath(dir, job.model), results);
     return true;
   } finally {
     unsubscribe();
-    for (const model of students.values()) model.dispose();
+    model.dispose();
     teacher?.dispose();
   }
 }
@@ -197,7 +194,10 @@ export async function runJob(job: Job, ctx: JobContext): Promise<boolean> {
   let finished: boolean;
   if (job.kind === 'train') finished = await runTrainJob(job, ctx);
   else if (job.kind === 'evaluate') finished = await runEvaluateJob(job, ctx);
-  else {
+  else if (job.kind === 'results') {
+    assembleResults(join(ctx.runDir, job.dir), job.models);
+    finished = true;
+  } else {
     runReportJob(job, ctx.runDir);
     finished = true;
   }

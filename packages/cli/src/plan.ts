@@ -4,8 +4,8 @@ import type { PluginRef, RunConfig } from './config.js';
 
 /**
  * A run as a plan of jobs (a DAG): for each seed, one training job per model (the teacher, then
- * each student), one evaluation job over that seed's models, and, with several seeds, one report
- * job merging them. Each job reads only files its dependencies wrote, so any job can run in any
+ * each student), one evaluation job per student, one job assembling that seed's results.json,
+ * and, with several seeds, one report job merging them. Each job reads only files its dependencies wrote, so any job can run in any
  * process, on any machine sharing the run directory, once its dependencies are done.
  */
 
@@ -33,14 +33,27 @@ export interface TrainJob {
   readonly step: number;
 }
 
+/** All attacks on one trained student: its part of the seed's results. */
 export interface EvaluateJob {
   readonly kind: 'evaluate';
   readonly id: string;
   readonly seed: number;
   readonly dir: string;
-  /** Students evaluated, in config order. */
-  readonly models: readonly string[];
+  readonly model: string;
   readonly teacher?: string;
+  readonly dependsOn: readonly string[];
+  readonly writes: readonly string[];
+  readonly step: number;
+}
+
+/** One seed's results.json, report.md and report.html from its students' evaluations. */
+export interface ResultsJob {
+  readonly kind: 'results';
+  readonly id: string;
+  readonly seed: number;
+  readonly dir: string;
+  /** Students, in config order. */
+  readonly models: readonly string[];
   readonly dependsOn: readonly string[];
   readonly writes: readonly string[];
   readonly step: number;
@@ -55,7 +68,7 @@ export interface ReportJob {
   readonly step: number;
 }
 
-export type Job = TrainJob | EvaluateJob | ReportJob;
+export type Job = TrainJob | EvaluateJob | ResultsJob | ReportJob;
 
 export interface Plan {
   /** In a valid execution order: every job after its dependencies. */
@@ -95,7 +108,7 @@ export function buildPlan(config: RunConfig, teacherUse: (method: PluginRef) => 
   };
   const trainsTeacher = !config.teacher?.path && (config.teacher !== undefined || config.students.some((s) => teacherUse(s.method) === 'required'));
   const hasTeacher = trainsTeacher || config.teacher?.path !== undefined;
-  const evaluations: string[] = [];
+  const seedResults: string[] = [];
   for (const seed of config.seeds) {
     const dir = seedDir(config, seed);
     const trainWrites = (model: string) => [rel(dir, `models/${model}/`), rel(dir, `checkpoints/${model}/`), rel(dir, 'metrics.jsonl')];
@@ -130,20 +143,32 @@ export function buildPlan(config: RunConfig, teacherUse: (method: PluginRef) => 
         writes: trainWrites(s.name),
       });
     });
-    const evaluation = add<EvaluateJob>({
-      kind: 'evaluate',
-      id: `seed-${seed}/evaluate`,
+    const teacherDeps = teacherJob ? [teacherJob.id] : [];
+    const evaluations = students.map((student) =>
+      add<EvaluateJob>({
+        kind: 'evaluate',
+        id: `seed-${seed}/evaluate/${student.model}`,
+        seed,
+        dir,
+        model: student.model,
+        teacher: hasTeacher ? TEACHER : undefined,
+        dependsOn: [...teacherDeps, student.id],
+        writes: [rel(dir, `evaluations/${student.model}.json`)],
+      }),
+    );
+    const results = add<ResultsJob>({
+      kind: 'results',
+      id: `seed-${seed}/results`,
       seed,
       dir,
-      models: config.students.map((s) => s.name),
-      teacher: hasTeacher ? TEACHER : undefined,
-      dependsOn: [...(teacherJob ? [teacherJob.id] : []), ...students.map((s) => s.id)],
+      models: students.map((s) => s.model),
+      dependsOn: evaluations.map((e) => e.id),
       writes: ['results.json', 'report.md', 'report.html'].map((f) => rel(dir, f)),
     });
-    evaluations.push(evaluation.id);
+    seedResults.push(results.id);
   }
   if (config.seeds.length > 1) {
-    add<ReportJob>({ kind: 'report', id: 'report', seeds: config.seeds, dependsOn: evaluations, writes: ['results.json', 'report.md', 'report.html'] });
+    add<ReportJob>({ kind: 'report', id: 'report', seeds: config.seeds, dependsOn: seedResults, writes: ['results.json', 'report.md', 'report.html'] });
   }
   return { jobs };
 }
@@ -153,7 +178,14 @@ export function formatPlan(plan: Plan): string[] {
   const width = Math.max(...plan.jobs.map((j) => j.id.length));
   const lines = [`${plan.jobs.length} jobs in ${Math.max(...plan.jobs.map((j) => j.step))} steps (a job runs once its dependencies are done)`];
   for (const job of plan.jobs) {
-    const what = job.kind === 'train' ? `train ${job.model} (${job.method.name})` : job.kind === 'evaluate' ? `evaluate ${job.models.length} model(s)` : `merge ${job.seeds.length} seeds`;
+    const what =
+      job.kind === 'train'
+        ? `train ${job.model} (${job.method.name})`
+        : job.kind === 'evaluate'
+          ? `evaluate ${job.model}`
+          : job.kind === 'results'
+            ? `results of ${job.models.length} model(s)`
+            : `merge ${job.seeds.length} seeds`;
     lines.push(`step ${job.step}  ${job.id.padEnd(width)}  ${what}`);
     lines.push(`        after: ${job.dependsOn.length ? job.dependsOn.join(', ') : '-'}`);
     lines.push(`        writes: ${job.writes.join(', ')}`);
