@@ -130,12 +130,14 @@ describe('SIGINT and SIGTERM', () => {
   for (const c of evaluation) {
     it(`${c.signal} during evaluation (--jobs ${c.jobs}) stops, keeps the trained models, and resumes to the same results`, async () => {
       const out = join(dir, `evaluate-${c.signal}`);
-      const stopped = await stopWhen(['run', configPath, '--out', out, '--jobs', c.jobs], out, [c.signal], (stderr) => /evaluating baseline/.test(stderr));
+      // While kd is evaluated: every model is trained by then (with --jobs 2 baseline's evaluation may overlap kd's training).
+      const trained = () => MODELS.every((m) => existsSync(join(out, 'jobs', 'seed-1', `${m}.done`)));
+      const stopped = await stopWhen(['run', configPath, '--out', out, '--jobs', c.jobs], out, [c.signal], (stderr) => /evaluating kd/.test(stderr) && trained());
       expect(stopped.code, stopped.stderr).toBe(c.exit);
       expectResumeLine(stopped, c.signal);
       expect(existsSync(join(out, 'results.json'))).toBe(false);
       for (const model of MODELS) expect(existsSync(join(out, 'jobs', 'seed-1', `${model}.done`)), model).toBe(true);
-      expect(existsSync(join(out, 'jobs', 'seed-1', 'evaluate', 'baseline.done'))).toBe(false);
+      expect(existsSync(join(out, 'jobs', 'seed-1', 'evaluate', 'kd.done'))).toBe(false);
       expect(processesTagged(stopped.tag), 'worker processes outlived the run').toEqual([]);
 
       const resumed = runCli(['run', configPath, '--out', out, '--resume', '--jobs', c.jobs]);
