@@ -83,14 +83,17 @@ export function dependenciesDone(runDir: string, job: Job): boolean {
   return job.dependsOn.every((id) => isDone(runDir, id));
 }
 
-/** Loads the run's teacher (trained into models/, or config.teacher.path) and checks it fits the dataset. */
-export async function loadTeacher(config: RunConfig, dir: string, splits: DatasetSplits): Promise<Teacher> {
-  const path = config.teacher?.path ?? join(dir, 'models', TEACHER);
-  const teacher = new LayersTeacher(await loadLayersModel(path), { name: TEACHER });
+/**
+ * Loads a teacher and checks it fits the dataset: the run's teacher from config.teacher.path when
+ * given, else any model a job of this seed trained into models/<name>.
+ */
+export async function loadTeacher(config: RunConfig, dir: string, splits: DatasetSplits, name: string = TEACHER): Promise<Teacher> {
+  const path = name === TEACHER && config.teacher?.path ? config.teacher.path : join(dir, 'models', name);
+  const teacher = new LayersTeacher(await loadLayersModel(path), { name });
   if (teacher.numClasses !== splits.train.numClasses || teacher.inputShape.join('x') !== splits.train.inputShape.join('x')) {
     teacher.dispose();
     throw new ModelError(
-      `${config.teacher?.path ? 'teacher.path' : path}: teacher takes [${teacher.inputShape.join(', ')}] → ${teacher.numClasses} classes but dataset "${splits.name}" has [${splits.train.inputShape.join(', ')}] → ${splits.train.numClasses} classes`,
+      `${path === config.teacher?.path ? 'teacher.path' : path}: teacher takes [${teacher.inputShape.join(', ')}] → ${teacher.numClasses} classes but dataset "${splits.name}" has [${splits.train.inputShape.join(', ')}] → ${splits.train.numClasses} classes`,
     );
   }
   return teacher;
@@ -102,7 +105,7 @@ async function runTrainJob(job: TrainJob, ctx: JobContext): Promise<boolean> {
   const splits = await ctx.splits();
   const method = createPlugin(container, TOKENS.Method, job.method.name, job.method.params) as DistillationMethod;
   const student = buildModel(container, job.architecture, job.model, splits, job.seed);
-  const teacher = job.teacher && method.teacher !== 'none' ? await loadTeacher(ctx.config, dir, await ctx.splits()) : undefined;
+  const teacher = job.teacher && method.teacher !== 'none' ? await loadTeacher(ctx.config, dir, await ctx.splits(), job.teacher) : undefined;
   try {
     if (teacher) assertCompatible(teacher, student);
     ctx.log(`training ${job.model} (${job.method.name})`);
@@ -150,7 +153,7 @@ async function runEvaluateJob(job: EvaluateJob, ctx: JobContext): Promise<boolea
   const method = createPlugin(container, TOKENS.Method, student.method.name, student.method.params) as DistillationMethod;
   const methods = { [job.model]: { method: student.method.name, params: method.params() } };
   method.dispose();
-  const teacher = job.teacher ? await loadTeacher(config, dir, await ctx.splits()) : undefined;
+  const teacher = job.teacher ? await loadTeacher(config, dir, await ctx.splits(), job.teacher) : undefined;
   const model = new LayersStudent(await loadLayersModel(join(dir, 'models', job.model)), { name: job.model });
   try {
     const results = await evaluateRun({
