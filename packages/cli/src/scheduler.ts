@@ -114,7 +114,7 @@ function runOnWorkers(pending: readonly Job[], count: number, options: ScheduleO
         slot.job = undefined;
       } else if (message.type === 'failed') {
         board.end(message.id, `failed: ${message.message}`);
-        failure ??= `${message.id}: ${message.message}`;
+        failure ??= message.id ? `${message.id}: ${message.message}` : `worker process: ${message.message}`;
         slot.job = undefined;
         stopAll();
       }
