@@ -139,8 +139,10 @@ async function runTrainJob(job: TrainJob, ctx: JobContext): Promise<boolean> {
     await saveLayersModel((method.result() as unknown as LayersModelAdapter).layersModel, join(dir, 'models', job.model));
     return true;
   } finally {
-    // The method's models (the student, defensive distillation's own teacher) are released here.
+    // The method releases its own models (e.g. defensive distillation's teacher); the student and
+    // the run's teacher belong to this job, which may share its process with the next ones.
     method.dispose();
+    student.dispose();
     teacher?.dispose();
   }
 }
