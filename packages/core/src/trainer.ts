@@ -167,8 +167,7 @@ export class Trainer implements TrainerEvents {
           batch++;
           position = { phase: phaseIndex, epoch, batch, step: position.step + 1 };
           await this.emit('batch:end', { ...base, epoch, batch: batch - 1, batches, loss: result.loss, terms: result.terms ?? {}, position });
-          // Awaiting resolved promises never lets the event loop run: without this turn, a
-          // SIGINT/SIGTERM handler (or any timer) would wait for the whole training to end.
+          // Without this turn a SIGINT/SIGTERM handler would wait for the whole training to end.
           await yieldToEventLoop();
           if (this.stopReason !== undefined && batch < batches) return finish(true);
         }
