@@ -39,7 +39,7 @@ Options:
   --jobs N           run independent jobs in N worker processes (default: the number of cores)
   --shard I/N        run only shard I of N (0 ≤ I < N): its jobs whose dependencies are done,
                      each under its own lock; exits 75 if some wait for other shards
-  --step K           with --shard: only the jobs of plan step K (1: teachers, 2: students, ...)
+  --step K           with --shard: only the jobs of plan step K (as --plan numbers them)
 
 Writes DIR/results.json, report.md, report.html, metrics.jsonl, models/<name>/, checkpoints/,
 jobs/ (which jobs are done) and run.lock while running. SIGINT/SIGTERM stop after the current
