@@ -1,7 +1,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { BACKEND_PREFERENCES, ConfigError, type BackendPreference } from '@tempered/core';
+import { BACKEND_PREFERENCES, ConfigError, type BackendPreference } from '@tempered/core/node';
 
 /** A plugin reference as torchdistill writes it: `name` plus `params`. */
 export interface PluginRef {

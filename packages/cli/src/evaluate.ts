@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
 import { StepProgress, writeJsonAtomic, type BackendInfo, type DatasetSplits, type Student, type Teacher } from '@tempered/core/node';
@@ -30,12 +31,17 @@ export interface EvaluateRunArgs {
   readonly pluginModules: readonly string[];
   readonly quiet: boolean;
   readonly log: (line: string) => void;
+  /** Where the progress bar or lines go (default stderr; a worker process sends them to its parent). */
+  readonly progressStream?: NodeJS.WriteStream;
+  readonly progressTty?: boolean;
 }
 
-/** Attacks every trained model, writes results.json, report.md and report.html; returns the results path. */
-export async function evaluateRun(args: EvaluateRunArgs): Promise<string> {
+type Results = Awaited<ReturnType<typeof evaluate>>;
+
+/** Attacks the given trained models; returns their results (the run's fields filled in), writing nothing. */
+export async function evaluateRun(args: EvaluateRunArgs): Promise<Results> {
   const { config } = args;
-  args.log(`evaluating ${args.students.size} model(s) on the first ${Math.min(config.evaluation.examples, args.splits.test.size)} test examples`);
+  args.log(`evaluating ${[...args.students.keys()].join(', ')} on the first ${Math.min(config.evaluation.examples, args.splits.test.size)} test examples`);
   const models = [...args.students.entries()].map(([name, model]) => ({
     name,
     method: args.methods[name]!.method,
@@ -45,8 +51,8 @@ export async function evaluateRun(args: EvaluateRunArgs): Promise<string> {
     training: toCurves(args.curves.get(name)),
   }));
   // A bar with ETA on a TTY, one plain line per step (clean pass, attack, sweep point) otherwise.
-  const progress = new StepProgress({ quiet: args.quiet });
-  let results: Awaited<ReturnType<typeof evaluate>> | undefined;
+  const progress = new StepProgress({ quiet: args.quiet, stream: args.progressStream, tty: args.progressTty });
+  let results: Results | undefined;
   try {
     results = await evaluate({
       container: args.container,
@@ -65,14 +71,27 @@ export async function evaluateRun(args: EvaluateRunArgs): Promise<string> {
   } finally {
     progress.end(results ? 'evaluation done' : 'evaluation stopped');
   }
-  const withRun = {
+  return {
     ...results,
     seed: args.seed,
     backend: { ...results.backend, name: args.backend.name, source: args.backend.source },
     dataset: { ...results.dataset, name: config.dataset.name },
   };
-  const path = join(args.out, 'results.json');
-  writeJsonAtomic(path, withRun);
-  renderReports(args.out);
+}
+
+/** Where one model's evaluation is kept until the seed's results.json is assembled. */
+export function evaluationPath(dir: string, model: string): string {
+  return join(dir, 'evaluations', `${model}.json`);
+}
+
+/**
+ * results.json from the models' separate evaluations (each model is evaluated on its own, so
+ * nothing but the `models` map and the time differ between them), then report.md and report.html.
+ */
+export function assembleResults(dir: string, models: readonly string[]): string {
+  const parts = models.map((m) => JSON.parse(readFileSync(evaluationPath(dir, m), 'utf8')) as Results);
+  const path = join(dir, 'results.json');
+  writeJsonAtomic(path, { ...parts[0]!, createdAt: new Date().toISOString(), models: Object.assign({}, ...parts.map((p) => p.models)) as Results['models'] });
+  renderReports(dir);
   return path;
 }

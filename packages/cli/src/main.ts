@@ -6,6 +6,7 @@ import { BACKEND_PREFERENCES, ConfigError, TemperedError, oneLineError, selectBa
 import { configJsonSchema, readConfig } from './config.js';
 import { preflight, runContainer } from './run.js';
 import { runConfig } from './run-config.js';
+import { parseShard } from './plan.js';
 import { pluginSchemas, registerBuiltins, registerUserPlugins } from './plugins.js';
 import { benchCommand } from './bench.js';
 import { reportCommand } from './report.js';
@@ -36,8 +37,15 @@ Options:
   --backend NAME     auto | wasm | cpu | tensorflow (default: the config's, else auto)
   --seed N           override the config's seed(s) with one seed
   --quiet            print nothing but errors
+  --plan             print the plan (jobs, dependencies, what each writes) and exit
+  --jobs N           run independent jobs in N worker processes (default: the number of cores)
+  --shard I/N        run only shard I of N (0 ≤ I < N): its jobs whose dependencies are done,
+                     each under its own lock; exits 75 if some wait for other shards
+  --step K           with --shard: only the jobs of plan step K (as --plan numbers them)
 
-Writes DIR/results.json, report.md, report.html, metrics.jsonl, models/<name>/, checkpoints/.`,
+Writes DIR/results.json, report.md, report.html, metrics.jsonl, models/<name>/, checkpoints/,
+jobs/ (which jobs are done) and run.lock while running. SIGINT/SIGTERM stop after the current
+batch with a checkpoint (exit 130/143); a second signal exits at once. See docs/cluster.md.`,
   bench: `Usage: tempered bench [options]
 
 Times the Papernot MNIST CNN at batch 128 (train step with SGD+momentum, forward, input
@@ -87,6 +95,20 @@ async function pluginContainer(plugins: readonly string[] | undefined): Promise<
   return container;
 }
 
+function positiveInteger(field: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(field, `expected an integer ≥ 1, got "${value}"`);
+  return n;
+}
+
+/** The command that continues a stopped run: the same arguments, with --resume instead of --force. */
+function resumeCommand(args: readonly string[], out: string, shard: boolean): string {
+  const kept = args.filter((a) => a !== '--force' && a !== '--resume');
+  if (!args.includes('--out')) kept.push('--out', out);
+  return ['tempered', 'run', ...kept, ...(shard ? [] : ['--resume'])].join(' ');
+}
+
+
 type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
 
 function parse(args: string[], options: OptionSpec): { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] } {
@@ -122,6 +144,10 @@ export async function main(argv: string[], io: { out: (s: string) => void; err: 
           backend: { type: 'string' },
           seed: { type: 'string' },
           quiet: { type: 'boolean', short: 'q' },
+          plan: { type: 'boolean' },
+          jobs: { type: 'string' },
+          shard: { type: 'string' },
+          step: { type: 'string' },
         });
         if (values.help) return io.out(HELP.run!), 0;
         if (positionals.length !== 1) throw new ConfigError('run', 'expected exactly one config file (YAML or JSON)');
@@ -134,6 +160,11 @@ export async function main(argv: string[], io: { out: (s: string) => void; err: 
           seed = Number(values.seed);
           if (!Number.isInteger(seed) || seed < 0) throw new ConfigError('--seed', `expected an integer ≥ 0, got "${values.seed}"`);
         }
+        const jobs = values.jobs === undefined ? undefined : positiveInteger('--jobs', values.jobs as string);
+        const step = values.step === undefined ? undefined : positiveInteger('--step', values.step as string);
+        const shard = values.shard === undefined ? undefined : parseShard(values.shard as string);
+        if (step !== undefined && !shard) throw new ConfigError('--step', 'only applies with --shard I/N');
+        if (shard && (values.force || jobs !== undefined)) throw new ConfigError('--shard', 'runs its jobs one by one into a shared directory; it takes neither --force nor --jobs');
         const config = readConfig(configPath);
         const out = resolve((values.out as string | undefined) ?? `runs/${config.name}`);
         const quiet = Boolean(values.quiet);
@@ -146,6 +177,12 @@ export async function main(argv: string[], io: { out: (s: string) => void; err: 
           seed,
           baseDir: dirname(resolve(configPath)),
           log: quiet ? () => {} : (line) => io.err(line),
+          print: io.out,
+          printPlan: Boolean(values.plan),
+          jobs,
+          shard,
+          step,
+          resumeCommand: resumeCommand(rest, out, Boolean(shard)),
         });
         return code;
       }

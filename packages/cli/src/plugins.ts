@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { DependencyContainer, InjectionToken } from 'tsyringe';
-import { ConfigError, PLUGIN_KINDS, getPlugin, listPlugins, paramsJsonSchema, validateParams, type PluginDescriptor, type PluginKind } from '@tempered/core';
+import { ConfigError, PLUGIN_KINDS, getPlugin, listPlugins, paramsJsonSchema, validateParams, type PluginDescriptor, type PluginKind } from '@tempered/core/node';
 
 type AnyPluginToken = InjectionToken<PluginDescriptor<unknown>>;
 import { register as registerAttacks } from '@tempered/attacks';
@@ -11,7 +11,7 @@ import { register as registerModels } from '@tempered/models';
 import { register as registerDefensiveDistillation } from '@tempered/defensive-distillation';
 import { register as registerArd } from '@tempered/ard';
 import { register as registerCrdnd } from '@tempered/crdnd';
-import { register as registerReports } from '@tempered/reports';
+import { register as registerReports } from '@tempered/reports/node';
 
 /** Every @tempered plugin package's register, in a stable order. */
 export const BUILTIN_REGISTRARS: ReadonlyArray<(container: DependencyContainer) => void> = [

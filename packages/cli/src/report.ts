@@ -1,9 +1,34 @@
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { mergeReports, renderReports } from '@tempered/reports/node';
+import { isDone, runReportJob } from './jobs.js';
+import { acquireLock, runLockPath } from './lock.js';
+import { readRunState } from './run.js';
+import { NotReadyError } from './shard.js';
 
-/** `tempered report <dir>...`: re-render one run, or merge several into `out`. */
+/**
+ * A run directory written by jobs (shards included): assembles the results once every job but
+ * the report is done, else says which are missing (exit 75, as a shard waiting on others).
+ */
+function assembleRun(dir: string, io: { out: (s: string) => void }): number {
+  const state = readRunState(dir)!;
+  const missing = state.jobs.filter((id) => id !== 'report' && !isDone(dir, id));
+  if (missing.length > 0) throw new NotReadyError(`${dir}: ${missing.length} job(s) not done yet: ${missing.join(', ')}; run their shards (or tempered run --resume) first`);
+  const lock = acquireLock(runLockPath(dir), { what: dir, takeOverStale: true });
+  try {
+    if (state.config.seeds.length > 1) runReportJob({ kind: 'report', id: 'report', seeds: state.config.seeds, dependsOn: [], writes: [], step: 0 }, dir);
+    else renderReports(dir);
+  } finally {
+    lock.release();
+  }
+  io.out(`wrote ${join(dir, 'results.json')}, report.md and report.html`);
+  return 0;
+}
+
+/** `tempered report <dir>...`: assemble or re-render one run, or merge several into `out`. */
 export function reportCommand(dirs: string[], out: string | undefined, io: { out: (s: string) => void }): number {
   if (dirs.length === 1 && (!out || resolve(out) === resolve(dirs[0]!))) {
+    if (existsSync(join(dirs[0]!, 'run-state.json'))) return assembleRun(dirs[0]!, io);
     renderReports(dirs[0]!);
     io.out(`wrote ${dirs[0]}/report.md and report.html`);
     return 0;

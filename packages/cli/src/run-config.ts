@@ -1,49 +1,147 @@
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
-import { selectBackend, writeJsonAtomic } from '@tempered/core/node';
-import { mergeResults, parseResults, renderReports } from '@tempered/reports/node';
-import type { RunConfig } from './config.js';
-import { checkOutputDir, preflight, runContainer, runSeed, type RunOptions } from './run.js';
+import type { DependencyContainer } from 'tsyringe';
+import { ConfigError, TOKENS, createPlugin, removeStaleTemporaries, selectBackend, writeJsonAtomic, type BackendInfo, type DistillationMethod } from '@tempered/core/node';
+import type { PluginRef, RunConfig } from './config.js';
+import { datasetLoader, loadTeacher, type JobContext } from './jobs.js';
+import { LockHeldError, acquireLock, describeHolder, liveHolder, runLockPath, type Lock } from './lock.js';
+import { buildPlan, formatPlan, type Shard, type TeacherUse } from './plan.js';
+import { checkOutputDir, preflight, readRunState, runContainer, statePath, type RunOptions, type RunState } from './run.js';
+import { runPending } from './scheduler.js';
+import { runShardJobs } from './shard.js';
+import { StopSignals } from './signals.js';
 
-const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+export interface RunCommandOptions extends RunOptions {
+  /** Print the plan and exit, writing nothing. */
+  readonly printPlan?: boolean;
+  /** Worker processes for independent jobs (default: the number of cores). */
+  readonly jobs?: number;
+  readonly shard?: Shard;
+  /** With a shard: only the jobs of this plan step. */
+  readonly step?: number;
+  /** The command that continues this run, for the line printed when a signal stops it. */
+  readonly resumeCommand: string;
+  /** Where `--plan` prints (stdout). */
+  readonly print?: (line: string) => void;
+}
+
+function teacherUse(container: DependencyContainer, ref: PluginRef): TeacherUse {
+  const method = createPlugin(container, TOKENS.Method, ref.name, ref.params) as DistillationMethod;
+  const use = method.teacher;
+  method.dispose();
+  return use;
+}
+
+/** Refuses a run directory another live process writes to, naming it; a whole run also waits for shards. */
+function refuseIfLocked(out: string, jobsToo: boolean): void {
+  const holder = liveHolder(runLockPath(out));
+  if (holder) throw new LockHeldError(`${out} is being written by ${describeHolder(holder)} (${runLockPath(out)}); wait for it or stop it first`);
+  const jobs = join(out, 'jobs');
+  if (!jobsToo || !existsSync(jobs)) return;
+  for (const file of readdirSync(jobs, { recursive: true }).map(String)) {
+    const shardHolder = file.endsWith('.lock') ? liveHolder(join(jobs, file)) : undefined;
+    if (shardHolder) throw new LockHeldError(`${out}: job ${file.slice(0, -'.lock'.length)} is being run by ${describeHolder(shardHolder)} (a shard); wait for the shards first`);
+  }
+}
+
+/** The run-state of a directory must come from the same config (after overrides). */
+function checkSameRun(out: string, state: RunState | undefined, config: RunConfig): void {
+  if (state && JSON.stringify(state.config) !== JSON.stringify(config)) {
+    throw new ConfigError(statePath(out), 'was written from a different config (or other --seed/--backend); use the same ones, or --force into this directory');
+  }
+}
 
 /**
- * Runs a config: checks everything first (plugins, params, output directory), selects the
- * backend, then runs each seed. Several seeds run into DIR/seed-<n>/ and DIR gets the merged
- * results (mean ± std). Returns the process exit code.
+ * Runs a config: checks everything first (plugins, params, output directory, lock), then runs
+ * the plan's pending jobs — all of them, or one shard's. Returns the process exit code.
  */
-export async function runConfig(config: RunConfig, options: RunOptions): Promise<number> {
+export async function runConfig(config: RunConfig, options: RunCommandOptions): Promise<number> {
   const seeds = options.seed !== undefined ? [options.seed] : config.seeds;
   const effective: RunConfig = { ...config, seeds, backend: options.backend ?? config.backend };
   const { container, pluginModules } = await runContainer(effective, options.baseDir);
   preflight(container, effective);
-  if (seeds.length > 1) checkOutputDir(options.out, options.resume, options.force);
-  else checkOutputDir(options.out, options.resume, options.force);
-
+  const plan = buildPlan(effective, (ref) => teacherUse(container, ref));
+  if (options.printPlan) {
+    for (const line of formatPlan(plan)) (options.print ?? options.log)(line);
+    return 0;
+  }
+  // Inputs are loaded and checked before anything is written, so a refusal leaves no trace.
   const backend = await selectBackend(effective.backend);
-  // Said once the inputs have been checked, so that a refusal stays a single line.
-  let announced = false;
-  const announce = (): void => {
-    if (!announced) options.log(`backend: ${backend.name} (${backend.source})${backend.fallbacks.length ? `; passed over: ${backend.fallbacks.join('; ')}` : ''}`);
-    announced = true;
-  };
+  const splits = datasetLoader(container, effective);
+  const loaded = await splits();
+  if (effective.teacher?.path) (await loadTeacher(effective, options.out, loaded)).dispose();
+  const { out } = options;
+  let lock: Lock | undefined;
+  if (options.shard) {
+    // Shards share the directory and lock per job; they only refuse a whole run writing into it.
+    refuseIfLocked(out, false);
+    const state = readRunState(out);
+    checkSameRun(out, state, effective);
+    mkdirSync(out, { recursive: true });
+    if (!state) writeJsonAtomic(statePath(out), { version: 2, config: effective, jobs: plan.jobs.map((j) => j.id) } satisfies RunState);
+  } else {
+    refuseIfLocked(out, true);
+    const previous = checkOutputDir(out, options.resume, options.force);
+    if (options.resume) checkSameRun(out, previous, effective);
+    mkdirSync(out, { recursive: true });
+    // Taken before anything else is written; a lock left by a dead process is taken over on --resume.
+    lock = acquireLock(runLockPath(out), { what: out, takeOverStale: options.resume || options.force });
+    process.on('exit', lock.release);
+    if (options.force && !options.resume) for (const entry of readdirSync(out)) if (entry !== 'run.lock') rmSync(join(out, entry), { recursive: true, force: true });
+    // A run killed mid-write (SIGKILL) leaves temporary files next to the complete old ones.
+    if (options.resume) removeStaleTemporaries(out, { recursive: true });
+    writeJsonAtomic(statePath(out), { version: 2, config: effective, jobs: plan.jobs.map((j) => j.id) } satisfies RunState);
+  }
 
-  const resultPaths: string[] = [];
-  for (const seed of seeds) {
-    const out = seeds.length > 1 ? join(options.out, `seed-${seed}`) : options.out;
-    if (seeds.length > 1) options.log(`seed ${seed} → ${out}`);
-    const result = await runSeed(effective, seed, { ...options, out, force: options.force || (seeds.length > 1 && !options.resume) }, backend, container, pluginModules, announce);
-    if (result.stopped) {
-      options.log(`stopped${result.signal ? ` by ${result.signal}` : ''}; continue with --resume`);
-      return SIGNAL_EXIT[result.signal ?? ''] ?? 130;
+  options.log(`backend: ${backend.name} (${backend.source})${backend.fallbacks.length ? `; passed over: ${backend.fallbacks.join('; ')}` : ''}`);
+  const stop = new StopSignals();
+  const uninstall = stop.install();
+  const stoppedLine = (): string => `stopped by ${stop.signal}; continue with: ${options.resumeCommand}`;
+  const ctx = (): JobContext => jobContext(effective, options, container, pluginModules, backend, stop, splits, () => {
+    options.log(stoppedLine());
+    process.exit(stop.exitCode);
+  });
+  try {
+    if (options.shard) {
+      const outcome = await runShardJobs(plan, options.shard, options.step, ctx());
+      if (outcome.kind === 'stopped') return options.log(stoppedLine()), stop.exitCode;
+      options.log(`shard ${options.shard.index}/${options.shard.count}: ran ${outcome.ran} job(s), ${outcome.skipped} already done`);
+      return 0;
     }
-    resultPaths.push(result.resultsPath!);
+    const outcome = await runPending({ plan, runDir: out, parallel: options.jobs ?? availableParallelism(), config: effective, baseDir: options.baseDir, quiet: options.quiet, stop, context: ctx });
+    if (outcome === 'stopped') return options.log(stoppedLine()), stop.exitCode;
+    options.log(`done: ${join(out, 'results.json')}, report.md, report.html`);
+    return 0;
+  } finally {
+    uninstall();
+    if (lock) {
+      lock.release();
+      process.off('exit', lock.release);
+    }
   }
-  if (seeds.length > 1) {
-    const merged = mergeResults(resultPaths.map((p) => parseResults(JSON.parse(readFileSync(p, 'utf8')), p)));
-    writeJsonAtomic(join(options.out, 'results.json'), merged);
-    renderReports(options.out);
-  }
-  options.log(`done: ${join(options.out, 'results.json')}, report.md, report.html`);
-  return 0;
+}
+
+function jobContext(
+  config: RunConfig,
+  options: RunCommandOptions,
+  container: DependencyContainer,
+  pluginModules: readonly string[],
+  backend: BackendInfo,
+  stop: StopSignals,
+  splits: JobContext['splits'],
+  abortEvaluation: () => void,
+): JobContext {
+  return {
+    config,
+    runDir: options.out,
+    container,
+    pluginModules,
+    backend,
+    quiet: options.quiet,
+    log: options.log,
+    stop,
+    abortEvaluation,
+    splits,
+  };
 }

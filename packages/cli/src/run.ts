@@ -1,39 +1,19 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import {
-  CheckpointListener,
   ConfigError,
-  JsonlLogger,
-  LayersModelAdapter,
-  LayersStudent,
-  LayersTeacher,
-  ModelError,
   OutputExistsError,
-  ProgressListener,
   TOKENS,
-  Trainer,
-  assertCompatible,
   createPlugin,
   deriveSeed,
-  hasCheckpoint,
-  loadCheckpoint,
-  loadLayersModel,
-  removeStaleTemporaries,
-  saveLayersModel,
-  selectBackend,
-  writeJsonAtomic,
-  type BackendInfo,
   type DatasetSplits,
-  type DistillationMethod,
   type ModelArchitecture,
   type Student,
-  type Teacher,
-  type DatasetSource,
 } from '@tempered/core/node';
 import type { RunConfig, PluginRef } from './config.js';
 import { checkPluginRef, registerBuiltins, registerUserPlugins, BUILTIN_MODULES } from './plugins.js';
-import { evaluateRun, type TrainingCurve } from './evaluate.js';
+import type { TrainingCurve } from './evaluate.js';
 
 export interface RunOptions {
   readonly out: string;
@@ -47,29 +27,39 @@ export interface RunOptions {
   readonly log: (line: string) => void;
 }
 
-/** Progress of a run, persisted so `--resume` skips finished work. */
+/**
+ * The run directory's record of what it is: the effective config and the plan's job ids. Which
+ * jobs are done lives in jobs/<id>.done, written by whichever process ran the job.
+ */
 export interface RunState {
-  readonly version: 1;
+  readonly version: 2;
   readonly config: RunConfig;
-  trained: string[];
-  evaluated: boolean;
+  readonly jobs: readonly string[];
 }
 
-const TEACHER = 'teacher';
-
-function statePath(out: string): string {
+export function statePath(out: string): string {
   return join(out, 'run-state.json');
+}
+
+/** The run directory's state, if any; an older layout is refused with what to do. */
+export function readRunState(out: string): RunState | undefined {
+  const path = statePath(out);
+  if (!existsSync(path)) return undefined;
+  const state = JSON.parse(readFileSync(path, 'utf8')) as { version?: number };
+  if (state.version !== 2) throw new OutputExistsError(`${path}: written by an older Tempered (run-state version ${state.version}); rerun with --force`);
+  return state as RunState;
 }
 
 /** Refuses to overwrite a previous run unless resuming or forced; nothing is deleted before checks pass. */
 export function checkOutputDir(out: string, resume: boolean, force: boolean): RunState | undefined {
   if (!existsSync(out)) return undefined;
-  const entries = readdirSync(out);
+  // A lock alone is what a run killed before its first write leaves: the directory is still empty.
+  const entries = readdirSync(out).filter((entry) => entry !== 'run.lock');
   if (entries.length === 0) return undefined;
   const path = statePath(out);
   if (resume) {
     if (!existsSync(path)) throw new OutputExistsError(`${out}: nothing to resume (no run-state.json); run without --resume into an empty directory`);
-    return JSON.parse(readFileSync(path, 'utf8')) as RunState;
+    return readRunState(out);
   }
   if (!force) {
     const what = entries.includes('results.json') ? 'holds a finished run (results.json)' : 'is not empty';
@@ -102,7 +92,7 @@ export function preflight(container: DependencyContainer, config: RunConfig): vo
   config.evaluation.attacks.forEach((a, i) => checkPluginRef(container, 'attack', `evaluation.attacks[${i}].name`, a));
 }
 
-function buildModel(container: DependencyContainer, ref: PluginRef, name: string, splits: DatasetSplits, seed: number): Student {
+export function buildModel(container: DependencyContainer, ref: PluginRef, name: string, splits: DatasetSplits, seed: number): Student {
   const arch = createPlugin(container, TOKENS.Model, ref.name, ref.params) as ModelArchitecture;
   return arch.build({
     name,
@@ -112,37 +102,8 @@ function buildModel(container: DependencyContainer, ref: PluginRef, name: string
   });
 }
 
-async function trainMethod(args: {
-  name: string;
-  method: DistillationMethod;
-  splits: DatasetSplits;
-  config: RunConfig;
-  seed: number;
-  out: string;
-  resume: boolean;
-  quiet: boolean;
-  curves: Map<string, TrainingCurve>;
-}): Promise<{ stopped: boolean; signal?: string }> {
-  const { name, method, splits, config, seed, out } = args;
-  const checkpointDir = join(out, 'checkpoints', name);
-  const position = args.resume && hasCheckpoint(checkpointDir) ? await loadCheckpoint(checkpointDir, method) : undefined;
-  const checkpoints = new CheckpointListener({ dir: checkpointDir, seed });
-  const trainer = new Trainer().use(
-    new ProgressListener({ quiet: args.quiet }),
-    new JsonlLogger(join(out, 'metrics.jsonl')),
-    checkpoints,
-  );
-  trainer.on('epoch:end', (e) => {
-    const curve = args.curves.get(name) ?? { epochs: [] };
-    curve.epochs.push({ phase: e.phase.name, epoch: e.epoch, loss: e.loss, accuracy: e.accuracy, terms: { ...e.terms } });
-    args.curves.set(name, curve);
-  });
-  const outcome = await trainer.run(method, { model: name, train: splits.train, batchSize: config.batchSize, seed, resume: position });
-  return { stopped: outcome.stopped, signal: checkpoints.signal };
-}
-
 /** Training curves already logged (for resumed runs): read back from metrics.jsonl. */
-function curvesFromLog(out: string): Map<string, TrainingCurve> {
+export function curvesFromLog(out: string): Map<string, TrainingCurve> {
   const curves = new Map<string, TrainingCurve>();
   const path = join(out, 'metrics.jsonl');
   if (!existsSync(path)) return curves;
@@ -168,140 +129,3 @@ function curvesFromLog(out: string): Map<string, TrainingCurve> {
   }
   return curves;
 }
-
-export interface SeedRunResult {
-  readonly stopped: boolean;
-  readonly signal?: string;
-  readonly resultsPath?: string;
-}
-
-/** Runs one seed of a config into `out`. */
-export async function runSeed(
-  config: RunConfig,
-  seed: number,
-  options: RunOptions,
-  backend: BackendInfo,
-  container: DependencyContainer,
-  pluginModules: string[],
-  onInputsChecked: () => void = () => {},
-): Promise<SeedRunResult> {
-  const { out, log } = options;
-  const previous = checkOutputDir(out, options.resume, options.force);
-  const dataset = createPlugin(container, TOKENS.Dataset, config.dataset.name, config.dataset.params) as DatasetSource;
-  const splits = await dataset.load();
-
-  // Teacher: loaded or trained. Load and check compatibility before writing anything.
-  const needsTeacher = config.students.some((s) => {
-    const method = createPlugin(container, TOKENS.Method, s.method.name, s.method.params) as DistillationMethod;
-    const needs = method.teacher === 'required';
-    method.dispose();
-    return needs;
-  });
-  let loadedTeacher: Teacher | undefined;
-  if (config.teacher?.path) {
-    const layers = await loadLayersModel(config.teacher.path);
-    loadedTeacher = new LayersTeacher(layers, { name: TEACHER });
-    if (loadedTeacher.numClasses !== splits.train.numClasses || loadedTeacher.inputShape.join('x') !== splits.train.inputShape.join('x')) {
-      throw new ModelError(
-        `teacher.path: teacher takes [${loadedTeacher.inputShape.join(', ')}] → ${loadedTeacher.numClasses} classes but dataset "${splits.name}" has [${splits.train.inputShape.join(', ')}] → ${splits.train.numClasses} classes`,
-      );
-    }
-  }
-
-  onInputsChecked();
-  if (options.force && !options.resume && existsSync(out)) rmSync(out, { recursive: true, force: true });
-  // A run killed mid-write (SIGKILL) leaves temporary files next to the complete old ones.
-  if (options.resume) removeStaleTemporaries(out, { recursive: true });
-  mkdirSync(out, { recursive: true });
-  const state: RunState = previous ?? { version: 1, config, trained: [], evaluated: false };
-  writeJsonAtomic(statePath(out), state);
-  const curves = options.resume ? curvesFromLog(out) : new Map<string, TrainingCurve>();
-  const modelsDir = join(out, 'models');
-  const trained = new Map<string, Student>();
-
-  let teacher = loadedTeacher;
-  if (!teacher && (needsTeacher || config.teacher)) {
-    const teacherRef = config.teacher?.model ?? config.model;
-    if (state.trained.includes(TEACHER)) {
-      teacher = new LayersTeacher(await loadLayersModel(join(modelsDir, TEACHER)), { name: TEACHER });
-    } else {
-      log(`training teacher (${teacherRef.name})`);
-      const method = createPlugin(container, TOKENS.Method, 'standard', {
-        ...(config.teacher?.params ?? {}),
-        epochs: config.teacher?.epochs ?? 3,
-      }) as DistillationMethod;
-      const student = buildModel(container, teacherRef, TEACHER, splits, seed);
-      await method.setup({
-        student,
-        createModel: (name) => buildModel(container, teacherRef, name, splits, seed),
-        train: splits.train,
-        batchSize: config.batchSize,
-        seed,
-        container,
-      });
-      const outcome = await trainMethod({ name: TEACHER, method, splits, config, seed, out, resume: options.resume, quiet: options.quiet, curves });
-      if (outcome.stopped) return { stopped: true, signal: outcome.signal };
-      await saveLayersModel((student as unknown as LayersModelAdapter).layersModel, join(modelsDir, TEACHER));
-      state.trained.push(TEACHER);
-      writeJsonAtomic(statePath(out), state);
-      method.dispose();
-      teacher = new LayersTeacher((student as unknown as LayersModelAdapter).layersModel, { name: TEACHER });
-    }
-  }
-
-  const methodInfo: Record<string, { method: string; params: Record<string, unknown> }> = {};
-  for (const s of config.students) {
-    const method = createPlugin(container, TOKENS.Method, s.method.name, s.method.params) as DistillationMethod;
-    methodInfo[s.name] = { method: s.method.name, params: method.params() };
-    const arch = s.model ?? config.model;
-    if (state.trained.includes(s.name)) {
-      method.dispose();
-      const layers = await loadLayersModel(join(modelsDir, s.name));
-      trained.set(s.name, new LayersStudent(layers, { name: s.name }));
-      continue;
-    }
-    log(`training ${s.name} (${s.method.name})`);
-    const student = buildModel(container, arch, s.name, splits, seed);
-    if (teacher && method.teacher !== 'none') assertCompatible(teacher, student);
-    await method.setup({
-      student,
-      teacher: method.teacher === 'none' ? undefined : teacher,
-      createModel: (name) => buildModel(container, arch, `${s.name}-${name}`, splits, seed),
-      train: splits.train,
-      batchSize: config.batchSize,
-      seed,
-      container,
-    });
-    const outcome = await trainMethod({ name: s.name, method, splits, config, seed, out, resume: options.resume, quiet: options.quiet, curves });
-    if (outcome.stopped) return { stopped: true, signal: outcome.signal };
-    const result = method.result();
-    await saveLayersModel((result as unknown as LayersModelAdapter).layersModel, join(modelsDir, s.name));
-    state.trained.push(s.name);
-    writeJsonAtomic(statePath(out), state);
-    trained.set(s.name, result);
-    // The method's other models (e.g. defensive distillation's own teacher) are released here.
-    method.dispose();
-  }
-
-  const resultsPath = await evaluateRun({
-    config,
-    seed,
-    out,
-    backend,
-    splits,
-    teacher,
-    students: trained,
-    methods: methodInfo,
-    curves,
-    container,
-    pluginModules,
-    quiet: options.quiet,
-    log,
-  });
-  state.evaluated = true;
-  writeJsonAtomic(statePath(out), state);
-  for (const model of trained.values()) model.dispose();
-  teacher?.dispose();
-  return { stopped: false, resultsPath };
-}
-

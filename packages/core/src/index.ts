@@ -91,7 +91,7 @@ export { createOptimizer, OPTIMIZER_PARAMS } from './optimizers.js';
 export type { OptimizerConfig } from './optimizers.js';
 export { selectBackend, BACKEND_PREFERENCES } from './backend.js';
 export type { BackendInfo, BackendPreference, ModuleImporter } from './backend.js';
-export { Trainer } from './trainer.js';
+export { Trainer, yieldToEventLoop } from './trainer.js';
 export type { TrainOptions, TrainOutcome } from './trainer.js';
 export type {
   TrainerEventMap,

@@ -55,6 +55,18 @@ describe('Trainer', () => {
     method.result().dispose();
   });
 
+  it('lets the event loop run between batches, so a signal handler can stop training mid-epoch', async () => {
+    const method = new PlainMethod(tinyMlp(4), 3);
+    method.setup();
+    const trainer = new Trainer();
+    // A SIGINT/SIGTERM handler is a macrotask like this timer: it runs only if the loop yields.
+    trainer.on('run:start', () => void setImmediate(() => trainer.requestStop('SIGTERM')));
+    const outcome = await trainer.run(method, { model: 'm', train: data, batchSize: 16, seed: 1 });
+    expect(outcome).toMatchObject({ stopped: true, reason: 'SIGTERM', position: { phase: 0, epoch: 0, batch: 1 } });
+    method.dispose();
+    method.result().dispose();
+  });
+
   it('stops after the current batch when a listener asks', async () => {
     const method = new PlainMethod(tinyMlp(3), 5);
     method.setup();

@@ -14,6 +14,15 @@ import { Rng, deriveSeed, permutation } from './random.js';
 import { batchIndices } from './data.js';
 import type { Dataset, DistillationMethod, StepResult } from './types.js';
 
+/**
+ * One macrotask turn (setImmediate in Node, a zero timeout in browsers). Long loops of tensor
+ * work await only resolved promises, which never let the event loop run: signal handlers,
+ * timers and worker messages wait until the loop ends unless it yields.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+}
+
 export interface TrainOptions {
   /** Name of the model being produced, used in events, errors and checkpoints. */
   readonly model: string;
@@ -160,6 +169,8 @@ export class Trainer implements TrainerEvents {
           batch++;
           position = { phase: phaseIndex, epoch, batch, step: position.step + 1 };
           await this.emit('batch:end', { ...base, epoch, batch: batch - 1, batches, loss: result.loss, terms: result.terms ?? {}, position });
+          // Without this turn a SIGINT/SIGTERM handler would wait for the whole training to end.
+          await yieldToEventLoop();
           if (this.stopReason !== undefined && batch < batches) return finish(true);
         }
         const weightsOk = tf.tidy(() =>

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DependencyContainer } from 'tsyringe';
-import { TOKENS, createPlugin, deriveSeed, type Attack, type AttackMode, type Model } from '@tempered/core';
+import { TOKENS, createPlugin, deriveSeed, yieldToEventLoop, type Attack, type AttackMode, type Model } from '@tempered/core';
 
 /**
  * The unit of parallel work: one attack over a contiguous run of fixed batches. It is a plain
@@ -105,6 +105,8 @@ export async function runAttackBatches(
   const featureSize = slice.inputShape.reduce((a, b) => a * b, 1);
   const outputs: AttackBatchOutput[] = [];
   for (const batch of batches) {
+    // Lets SIGINT/SIGTERM handlers run between attack batches of an in-process evaluation.
+    await yieldToEventLoop();
     const offset = batch.start - slice.start;
     const labels = slice.labels.slice(offset, offset + batch.count);
     let rows: Int32Array = Int32Array.from({ length: batch.count }, (_, i) => i);

@@ -41,7 +41,9 @@ export class CheckpointListener implements TrainerPlugin {
       // Mid-epoch stop: save the exact batch position (an epoch-end stop was saved above already).
       if (event.position.batch > 0) {
         const path = await saveCheckpoint(dir, { model: event.model, seed }, event.method, event.position);
-        await trainer.emit('checkpoint', { model: event.model, path, position: event.position, reason: this.signal ? 'signal' : 'stop' });
+        // A stop requested by a signal handler outside this listener (handleSignals: false) names the signal as its reason.
+        const bySignal = this.signal !== undefined || event.reason === 'SIGINT' || event.reason === 'SIGTERM';
+        await trainer.emit('checkpoint', { model: event.model, path, position: event.position, reason: bySignal ? 'signal' : 'stop' });
       }
     });
   }

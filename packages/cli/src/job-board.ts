@@ -1,0 +1,74 @@
+/**
+ * Progress of jobs running side by side. On a TTY: one live line per running job (its progress
+ * bar) below the lines that stay (epoch ends, jobs finished). In CI or when piped: every line
+ * that stays, prefixed with its job id; bars are not drawn.
+ */
+export class JobBoard {
+  private readonly status = new Map<string, string>();
+  private readonly partial = new Map<string, string>();
+  private drawnLines = 0;
+
+  constructor(
+    private readonly options: { readonly tty: boolean; readonly quiet: boolean; readonly stream?: NodeJS.WritableStream } = { tty: false, quiet: false },
+  ) {}
+
+  private get stream(): NodeJS.WritableStream {
+    return this.options.stream ?? process.stderr;
+  }
+
+  /** A job started. */
+  start(id: string): void {
+    this.status.set(id, 'starting');
+    this.redraw();
+  }
+
+  /** Text a job printed: whole lines stay; on a TTY the text after the last carriage return is its live status. */
+  output(id: string, text: string): void {
+    const buffered = (this.partial.get(id) ?? '') + text;
+    const lines = buffered.split('\n');
+    this.partial.set(id, lines.pop() ?? '');
+    for (const line of lines) {
+      const kept = line.split('\r').pop()!.replace(/\x1b\[K/g, '');
+      if (kept.trim()) this.line(`[${id}] ${kept}`);
+    }
+    const live = (this.partial.get(id) ?? '').split('\r').pop()!.replace(/\x1b\[K/g, '');
+    if (live.trim() && this.status.has(id)) {
+      this.status.set(id, live);
+      this.redraw();
+    }
+  }
+
+  /** A job ended; `outcome` says how ("done in 12 s", "stopped"). */
+  end(id: string, outcome: string): void {
+    this.status.delete(id);
+    this.partial.delete(id);
+    this.line(`[${id}] ${outcome}`);
+  }
+
+  /** A line that stays, printed above the live block. */
+  line(text: string): void {
+    if (this.options.quiet) return;
+    this.clear();
+    this.stream.write(`${text}\n`);
+    this.redraw();
+  }
+
+  /** Removes the live block (before the run's last lines). */
+  close(): void {
+    this.clear();
+  }
+
+  private clear(): void {
+    if (!this.options.tty || this.drawnLines === 0) return;
+    this.stream.write(`\x1b[${this.drawnLines}A\r\x1b[J`);
+    this.drawnLines = 0;
+  }
+
+  private redraw(): void {
+    if (!this.options.tty || this.options.quiet) return;
+    this.clear();
+    const columns = (this.stream as NodeJS.WriteStream).columns ?? 120;
+    for (const [id, text] of this.status) this.stream.write(`${`${id}: ${text}`.slice(0, columns - 1)}\n`);
+    this.drawnLines = this.status.size;
+  }
+}

@@ -1,0 +1,216 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { DependencyContainer } from 'tsyringe';
+import {
+  CheckpointListener,
+  JsonlLogger,
+  LayersStudent,
+  LayersTeacher,
+  ModelError,
+  ProgressListener,
+  TOKENS,
+  Trainer,
+  assertCompatible,
+  createPlugin,
+  hasCheckpoint,
+  loadCheckpoint,
+  loadLayersModel,
+  saveLayersModel,
+  writeJsonAtomic,
+  type BackendInfo,
+  type DatasetSource,
+  type DatasetSplits,
+  type DistillationMethod,
+  type LayersModelAdapter,
+  type Teacher,
+} from '@tempered/core/node';
+import { mergeResults, parseResults, renderReports } from '@tempered/reports/node';
+import type { RunConfig } from './config.js';
+import { buildModel, curvesFromLog } from './run.js';
+import { assembleResults, evaluateRun, evaluationPath } from './evaluate.js';
+import { TEACHER, type EvaluateJob, type Job, type Plan, type ReportJob, type TrainJob } from './plan.js';
+import type { StopSignals } from './signals.js';
+
+/**
+ * Runs one job of a plan. A job reads only what its dependencies wrote (models/, metrics.jsonl,
+ * results.json) and marks itself done with jobs/<id>.done once its outputs are in place, so it
+ * runs the same in this process, in a worker process, or in a shard on another machine.
+ */
+
+export interface JobContext {
+  /** The effective config (seeds and backend overrides applied). */
+  readonly config: RunConfig;
+  readonly runDir: string;
+  readonly container: DependencyContainer;
+  readonly pluginModules: readonly string[];
+  readonly backend: BackendInfo;
+  readonly quiet: boolean;
+  readonly log: (line: string) => void;
+  readonly stop: StopSignals;
+  /** Where training and evaluation progress goes (default stderr). */
+  readonly progressStream?: NodeJS.WriteStream;
+  readonly progressTty?: boolean;
+  /** Called when a signal arrives during evaluation, which keeps nothing partial: exits the process. */
+  readonly abortEvaluation: () => void;
+  readonly splits: () => Promise<DatasetSplits>;
+}
+
+/** Loads the dataset once per process. */
+export function datasetLoader(container: DependencyContainer, config: RunConfig): () => Promise<DatasetSplits> {
+  let loaded: Promise<DatasetSplits> | undefined;
+  return () => (loaded ??= (createPlugin(container, TOKENS.Dataset, config.dataset.name, config.dataset.params) as DatasetSource).load());
+}
+
+function markerPath(runDir: string, id: string): string {
+  return join(runDir, 'jobs', `${id}.done`);
+}
+
+export function jobLockPath(runDir: string, id: string): string {
+  return join(runDir, 'jobs', `${id}.lock`);
+}
+
+export function isDone(runDir: string, id: string): boolean {
+  return existsSync(markerPath(runDir, id));
+}
+
+function markDone(runDir: string, job: Job, startedMs: number): void {
+  writeJsonAtomic(markerPath(runDir, job.id), { id: job.id, pid: process.pid, host: hostname(), finishedAt: new Date().toISOString(), durationMs: Math.round(performance.now() - startedMs) });
+}
+
+/** Jobs whose dependencies are all done. */
+export function dependenciesDone(runDir: string, job: Job): boolean {
+  return job.dependsOn.every((id) => isDone(runDir, id));
+}
+
+/**
+ * Loads a teacher and checks it fits the dataset: the run's teacher from config.teacher.path when
+ * given, else any model a job of this seed trained into models/<name>.
+ */
+export async function loadTeacher(config: RunConfig, dir: string, splits: DatasetSplits, name: string = TEACHER): Promise<Teacher> {
+  const path = name === TEACHER && config.teacher?.path ? config.teacher.path : join(dir, 'models', name);
+  const teacher = new LayersTeacher(await loadLayersModel(path), { name });
+  if (teacher.numClasses !== splits.train.numClasses || teacher.inputShape.join('x') !== splits.train.inputShape.join('x')) {
+    teacher.dispose();
+    throw new ModelError(
+      `${path === config.teacher?.path ? 'teacher.path' : path}: teacher takes [${teacher.inputShape.join(', ')}] → ${teacher.numClasses} classes but dataset "${splits.name}" has [${splits.train.inputShape.join(', ')}] → ${splits.train.numClasses} classes`,
+    );
+  }
+  return teacher;
+}
+
+async function runTrainJob(job: TrainJob, ctx: JobContext): Promise<boolean> {
+  const { container, config } = ctx;
+  const dir = join(ctx.runDir, job.dir);
+  const splits = await ctx.splits();
+  const method = createPlugin(container, TOKENS.Method, job.method.name, job.method.params) as DistillationMethod;
+  const student = buildModel(container, job.architecture, job.model, splits, job.seed);
+  const teacher = job.teacher && method.teacher !== 'none' ? await loadTeacher(ctx.config, dir, await ctx.splits(), job.teacher) : undefined;
+  try {
+    if (teacher) assertCompatible(teacher, student);
+    ctx.log(`training ${job.model} (${job.method.name})`);
+    // The run's own teacher keeps the model names it always had, so its initial weights do too.
+    const prefix = job.isTeacher ? '' : `${job.model}-`;
+    await method.setup({
+      student,
+      teacher,
+      createModel: (name) => buildModel(container, job.architecture, `${prefix}${name}`, splits, job.seed),
+      train: splits.train,
+      batchSize: config.batchSize,
+      seed: job.seed,
+      container,
+    });
+    const checkpointDir = join(dir, 'checkpoints', job.model);
+    // A job that is not done but has a checkpoint was interrupted: it continues from there.
+    const position = hasCheckpoint(checkpointDir) ? await loadCheckpoint(checkpointDir, method) : undefined;
+    const trainer = new Trainer().use(
+      new ProgressListener({ quiet: ctx.quiet, stream: ctx.progressStream, tty: ctx.progressTty }),
+      new JsonlLogger(join(dir, 'metrics.jsonl')),
+      new CheckpointListener({ dir: checkpointDir, seed: job.seed, handleSignals: false }),
+    );
+    const unsubscribe = ctx.stop.onStop((signal) => trainer.requestStop(signal));
+    let outcome;
+    try {
+      outcome = await trainer.run(method, { model: job.model, train: splits.train, batchSize: config.batchSize, seed: job.seed, resume: position });
+    } finally {
+      unsubscribe();
+    }
+    if (outcome.stopped) return false;
+    await saveLayersModel((method.result() as unknown as LayersModelAdapter).layersModel, join(dir, 'models', job.model));
+    return true;
+  } finally {
+    // The method releases its own models (e.g. defensive distillation's teacher); the student and
+    // the run's teacher belong to this job, which may share its process with the next ones.
+    method.dispose();
+    student.dispose();
+    teacher?.dispose();
+  }
+}
+
+async function runEvaluateJob(job: EvaluateJob, ctx: JobContext): Promise<boolean> {
+  const { container, config } = ctx;
+  const dir = join(ctx.runDir, job.dir);
+  const unsubscribe = ctx.stop.onStop(() => ctx.abortEvaluation());
+  const student = config.students.find((s) => s.name === job.model)!;
+  const method = createPlugin(container, TOKENS.Method, student.method.name, student.method.params) as DistillationMethod;
+  const methods = { [job.model]: { method: student.method.name, params: method.params() } };
+  method.dispose();
+  const teacher = job.teacher ? await loadTeacher(config, dir, await ctx.splits(), job.teacher) : undefined;
+  const model = new LayersStudent(await loadLayersModel(join(dir, 'models', job.model)), { name: job.model });
+  try {
+    const results = await evaluateRun({
+      config,
+      seed: job.seed,
+      out: dir,
+      backend: ctx.backend,
+      splits: await ctx.splits(),
+      teacher,
+      students: new Map([[job.model, model]]),
+      methods,
+      curves: curvesFromLog(dir),
+      container,
+      pluginModules: [...ctx.pluginModules],
+      quiet: ctx.quiet,
+      log: ctx.log,
+      progressStream: ctx.progressStream,
+      progressTty: ctx.progressTty,
+    });
+    writeJsonAtomic(evaluationPath(dir, job.model), results);
+    return true;
+  } finally {
+    unsubscribe();
+    model.dispose();
+    teacher?.dispose();
+  }
+}
+
+/** Merges the seeds' results (mean ± std) into the run directory and renders the reports. */
+export function runReportJob(job: ReportJob, runDir: string): void {
+  const paths = job.seeds.map((seed) => join(runDir, `seed-${seed}`, 'results.json'));
+  const merged = mergeResults(paths.map((p) => parseResults(JSON.parse(readFileSync(p, 'utf8')), p)));
+  writeJsonAtomic(join(runDir, 'results.json'), merged);
+  renderReports(runDir);
+}
+
+/** Runs one job; true when it finished (and is marked done), false when a signal stopped it. */
+export async function runJob(job: Job, ctx: JobContext): Promise<boolean> {
+  const started = performance.now();
+  mkdirSync(join(ctx.runDir, 'jobs'), { recursive: true });
+  let finished: boolean;
+  if (job.kind === 'train') finished = await runTrainJob(job, ctx);
+  else if (job.kind === 'evaluate') finished = await runEvaluateJob(job, ctx);
+  else if (job.kind === 'results') {
+    assembleResults(join(ctx.runDir, job.dir), job.models);
+    finished = true;
+  } else {
+    runReportJob(job, ctx.runDir);
+    finished = true;
+  }
+  if (finished) markDone(ctx.runDir, job, started);
+  return finished;
+}
+
+/** Jobs of `plan` not done yet, in plan order. */
+export function pendingJobs(plan: Plan, runDir: string): Job[] {
+  return plan.jobs.filter((job) => !isDone(runDir, job.id));
+}

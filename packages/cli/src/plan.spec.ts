@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { validateConfig } from './config.js';
+import { buildPlan, formatPlan, parseShard, shardJobs, type TeacherUse } from './plan.js';
+
+/** Teacher use as the built-in methods declare it (kd and ard distil; standard and pgd-at do not). */
+const USE: Record<string, TeacherUse> = { standard: 'none', 'pgd-at': 'none', kd: 'required', ard: 'required', 'defensive-distillation': 'optional' };
+const teacherUse = (ref: { name: string }): TeacherUse => USE[ref.name]!;
+
+const config = (extra: Record<string, unknown> = {}) =>
+  validateConfig({
+    dataset: 'mnist',
+    model: 'mlp',
+    students: [
+      { name: 'baseline', method: 'standard' },
+      { name: 'kd', method: 'kd' },
+      { name: 'dd', method: 'defensive-distillation' },
+      { name: 'at', method: 'pgd-at' },
+    ],
+    ...extra,
+  });
+
+describe('plan of jobs', () => {
+  it('orders teacher → students → evaluations → results, with dependencies only where a teacher is used', () => {
+    const plan = buildPlan(config(), teacherUse);
+    const byId = new Map(plan.jobs.map((j) => [j.id, j]));
+    expect(plan.jobs.map((j) => j.id)).toEqual([
+      'seed-1/teacher',
+      'seed-1/baseline',
+      'seed-1/kd',
+      'seed-1/dd',
+      'seed-1/at',
+      'seed-1/evaluate/baseline',
+      'seed-1/evaluate/kd',
+      'seed-1/evaluate/dd',
+      'seed-1/evaluate/at',
+      'seed-1/results',
+    ]);
+    expect(byId.get('seed-1/baseline')!.dependsOn).toEqual([]);
+    expect(byId.get('seed-1/kd')!.dependsOn).toEqual(['seed-1/teacher']);
+    expect(byId.get('seed-1/dd')!.dependsOn).toEqual(['seed-1/teacher']);
+    // Evaluation reports agreement with the teacher, so it waits for the teacher too.
+    expect(byId.get('seed-1/evaluate/at')!.dependsOn).toEqual(['seed-1/teacher', 'seed-1/at']);
+    expect(byId.get('seed-1/results')!.dependsOn).toHaveLength(4);
+    expect(plan.jobs.map((j) => j.step)).toEqual([1, 1, 2, 2, 1, 2, 3, 3, 2, 4]);
+    // Every job comes after its dependencies.
+    plan.jobs.forEach((job, i) => job.dependsOn.forEach((d) => expect(plan.jobs.findIndex((j) => j.id === d)).toBeLessThan(i)));
+  });
+
+  it('trains no teacher when no method needs one, and loads it from teacher.path when given', () => {
+    const none = buildPlan(validateConfig({ dataset: 'mnist', model: 'mlp', students: [{ method: 'standard' }, { method: 'pgd-at' }] }), teacherUse);
+    expect(none.jobs.map((j) => j.id)).toEqual(['seed-1/standard', 'seed-1/pgd-at', 'seed-1/evaluate/standard', 'seed-1/evaluate/pgd-at', 'seed-1/results']);
+    const loaded = buildPlan(config({ teacher: { path: '/models/t' } }), teacherUse);
+    expect(loaded.jobs.some((j) => j.id === 'seed-1/teacher')).toBe(false);
+    const kd = loaded.jobs.find((j) => j.id === 'seed-1/kd');
+    expect(kd).toMatchObject({ teacher: 'teacher', dependsOn: [] });
+  });
+
+  it('gives each seed its own jobs and directory, and merges the seeds in a report job', () => {
+    const plan = buildPlan(config({ seeds: [1, 2] }), teacherUse);
+    expect(plan.jobs).toHaveLength(21);
+    const report = plan.jobs.at(-1)!;
+    expect(report).toMatchObject({ kind: 'report', dependsOn: ['seed-1/results', 'seed-2/results'], step: 5 });
+    expect(plan.jobs.find((j) => j.id === 'seed-2/kd')).toMatchObject({ dir: 'seed-2', dependsOn: ['seed-2/teacher'], writes: ['seed-2/models/kd/', 'seed-2/checkpoints/kd/', 'seed-2/metrics.jsonl'] });
+    expect(formatPlan(plan)[0]).toBe('21 jobs in 5 steps (a job runs once its dependencies are done)');
+  });
+
+  it('deals every job to exactly one shard, balanced within each step', () => {
+    const plan = buildPlan(config({ seeds: [1, 2, 3] }), teacherUse);
+    for (const count of [1, 2, 3, 5]) {
+      const shards = Array.from({ length: count }, (_, index) => shardJobs(plan, { index, count }).map((j) => j.id));
+      expect(shards.flat().sort()).toEqual(plan.jobs.map((j) => j.id).sort());
+      const stepTwo = Array.from({ length: count }, (_, index) => shardJobs(plan, { index, count }, 2).length);
+      expect(Math.max(...stepTwo) - Math.min(...stepTwo)).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('parses --shard I/N with 0 ≤ I < N and refuses anything else in one line', () => {
+    expect(parseShard('3/4')).toEqual({ index: 3, count: 4 });
+    for (const bad of ['4/4', '1/0', '-1/2', '1', 'a/b']) expect(() => parseShard(bad)).toThrow(/--shard: expected I\/N with 0 ≤ I < N/);
+  });
+});

@@ -1,0 +1,224 @@
+import { join } from 'node:path';
+import { ConfigError } from '@tempered/core/node';
+import type { PluginRef, RunConfig } from './config.js';
+
+/**
+ * A run as a plan of jobs (a DAG): for each seed, one training job per model (the teacher, then
+ * each student), one evaluation job per student, one job assembling that seed's results.json,
+ * and, with several seeds, one report job merging them. Each job reads only files its dependencies wrote, so any job can run in any
+ * process, on any machine sharing the run directory, once its dependencies are done.
+ */
+
+/** The model name the trained teacher gets in models/ and results. */
+export const TEACHER = 'teacher';
+
+export interface TrainJob {
+  readonly kind: 'train';
+  readonly id: string;
+  readonly seed: number;
+  /** Model name in models/, checkpoints/ and results. */
+  readonly model: string;
+  /** The method that trains it: any registered method (the teacher's too). */
+  readonly method: PluginRef;
+  readonly architecture: PluginRef;
+  /** Model name of the teacher it distils from, when its method takes one. */
+  readonly teacher?: string;
+  /** True for the run's teacher: saved, but not evaluated as a student. */
+  readonly isTeacher: boolean;
+  readonly dependsOn: readonly string[];
+  /** Directory of this seed's models, checkpoints and metrics.jsonl (relative to the run directory). */
+  readonly dir: string;
+  readonly writes: readonly string[];
+  /** Depth in the plan: 1 for jobs without dependencies. Scheduler steps run one depth each. */
+  readonly step: number;
+}
+
+/** All attacks on one trained student: its part of the seed's results. */
+export interface EvaluateJob {
+  readonly kind: 'evaluate';
+  readonly id: string;
+  readonly seed: number;
+  readonly dir: string;
+  readonly model: string;
+  readonly teacher?: string;
+  readonly dependsOn: readonly string[];
+  readonly writes: readonly string[];
+  readonly step: number;
+}
+
+/** One seed's results.json, report.md and report.html from its students' evaluations. */
+export interface ResultsJob {
+  readonly kind: 'results';
+  readonly id: string;
+  readonly seed: number;
+  readonly dir: string;
+  /** Students, in config order. */
+  readonly models: readonly string[];
+  readonly dependsOn: readonly string[];
+  readonly writes: readonly string[];
+  readonly step: number;
+}
+
+export interface ReportJob {
+  readonly kind: 'report';
+  readonly id: string;
+  readonly seeds: readonly number[];
+  readonly dependsOn: readonly string[];
+  readonly writes: readonly string[];
+  readonly step: number;
+}
+
+export type Job = TrainJob | EvaluateJob | ResultsJob | ReportJob;
+
+export interface Plan {
+  /** In a valid execution order: every job after its dependencies. */
+  readonly jobs: readonly Job[];
+}
+
+/** The method that trains the teacher: `standard` with the teacher's params and epochs. */
+export function teacherMethod(config: RunConfig): PluginRef {
+  return { name: 'standard', params: { ...(config.teacher?.params ?? {}), epochs: config.teacher?.epochs ?? 3 } };
+}
+
+/** Run-relative directory of one seed's files: the run directory itself with a single seed. */
+export function seedDir(config: RunConfig, seed: number): string {
+  return config.seeds.length > 1 ? `seed-${seed}` : '.';
+}
+
+function rel(dir: string, path: string): string {
+  return dir === '.' ? path : join(dir, path);
+}
+
+/** Whether a method distils from a teacher, as its plugin declares it. */
+export type TeacherUse = 'required' | 'optional' | 'none';
+
+/**
+ * Derives the plan from a config. `teacherUse(method)` is asked of the method plugin; the plan
+ * itself knows no concrete method.
+ */
+export function buildPlan(config: RunConfig, teacherUse: (method: PluginRef) => TeacherUse): Plan {
+  const jobs: Job[] = [];
+  const steps = new Map<string, number>();
+  const add = <J extends Job>(job: Omit<J, 'step'>): J => {
+    const step = 1 + Math.max(0, ...job.dependsOn.map((d) => steps.get(d) ?? 0));
+    steps.set(job.id, step);
+    const full = { ...job, step } as J;
+    jobs.push(full);
+    return full;
+  };
+  const trainsTeacher = !config.teacher?.path && (config.teacher !== undefined || config.students.some((s) => teacherUse(s.method) === 'required'));
+  const hasTeacher = trainsTeacher || config.teacher?.path !== undefined;
+  const seedResults: string[] = [];
+  for (const seed of config.seeds) {
+    const dir = seedDir(config, seed);
+    const trainWrites = (model: string) => [rel(dir, `models/${model}/`), rel(dir, `checkpoints/${model}/`), rel(dir, 'metrics.jsonl')];
+    let teacherJob: TrainJob | undefined;
+    if (trainsTeacher) {
+      teacherJob = add<TrainJob>({
+        kind: 'train',
+        id: `seed-${seed}/${TEACHER}`,
+        seed,
+        model: TEACHER,
+        method: teacherMethod(config),
+        architecture: config.teacher?.model ?? config.model,
+        isTeacher: true,
+        dependsOn: [],
+        dir,
+        writes: trainWrites(TEACHER),
+      });
+    }
+    const students = config.students.map((s) => {
+      const distils = hasTeacher && teacherUse(s.method) !== 'none';
+      return add<TrainJob>({
+        kind: 'train',
+        id: `seed-${seed}/${s.name}`,
+        seed,
+        model: s.name,
+        method: s.method,
+        architecture: s.model ?? config.model,
+        teacher: distils ? TEACHER : undefined,
+        isTeacher: false,
+        dependsOn: distils && teacherJob ? [teacherJob.id] : [],
+        dir,
+        writes: trainWrites(s.name),
+      });
+    });
+    const teacherDeps = teacherJob ? [teacherJob.id] : [];
+    const evaluations = students.map((student) =>
+      add<EvaluateJob>({
+        kind: 'evaluate',
+        id: `seed-${seed}/evaluate/${student.model}`,
+        seed,
+        dir,
+        model: student.model,
+        teacher: hasTeacher ? TEACHER : undefined,
+        dependsOn: [...teacherDeps, student.id],
+        writes: [rel(dir, `evaluations/${student.model}.json`)],
+      }),
+    );
+    const results = add<ResultsJob>({
+      kind: 'results',
+      id: `seed-${seed}/results`,
+      seed,
+      dir,
+      models: students.map((s) => s.model),
+      dependsOn: evaluations.map((e) => e.id),
+      writes: ['results.json', 'report.md', 'report.html'].map((f) => rel(dir, f)),
+    });
+    seedResults.push(results.id);
+  }
+  if (config.seeds.length > 1) {
+    add<ReportJob>({ kind: 'report', id: 'report', seeds: config.seeds, dependsOn: seedResults, writes: ['results.json', 'report.md', 'report.html'] });
+  }
+  return { jobs };
+}
+
+/** The plan as `tempered run --plan` prints it: one line per job, then what it writes. */
+export function formatPlan(plan: Plan): string[] {
+  const width = Math.max(...plan.jobs.map((j) => j.id.length));
+  const lines = [`${plan.jobs.length} jobs in ${Math.max(...plan.jobs.map((j) => j.step))} steps (a job runs once its dependencies are done)`];
+  for (const job of plan.jobs) {
+    const what =
+      job.kind === 'train'
+        ? `train ${job.model} (${job.method.name})`
+        : job.kind === 'evaluate'
+          ? `evaluate ${job.model}`
+          : job.kind === 'results'
+            ? `results of ${job.models.length} model(s)`
+            : `merge ${job.seeds.length} seeds`;
+    lines.push(`step ${job.step}  ${job.id.padEnd(width)}  ${what}`);
+    lines.push(`        after: ${job.dependsOn.length ? job.dependsOn.join(', ') : '-'}`);
+    lines.push(`        writes: ${job.writes.join(', ')}`);
+  }
+  return lines;
+}
+
+/** A `--shard I/N` argument: I in [0, N), as Slurm array and Kubernetes completion indices count. */
+export interface Shard {
+  readonly index: number;
+  readonly count: number;
+}
+
+export function parseShard(value: string): Shard {
+  const match = /^(\d+)\/(\d+)$/.exec(value);
+  const index = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (!match || count < 1 || index >= count) throw new ConfigError('--shard', `expected I/N with 0 ≤ I < N (e.g. 0/4), got "${value}"`);
+  return { index, count };
+}
+
+/**
+ * The jobs a shard owns: within each step (optionally only `step`), jobs are dealt round-robin in
+ * plan order, so the shards of one step are balanced and every job belongs to exactly one shard.
+ */
+export function shardJobs(plan: Plan, shard: Shard, step?: number): Job[] {
+  const owned: Job[] = [];
+  const seenInStep = new Map<number, number>();
+  for (const job of plan.jobs) {
+    const k = seenInStep.get(job.step) ?? 0;
+    seenInStep.set(job.step, k + 1);
+    if (step !== undefined && job.step !== step) continue;
+    if (k % shard.count === shard.index) owned.push(job);
+  }
+  return owned;
+}
