@@ -49,7 +49,9 @@ const recorder = new KernelRecorder();
 function cheapParams(specs: ParamSpecs | undefined): Record<string, unknown> {
   const params: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(specs ?? {})) {
-    const s = spec as { type: string; default?: unknown; min?: number; integer?: boolean };
+    const s = spec as { type: string; default?: unknown; min?: number; integer?: boolean; values?: readonly string[] };
+    // An ensemble whose standard version fixes its budgets (AutoAttack) runs its custom version, cheaply.
+    if (name === 'version' && s.values?.includes('custom')) params[name] = 'custom';
     if (s.type !== 'number' || typeof s.default !== 'number') continue;
     if (/steps|iter|queries|restarts|epochs|sweeps|warmup/i.test(name) && s.default > 2) params[name] = Math.max(s.min ?? 1, 2);
     if (/widthMultiplier/.test(name)) params[name] = 0.25;

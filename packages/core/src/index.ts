@@ -81,8 +81,6 @@ export {
   klDivergence,
   klDivergencePerExample,
   countCorrect,
-  predictions,
-  clipToBounds,
 } from './ops.js';
 export { ArrayDataset, batchIndices } from './data.js';
 export { optimizeStep } from './step.js';

@@ -59,12 +59,3 @@ export function countCorrect(logits: tf.Tensor2D, labels: tf.Tensor1D): number {
   return tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.cast(labels, 'int32')), 'int32')).dataSync()[0]!);
 }
 
-/** Argmax predictions as an Int32Array. */
-export function predictions(logits: tf.Tensor2D): Int32Array {
-  return tf.tidy(() => tf.argMax(logits, 1).dataSync() as Int32Array);
-}
-
-/** Clips x into [min, max]. */
-export function clipToBounds(x: tf.Tensor, bounds: { min: number; max: number }): tf.Tensor {
-  return tf.clipByValue(x, bounds.min, bounds.max);
-}

@@ -163,7 +163,6 @@ export interface EvaluationBatch {
 /** A streaming metric: `update` per batch, `result` at the end. */
 export interface Metric<R = unknown> {
   readonly name: string;
-  readonly requires: readonly ModelCapability[];
   reset(): void;
   update(batch: EvaluationBatch): void | Promise<void>;
   result(): R;

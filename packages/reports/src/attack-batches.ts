@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DependencyContainer } from 'tsyringe';
 import { TOKENS, createPlugin, deriveSeed, yieldToEventLoop, type Attack, type AttackMode, type Model } from '@tempered/core';
+import { allOtherTargets } from '@tempered/attacks';
 
 /**
  * The unit of parallel work: one attack over a contiguous run of fixed batches. It is a plain
@@ -70,20 +71,6 @@ export function splitContiguous(batches: readonly BatchRange[], parts: number): 
   return shares.filter((s) => s.length > 0);
 }
 
-/** Every (example, target ≠ label) pair in example-major order (Papernot et al.'s "every other class"). */
-export function everyOtherClass(labels: Int32Array, numClasses: number): { rows: Int32Array; targets: Int32Array } {
-  const rows: number[] = [];
-  const targets: number[] = [];
-  for (let i = 0; i < labels.length; i++) {
-    for (let t = 0; t < numClasses; t++) {
-      if (t === labels[i]) continue;
-      rows.push(i);
-      targets.push(t);
-    }
-  }
-  return { rows: Int32Array.from(rows), targets: Int32Array.from(targets) };
-}
-
 /** Creates the attack of a job (parameters validated by the attack itself). */
 export function createJobAttack(container: DependencyContainer, job: AttackJob): Attack {
   const attack = createPlugin(container, TOKENS.Attack, job.name, job.params);
@@ -111,7 +98,8 @@ export async function runAttackBatches(
     const labels = slice.labels.slice(offset, offset + batch.count);
     let rows: Int32Array = Int32Array.from({ length: batch.count }, (_, i) => i);
     let targets: Int32Array | undefined = undefined;
-    if (job.mode === 'targeted') ({ rows, targets } = everyOtherClass(labels, slice.numClasses));
+    // Papernot et al.'s "every other class": every (example, target ≠ label) pair, example-major.
+    if (job.mode === 'targeted') ({ examples: rows, targets } = allOtherTargets(labels, slice.numClasses));
     const pixels = new Float32Array(rows.length * featureSize);
     for (let r = 0; r < rows.length; r++) {
       const from = (offset + rows[r]!) * featureSize;

@@ -44,7 +44,7 @@ export type { EvaluationOptions, ModelUnderEvaluation, AttackConfig, Diagnostics
 export { attackKind } from './evaluation/attack-run.js';
 export { computeThreatModels, perClassAccuracy } from './threat-models.js';
 export type { AttackRecord, CleanOutcome } from './threat-models.js';
-export { fixedBatches, splitContiguous, everyOtherClass, runAttackBatches } from './attack-batches.js';
+export { fixedBatches, splitContiguous, runAttackBatches } from './attack-batches.js';
 export type { AttackJob, AttackBatchOutput, BatchRange, ExampleSlice } from './attack-batches.js';
 
 export { RESULTS_SCHEMA_VERSION, threatModelKey } from './schema.js';

@@ -26,11 +26,6 @@ export function std(values: ArrayLike<number>): number {
   return Math.sqrt(sum / (values.length - 1));
 }
 
-/** `part / whole`, NaN when `whole` is 0 (e.g. a success rate with no attackable example). */
-export function ratio(part: number, whole: number): number {
-  return whole === 0 ? Number.NaN : part / whole;
-}
-
 /** JSON has no NaN: undefined statistics are stored as null. */
 export function finiteOrNull(value: number): number | null {
   return Number.isFinite(value) ? value : null;

@@ -364,4 +364,13 @@ export const KNOWN_WASM_DIFFERENCES: readonly KnownDifference[] = [
       'already infinite is affected.',
     matches: (d) => ACCUMULATING.test(d.kernelName) && d.variant === '±Inf' && d.signature.includes('"pad":"same"'),
   },
+  {
+    kernelName: 'TopK',
+    reason:
+      'Here the oracle is wrong: cpu compares by subtraction, and Inf − Inf is NaN, so with repeated infinities its ' +
+      'selection and its tie order are inconsistent (it can return -Inf among the top k while +Inf is left out). wasm ' +
+      'returns the k largest values with ties in index order, the documented rule; kernels/corrected.spec.ts checks ' +
+      'that against a direct reference. Only logits that are already infinite reach this (APGD-T and DLR sort logits).',
+    matches: (d) => d.kernelName === 'TopK' && d.variant === '±Inf',
+  },
 ];

@@ -28,7 +28,6 @@ export const ADVERSARIAL_ROBUSTNESS_PARAMS = defineParams({
 @injectable()
 export class AdversarialRobustnessMetric implements Metric<number> {
   readonly name = 'adversarial-robustness';
-  readonly requires = ['logits'] as const;
   private readonly attack: string;
   private fractionSum = 0;
   private count = 0;

@@ -22,7 +22,6 @@ export const AGREEMENT_PARAMS = defineParams({});
 @injectable()
 export class AgreementMetric implements Metric<number> {
   readonly name = 'agreement';
-  readonly requires = ['logits'] as const;
   private agreeing = 0;
   private total = 0;
 

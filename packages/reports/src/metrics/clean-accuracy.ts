@@ -19,7 +19,6 @@ export const CLEAN_ACCURACY_PARAMS = defineParams({});
 @injectable()
 export class CleanAccuracyMetric implements Metric<number> {
   readonly name = 'clean-accuracy';
-  readonly requires = ['logits'] as const;
   private correct = 0;
   private total = 0;
 

@@ -24,7 +24,6 @@ export const CONFIDENCE_PARAMS = defineParams({
 @injectable()
 export class ConfidenceMetric implements Metric<number> {
   readonly name = 'confidence';
-  readonly requires = ['logits'] as const;
   private readonly temperature: number;
   private sum = 0;
   private count = 0;

@@ -36,7 +36,6 @@ export interface DistortionResult {
 @injectable()
 export class DistortionMetric implements Metric<DistortionResult> {
   readonly name = 'distortion';
-  readonly requires = ['logits'] as const;
   private readonly attack: string;
   private l0: number[] = [];
   private l2: number[] = [];

@@ -53,7 +53,6 @@ export type GradientNormsParams = ParamValues<typeof GRADIENT_NORMS_PARAMS>;
  */
 export class GradientNormsMetric implements Metric<GradientHistogram> {
   readonly name = 'gradient-norms';
-  readonly requires = ['inputGradients'] as const;
   readonly params: GradientNormsParams;
   private norms: number[] = [];
 

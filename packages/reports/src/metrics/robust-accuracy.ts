@@ -25,7 +25,6 @@ export const ROBUST_ACCURACY_PARAMS = defineParams({
 @injectable()
 export class RobustAccuracyMetric implements Metric<number> {
   readonly name = 'robust-accuracy';
-  readonly requires = ['logits'] as const;
   private readonly attack: string;
   private readonly robustness = new ExampleRobustness();
 

@@ -25,7 +25,6 @@ export const SUCCESS_RATE_PARAMS = defineParams({
 @injectable()
 export class SuccessRateMetric implements Metric<number> {
   readonly name = 'success-rate';
-  readonly requires = ['logits'] as const;
   private readonly attack: string;
   private successes = 0;
   private attempts = 0;

@@ -70,6 +70,18 @@ describe('kernels corrected against cpu on wasm', () => {
     }
   });
 
+  it('TopK returns the k largest with ties in index order, infinities included (cpu is inconsistent there)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.constantFrom(Infinity, -Infinity, 1, 0, -2), { minLength: 2, maxLength: 12 }), fc.nat(), async (row, pick) => {
+        const k = 1 + (pick % row.length);
+        const result = await runKernelOn('wasm', 'TopK', { x: tensor(row, [1, row.length]) }, { k, sorted: true });
+        const expected = row.map((value, index) => ({ value, index })).sort((a, b) => (a.value === b.value ? a.index - b.index : b.value > a.value ? 1 : -1)).slice(0, k);
+        expect(Array.from(result.values)).toEqual(expected.map((e) => e.value));
+      }),
+      { numRuns },
+    );
+  });
+
   it('allocates nothing that outlives the call', async () => {
     await expectNoLeak(async () => {
       await sameOnBoth('Relu', { x: tensor([Number.NaN, -1, 2]) });
