@@ -9,6 +9,7 @@ import {
   LayersStudent,
   LayersTeacher,
   ModelError,
+  asTeacher,
   OutputExistsError,
   ProgressListener,
   TOKENS,
@@ -31,6 +32,7 @@ import {
   type Teacher,
   type DatasetSource,
 } from '@tempered/core';
+import type { TeacherInfo } from '@tempered/reports';
 import type { RunConfig, PluginRef } from './config.js';
 import { checkPluginRef, registerBuiltins, registerUserPlugins, BUILTIN_MODULES } from './plugins.js';
 import { evaluateRun, type TrainingCurve } from './evaluate.js';
@@ -91,15 +93,39 @@ export function preflight(container: DependencyContainer, config: RunConfig): vo
   checkPluginRef(container, 'dataset', 'dataset.name', config.dataset);
   checkPluginRef(container, 'model', 'model.name', config.model);
   if (config.teacher?.model) checkPluginRef(container, 'model', 'teacher.model.name', config.teacher.model);
-  if (config.teacher) checkPluginRef(container, 'method', 'teacher', { name: 'standard', params: { ...config.teacher.params, epochs: config.teacher.epochs } });
+  if (config.teacher && !config.teacher.path) {
+    checkPluginRef(container, 'method', 'teacher.method', config.teacher.method);
+    const method = createPlugin(container, TOKENS.Method, config.teacher.method.name, config.teacher.method.params) as DistillationMethod;
+    const needs = method.teacher;
+    method.dispose();
+    if (needs === 'required') {
+      throw new ConfigError('teacher.method', `"${config.teacher.method.name}" needs a teacher itself; train the teacher with a method that does not (standard, pgd-at, trades) or distil from a student with students[i].teacher`);
+    }
+  }
   if (config.teacher?.path && !existsSync(join(config.teacher.path, 'model.json')) && !config.teacher.path.endsWith('.json')) {
     throw new ConfigError('teacher.path', `${config.teacher.path} holds no model.json; expected a TensorFlow.js layers model directory`);
   }
   config.students.forEach((s, i) => {
     checkPluginRef(container, 'method', `students[${i}].method`, s.method);
     if (s.model) checkPluginRef(container, 'model', `students[${i}].model.name`, s.model);
+    if (s.teacher) {
+      const method = createPlugin(container, TOKENS.Method, s.method.name, s.method.params) as DistillationMethod;
+      const uses = method.teacher;
+      method.dispose();
+      if (uses === 'none') throw new ConfigError(`students[${i}].teacher`, `method "${s.method.name}" takes no teacher; remove the field`);
+    }
   });
   config.evaluation.attacks.forEach((a, i) => checkPluginRef(container, 'attack', `evaluation.attacks[${i}].name`, a));
+}
+
+/** How the run's teacher is made: loaded from `teacher.path`, or trained with `teacher.method`. */
+function runTeacherInfo(container: DependencyContainer, config: RunConfig): TeacherInfo {
+  if (config.teacher?.path) return { name: TEACHER, source: 'loaded', path: config.teacher.path };
+  const ref = config.teacher?.method ?? { name: 'standard', params: { epochs: 3 } };
+  const method = createPlugin(container, TOKENS.Method, ref.name, ref.params) as DistillationMethod;
+  const methodParams = method.params();
+  method.dispose();
+  return { name: TEACHER, source: 'trained', method: ref.name, methodParams, model: (config.teacher?.model ?? config.model).name };
 }
 
 function buildModel(container: DependencyContainer, ref: PluginRef, name: string, splits: DatasetSplits, seed: number): Student {
@@ -192,6 +218,7 @@ export async function runSeed(
 
   // Teacher: loaded or trained. Load and check compatibility before writing anything.
   const needsTeacher = config.students.some((s) => {
+    if (s.teacher) return false; // distils from another student of the run
     const method = createPlugin(container, TOKENS.Method, s.method.name, s.method.params) as DistillationMethod;
     const needs = method.teacher === 'required';
     method.dispose();
@@ -225,11 +252,9 @@ export async function runSeed(
     if (state.trained.includes(TEACHER)) {
       teacher = new LayersTeacher(await loadLayersModel(join(modelsDir, TEACHER)), { name: TEACHER });
     } else {
-      log(`training teacher (${teacherRef.name})`);
-      const method = createPlugin(container, TOKENS.Method, 'standard', {
-        ...(config.teacher?.params ?? {}),
-        epochs: config.teacher?.epochs ?? 3,
-      }) as DistillationMethod;
+      const teacherMethod = config.teacher?.method ?? { name: 'standard', params: { epochs: 3 } };
+      log(`training teacher (${teacherRef.name}, ${teacherMethod.name})`);
+      const method = createPlugin(container, TOKENS.Method, teacherMethod.name, teacherMethod.params) as DistillationMethod;
       const student = buildModel(container, teacherRef, TEACHER, splits, seed);
       await method.setup({
         student,
@@ -241,19 +266,28 @@ export async function runSeed(
       });
       const outcome = await trainMethod({ name: TEACHER, method, splits, config, seed, out, resume: options.resume, quiet: options.quiet, curves });
       if (outcome.stopped) return { stopped: true, signal: outcome.signal };
-      await saveLayersModel((student as unknown as LayersModelAdapter).layersModel, join(modelsDir, TEACHER));
+      const result = method.result() as unknown as LayersModelAdapter;
+      await saveLayersModel(result.layersModel, join(modelsDir, TEACHER));
       state.trained.push(TEACHER);
       writeJsonAtomic(statePath(out), state);
       method.dispose();
-      teacher = new LayersTeacher((student as unknown as LayersModelAdapter).layersModel, { name: TEACHER });
+      teacher = new LayersTeacher(result.layersModel, { name: TEACHER });
     }
   }
 
-  const methodInfo: Record<string, { method: string; params: Record<string, unknown> }> = {};
+  const methodInfo: Record<string, { method: string; params: Record<string, unknown>; teacher?: TeacherInfo }> = {};
+  const teacherInfo = teacher ? runTeacherInfo(container, config) : undefined;
+  // Students that distil from another student of the run see it as a frozen teacher sharing its weights.
+  const studentTeachers = new Map<string, Teacher>();
   for (const s of config.students) {
     const method = createPlugin(container, TOKENS.Method, s.method.name, s.method.params) as DistillationMethod;
-    methodInfo[s.name] = { method: s.method.name, params: method.params() };
     const arch = s.model ?? config.model;
+    const ownTeacher = s.teacher ? asTeacher(trained.get(s.teacher)!) : teacher;
+    if (s.teacher) studentTeachers.set(s.name, ownTeacher!);
+    const info: TeacherInfo | undefined = s.teacher
+      ? { name: s.teacher, source: 'student', method: methodInfo[s.teacher]!.method, methodParams: methodInfo[s.teacher]!.params, model: (config.students.find((t) => t.name === s.teacher)!.model ?? config.model).name }
+      : teacherInfo;
+    methodInfo[s.name] = { method: s.method.name, params: method.params(), ...(method.teacher !== 'none' && info ? { teacher: info } : {}) };
     if (state.trained.includes(s.name)) {
       method.dispose();
       const layers = await loadLayersModel(join(modelsDir, s.name));
@@ -262,10 +296,10 @@ export async function runSeed(
     }
     log(`training ${s.name} (${s.method.name})`);
     const student = buildModel(container, arch, s.name, splits, seed);
-    if (teacher && method.teacher !== 'none') assertCompatible(teacher, student);
+    if (ownTeacher && method.teacher !== 'none') assertCompatible(ownTeacher, student);
     await method.setup({
       student,
-      teacher: method.teacher === 'none' ? undefined : teacher,
+      teacher: method.teacher === 'none' ? undefined : ownTeacher,
       createModel: (name) => buildModel(container, arch, `${s.name}-${name}`, splits, seed),
       train: splits.train,
       batchSize: config.batchSize,
@@ -290,6 +324,7 @@ export async function runSeed(
     backend,
     splits,
     teacher,
+    studentTeachers,
     students: trained,
     methods: methodInfo,
     curves,

@@ -11,7 +11,6 @@ import {
   deriveSeed,
   optimizeStep,
   validateParams,
-  type Attack,
   type DistillationMethod,
   type MethodSetup,
   type Model,
@@ -27,7 +26,8 @@ import {
 } from '@tempered/core';
 import { DenoisedKlLoss, transitionMatrix } from './denoised-kl.js';
 import { infoNce } from './info-nce.js';
-import { INNER_MAX_PARAMS, createInnerAttack, klPgd } from './inner-maximization.js';
+import { INNER_MAX_PARAMS, ScheduledInnerAttack, klPgd } from './inner-maximization.js';
+import { EpsilonSchedule, batchesPerEpoch } from '@tempered/attacks';
 import { relationMatching } from './relation-matching.js';
 
 export const CRDND_PARAMS = defineParams({
@@ -72,7 +72,8 @@ export type CrdndStateKey = (typeof CRDND_STATE_KEYS)[number];
 interface Prepared {
   readonly student: Student;
   readonly teacher: Teacher;
-  readonly attack?: Attack;
+  readonly inner?: ScheduledInnerAttack;
+  readonly schedule: EpsilonSchedule;
   readonly optimizer: tf.Optimizer;
   readonly phase: TrainingPhase;
 }
@@ -117,7 +118,8 @@ function featureSize(model: Model): number {
  * `contrastiveWeight` 0.5, `contrastiveTemperature` 0.1, `projectionDim` 64, `relational` true,
  * `relationalWeight` 1, `relationMode` 'kl', `relationTemperature` 0.1, `innerLoss` 'ce',
  * `innerAttack` 'pgd', `norm` 'linf', `epsilon` 0.3, `stepSize` 0.05, `steps` 10, `randomStart`
- * true, `epochs` 10, `optimizer` 'adam', `learningRate` 1e-3.
+ * true, `cleanEpochs` 0, `warmupEpochs` 1 (ε and step size ramp linearly over the first epoch,
+ * the shared warm-up of @tempered/attacks), `epochs` 10, `optimizer` 'adam', `learningRate` 1e-3.
  *
  * Needs penultimate features (`hasFeatures`) from student and teacher when the contrastive or
  * relational term is on. Shapes: logits [batch, C]; features [batch, d_S] / [batch, d_T].
@@ -180,7 +182,9 @@ export class CrdndMethod implements DistillationMethod {
       this.variables.studentProjection = seededProjection(featureSize(student), v.projectionDim, deriveSeed(setup.seed, 'crdnd', 'student-projection'));
       this.variables.teacherProjection = seededProjection(featureSize(teacher), v.projectionDim, deriveSeed(setup.seed, 'crdnd', 'teacher-projection'));
     }
-    const attack = v.innerLoss === 'ce' ? createInnerAttack(setup.container, v) : undefined;
+    const batches = batchesPerEpoch(setup.train.size, setup.batchSize);
+    const inner = v.innerLoss === 'ce' ? new ScheduledInnerAttack(setup.container, v, batches) : undefined;
+    const schedule = inner?.schedule ?? new EpsilonSchedule(v, batches);
     const optimizer = createOptimizer({ name: v.optimizer, learningRate: v.learningRate }, 'crdnd.optimizer');
     const phase: TrainingPhase = {
       name: 'student',
@@ -189,20 +193,20 @@ export class CrdndMethod implements DistillationMethod {
       optimizer,
       trainStep: (batch, step) => this.trainStep(batch, step),
     };
-    this.prepared = { student, teacher, attack, optimizer, phase };
+    this.prepared = { student, teacher, inner, schedule, optimizer, phase };
   }
 
   private async trainStep(batch: TrainingBatch, step: StepContext): Promise<StepResult> {
-    const { student, teacher, attack, optimizer } = this.ready();
+    const { student, teacher, inner, schedule, optimizer } = this.ready();
     const v = this.values;
     const { x, labels } = batch;
     const teacherOut = tf.tidy(() => {
       const out = this.needsFeatures ? teacher.forward(x) : { logits: teacher.logits(x) };
       return out.features ? { logits: out.logits, features: out.features } : { logits: out.logits };
     }) as unknown as ModelOutputs;
-    const xAdv = attack
-      ? await attack.generate(student, x, labels, { seed: step.rng.seed() })
-      : klPgd(student, teacherOut.logits, x, v, step.rng);
+    const xAdv = inner
+      ? await inner.craft(student, x, labels, step)
+      : klPgd(student, teacherOut.logits, x, { ...v, ...schedule.budget(step) }, step.rng);
     const trainable = [...student.trainableVariables(), ...Object.values(this.variables)];
     try {
       return optimizeStep(optimizer, trainable, (): StepLoss => {

@@ -36,6 +36,7 @@ import {
   type GradientHistogram,
   type ModelResults,
   type ResultsFile,
+  type TeacherInfo,
   type TrainingCurves,
 } from './schema.js';
 import { finiteOrNull, mean } from './stats.js';
@@ -56,6 +57,8 @@ export interface ModelUnderEvaluation {
   /** When given, teacher–student agreement is measured. */
   readonly teacher?: Model;
   readonly methodParams?: Record<string, unknown>;
+  /** How the teacher was made, recorded as `results.models.<m>.teacher`. */
+  readonly teacherInfo?: TeacherInfo;
   readonly training?: TrainingCurves;
 }
 
@@ -444,6 +447,7 @@ async function evaluateModel(
   const partial: ModelResults = {
     method: entry.method,
     ...(entry.methodParams ? { methodParams: entry.methodParams } : {}),
+    ...(entry.teacherInfo ? { teacher: entry.teacherInfo } : {}),
     cleanAccuracy: cleanAccuracy.result(),
     confidence: finiteOrNull(confidence.result()),
     ...(entry.teacher ? { agreement: finiteOrNull(agreement.result()) } : {}),

@@ -45,6 +45,7 @@ export { RESULTS_SCHEMA_VERSION, RESULTS_JSON_SCHEMA, parseResults } from './sch
 export type {
   ResultsFile,
   ModelResults,
+  TeacherInfo,
   AttackSummary,
   BudgetedSuccess,
   GradientHistogram,
@@ -57,7 +58,7 @@ export type {
   ModelSpread,
 } from './schema.js';
 export { mergeResults } from './merge.js';
-export { renderMarkdown } from './render-markdown.js';
+export { renderMarkdown, teacherDescription } from './render-markdown.js';
 export { renderHtml, escapeHtml, lineChart, histogramChart } from './render-html.js';
 export { encodePng, pngDataUri, crc32, diverging } from './png.js';
 export { readResults, writeResults, renderReports, mergeReports, RESULTS_FILE, REPORT_MARKDOWN, REPORT_HTML } from './reports.js';

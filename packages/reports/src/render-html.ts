@@ -1,5 +1,5 @@
 import { imageToRgb, encodePng, perturbationToRgb, pngDataUri } from './png.js';
-import { attackColumns, percent, renderMarkdown } from './render-markdown.js';
+import { attackColumns, percent, renderMarkdown, teacherDescription } from './render-markdown.js';
 import type { AdversarialExample, GradientHistogram, ResultsFile } from './schema.js';
 
 /** Escapes text for HTML content and attribute values. */
@@ -121,6 +121,10 @@ figure.example img{image-rendering:pixelated;margin:1px;border:1px solid #ddd}fi
 export function renderHtml(results: ResultsFile): string {
   const markdown = renderMarkdown(results);
   const models = Object.entries(results.models);
+  const taught = models.filter(([, m]) => m.teacher);
+  const teachers = taught.length
+    ? `<h2>Teachers</h2><ul>${taught.map(([name, m]) => `<li><strong>${escapeHtml(name)}</strong> ← ${escapeHtml(teacherDescription(m.teacher!))}</li>`).join('')}</ul>\n`
+    : '';
   const sweep = lineChart(
     'Robust accuracy vs ε',
     'ε',
@@ -167,7 +171,7 @@ export function renderHtml(results: ResultsFile): string {
 <h1>Robustness evaluation — ${escapeHtml(results.dataset.name)}</h1>
 <p>First ${results.evaluatedExamples} test examples in order; ${escapeHtml(results.seeds ? `seeds ${results.seeds.join(', ')} (mean ± std)` : `seed ${results.seed ?? 'n/a'}`)}; backend ${escapeHtml(results.backend.name)}; Tempered ${escapeHtml(results.tempered)}; ${escapeHtml(results.createdAt)}.</p>
 ${tableFromMarkdown(markdown)}
-<h2>Gradient-masking diagnostics</h2>${diagnostics.join('')}
+${teachers}<h2>Gradient-masking diagnostics</h2>${diagnostics.join('')}
 <h2>Robust accuracy vs ε</h2><div class="charts">${sweep}</div>
 <h2>Training curves</h2><div class="charts">${training.join('') || '<p class="empty">No training curves in results.json.</p>'}</div>
 <h2>Input-gradient magnitudes (T = 1)</h2><div class="charts">${histograms.join('')}</div>

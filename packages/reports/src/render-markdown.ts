@@ -1,4 +1,4 @@
-import type { ModelResults, ResultsFile } from './schema.js';
+import type { ModelResults, ResultsFile, TeacherInfo } from './schema.js';
 
 /** A number as a percentage (or "n/a"), with ± std when given. */
 export function percent(value: number | null | undefined, spread?: number): string {
@@ -52,6 +52,19 @@ function row(name: string, model: ModelResults, keys: readonly string[]): string
   return `| ${cells.map(cell).join(' | ')} |`;
 }
 
+/** One line saying how a teacher was made, e.g. "teacher: trained with trades (beta 6, epsilon 0.3, …) on papernot-mnist". */
+export function teacherDescription(teacher: TeacherInfo): string {
+  const params = Object.entries(teacher.methodParams ?? {})
+    .filter(([, v]) => typeof v !== 'object')
+    .map(([k, v]) => `${k} ${String(v)}`)
+    .join(', ');
+  const method = teacher.method ? `${teacher.method}${params ? ` (${params})` : ''}` : 'an unknown method';
+  const model = teacher.model ? ` on ${teacher.model}` : '';
+  if (teacher.source === 'loaded') return `${teacher.name}: loaded from ${teacher.path ?? 'a file'}`;
+  if (teacher.source === 'student') return `${teacher.name}, a model of this run: trained with ${method}${model}`;
+  return `${teacher.name}: trained with ${method}${model}`;
+}
+
 /** report.md: the comparison table (mean ± std over seeds when merged) and the diagnostics under it. */
 export function renderMarkdown(results: ResultsFile): string {
   const keys = attackColumns(results);
@@ -81,9 +94,14 @@ export function renderMarkdown(results: ResultsFile): string {
       'Success rate: over correctly classified examples (targeted: over (example, target) pairs, every other class). ' +
       'Mean L2 and ρ_adv (mean fraction of input values changed) over successful adversarial examples. Worst-case: no attack fooled the example.',
     '',
-    '## Gradient-masking diagnostics',
-    '',
   ];
+  const taught = Object.entries(results.models).filter(([, model]) => model.teacher);
+  if (taught.length > 0) {
+    lines.push('## Teachers', '', 'How the teacher of each distilled model was made:', '');
+    for (const [name, model] of taught) lines.push(`- **${cell(name)}** ← ${cell(teacherDescription(model.teacher!))}`);
+    lines.push('');
+  }
+  lines.push('## Gradient-masking diagnostics', '');
   for (const [name, model] of Object.entries(results.models)) {
     const warnings = model.diagnostics.filter((d) => d.severity === 'warning');
     const infos = model.diagnostics.filter((d) => d.severity === 'info');

@@ -128,10 +128,27 @@ export interface ModelSpread {
   readonly attacks?: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
 
+/** How a distilled model's teacher was made (for methods that take one). */
+export interface TeacherInfo {
+  /** Name of the teacher model: "teacher" (the run's) or another model of the run. */
+  readonly name: string;
+  /** 'trained' by this run with `method`, 'loaded' from `path`, or 'student': another model of this run. */
+  readonly source: 'trained' | 'loaded' | 'student';
+  /** Training method, e.g. "standard", "trades", "pgd-at" (trained or student). */
+  readonly method?: string;
+  readonly methodParams?: Record<string, unknown>;
+  /** Architecture name, e.g. "papernot-mnist". */
+  readonly model?: string;
+  /** Directory the teacher was loaded from ('loaded'). */
+  readonly path?: string;
+}
+
 export interface ModelResults {
   /** Training method name, e.g. "defensive-distillation", "ard", "pgd-at". */
   readonly method: string;
   readonly methodParams?: Record<string, unknown>;
+  /** How this model's teacher was made, when its method distils from one. */
+  readonly teacher?: TeacherInfo;
   readonly cleanAccuracy: number;
   /** C(X): mean max softmax probability (T = 1) on correctly classified clean examples. */
   readonly confidence: number | null;
@@ -220,6 +237,18 @@ export const RESULTS_JSON_SCHEMA = {
         properties: {
           method: { type: 'string' },
           methodParams: { type: 'object' },
+          teacher: {
+            type: 'object',
+            required: ['name', 'source'],
+            properties: {
+              name: { type: 'string' },
+              source: { enum: ['trained', 'loaded', 'student'] },
+              method: { type: 'string' },
+              methodParams: { type: 'object' },
+              model: { type: 'string' },
+              path: { type: 'string' },
+            },
+          },
           cleanAccuracy: { type: 'number', minimum: 0, maximum: 1 },
           confidence: nullableNumber,
           agreement: nullableNumber,
