@@ -4,9 +4,8 @@ import {
   TOKENS,
   crossEntropy,
   defineParams,
-  klDivergence,
+  logSoftmaxAt,
   optimizeStep,
-  softmaxAt,
   validateParams,
   type ParamValues,
   type StepContext,
@@ -33,6 +32,17 @@ export const TRADES_PARAMS = defineParams({
 });
 
 export type TradesParams = ParamValues<typeof TRADES_PARAMS>;
+
+/**
+ * Batch-mean KL(softmax(p) ‖ softmax(q)) between two sets of logits [batch, classes], with the
+ * gradient flowing into both (the targets are a softmax, never exactly 0).
+ */
+export function klBetweenLogits(pLogits: tf.Tensor2D, qLogits: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => {
+    const logP = logSoftmaxAt(pLogits);
+    return tf.mean(tf.sum(tf.mul(tf.exp(logP), tf.sub(logP, logSoftmaxAt(qLogits))), 1)) as tf.Scalar;
+  });
+}
 
 /**
  * TRADES (Zhang, Yu, Jiao, Xing, El Ghaoui & Jordan 2019, "Theoretically Principled Trade-off
@@ -96,7 +106,7 @@ export class TradesMethod extends AdversarialTrainingMethod<TradesParams> {
         const cleanLogits = student.logits(x, { training: true });
         const adversarialLogits = student.logits(xAdv, { training: true });
         const ce = crossEntropy(cleanLogits, labels);
-        const kl = klDivergence(softmaxAt(cleanLogits), adversarialLogits);
+        const kl = klBetweenLogits(cleanLogits, adversarialLogits);
         const loss = tf.add(ce, tf.mul(kl, this.values.beta)) as tf.Scalar;
         return { loss, terms: { ce, kl }, logits: adversarialLogits, labels };
       });
