@@ -25,7 +25,7 @@ export interface AdversarialTrainingSettings extends Omit<InnerMaxSettings, 'inn
 export interface PreparedRun {
   readonly student: Student;
   readonly teacher?: Teacher;
-  /** The named inner attack under the ε warm-up (absent when {@link AdversarialTrainingMethod.namedInnerAttack} is false). */
+  /** The named inner attack under the ε warm-up (absent when the method crafts x′ itself, as TRADES). */
   readonly inner?: ScheduledInnerAttack;
   /** The ε warm-up (the budget at each step). */
   readonly schedule: EpsilonSchedule;
