@@ -102,7 +102,7 @@ beforeAll(() => {
     { name: 'teacher method with a bad parameter', config: { ...base, teacher: { method: 'trades', params: { beta: -1 } } }, message: /teacher\.params\.beta: expected ≥ 0, got -1/ },
     { name: 'teacher path and method together', config: { ...base, teacher: { path: teachers.threeClasses, method: 'trades' } }, message: /teacher\.method: give either path \(load a teacher\) or method \(train one\), not both/ },
     { name: 'student teacher that is not an earlier student', config: { ...base, students: [{ name: 'a', method: 'ard', teacher: 'b' }, { name: 'b', method: 'pgd-at' }] }, message: /students\[0\]\.teacher: expected the name of an earlier student \(trained first\), got "b"/ },
-    { name: 'student teacher for a method without one', config: { ...base, students: [{ name: 'b', method: 'pgd-at' }, { name: 'c', method: 'standard', teacher: 'b' }] }, message: /students\[1\]\.teacher: method "standard" takes no teacher/ },
+    { name: 'student teacher for a method without one', config: { ...base, students: [{ name: 'b', method: 'pgd-at' }, { name: 'c', method: 'standard', teacher: 'b' }] }, message: /students\[1\]\.teacher: method "standard" does not use a teacher with these params/ },
     { name: 'missing config file', args: ['run', join(dir, 'absent.yaml')], message: /absent\.yaml: config file not found/ },
     { name: 'bad --backend', args: ['run', 'examples/smoke/config.yaml', '--backend', 'gpu'], message: /--backend: expected one of auto, tensorflow, wasm, cpu, got "gpu"/ },
     { name: 'unknown flag', args: ['run', 'examples/smoke/config.yaml', '--epochs', '3'], message: /arguments: Unknown option '--epochs'/ },

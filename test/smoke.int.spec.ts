@@ -60,6 +60,8 @@ describe('tempered run examples/smoke', () => {
       expect(results.models[name].teacher, name).toMatchObject({ name: 'teacher', source: 'trained', method: 'standard', model: 'mlp' });
     }
     expect(results.models.baseline.teacher).toBeUndefined();
+    // Defensive distillation trains its own teacher at T unless reuseTeacher is set.
+    expect(results.models['defensive-distillation'].teacher).toBeUndefined();
   });
 
   it('logs one JSON object per event, epoch ends carrying model, epoch, losses, accuracy and numTensors', () => {

@@ -110,9 +110,9 @@ export function preflight(container: DependencyContainer, config: RunConfig): vo
     if (s.model) checkPluginRef(container, 'model', `students[${i}].model.name`, s.model);
     if (s.teacher) {
       const method = createPlugin(container, TOKENS.Method, s.method.name, s.method.params) as DistillationMethod;
-      const uses = method.teacher;
+      const uses = method.teacher !== 'none' && (method.usesTeacher?.() ?? true);
       method.dispose();
-      if (uses === 'none') throw new ConfigError(`students[${i}].teacher`, `method "${s.method.name}" takes no teacher; remove the field`);
+      if (!uses) throw new ConfigError(`students[${i}].teacher`, `method "${s.method.name}" does not use a teacher with these params; remove the field`);
     }
   });
   config.evaluation.attacks.forEach((a, i) => checkPluginRef(container, 'attack', `evaluation.attacks[${i}].name`, a));
@@ -287,7 +287,8 @@ export async function runSeed(
     const info: TeacherInfo | undefined = s.teacher
       ? { name: s.teacher, source: 'student', method: methodInfo[s.teacher]!.method, methodParams: methodInfo[s.teacher]!.params, model: (config.students.find((t) => t.name === s.teacher)!.model ?? config.model).name }
       : teacherInfo;
-    methodInfo[s.name] = { method: s.method.name, params: method.params(), ...(method.teacher !== 'none' && info ? { teacher: info } : {}) };
+    const usesTeacher = method.teacher === 'required' || (method.teacher === 'optional' && (method.usesTeacher?.() ?? true));
+    methodInfo[s.name] = { method: s.method.name, params: method.params(), ...(usesTeacher && info ? { teacher: info } : {}) };
     if (state.trained.includes(s.name)) {
       method.dispose();
       const layers = await loadLayersModel(join(modelsDir, s.name));
