@@ -31,11 +31,17 @@ describe('the tempered command', () => {
 
   it('lists every registered plugin and exports the config JSON Schema with their params', () => {
     const list = run('list');
-    expect(list.stdout).toMatch(/^method: ard, crdnd, defensive-distillation, kd, pgd-at, standard$/m);
+    expect(list.stdout).toMatch(/^method: ard, crdnd, defensive-distillation, kd, pgd-at, standard, trades$/m);
     expect(list.stdout).toMatch(/^attack: apgd, autoattack, cw, fgsm, jsma, pgd, square$/m);
-    const schema = JSON.parse(run('schema').stdout) as { properties: { students: { items: { allOf: Array<{ if: { properties: { method: { const: string } } }; then: { properties: { params: { properties: Record<string, unknown> } } } }> } } } };
+    type Conditional = { if: { properties: { method: { const?: string } } }; then: { properties: { params: { properties: Record<string, unknown> } } } };
+    const schema = JSON.parse(run('schema').stdout) as { properties: { students: { items: { allOf: Conditional[] } }; teacher: { allOf: Conditional[] } } };
     const ard = schema.properties.students.items.allOf.find((c) => c.if.properties.method.const === 'ard')!;
     expect(ard.then.properties.params.properties).toHaveProperty('epsilon');
     expect(ard.then.properties.params.properties).toHaveProperty('temperature');
+    expect(ard.then.properties.params.properties).toHaveProperty('attackTrainingMode');
+    // The teacher's params follow its method, e.g. TRADES' beta and the warm-up.
+    const trades = schema.properties.teacher.allOf.find((c) => c.if.properties.method.const === 'trades')!;
+    expect(trades.then.properties.params.properties).toHaveProperty('beta');
+    expect(trades.then.properties.params.properties).toHaveProperty('warmupEpochs');
   });
 });

@@ -29,6 +29,19 @@ describe('example configs', () => {
     expect(config.dataset.name).toBe('mnist');
   });
 
+  it('quickstart and compare-robust-distillation distil ARD and CRDND from a robust teacher', () => {
+    for (const example of ['quickstart', 'compare-robust-distillation']) {
+      const config = readConfig(join(ROOT, 'examples', example, 'config.yaml'));
+      expect(['trades', 'pgd-at'], example).toContain(config.teacher?.method.name);
+      expect(config.teacher?.path, example).toBeUndefined();
+      for (const name of ['ard', 'crdnd']) {
+        const student = config.students.find((s) => s.name === name)!;
+        // No per-student override: they distil from the run's robust teacher.
+        expect(student.teacher, `${example}.${name}`).toBeUndefined();
+      }
+    }
+  });
+
   it('compare-robust-distillation runs three seeds on Fashion-MNIST', () => {
     const config = readConfig(join(ROOT, 'examples/compare-robust-distillation/config.yaml'));
     expect(config.seeds).toEqual([1, 2, 3]);

@@ -8,7 +8,11 @@ import { assertBuilt, readJsonl, runCli, smokeConfig, tempDir, writeConfig } fro
  */
 const EPOCHS = 7; // 1,000 images / batch 32 = 32 steps per epoch → 224 steps per phase
 const base = smokeConfig();
-const students = (base.students as Array<{ name: string; method: string; params: Record<string, unknown> }>).map((s) => ({
+// The smoke students plus TRADES (not in the smoke run), each with the default ε warm-up.
+const students = [
+  ...(base.students as Array<{ name: string; method: string; params: Record<string, unknown> }>),
+  { name: 'trades', method: 'trades', params: { epsilon: 0.1, stepSize: 0.04, steps: 3 } },
+].map((s) => ({
   ...s,
   params: { ...s.params, epochs: EPOCHS, ...(s.method === 'defensive-distillation' ? { teacherEpochs: EPOCHS } : {}) },
 }));

@@ -2,7 +2,6 @@ import type * as tf from '@tensorflow/tfjs';
 import {
   ConfigError,
   createOptimizer,
-  type Attack,
   type DistillationMethod,
   type MethodSetup,
   type StepContext,
@@ -12,10 +11,11 @@ import {
   type TrainingBatch,
   type TrainingPhase,
 } from '@tempered/core';
-import { createInnerAttack, type InnerMaxSettings } from './inner-maximization.js';
+import { EpsilonSchedule, ScheduledInnerAttack, batchesPerEpoch, type InnerMaxSettings } from './inner-maximization.js';
 
 /** Settings every adversarial-training method of this package has. */
-export interface AdversarialTrainingSettings extends InnerMaxSettings {
+export interface AdversarialTrainingSettings extends Omit<InnerMaxSettings, 'innerAttack'> {
+  readonly innerAttack?: string;
   readonly epochs: number;
   readonly optimizer: 'adam' | 'sgd' | 'momentum';
   readonly learningRate: number;
@@ -25,14 +25,17 @@ export interface AdversarialTrainingSettings extends InnerMaxSettings {
 export interface PreparedRun {
   readonly student: Student;
   readonly teacher?: Teacher;
-  readonly attack: Attack;
+  /** The named inner attack under the ε warm-up (absent when the method crafts x′ itself, as TRADES). */
+  readonly inner?: ScheduledInnerAttack;
+  /** The ε warm-up (the budget at each step). */
+  readonly schedule: EpsilonSchedule;
   readonly optimizer: tf.Optimizer;
   readonly phase: TrainingPhase;
 }
 
 /**
- * One "student" phase of PGD-style min–max training: setup resolves the inner attack by name and
- * builds the optimiser; subclasses supply the per-batch step. The student and teacher belong to
+ * One "student" phase of PGD-style min–max training: setup resolves the inner attack by name (under
+ * the ε warm-up) and builds the optimiser; subclasses supply the per-batch step. The student and teacher belong to
  * the caller; `dispose` releases the optimiser's state only.
  */
 export abstract class AdversarialTrainingMethod<P extends AdversarialTrainingSettings> implements DistillationMethod {
@@ -47,9 +50,23 @@ export abstract class AdversarialTrainingMethod<P extends AdversarialTrainingSet
 
   protected abstract trainStep(batch: TrainingBatch, step: StepContext, run: PreparedRun): Promise<StepResult>;
 
+  /** Whether x′ comes from the attack named by `innerAttack` (else the subclass crafts it, e.g. TRADES' KL PGD). */
+  protected namedInnerAttack(): boolean {
+    return true;
+  }
+
+  /** Whether the inner attack sees the student in training mode (`net.train()`); default no. */
+  protected attackInTrainingMode(): boolean {
+    return false;
+  }
+
   setup(setup: MethodSetup): void {
     this.check(setup);
-    const attack = createInnerAttack(setup.container, this.values);
+    const batches = batchesPerEpoch(setup.train.size, setup.batchSize);
+    const inner = this.namedInnerAttack()
+      ? new ScheduledInnerAttack(setup.container, { ...this.values, innerAttack: this.values.innerAttack ?? 'pgd' }, batches, this.attackInTrainingMode())
+      : undefined;
+    const schedule = inner?.schedule ?? new EpsilonSchedule(this.values, batches);
     const optimizer = createOptimizer({ name: this.values.optimizer, learningRate: this.values.learningRate }, `${this.name}.optimizer`);
     const phase: TrainingPhase = {
       name: 'student',
@@ -59,7 +76,7 @@ export abstract class AdversarialTrainingMethod<P extends AdversarialTrainingSet
       trainStep: (batch, step) => this.trainStep(batch, step, this.ready()),
     };
     this.prepared?.optimizer.dispose();
-    this.prepared = { student: setup.student, teacher: setup.teacher, attack, optimizer, phase };
+    this.prepared = { student: setup.student, teacher: setup.teacher, inner, schedule, optimizer, phase };
   }
 
   protected ready(): PreparedRun {

@@ -6,6 +6,8 @@ import { expectNoLeaks } from '../../core/src/testing.js';
 import { register } from './index.js';
 import { accuracy, mlpStudent, mnistTiny, trainTeacher } from './__fixtures__/mnist.js';
 import { attackContainer, trainMethod, weightValues, type EpochRecord } from './__fixtures__/train.js';
+import { firstStep, referenceKl, registerIdentityAttack } from './__fixtures__/step.js';
+import { LayersStudent, registerPlugin, type Attack, type Model } from '@tempered/core';
 
 // Small budget so a 32-unit MLP can make progress on 200 digits in a few epochs.
 const QUICK = { epsilon: 0.1, stepSize: 0.03, steps: 5, epochs: 4, learningRate: 5e-3 };
@@ -25,6 +27,7 @@ function expectTrainedWithoutLeaks(epochs: EpochRecord[], count = QUICK.epochs):
 beforeAll(async () => {
   container = attackContainer();
   register(container);
+  registerIdentityAttack(container);
   teacher = trainTeacher(teacherTrain);
 });
 
@@ -105,6 +108,73 @@ describe('ard method', () => {
       ).toThrow(RegistryError);
     });
     student.dispose();
+  });
+});
+
+describe('ard inner maximisation', () => {
+  // Full budget from the first step (no warm-up), so the fixed batch sees ε = 0.3.
+  const STEP = { epsilon: 0.3, stepSize: 0.1, steps: 5, warmupEpochs: 0 };
+  const stepLoss = async (params: Record<string, unknown>) => {
+    const student = mlpStudent('ard-step', 30);
+    const method = createPlugin(container, TOKENS.Method, 'ard', { ...STEP, ...params });
+    const result = await firstStep(method, { container, data: train, student, teacher });
+    method.dispose();
+    student.dispose();
+    return result.loss;
+  };
+
+  it('x′ reaches the KL: the identity as inner attack gives T²·KL on clean x, PGD a clearly larger loss', async () => {
+    const identity = await stepLoss({ innerAttack: 'identity' });
+    const attacked = await stepLoss({});
+    // The same student before its update, on the same 50 clean digits.
+    const fresh = mlpStudent('ard-step', 30);
+    const batch = train.batch(Int32Array.from({ length: 50 }, (_, i) => i));
+    const expected = tf.tidy(() => referenceKl(teacher.logits(batch.x), fresh.logits(batch.x), 30));
+    tf.dispose([batch.x, batch.labels]);
+    fresh.dispose();
+    expect(identity).toBeCloseTo(expected, 3);
+    // Measured (seeded, cpu): identity 8.82, PGD 13.97; an x′ that never reaches the KL gives equality.
+    expect(attacked).toBeGreaterThan(identity * 1.25);
+  });
+
+  it('attackTrainingMode: the inner attack sees the student in training mode (authors) or inference mode', async () => {
+    // A spy attack reports whether the model it was handed answers like the inference-mode student.
+    let matchesInference: boolean | undefined;
+    const spy: Attack = {
+      name: 'spy',
+      norm: 'linf',
+      epsilon: 0,
+      supportedModes: ['untargeted'],
+      requires: [],
+      generate: async (model: Model, x: tf.Tensor) => {
+        matchesInference = tf.tidy(() => tf.max(tf.abs(tf.sub(model.logits(x, { training: false }), dropoutStudent.logits(x, { training: false })))).dataSync()[0]! < 1e-6);
+        return x.clone();
+      },
+      run: async () => {
+        throw new Error('unused');
+      },
+      params: () => ({}),
+      setParams: () => {},
+    };
+    registerPlugin(container, TOKENS.Attack, { name: 'spy', params: {}, create: () => spy });
+    const layers = tf.sequential({
+      layers: [
+        tf.layers.flatten({ inputShape: [28, 28, 1] }),
+        tf.layers.dense({ units: 32, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
+        tf.layers.dropout({ rate: 0.5 }),
+        tf.layers.dense({ units: 10, kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) }),
+      ],
+    });
+    const dropoutStudent = new LayersStudent(layers, { name: 'dropout-student' });
+    for (const [mode, expected] of [[true, false], [false, true]] as const) {
+      const method = createPlugin(container, TOKENS.Method, 'ard', { innerAttack: 'spy', attackTrainingMode: mode, warmupEpochs: 0 });
+      expect(method.params().attackTrainingMode).toBe(mode);
+      await firstStep(method, { container, data: train, student: dropoutStudent, teacher, size: 20 });
+      expect(matchesInference).toBe(expected);
+      method.dispose();
+    }
+    expect(createPlugin(container, TOKENS.Method, 'ard', {}).params().attackTrainingMode).toBe(true);
+    dropoutStudent.dispose();
   });
 });
 

@@ -1,6 +1,7 @@
 /**
- * @tempered/ard: Adversarially Robust Distillation (Goldblum et al. 2020) and its baseline, PGD
- * adversarial training (Madry et al. 2018), as method plugins, plus the `ard` loss.
+ * @tempered/ard: Adversarially Robust Distillation (Goldblum et al. 2020) and the adversarial
+ * training it is compared with and distils from, PGD-AT (Madry et al. 2018) and TRADES (Zhang et
+ * al. 2019), as method plugins, plus the `ard` loss.
  * @packageDocumentation
  */
 import 'reflect-metadata';
@@ -9,6 +10,7 @@ import { TOKENS, classPlugin, registerPlugin } from '@tempered/core';
 import { ARD_LOSS_PARAMS, ArdLoss } from './ard-loss.js';
 import { ARD_PARAMS, ArdMethod } from './ard.js';
 import { PGD_AT_PARAMS, PgdAtMethod } from './pgd-at.js';
+import { TRADES_PARAMS, TradesMethod } from './trades.js';
 
 export { ArdLoss, ARD_LOSS_PARAMS } from './ard-loss.js';
 export type { ArdLossParams, LossTerms } from './ard-loss.js';
@@ -16,13 +18,15 @@ export { ArdMethod, ARD_PARAMS } from './ard.js';
 export type { ArdParams } from './ard.js';
 export { PgdAtMethod, PGD_AT_PARAMS } from './pgd-at.js';
 export type { PgdAtParams } from './pgd-at.js';
+export { TradesMethod, TRADES_PARAMS } from './trades.js';
+export type { TradesParams } from './trades.js';
 export { AdversarialTrainingMethod } from './adversarial-method.js';
 export type { AdversarialTrainingSettings, PreparedRun } from './adversarial-method.js';
-export { INNER_MAX_PARAMS, TRAINING_PARAMS, createInnerAttack, craftAdversarial } from './inner-maximization.js';
+export { INNER_MAX_PARAMS, TRAINING_PARAMS, WARMUP_PARAMS, createInnerAttack, craftAdversarial } from './inner-maximization.js';
 export type { InnerMaxSettings } from './inner-maximization.js';
 
 /**
- * Registers the `ard` and `pgd-at` methods (TOKENS.Method) and the `ard` loss (TOKENS.Loss).
+ * Registers the `ard`, `pgd-at` and `trades` methods (TOKENS.Method) and the `ard` loss (TOKENS.Loss).
  * The inner attack ('pgd' by default) is resolved by name at setup, so register
  * @tempered/attacks (or another attack plugin) into the same container.
  */
@@ -41,6 +45,14 @@ export function register(container: DependencyContainer): void {
     classPlugin('pgd-at', PgdAtMethod, {
       description: 'PGD adversarial training (Madry et al. 2018), the no-teacher baseline',
       params: PGD_AT_PARAMS,
+    }),
+  );
+  registerPlugin(
+    container,
+    TOKENS.Method,
+    classPlugin('trades', TradesMethod, {
+      description: 'TRADES (Zhang et al. 2019): CE(f(x), y) + β·KL(f(x) ‖ f(x′)), x′ from PGD maximising that KL',
+      params: TRADES_PARAMS,
     }),
   );
   registerPlugin(

@@ -13,7 +13,7 @@ import {
   type TrainingBatch,
 } from '@tempered/core';
 import { AdversarialTrainingMethod, type PreparedRun } from './adversarial-method.js';
-import { INNER_MAX_PARAMS, TRAINING_PARAMS, craftAdversarial } from './inner-maximization.js';
+import { INNER_MAX_PARAMS, TRAINING_PARAMS } from './inner-maximization.js';
 
 export const PGD_AT_PARAMS = defineParams({
   cleanWeight: {
@@ -37,7 +37,10 @@ export type PgdAtParams = ParamValues<typeof PGD_AT_PARAMS>;
  *
  * Parameters (defaults): `cleanWeight` w 0; `innerAttack` 'pgd', `norm` 'linf', `epsilon` 0.3,
  * `stepSize` 0.05, `steps` 10, `randomStart` true (Madry et al. MNIST: ε 0.3, 40 × 0.01;
- * CIFAR-10: ε 8/255, 7 × 2/255); `epochs` 10, `optimizer` 'adam', `learningRate` 1e-3.
+ * CIFAR-10: ε 8/255, 7 × 2/255); `cleanEpochs` 0, `warmupEpochs` 1 (ε and step size ramp
+ * linearly over the first epoch; Madry et al. train at full ε from the start, i.e. 0: from
+ * scratch at ε 0.3 that stalls at chance within a few-epoch budget); `epochs` 10, `optimizer`
+ * 'adam', `learningRate` 1e-3.
  * Reported terms: `adversarialCe` and, when w > 0, `cleanCe`.
  *
  * Shapes: inputs [batch, ...inputShape], logits [batch, classes], labels int32 [batch].
@@ -60,10 +63,10 @@ export class PgdAtMethod extends AdversarialTrainingMethod<PgdAtParams> {
 
   protected check(): void {}
 
-  protected async trainStep(batch: TrainingBatch, step: StepContext, { student, attack, optimizer }: PreparedRun): Promise<StepResult> {
+  protected async trainStep(batch: TrainingBatch, step: StepContext, { student, inner, optimizer }: PreparedRun): Promise<StepResult> {
     const { x, labels } = batch;
     const w = this.values.cleanWeight;
-    const xAdv = await craftAdversarial(attack, student, x, labels, step.rng);
+    const xAdv = await inner!.craft(student, x, labels, step);
     try {
       return optimizeStep(optimizer, student.trainableVariables(), (): StepLoss => {
         const adversarialLogits = student.logits(xAdv, { training: true });

@@ -32,5 +32,17 @@ export { attackRecords, allOtherTargets, randomTargets } from './records.js';
 export type { AttackRecord, ClassIndices } from './records.js';
 export { pgdThroughput, autoattackThroughput } from './bench.js';
 export type { PgdThroughput, PgdThroughputOptions, AutoAttackThroughput, AutoAttackThroughputOptions } from './bench.js';
-export { INNER_MAX_PARAMS, createInnerAttack, craftAdversarial } from './training.js';
-export type { InnerMaxSettings } from './training.js';
+export {
+  INNER_MAX_PARAMS,
+  WARMUP_PARAMS,
+  EpsilonSchedule,
+  ScheduledInnerAttack,
+  batchesPerEpoch,
+  createInnerAttack,
+  craftAdversarial,
+  trainingModeView,
+  warmupFactor,
+} from './training.js';
+export type { InnerMaxSettings, ScheduledBudget, WarmupSettings } from './training.js';
+export { klPgd } from './kl-pgd.js';
+export type { KlPgdOptions, KlPgdSettings } from './kl-pgd.js';

@@ -21,14 +21,24 @@ export interface StudentConfig {
   readonly method: PluginRef;
   /** Architecture; defaults to the run's `model`. */
   readonly model?: PluginRef;
+  /**
+   * Name of an earlier student of this run to distil from instead of the run's teacher (e.g. a
+   * `trades` student as the teacher of an `ard` student).
+   */
+  readonly teacher?: string;
 }
 
 export interface TeacherConfig {
   /** Load a tfjs layers model directory instead of training. */
   readonly path?: string;
   readonly model?: PluginRef;
+  /**
+   * The method that trains the teacher, with its params (default `standard`); any registered
+   * method that needs no teacher itself, e.g. `trades` or `pgd-at` for a robust teacher.
+   */
+  readonly method: PluginRef;
   readonly epochs: number;
-  /** Further params of the `standard` method that trains the teacher (optimizer, learningRate, ...). */
+  /** The method's params (`method.params`), kept for configs written before `method` existed. */
   readonly params: Record<string, unknown>;
 }
 
@@ -113,15 +123,20 @@ export function validateConfig(raw: unknown, source = 'config'): RunConfig {
   let teacher: TeacherConfig | undefined;
   if (raw.teacher !== undefined) {
     const t = raw.teacher;
-    if (!isObject(t)) throw new ConfigError('teacher', 'expected { path } or { model, epochs, params }');
-    only('teacher', t, ['path', 'model', 'epochs', 'params']);
+    if (!isObject(t)) throw new ConfigError('teacher', 'expected { path } or { method, params, model, epochs }');
+    only('teacher', t, ['path', 'model', 'method', 'epochs', 'params']);
     if (t.path !== undefined && typeof t.path !== 'string') throw new ConfigError('teacher.path', 'expected a directory holding model.json');
+    if (t.path !== undefined && t.method !== undefined) throw new ConfigError('teacher.method', 'give either path (load a teacher) or method (train one), not both');
     if (t.params !== undefined && !isObject(t.params)) throw new ConfigError('teacher.params', 'expected an object');
+    const params = (t.params as Json | undefined) ?? {};
+    if (t.epochs !== undefined && params.epochs !== undefined) throw new ConfigError('teacher.params.epochs', 'give the epochs once, as teacher.epochs');
+    const epochs = integer('teacher.epochs', t.epochs ?? params.epochs, 1, 3);
     teacher = {
       path: t.path as string | undefined,
       model: t.model === undefined ? undefined : pluginRef('teacher.model', t.model),
-      epochs: integer('teacher.epochs', t.epochs, 1, 3),
-      params: (t.params as Json | undefined) ?? {},
+      method: { name: name('teacher.method', t.method ?? 'standard'), params: { ...params, epochs } },
+      epochs,
+      params,
     };
   }
 
@@ -132,15 +147,24 @@ export function validateConfig(raw: unknown, source = 'config'): RunConfig {
   const students = raw.students.map((s, i): StudentConfig => {
     const f = `students[${i}]`;
     if (!isObject(s)) throw new ConfigError(f, 'expected { name, method, params }');
-    only(f, s, ['name', 'method', 'params', 'model']);
+    only(f, s, ['name', 'method', 'params', 'model', 'teacher']);
     const studentName = name(`${f}.name`, s.name ?? s.method);
     if (names.has(studentName)) throw new ConfigError(`${f}.name`, `"${studentName}" is used twice; model names must be unique`);
+    if (studentName === 'teacher') throw new ConfigError(`${f}.name`, '"teacher" is the run\'s teacher; give the student another name');
+    let teacherName: string | undefined;
+    if (s.teacher !== undefined) {
+      teacherName = name(`${f}.teacher`, s.teacher);
+      if (!names.has(teacherName)) {
+        throw new ConfigError(`${f}.teacher`, `expected the name of an earlier student (trained first), got "${teacherName}"${names.size ? `; earlier: ${[...names].join(', ')}` : ''}`);
+      }
+    }
     names.add(studentName);
     if (s.params !== undefined && !isObject(s.params)) throw new ConfigError(`${f}.params`, 'expected an object');
     return {
       name: studentName,
       method: { name: name(`${f}.method`, s.method), params: (s.params as Json | undefined) ?? {} },
       model: s.model === undefined ? undefined : pluginRef(`${f}.model`, s.model),
+      ...(teacherName ? { teacher: teacherName } : {}),
     };
   });
 
@@ -246,9 +270,14 @@ export function configJsonSchema(pluginParams: Record<string, Record<string, Rec
         properties: {
           path: { type: 'string', description: 'A tfjs layers model directory to load instead of training' },
           model: ref('model'),
+          method: { type: 'string', examples: Object.keys(pluginParams.method ?? {}), default: 'standard', description: 'Method that trains the teacher, e.g. trades or pgd-at for a robust one' },
           epochs: { type: 'integer', minimum: 1, default: 3 },
-          params: pluginParams.method?.standard ?? { type: 'object' },
+          params: { type: 'object', description: "The teacher method's params" },
         },
+        allOf: Object.entries(pluginParams.method ?? {}).map(([n, schema]) => ({
+          if: n === 'standard' ? { properties: { method: { enum: [n] } } } : { required: ['method'], properties: { method: { const: n } } },
+          then: { properties: { params: schema } },
+        })),
       },
       students: {
         type: 'array',
@@ -262,6 +291,7 @@ export function configJsonSchema(pluginParams: Record<string, Record<string, Rec
             method: { type: 'string', examples: Object.keys(pluginParams.method ?? {}) },
             params: { type: 'object' },
             model: ref('model'),
+            teacher: { type: 'string', description: 'Name of an earlier student to distil from instead of the run teacher' },
           },
           allOf: Object.entries(pluginParams.method ?? {}).map(([n, schema]) => ({
             if: { properties: { method: { const: n } } },

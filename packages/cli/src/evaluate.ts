@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
 import { StepProgress, writeJsonAtomic, type BackendInfo, type DatasetSplits, type Student, type Teacher } from '@tempered/core/node';
-import { evaluate, renderReports, type TrainingCurves } from '@tempered/reports/node';
+import { evaluate, renderReports, type TeacherInfo, type TrainingCurves } from '@tempered/reports/node';
 import type { RunConfig } from './config.js';
 
 /** Per-model training curves as the trainer reported them, keyed by phase. */
@@ -24,8 +24,10 @@ export interface EvaluateRunArgs {
   readonly backend: BackendInfo;
   readonly splits: DatasetSplits;
   readonly teacher?: Teacher;
+  /** Students that distil from another student of the run: their teacher (agreement is measured against it). */
+  readonly studentTeachers?: ReadonlyMap<string, Teacher>;
   readonly students: ReadonlyMap<string, Student>;
-  readonly methods: Readonly<Record<string, { method: string; params: Record<string, unknown> }>>;
+  readonly methods: Readonly<Record<string, { method: string; params: Record<string, unknown>; teacher?: TeacherInfo }>>;
   readonly curves: ReadonlyMap<string, TrainingCurve>;
   readonly container: DependencyContainer;
   readonly pluginModules: readonly string[];
@@ -47,7 +49,8 @@ export async function evaluateRun(args: EvaluateRunArgs): Promise<Results> {
     method: args.methods[name]!.method,
     methodParams: args.methods[name]!.params,
     model,
-    teacher: args.teacher,
+    teacher: args.studentTeachers?.get(name) ?? args.teacher,
+    ...(args.methods[name]!.teacher ? { teacherInfo: args.methods[name]!.teacher } : {}),
     training: toCurves(args.curves.get(name)),
   }));
   // A bar with ETA on a TTY, one plain line per step (clean pass, attack, sweep point) otherwise.

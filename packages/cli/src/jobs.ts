@@ -25,11 +25,11 @@ import {
   type LayersModelAdapter,
   type Teacher,
 } from '@tempered/core/node';
-import { mergeResults, parseResults, renderReports } from '@tempered/reports/node';
-import type { RunConfig } from './config.js';
+import { mergeResults, parseResults, renderReports, type TeacherInfo } from '@tempered/reports/node';
+import type { PluginRef, RunConfig } from './config.js';
 import { buildModel, curvesFromLog } from './run.js';
 import { assembleResults, evaluateRun, evaluationPath } from './evaluate.js';
-import { TEACHER, type EvaluateJob, type Job, type Plan, type ReportJob, type TrainJob } from './plan.js';
+import { TEACHER, teacherMethod, type EvaluateJob, type Job, type Plan, type ReportJob, type TrainJob } from './plan.js';
 import type { StopSignals } from './signals.js';
 
 /**
@@ -147,14 +147,37 @@ async function runTrainJob(job: TrainJob, ctx: JobContext): Promise<boolean> {
   }
 }
 
+/** A method's resolved params, and whether it distils from a teacher with them. */
+function describeMethod(container: DependencyContainer, ref: PluginRef): { params: Record<string, unknown>; usesTeacher: boolean } {
+  const method = createPlugin(container, TOKENS.Method, ref.name, ref.params) as DistillationMethod;
+  const described = {
+    params: method.params(),
+    usesTeacher: method.teacher === 'required' || (method.teacher === 'optional' && (method.usesTeacher?.() ?? true)),
+  };
+  method.dispose();
+  return described;
+}
+
+/** How a student's teacher was made (results.models.<m>.teacher), or undefined when its method takes none. */
+export function teacherInfo(container: DependencyContainer, config: RunConfig, studentName: string): TeacherInfo | undefined {
+  const student = config.students.find((s) => s.name === studentName)!;
+  if (!describeMethod(container, student.method).usesTeacher) return undefined;
+  if (student.teacher !== undefined) {
+    const source = config.students.find((s) => s.name === student.teacher)!;
+    return { name: source.name, source: 'student', method: source.method.name, methodParams: describeMethod(container, source.method).params, model: (source.model ?? config.model).name };
+  }
+  if (config.teacher?.path) return { name: TEACHER, source: 'loaded', path: config.teacher.path };
+  const method = teacherMethod(config);
+  return { name: TEACHER, source: 'trained', method: method.name, methodParams: describeMethod(container, method).params, model: (config.teacher?.model ?? config.model).name };
+}
+
 async function runEvaluateJob(job: EvaluateJob, ctx: JobContext): Promise<boolean> {
   const { container, config } = ctx;
   const dir = join(ctx.runDir, job.dir);
   const unsubscribe = ctx.stop.onStop(() => ctx.abortEvaluation());
   const student = config.students.find((s) => s.name === job.model)!;
-  const method = createPlugin(container, TOKENS.Method, student.method.name, student.method.params) as DistillationMethod;
-  const methods = { [job.model]: { method: student.method.name, params: method.params() } };
-  method.dispose();
+  const info = teacherInfo(container, config, job.model);
+  const methods = { [job.model]: { method: student.method.name, params: describeMethod(container, student.method).params, ...(info ? { teacher: info } : {}) } };
   const teacher = job.teacher ? await loadTeacher(config, dir, await ctx.splits(), job.teacher) : undefined;
   const model = new LayersStudent(await loadLayersModel(join(dir, 'models', job.model)), { name: job.model });
   try {

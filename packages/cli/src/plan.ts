@@ -75,9 +75,9 @@ export interface Plan {
   readonly jobs: readonly Job[];
 }
 
-/** The method that trains the teacher: `standard` with the teacher's params and epochs. */
+/** The method that trains the run's teacher: `teacher.method` (default `standard`, 3 epochs). */
 export function teacherMethod(config: RunConfig): PluginRef {
-  return { name: 'standard', params: { ...(config.teacher?.params ?? {}), epochs: config.teacher?.epochs ?? 3 } };
+  return config.teacher?.method ?? { name: 'standard', params: { epochs: 3 } };
 }
 
 /** Run-relative directory of one seed's files: the run directory itself with a single seed. */
@@ -106,7 +106,9 @@ export function buildPlan(config: RunConfig, teacherUse: (method: PluginRef) => 
     jobs.push(full);
     return full;
   };
-  const trainsTeacher = !config.teacher?.path && (config.teacher !== undefined || config.students.some((s) => teacherUse(s.method) === 'required'));
+  // Students that name another student as their teacher do not need the run's teacher.
+  const trainsTeacher =
+    !config.teacher?.path && (config.teacher !== undefined || config.students.some((s) => s.teacher === undefined && teacherUse(s.method) === 'required'));
   const hasTeacher = trainsTeacher || config.teacher?.path !== undefined;
   const seedResults: string[] = [];
   for (const seed of config.seeds) {
@@ -127,35 +129,43 @@ export function buildPlan(config: RunConfig, teacherUse: (method: PluginRef) => 
         writes: trainWrites(TEACHER),
       });
     }
+    const trainJobs = new Map<string, TrainJob>();
     const students = config.students.map((s) => {
-      const distils = hasTeacher && teacherUse(s.method) !== 'none';
-      return add<TrainJob>({
+      const distils = teacherUse(s.method) !== 'none' && (s.teacher !== undefined || hasTeacher);
+      // A student may distil from an earlier student of the run (students[i].teacher) instead of the run's teacher.
+      const source = s.teacher !== undefined ? trainJobs.get(s.teacher)! : teacherJob;
+      const job = add<TrainJob>({
         kind: 'train',
         id: `seed-${seed}/${s.name}`,
         seed,
         model: s.name,
         method: s.method,
         architecture: s.model ?? config.model,
-        teacher: distils ? TEACHER : undefined,
+        teacher: distils ? (s.teacher ?? TEACHER) : undefined,
         isTeacher: false,
-        dependsOn: distils && teacherJob ? [teacherJob.id] : [],
+        dependsOn: distils && source ? [source.id] : [],
         dir,
         writes: trainWrites(s.name),
       });
+      trainJobs.set(s.name, job);
+      return job;
     });
-    const teacherDeps = teacherJob ? [teacherJob.id] : [];
-    const evaluations = students.map((student) =>
-      add<EvaluateJob>({
+    const evaluations = students.map((student, i) => {
+      // Agreement is measured against the model's own teacher, else the run's teacher.
+      const own = config.students[i]!.teacher;
+      const teacherName = own ?? (hasTeacher ? TEACHER : undefined);
+      const teacherDeps = own !== undefined ? [trainJobs.get(own)!.id] : teacherJob ? [teacherJob.id] : [];
+      return add<EvaluateJob>({
         kind: 'evaluate',
         id: `seed-${seed}/evaluate/${student.model}`,
         seed,
         dir,
         model: student.model,
-        teacher: hasTeacher ? TEACHER : undefined,
+        teacher: teacherName,
         dependsOn: [...teacherDeps, student.id],
         writes: [rel(dir, `evaluations/${student.model}.json`)],
-      }),
-    );
+      });
+    });
     const results = add<ResultsJob>({
       kind: 'results',
       id: `seed-${seed}/results`,

@@ -26,9 +26,10 @@ export interface RunCommandOptions extends RunOptions {
   readonly print?: (line: string) => void;
 }
 
+/** Whether a method distils from a teacher with these params ('optional' methods may say no, e.g. defensive distillation training its own). */
 function teacherUse(container: DependencyContainer, ref: PluginRef): TeacherUse {
   const method = createPlugin(container, TOKENS.Method, ref.name, ref.params) as DistillationMethod;
-  const use = method.teacher;
+  const use = method.teacher === 'optional' && method.usesTeacher?.() === false ? 'none' : method.teacher;
   method.dispose();
   return use;
 }

@@ -8,6 +8,7 @@ import {
   createPlugin,
   deriveSeed,
   type DatasetSplits,
+  type DistillationMethod,
   type ModelArchitecture,
   type Student,
 } from '@tempered/core/node';
@@ -81,13 +82,27 @@ export function preflight(container: DependencyContainer, config: RunConfig): vo
   checkPluginRef(container, 'dataset', 'dataset.name', config.dataset);
   checkPluginRef(container, 'model', 'model.name', config.model);
   if (config.teacher?.model) checkPluginRef(container, 'model', 'teacher.model.name', config.teacher.model);
-  if (config.teacher) checkPluginRef(container, 'method', 'teacher', { name: 'standard', params: { ...config.teacher.params, epochs: config.teacher.epochs } });
+  if (config.teacher && !config.teacher.path) {
+    checkPluginRef(container, 'method', 'teacher.method', config.teacher.method);
+    const method = createPlugin(container, TOKENS.Method, config.teacher.method.name, config.teacher.method.params) as DistillationMethod;
+    const needs = method.teacher;
+    method.dispose();
+    if (needs === 'required') {
+      throw new ConfigError('teacher.method', `"${config.teacher.method.name}" needs a teacher itself; train the teacher with a method that does not (standard, pgd-at, trades) or distil from a student with students[i].teacher`);
+    }
+  }
   if (config.teacher?.path && !existsSync(join(config.teacher.path, 'model.json')) && !config.teacher.path.endsWith('.json')) {
     throw new ConfigError('teacher.path', `${config.teacher.path} holds no model.json; expected a TensorFlow.js layers model directory`);
   }
   config.students.forEach((s, i) => {
     checkPluginRef(container, 'method', `students[${i}].method`, s.method);
     if (s.model) checkPluginRef(container, 'model', `students[${i}].model.name`, s.model);
+    if (s.teacher) {
+      const method = createPlugin(container, TOKENS.Method, s.method.name, s.method.params) as DistillationMethod;
+      const uses = method.teacher !== 'none' && (method.usesTeacher?.() ?? true);
+      method.dispose();
+      if (!uses) throw new ConfigError(`students[${i}].teacher`, `method "${s.method.name}" does not use a teacher with these params; remove the field`);
+    }
   });
   config.evaluation.attacks.forEach((a, i) => checkPluginRef(container, 'attack', `evaluation.attacks[${i}].name`, a));
 }

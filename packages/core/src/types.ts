@@ -242,6 +242,12 @@ export interface DistillationMethod {
   readonly name: string;
   /** 'required': the run must supply a teacher; 'none': the method ignores it. */
   readonly teacher: 'required' | 'optional' | 'none';
+  /**
+   * For 'optional' methods: whether this configuration distils from the supplied teacher (e.g.
+   * defensive distillation only with `reuseTeacher`), so the run records that teacher for it.
+   * Absent: 'optional' counts as using it.
+   */
+  usesTeacher?(): boolean;
   setup(setup: MethodSetup): void | Promise<void>;
   phases(): readonly TrainingPhase[];
   /** The trained model to evaluate and save (normally the student, deployed at T = 1). */

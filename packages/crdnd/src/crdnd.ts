@@ -11,7 +11,6 @@ import {
   deriveSeed,
   optimizeStep,
   validateParams,
-  type Attack,
   type DistillationMethod,
   type MethodSetup,
   type Model,
@@ -27,7 +26,8 @@ import {
 } from '@tempered/core';
 import { DenoisedKlLoss, transitionMatrix } from './denoised-kl.js';
 import { infoNce } from './info-nce.js';
-import { INNER_MAX_PARAMS, createInnerAttack, klPgd } from './inner-maximization.js';
+import { INNER_MAX_PARAMS, ScheduledInnerAttack, klPgd } from './inner-maximization.js';
+import { EpsilonSchedule, batchesPerEpoch, trainingModeView } from '@tempered/attacks';
 import { relationMatching } from './relation-matching.js';
 
 export const CRDND_PARAMS = defineParams({
@@ -57,6 +57,11 @@ export const CRDND_PARAMS = defineParams({
   relationalWeight: { type: 'number', default: 1, min: 0, description: 'Weight λ_r of the relation term' },
   relationMode: { type: 'enum', values: ['kl', 'mse'], default: 'kl', description: 'Relation distance: KL over softmax rows, or MSE' },
   relationTemperature: { type: 'number', default: 0.1, greaterThan: 0, description: 'τ_r of the relation rows (kl mode)' },
+  attackTrainingMode: {
+    type: 'boolean',
+    default: true,
+    description: 'Craft x′ with the student in training mode, as ARD (its authors call net.train()); false = inference mode',
+  },
   ...INNER_MAX_PARAMS,
   epochs: { type: 'number', default: 10, integer: true, min: 1, description: 'Training epochs' },
   optimizer: { type: 'enum', values: ['adam', 'sgd', 'momentum'], default: 'adam', description: 'Optimiser (also updates W and the heads)' },
@@ -72,7 +77,8 @@ export type CrdndStateKey = (typeof CRDND_STATE_KEYS)[number];
 interface Prepared {
   readonly student: Student;
   readonly teacher: Teacher;
-  readonly attack?: Attack;
+  readonly inner?: ScheduledInnerAttack;
+  readonly schedule: EpsilonSchedule;
   readonly optimizer: tf.Optimizer;
   readonly phase: TrainingPhase;
 }
@@ -92,8 +98,9 @@ function featureSize(model: Model): number {
 
 /**
  * CRDND, Contrastive Relationship DeNoise Distillation (Wang et al., ICASSP 2023, "Adversarial
- * Contrastive Distillation with Adaptive Denoising"). Only the abstract is public, so every
- * component below is **our design built from it**, and each can be switched off for ablation:
+ * Contrastive Distillation with Adaptive Denoising", arXiv:2302.08764). The paper text was not
+ * available where this was written, so every component below is **our design, reconstructed
+ * from the abstract**, and each can be switched off for ablation:
  *
  * - Adaptive compensation (`adaptiveCompensation`): a learnable class-transition matrix
  *   M = row-softmax(W), W [C, C] owned by this method, initialised to k·I with diag(M) =
@@ -107,7 +114,10 @@ function featureSize(model: Model): number {
  * - Relations (`relational`): the student's batch cosine-similarity matrix on x′ matches the
  *   teacher's on x (KL over masked softmax rows, or MSE). (Loss `relation-matching`.)
  * - Inner maximisation: `innerLoss` 'ce' runs the named attack (default 'pgd') on the student
- *   maximising CE against y, as ARD; 'kl' runs PGD maximising KL(T(x) ‖ S(x′)).
+ *   maximising CE against y, as ARD; 'kl' runs PGD maximising KL(T(x) ‖ S(x′)). As ARD, x′ is
+ *   crafted with the student in training mode (`attackTrainingMode`, default true: batch-norm
+ *   uses and updates batch statistics, dropout draws a mask per iteration); false crafts against
+ *   the inference-mode student. ε and the step size ramp over `warmupEpochs`.
  *
  * `L = denoised imitation + λ_c·InfoNCE + λ_r·relation`. Reported (unweighted) terms:
  * `denoisedKl` (or `kl` when compensation is off), `ce` (reliability on), `infoNce`, `relation`.
@@ -115,9 +125,10 @@ function featureSize(model: Model): number {
  * Parameters (defaults, untuned: no paper values are public): `temperature` 30, `adaptiveCompensation`
  * true, `transitionInit` 0.9, `reliabilityWeighting` true, `contrastive` true,
  * `contrastiveWeight` 0.5, `contrastiveTemperature` 0.1, `projectionDim` 64, `relational` true,
- * `relationalWeight` 1, `relationMode` 'kl', `relationTemperature` 0.1, `innerLoss` 'ce',
+ * `relationalWeight` 1, `relationMode` 'kl', `relationTemperature` 0.1, `attackTrainingMode` true, `innerLoss` 'ce',
  * `innerAttack` 'pgd', `norm` 'linf', `epsilon` 0.3, `stepSize` 0.05, `steps` 10, `randomStart`
- * true, `epochs` 10, `optimizer` 'adam', `learningRate` 1e-3.
+ * true, `cleanEpochs` 0, `warmupEpochs` 1 (ε and step size ramp linearly over the first epoch,
+ * the shared warm-up of @tempered/attacks), `epochs` 10, `optimizer` 'adam', `learningRate` 1e-3.
  *
  * Needs penultimate features (`hasFeatures`) from student and teacher when the contrastive or
  * relational term is on. Shapes: logits [batch, C]; features [batch, d_S] / [batch, d_T].
@@ -180,7 +191,9 @@ export class CrdndMethod implements DistillationMethod {
       this.variables.studentProjection = seededProjection(featureSize(student), v.projectionDim, deriveSeed(setup.seed, 'crdnd', 'student-projection'));
       this.variables.teacherProjection = seededProjection(featureSize(teacher), v.projectionDim, deriveSeed(setup.seed, 'crdnd', 'teacher-projection'));
     }
-    const attack = v.innerLoss === 'ce' ? createInnerAttack(setup.container, v) : undefined;
+    const batches = batchesPerEpoch(setup.train.size, setup.batchSize);
+    const inner = v.innerLoss === 'ce' ? new ScheduledInnerAttack(setup.container, v, batches, v.attackTrainingMode) : undefined;
+    const schedule = inner?.schedule ?? new EpsilonSchedule(v, batches);
     const optimizer = createOptimizer({ name: v.optimizer, learningRate: v.learningRate }, 'crdnd.optimizer');
     const phase: TrainingPhase = {
       name: 'student',
@@ -189,20 +202,20 @@ export class CrdndMethod implements DistillationMethod {
       optimizer,
       trainStep: (batch, step) => this.trainStep(batch, step),
     };
-    this.prepared = { student, teacher, attack, optimizer, phase };
+    this.prepared = { student, teacher, inner, schedule, optimizer, phase };
   }
 
   private async trainStep(batch: TrainingBatch, step: StepContext): Promise<StepResult> {
-    const { student, teacher, attack, optimizer } = this.ready();
+    const { student, teacher, inner, schedule, optimizer } = this.ready();
     const v = this.values;
     const { x, labels } = batch;
     const teacherOut = tf.tidy(() => {
       const out = this.needsFeatures ? teacher.forward(x) : { logits: teacher.logits(x) };
       return out.features ? { logits: out.logits, features: out.features } : { logits: out.logits };
     }) as unknown as ModelOutputs;
-    const xAdv = attack
-      ? await attack.generate(student, x, labels, { seed: step.rng.seed() })
-      : klPgd(student, teacherOut.logits, x, v, step.rng);
+    const xAdv = inner
+      ? await inner.craft(student, x, labels, step)
+      : klPgd(v.attackTrainingMode ? trainingModeView(student) : student, teacherOut.logits, x, { ...v, ...schedule.budget(step) }, step.rng);
     const trainable = [...student.trainableVariables(), ...Object.values(this.variables)];
     try {
       return optimizeStep(optimizer, trainable, (): StepLoss => {

@@ -32,7 +32,16 @@ describe('evaluate (in-process)', () => {
       const results = await expectNoLeaks(() =>
         evaluate({
           container: scope(), test, examples: 20, batchSize: 8, seed: 3, attacks: [...attacks, { name: 'seeded-pgd', mode: 'targeted', params: { epsilon: 0.5, steps: 5 } }],
-          models: [{ name: 'calibrated', method: 'standard', model, teacher, training: { student: [{ epoch: 1, loss: 0.9, accuracy: 0.6 }] } }],
+          models: [
+            {
+              name: 'calibrated',
+              method: 'standard',
+              model,
+              teacher,
+              teacherInfo: { name: 'teacher', source: 'trained', method: 'trades', methodParams: { beta: 6 }, model: 'mlp' },
+              training: { student: [{ epoch: 1, loss: 0.9, accuracy: 0.6 }] },
+            },
+          ],
           diagnostics: { sweep: { attack: 'seeded-pgd', epsilons: [0.1, 0.5, 1], examples: 12 }, marginAttack: false },
         }),
       );
@@ -46,13 +55,18 @@ describe('evaluate (in-process)', () => {
       expect(targeted.mode).toBe('targeted');
       expect(targeted.pairs).toBe(20 * 2);
       for (const a of Object.values(m.attacks)) {
-        expect(a.robustAccuracy!).toBeLessThanOrEqual(m.cleanAccuracy);
+        // Two metrics computed apart must agree: an untargeted success turns a correct example
+        // wrong, so robust accuracy = clean accuracy × (1 − success rate over correct examples).
+        if (a.mode === 'untargeted') expect(a.robustAccuracy!).toBeCloseTo(m.cleanAccuracy * (1 - a.successRate!), 9);
         if (a.meanLinf !== null) expect(a.meanLinf).toBeLessThanOrEqual(a.epsilon! + 1e-5);
       }
       // Two threat models: L∞ 0.3 (sign-step, seeded-pgd) and L∞ 0.5 (the targeted run); each its own worst case.
       expect(Object.keys(m.threatModels).sort()).toEqual(['linf:0.3', 'linf:0.5']);
       expect(m.threatModels['linf:0.3']!.attacks).toEqual(['sign-step', 'seeded-pgd']);
       expect(m.threatModels['linf:0.5']!.attacks).toEqual(['seeded-pgd-2']);
+      // The attacks do something on this model, so the identity above is not 0 = 0.
+      expect(Math.max(...Object.values(m.attacks).map((a) => a.successRate ?? 0))).toBeGreaterThan(0);
+      expect(m.teacher).toEqual({ name: 'teacher', source: 'trained', method: 'trades', methodParams: { beta: 6 }, model: 'mlp' });
       // At ε = the whole input range every template can be turned into another.
       expect(m.epsilonSweep!.points.at(-1)!.robustAccuracy).toBe(0);
       expect(m.gradientHistogram.count).toBe(20);

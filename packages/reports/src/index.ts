@@ -52,6 +52,7 @@ export { RESULTS_JSON_SCHEMA, parseResults } from './schema-json.js';
 export type {
   ResultsFile,
   ModelResults,
+  TeacherInfo,
   AttackSummary,
   BudgetedSuccess,
   GradientHistogram,
@@ -70,7 +71,7 @@ export type {
   Interval,
 } from './schema.js';
 export { mergeResults } from './merge.js';
-export { renderMarkdown } from './render-markdown.js';
+export { renderMarkdown, teacherDescription } from './render-markdown.js';
 export { renderHtml, escapeHtml, lineChart, histogramChart } from './render-html.js';
 export { encodePng, pngDataUri, crc32, diverging, imageToRgb, perturbationToRgb } from './png.js';
 export { mean, median, std, wilsonInterval, rateInterval, Z_95 } from './stats.js';

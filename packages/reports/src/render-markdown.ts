@@ -1,5 +1,5 @@
 import { hasMaskingWarning, isDegenerate } from './diagnostics.js';
-import type { AttackSummary, Diagnostic, Interval, ModelResults, ResultsFile, ThreatModelResult } from './schema.js';
+import type { AttackSummary, Diagnostic, Interval, ModelResults, ResultsFile, TeacherInfo, ThreatModelResult } from './schema.js';
 
 /** A number as a percentage (or "n/a"), with ± std when given. */
 export function percent(value: number | null | undefined, spread?: unknown): string {
@@ -58,15 +58,25 @@ export function threatModelLabel(results: ResultsFile, key: string): string {
   return key;
 }
 
-/** The teacher of a model, however the results describe it (a name, or an object with a name/method). */
+/** The first table's teacher cell: the teacher's name and how it was trained, or — for a model without one. */
 function teacherOf(model: ModelResults): string {
-  const teacher = (model as unknown as Record<string, unknown>)['teacher'];
-  if (typeof teacher === 'string') return teacher;
-  if (teacher && typeof teacher === 'object') {
-    const t = teacher as Record<string, unknown>;
-    return [t['name'], t['method'], t['description']].filter((v) => typeof v === 'string').join(', ') || '—';
-  }
-  return '—';
+  const teacher = model.teacher;
+  if (!teacher) return '—';
+  if (teacher.source === 'loaded') return `${teacher.name} (loaded)`;
+  return teacher.method ? `${teacher.name} (${teacher.method})` : teacher.name;
+}
+
+/** One line saying how a teacher was made, e.g. "teacher: trained with trades (beta 6, epsilon 0.3, …) on papernot-mnist". */
+export function teacherDescription(teacher: TeacherInfo): string {
+  const params = Object.entries(teacher.methodParams ?? {})
+    .filter(([, v]) => typeof v !== 'object')
+    .map(([k, v]) => `${k} ${String(v)}`)
+    .join(', ');
+  const method = teacher.method ? `${teacher.method}${params ? ` (${params})` : ''}` : 'an unknown method';
+  const model = teacher.model ? ` on ${teacher.model}` : '';
+  if (teacher.source === 'loaded') return `${teacher.name}: loaded from ${teacher.path ?? 'a file'}`;
+  if (teacher.source === 'student') return `${teacher.name}, a model of this run: trained with ${method}${model}`;
+  return `${teacher.name}: trained with ${method}${model}`;
 }
 
 function spreadOf(model: ModelResults, ...path: string[]): unknown {
@@ -208,6 +218,12 @@ export function renderMarkdown(results: ResultsFile): string {
       '⚠: a masking check flagged the model; (degenerate): clean accuracy at or near chance, no masking verdict.',
     '',
   ];
+  const taught = Object.entries(results.models).filter(([, model]) => model.teacher);
+  if (taught.length > 0) {
+    lines.push('## Teachers', '', 'How the teacher of each distilled model was made:', '');
+    for (const [name, model] of taught) lines.push(`- **${cell(name)}** ← ${cell(teacherDescription(model.teacher!))}`);
+    lines.push('');
+  }
   for (const key of threatModelColumns(results)) lines.push(...threatModelSection(results, key));
   lines.push(...minimumDistortionSection(results));
   lines.push('## Diagnostics', '', 'Checks of Carlini et al. (2019), Athalye et al. (2018) and Pintor et al. (2022): flagged with evidence, passed, or not run (and why).', '');

@@ -89,6 +89,18 @@ export const RESULTS_JSON_SCHEMA = {
           method: { type: 'string' },
           methodParams: { type: 'object' },
           classes: { type: 'integer', minimum: 1 },
+          teacher: {
+            type: 'object',
+            required: ['name', 'source'],
+            properties: {
+              name: { type: 'string' },
+              source: { enum: ['trained', 'loaded', 'student'] },
+              method: { type: 'string' },
+              methodParams: { type: 'object' },
+              model: { type: 'string' },
+              path: { type: 'string' },
+            },
+          },
           cleanAccuracy: { type: 'number', minimum: 0, maximum: 1 },
           cleanAccuracyInterval: interval,
           confidence: nullableNumber,

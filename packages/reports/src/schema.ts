@@ -223,12 +223,29 @@ export interface SeedSpecific {
   readonly values?: Readonly<Record<string, unknown>>;
 }
 
+/** How a distilled model's teacher was made (for methods that take one). */
+export interface TeacherInfo {
+  /** Name of the teacher model: "teacher" (the run's) or another model of the run. */
+  readonly name: string;
+  /** 'trained' by this run with `method`, 'loaded' from `path`, or 'student': another model of this run. */
+  readonly source: 'trained' | 'loaded' | 'student';
+  /** Training method, e.g. "standard", "trades", "pgd-at" (trained or student). */
+  readonly method?: string;
+  readonly methodParams?: Record<string, unknown>;
+  /** Architecture name, e.g. "papernot-mnist". */
+  readonly model?: string;
+  /** Directory the teacher was loaded from ('loaded'). */
+  readonly path?: string;
+}
+
 export interface ModelResults {
   /** Training method name, e.g. "defensive-distillation", "ard", "pgd-at". */
   readonly method: string;
   readonly methodParams?: Record<string, unknown>;
   /** Classes of the dataset (chance accuracy is 1 / classes). */
   readonly classes?: number;
+  /** How this model's teacher was made, when its method distils from one. */
+  readonly teacher?: TeacherInfo;
   readonly cleanAccuracy: number;
   readonly cleanAccuracyInterval?: Interval | null;
   /** C(X): mean max softmax probability (T = 1) on correctly classified clean examples. */

@@ -111,6 +111,11 @@ export class DefensiveDistillation extends Parameterised<typeof DEFENSIVE_DISTIL
     super('defensive-distillation', DEFENSIVE_DISTILLATION_PARAMS, params);
   }
 
+  /** Only with `reuseTeacher` does the run's teacher label the data; otherwise the method trains its own. */
+  usesTeacher(): boolean {
+    return this.values.reuseTeacher;
+  }
+
   setup(setup: MethodSetup): void {
     this.release();
     const p = this.values;

@@ -196,6 +196,7 @@ async function evaluateModel(context: RunContext, entry: ModelUnderEvaluation): 
   const partial: ModelResults = {
     method: entry.method,
     ...(entry.methodParams ? { methodParams: entry.methodParams } : {}),
+    ...(entry.teacherInfo ? { teacher: entry.teacherInfo } : {}),
     classes: slice.numClasses,
     cleanAccuracy: clean.cleanAccuracy,
     cleanAccuracyInterval: rateInterval(clean.cleanAccuracy, count),

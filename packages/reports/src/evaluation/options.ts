@@ -1,7 +1,7 @@
 import type { DependencyContainer } from 'tsyringe';
 import { ConfigError, TOKENS, createPlugin, type AttackMode, type BackendPreference, type Dataset, type Model } from '@tempered/core';
 import type { DiagnosticThresholds } from '../diagnostics.js';
-import type { TrainingCurves } from '../schema.js';
+import type { TeacherInfo, TrainingCurves } from '../schema.js';
 
 /** A model to evaluate. */
 export interface ModelUnderEvaluation {
@@ -13,6 +13,8 @@ export interface ModelUnderEvaluation {
   /** When given, teacher–student agreement is measured. */
   readonly teacher?: Model;
   readonly methodParams?: Record<string, unknown>;
+  /** How the teacher was made, recorded as `results.models.<m>.teacher`. */
+  readonly teacherInfo?: TeacherInfo;
   readonly training?: TrainingCurves;
 }
 

@@ -1,0 +1,117 @@
+import * as tf from '@tensorflow/tfjs';
+import { inject, injectable } from 'tsyringe';
+import {
+  TOKENS,
+  crossEntropy,
+  defineParams,
+  logSoftmaxAt,
+  optimizeStep,
+  validateParams,
+  type ParamValues,
+  type StepContext,
+  type StepLoss,
+  type StepResult,
+  type TrainingBatch,
+} from '@tempered/core';
+import { AdversarialTrainingMethod, type PreparedRun } from './adversarial-method.js';
+import { INNER_MAX_PARAMS, TRAINING_PARAMS, klPgd } from './inner-maximization.js';
+
+// TRADES crafts x′ with its own KL objective, so the named inner attack does not apply.
+const { innerAttack: _namedAttack, randomStart: _uniformStart, ...BUDGET_PARAMS } = INNER_MAX_PARAMS;
+
+export const TRADES_PARAMS = defineParams({
+  beta: {
+    type: 'number',
+    default: 6,
+    min: 0,
+    description: 'Weight β of the robust KL term, 1/λ in the paper (paper and CIFAR-10 code: 6; their MNIST script: 1)',
+  },
+  randomStart: { type: 'boolean', default: true, description: 'Start the KL walk at x + 0.001·N(0, I), as the authors' },
+  ...BUDGET_PARAMS,
+  ...TRAINING_PARAMS,
+});
+
+export type TradesParams = ParamValues<typeof TRADES_PARAMS>;
+
+/**
+ * Batch-mean KL(softmax(p) ‖ softmax(q)) between two sets of logits [batch, classes], with the
+ * gradient flowing into both (the targets are a softmax, never exactly 0).
+ */
+export function klBetweenLogits(pLogits: tf.Tensor2D, qLogits: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => {
+    const logP = logSoftmaxAt(pLogits);
+    return tf.mean(tf.sum(tf.mul(tf.exp(logP), tf.sub(logP, logSoftmaxAt(qLogits))), 1)) as tf.Scalar;
+  });
+}
+
+/**
+ * TRADES (Zhang, Yu, Jiao, Xing, El Ghaoui & Jordan 2019, "Theoretically Principled Trade-off
+ * between Robustness and Accuracy", ICML), as in the authors' code (yaodongyu/TRADES):
+ *
+ * `L = CE(f(x), y) + β·KL(softmax(f(x)) ‖ softmax(f(x′)))`, x′ = argmax_{‖x′−x‖≤ε} KL(softmax(f(x)) ‖ softmax(f(x′)))
+ *
+ * The inner maximisation is PGD on the KL to the model's own clean prediction (targets held
+ * fixed, model in inference mode as their `model.eval()`), starting at x + 0.001·N(0, I), with
+ * sign-of-gradient steps projected onto the ε-ball ∩ [0, 1] ({@link klPgd}). In the outer loss
+ * the KL is reduced as theirs, summed over classes and averaged over the batch (`batchmean`,
+ * their `(1/B)·KLDivLoss(size_average=False)`), and its gradient flows through both f(x) and
+ * f(x′), as in their code (f(x) is not detached). One phase, "student"; no teacher.
+ * Reported terms: `ce` (clean) and `kl` (unweighted); accuracy is the model's on x′.
+ *
+ * Parameters (defaults; the authors' MNIST / CIFAR-10 values in brackets): `beta` 6 [1 / 6],
+ * `norm` 'linf', `epsilon` 0.3 [0.3 / 0.031], `stepSize` 0.05 [0.01 / 0.007], `steps` 10
+ * [40 / 10], `randomStart` true [always], `cleanEpochs` 0, `warmupEpochs` 1 [0: full ε from the
+ * first step; we ramp ε and the step size over the first epoch so a few-epoch budget at ε 0.3
+ * leaves chance], `epochs` 10 [100 / 76], `optimizer` 'adam', `learningRate` 1e-3 [SGD 0.01,
+ * momentum 0.9 / SGD 0.1, momentum 0.9, weight decay 2e-4].
+ *
+ * Departures from their code: the ε warm-up (off with `warmupEpochs: 0`); the Gaussian start is
+ * clipped into [0, 1] before the first step; L2 uses normalised-gradient steps rather than
+ * their SGD on δ; Adam instead of SGD by default.
+ *
+ * Shapes: inputs [batch, ...inputShape], logits [batch, classes], labels int32 [batch].
+ *
+ * @example
+ * ```ts
+ * const trades = createPlugin(container, TOKENS.Method, 'trades', { beta: 6, epsilon: 0.3, steps: 10, stepSize: 0.05 });
+ * await trades.setup({ student, train, batchSize: 64, seed: 1, container, createModel });
+ * await new Trainer().run(trades, { model: 'trades', train, batchSize: 64, seed: 1 });
+ * ```
+ */
+@injectable()
+export class TradesMethod extends AdversarialTrainingMethod<TradesParams> {
+  readonly name = 'trades';
+  readonly teacher = 'none' as const;
+
+  constructor(@inject(TOKENS.PluginParams) params: Record<string, unknown>) {
+    super(validateParams('trades', TRADES_PARAMS, params));
+  }
+
+  protected check(): void {}
+
+  protected override namedInnerAttack(): boolean {
+    return false;
+  }
+
+  protected async trainStep(batch: TrainingBatch, step: StepContext, { student, schedule, optimizer }: PreparedRun): Promise<StepResult> {
+    const { x, labels } = batch;
+    const { epsilon, stepSize } = schedule.budget(step);
+    const rng = step.rng;
+    const xAdv = tf.tidy(() => {
+      const cleanLogits = student.logits(x, { training: false });
+      return klPgd(student, cleanLogits, x, { ...this.values, epsilon, stepSize }, rng, { start: 'gaussian' });
+    });
+    try {
+      return optimizeStep(optimizer, student.trainableVariables(), (): StepLoss => {
+        const cleanLogits = student.logits(x, { training: true });
+        const adversarialLogits = student.logits(xAdv, { training: true });
+        const ce = crossEntropy(cleanLogits, labels);
+        const kl = klBetweenLogits(cleanLogits, adversarialLogits);
+        const loss = tf.add(ce, tf.mul(kl, this.values.beta)) as tf.Scalar;
+        return { loss, terms: { ce, kl }, logits: adversarialLogits, labels };
+      });
+    } finally {
+      xAdv.dispose();
+    }
+  }
+}

@@ -1,0 +1,55 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { assertBuilt, readJsonl, runCli, tempDir, writeConfig } from './helpers.js';
+
+/**
+ * Teachers end to end through the CLI, on a few hundred real digits: the run's teacher trained
+ * with TRADES, one student (ARD) distilling from an earlier PGD-AT student instead, and
+ * results.json / report.md saying how each teacher was made.
+ */
+describe('tempered run with teacher.method and students[i].teacher', () => {
+  const dir = tempDir('teachers');
+  const out = join(dir, 'run');
+  let status: number | null = null;
+  let stderr = '';
+
+  beforeAll(() => {
+    assertBuilt();
+    const config = {
+      name: 'teachers',
+      seed: 3,
+      backend: 'auto',
+      dataset: { name: 'mnist', params: { trainSize: 300, testSize: 20 } },
+      model: { name: 'mlp', params: { hiddenSizes: '32' } },
+      batchSize: 50,
+      teacher: { method: 'trades', params: { beta: 6, epsilon: 0.1, stepSize: 0.05, steps: 2 }, epochs: 1 },
+      students: [
+        { name: 'pgd-at', method: 'pgd-at', params: { epochs: 1, epsilon: 0.1, stepSize: 0.05, steps: 2 } },
+        { name: 'kd', method: 'kd', params: { epochs: 1 } },
+        { name: 'ard-from-at', method: 'ard', teacher: 'pgd-at', params: { epochs: 1, epsilon: 0.1, stepSize: 0.05, steps: 2 } },
+      ],
+      evaluation: { examples: 20, workers: 0, diagnostics: false, attacks: [{ name: 'fgsm', params: { epsilon: 0.1 } }] },
+    };
+    const r = runCli(['run', writeConfig(dir, config), '--out', out]);
+    status = r.status;
+    stderr = r.stderr;
+  }, 300_000);
+
+  it('trains the teacher with its method and records how each distilled model’s teacher was made', () => {
+    expect(status, stderr.split('\n').slice(-5).join('\n')).toBe(0);
+    expect(stderr).toMatch(/training teacher \(mlp, trades\)/);
+    const epochEnds = readJsonl(join(out, 'metrics.jsonl')).filter((l) => l.event === 'epoch:end' && l.model === 'teacher');
+    expect(Object.keys(epochEnds[0]!.terms as object).sort()).toEqual(['ce', 'kl']); // TRADES' terms, not standard's
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    expect(results.models.kd.teacher).toMatchObject({ name: 'teacher', source: 'trained', method: 'trades', model: 'mlp', methodParams: { beta: 6, epsilon: 0.1, epochs: 1 } });
+    expect(results.models['ard-from-at'].teacher).toMatchObject({ name: 'pgd-at', source: 'student', method: 'pgd-at', model: 'mlp', methodParams: { epsilon: 0.1 } });
+    expect(results.models['pgd-at'].teacher).toBeUndefined();
+    expect(typeof results.models['ard-from-at'].agreement).toBe('number');
+    const report = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(report).toContain('## Teachers');
+    expect(report).toMatch(/\*\*kd\*\* ← teacher: trained with trades \(beta 6, /);
+    expect(report).toMatch(/\*\*ard-from-at\*\* ← pgd-at, a model of this run: trained with pgd-at \(/);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('<h2>Teachers</h2>');
+  });
+});
