@@ -38,7 +38,7 @@ describe('tempered run with teacher.method and students[i].teacher', () => {
 
   it('trains the teacher with its method and records how each distilled model’s teacher was made', () => {
     expect(status, stderr.split('\n').slice(-5).join('\n')).toBe(0);
-    expect(stderr).toMatch(/training teacher \(mlp, trades\)/);
+    expect(stderr).toMatch(/training teacher \(trades\)/);
     const epochEnds = readJsonl(join(out, 'metrics.jsonl')).filter((l) => l.event === 'epoch:end' && l.model === 'teacher');
     expect(Object.keys(epochEnds[0]!.terms as object).sort()).toEqual(['ce', 'kl']); // TRADES' terms, not standard's
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
