@@ -46,6 +46,6 @@ describe('tempered bench --json', () => {
   it('refuses an unknown backend or part in one line', () => {
     const r = runCli(['bench', '--skip', 'gpu']);
     expect(r.status).not.toBe(0);
-    expect(r.stderr.trim()).toBe('error: --skip: unknown part "gpu"; expected model, pgd or workers');
+    expect(r.stderr.trim()).toBe('error: --skip: unknown part "gpu"; expected model, pgd, autoattack or workers');
   });
 });
