@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { container as rootContainer } from 'tsyringe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -80,6 +81,13 @@ describe('rslad (outside plugin)', () => {
     const student = mlpStudent('rslad-bad-loss', 4);
     expect(() => method.setup({ student, teacher, createModel: () => student, train, batchSize: 32, seed: 1, container })).toThrow(/no-such-loss/);
     student.dispose();
+  });
+
+  it('is, line for line, the outline in docs/writing-a-method.md', () => {
+    const read = (path: string) => readFileSync(new URL(path, import.meta.url), 'utf8');
+    const code = read('./rslad.ts');
+    const outline = /```ts\n([\s\S]*?)\n```/.exec(read('../../docs/writing-a-method.md'))![1]!;
+    expect(outline).toBe(code.slice(code.indexOf(' */\n') + 4).trimEnd());
   });
 
   it('validates parameters, naming the field', async () => {
