@@ -72,6 +72,7 @@ export {
   LayersTeacher,
   asTeacher,
   assertCompatible,
+  layersModelOf,
   FEATURES_LAYER,
   DEFAULT_BOUNDS,
 } from './model.js';
