@@ -42,7 +42,7 @@ export interface MethodDefinition<S extends ParamSpecs, L extends string, R, T e
   readonly name: string;
   readonly description: string;
   readonly teacher: T;
-  /** The method's parameters ({@link defineParams}); `epochs`, `optimizer`, `learningRate` are added. */
+  /** The method's parameters ({@link defineParams}); `epochs`, `optimizer`, `learningRate` are added (a declared `momentum` reaches the optimiser too). */
   readonly params: S;
   /**
    * Loss slots with their default loss. Slot `kl` becomes the string parameter `klLoss`, whose
@@ -127,7 +127,8 @@ class DefinedMethod implements DistillationMethod {
     }
     this.dispose();
     const prepared = this.definition.prepare?.(setup, this.values as never);
-    const optimizer = createOptimizer({ name: this.values.optimizer as 'adam', learningRate: this.values.learningRate as number }, `${this.name}.optimizer`);
+    const { optimizer: name, learningRate, momentum } = this.values as { optimizer: 'adam'; learningRate: number; momentum?: number };
+    const optimizer = createOptimizer({ name, learningRate, ...(momentum === undefined ? {} : { momentum }) }, `${this.name}.optimizer`);
     const trainStep = (batch: TrainingBatch, step: StepContext) => {
       const filled = (context: Partial<LossContext>): LossContext =>
         ({ x: batch.x, labels: batch.labels, temperature: 1, epoch: step.epoch, step: step.step, ...context }) as LossContext;
