@@ -7,7 +7,7 @@ import { register } from './index.js';
 import { accuracy, mlpStudent, mnistTiny, trainTeacher } from './__fixtures__/mnist.js';
 import { attackContainer, trainMethod, weightValues, type EpochRecord } from './__fixtures__/train.js';
 import { firstStep, referenceKl, registerIdentityAttack } from './__fixtures__/step.js';
-import { LayersStudent, registerPlugin, type Attack, type Model } from '@tempered/core';
+import { LayersStudent, factoryPlugin, klDivergence, registerPlugin, softmaxAt, type Attack, type LossContext, type Model } from '@tempered/core';
 
 // Small budget so a 32-unit MLP can make progress on 200 digits in a few epochs.
 const QUICK = { epsilon: 0.1, stepSize: 0.03, steps: 5, epochs: 4, learningRate: 5e-3 };
@@ -135,6 +135,22 @@ describe('ard inner maximisation', () => {
     expect(identity).toBeCloseTo(expected, 3);
     // Measured (seeded, cpu): identity 8.82, PGD 13.97; an x′ that never reaches the KL gives equality.
     expect(attacked).toBeGreaterThan(identity * 1.25);
+  });
+
+  it('distillationLoss swaps the objective for a registered loss by name (value on a fixed batch)', async () => {
+    // KL at T = 1, without ARD's T = 30 and T² scaling: a different objective with a hand-computable value.
+    const klAtOne = (c: LossContext) => klDivergence(softmaxAt(c.teacher!.logits), c.studentAdv!.logits);
+    registerPlugin(container, TOKENS.Loss, factoryPlugin('kl-at-1', () => ({ name: 'kl-at-1', compute: klAtOne })));
+    const own = await stepLoss({ innerAttack: 'identity' });
+    const swapped = await stepLoss({ innerAttack: 'identity', distillationLoss: 'kl-at-1' });
+    const fresh = mlpStudent('ard-step', 30);
+    const batch = train.batch(Int32Array.from({ length: 50 }, (_, i) => i));
+    const expected = tf.tidy(() => referenceKl(teacher.logits(batch.x), fresh.logits(batch.x), 1));
+    tf.dispose([batch.x, batch.labels]);
+    fresh.dispose();
+    expect(swapped).toBeCloseTo(expected, 4);
+    expect(Math.abs(own - swapped)).toBeGreaterThan(0.1);
+    await expect(stepLoss({ distillationLoss: 'no-such-loss' })).rejects.toThrow(RegistryError);
   });
 
   it('attackTrainingMode: the inner attack sees the student in training mode (authors) or inference mode', async () => {

@@ -4,9 +4,11 @@ import {
   ConfigError,
   TOKENS,
   assertCompatible,
+  createPlugin,
   defineParams,
   optimizeStep,
   validateParams,
+  type Loss,
   type MethodSetup,
   type ParamValues,
   type StepContext,
@@ -20,6 +22,11 @@ import { INNER_MAX_PARAMS, TRAINING_PARAMS } from './inner-maximization.js';
 export const ARD_PARAMS = defineParams({
   temperature: { type: 'number', default: 30, greaterThan: 0, description: 'Distillation temperature T (authors: 30)' },
   ...ARD_LOSS_PARAMS,
+  distillationLoss: {
+    type: 'string',
+    default: 'ard',
+    description: "Loss slot of the objective: 'ard' (alpha, klReduction above) or any loss registered under TOKENS.Loss, with its own defaults",
+  },
   attackTrainingMode: {
     type: 'boolean',
     default: true,
@@ -55,6 +62,8 @@ export type ArdParams = ParamValues<typeof ARD_PARAMS>;
  *   `false` crafts against the inference-mode student (running statistics, no dropout), as
  *   evaluation-time attacks do, and leaves the running statistics untouched. Models without
  *   batch-norm or dropout (e.g. `papernot-mnist`, `mlp`) give the same x′ either way.
+ * - `distillationLoss` 'ard' (the loss slot: any loss registered under TOKENS.Loss replaces the
+ *   objective, with that loss's own defaults; it sees teacher(x), student(x′) and, when α < 1, student(x))
  * - `cleanEpochs` 0, `warmupEpochs` 1 [0: full ε from the start]: ε and step size ramp linearly
  *   over the first epoch so a short budget at MNIST's ε = 0.3 leaves chance
  * - `epochs` 10, `optimizer` 'adam', `learningRate` 1e-3 [SGD 0.1, momentum 0.9, 200 epochs]
@@ -74,15 +83,19 @@ export class ArdMethod extends AdversarialTrainingMethod<ArdParams> {
   readonly name = 'ard';
   readonly teacher = 'required' as const;
   private readonly loss: ArdLoss;
+  /** The registered loss named by `distillationLoss`, when it is not the built-in 'ard'. */
+  private replacement?: Loss;
 
   constructor(@inject(TOKENS.PluginParams) params: Record<string, unknown>) {
     super(validateParams('ard', ARD_PARAMS, params));
     this.loss = new ArdLoss({ alpha: this.values.alpha, klReduction: this.values.klReduction });
   }
 
-  protected check({ student, teacher }: MethodSetup): void {
+  protected check({ student, teacher, container }: MethodSetup): void {
     if (!teacher) throw new ConfigError('ard.teacher', 'ARD distils from a teacher; the run must supply one');
     assertCompatible(teacher, student);
+    const name = this.values.distillationLoss;
+    this.replacement = name === 'ard' ? undefined : (createPlugin(container, TOKENS.Loss, name, {}) as Loss);
   }
 
   protected override attackInTrainingMode(): boolean {
@@ -101,7 +114,7 @@ export class ArdMethod extends AdversarialTrainingMethod<ArdParams> {
         const adversarialLogits = student.logits(xAdv, { training: true });
         // The authors always compute S(x); with α = 1 its term has weight 0, so we skip it.
         const cleanLogits = alpha < 1 ? student.logits(x, { training: true }) : undefined;
-        const { loss, terms } = this.loss.computeTerms({
+        const context = {
           x,
           xAdv,
           labels,
@@ -111,7 +124,12 @@ export class ArdMethod extends AdversarialTrainingMethod<ArdParams> {
           temperature,
           epoch: step.epoch,
           step: step.step,
-        });
+        };
+        if (this.replacement) {
+          const loss = this.replacement.compute(context);
+          return { loss, terms: { [this.values.distillationLoss]: loss }, logits: adversarialLogits, labels };
+        }
+        const { loss, terms } = this.loss.computeTerms(context);
         return { loss, terms, logits: adversarialLogits, labels };
       });
     } finally {

@@ -9,14 +9,14 @@ import type { DependencyContainer } from 'tsyringe';
 import { TOKENS, classPlugin, registerPlugin } from '@tempered/core';
 import { ARD_LOSS_PARAMS, ArdLoss } from './ard-loss.js';
 import { ARD_PARAMS, ArdMethod } from './ard.js';
-import { PGD_AT_PARAMS, PgdAtMethod } from './pgd-at.js';
+import { PGD_AT } from './pgd-at.js';
 import { TRADES_PARAMS, TradesMethod } from './trades.js';
 
 export { ArdLoss, ARD_LOSS_PARAMS } from './ard-loss.js';
 export type { ArdLossParams, LossTerms } from './ard-loss.js';
 export { ArdMethod, ARD_PARAMS } from './ard.js';
 export type { ArdParams } from './ard.js';
-export { PgdAtMethod, PGD_AT_PARAMS } from './pgd-at.js';
+export { PGD_AT, PGD_AT_PARAMS } from './pgd-at.js';
 export type { PgdAtParams } from './pgd-at.js';
 export { TradesMethod, TRADES_PARAMS } from './trades.js';
 export type { TradesParams } from './trades.js';
@@ -39,14 +39,7 @@ export function register(container: DependencyContainer): void {
       params: ARD_PARAMS,
     }),
   );
-  registerPlugin(
-    container,
-    TOKENS.Method,
-    classPlugin('pgd-at', PgdAtMethod, {
-      description: 'PGD adversarial training (Madry et al. 2018), the no-teacher baseline',
-      params: PGD_AT_PARAMS,
-    }),
-  );
+  registerPlugin(container, TOKENS.Method, PGD_AT); // a core defineMethod
   registerPlugin(
     container,
     TOKENS.Method,

@@ -1,4 +1,4 @@
-import { defineParams } from '@tempered/core';
+import { METHOD_TRAINING_PARAMS } from '@tempered/core';
 
 // The inner maximisation (parameters, attack by name, crafting) is shared with CRDND through
 // @tempered/attacks' public API.
@@ -15,8 +15,4 @@ export {
 export type { InnerMaxSettings } from '@tempered/attacks';
 
 /** Optimiser parameters every method in this package takes (core's createOptimizer; Adam 1e-3). */
-export const TRAINING_PARAMS = defineParams({
-  epochs: { type: 'number', default: 10, integer: true, min: 1, description: 'Training epochs' },
-  optimizer: { type: 'enum', values: ['adam', 'sgd', 'momentum'], default: 'adam', description: 'Optimiser' },
-  learningRate: { type: 'number', default: 1e-3, greaterThan: 0, description: 'Learning rate' },
-});
+export const TRAINING_PARAMS = METHOD_TRAINING_PARAMS;

@@ -1,19 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { inject, injectable } from 'tsyringe';
-import {
-  TOKENS,
-  crossEntropy,
-  defineParams,
-  optimizeStep,
-  validateParams,
-  type ParamValues,
-  type StepContext,
-  type StepLoss,
-  type StepResult,
-  type TrainingBatch,
-} from '@tempered/core';
-import { AdversarialTrainingMethod, type PreparedRun } from './adversarial-method.js';
-import { INNER_MAX_PARAMS, TRAINING_PARAMS } from './inner-maximization.js';
+import { crossEntropy, defineMethod, defineParams, type ParamValues, type StepLoss } from '@tempered/core';
+import { INNER_MAX_PARAMS, ScheduledInnerAttack, TRAINING_PARAMS, batchesPerEpoch } from './inner-maximization.js';
 
 export const PGD_AT_PARAMS = defineParams({
   cleanWeight: {
@@ -41,7 +28,8 @@ export type PgdAtParams = ParamValues<typeof PGD_AT_PARAMS>;
  * linearly over the first epoch; Madry et al. train at full ε from the start, i.e. 0: from
  * scratch at ε 0.3 that stalls at chance within a few-epoch budget); `epochs` 10, `optimizer`
  * 'adam', `learningRate` 1e-3.
- * Reported terms: `adversarialCe` and, when w > 0, `cleanCe`.
+ * Reported terms: `adversarialCe` and, when w > 0, `cleanCe`. Written with core's `defineMethod`: only
+ * the inner attack (`prepare`) and the loss (`step`) are here; optimiser, phase and dispose are core's.
  *
  * Shapes: inputs [batch, ...inputShape], logits [batch, classes], labels int32 [batch].
  *
@@ -52,23 +40,17 @@ export type PgdAtParams = ParamValues<typeof PGD_AT_PARAMS>;
  * await new Trainer().run(at, { model: 'pgd-at', train, batchSize: 64, seed: 1 });
  * ```
  */
-@injectable()
-export class PgdAtMethod extends AdversarialTrainingMethod<PgdAtParams> {
-  readonly name = 'pgd-at';
-  readonly teacher = 'none' as const;
-
-  constructor(@inject(TOKENS.PluginParams) params: Record<string, unknown>) {
-    super(validateParams('pgd-at', PGD_AT_PARAMS, params));
-  }
-
-  protected check(): void {}
-
-  protected async trainStep(batch: TrainingBatch, step: StepContext, { student, inner, optimizer }: PreparedRun): Promise<StepResult> {
-    const { x, labels } = batch;
-    const w = this.values.cleanWeight;
-    const xAdv = await inner!.craft(student, x, labels, step);
+export const PGD_AT = defineMethod({
+  name: 'pgd-at',
+  description: 'PGD adversarial training (Madry et al. 2018), the no-teacher baseline',
+  teacher: 'none',
+  params: PGD_AT_PARAMS,
+  prepare: ({ container, train, batchSize }, params) => new ScheduledInnerAttack(container, params, batchesPerEpoch(train.size, batchSize)),
+  async step({ batch: { x, labels }, step, params, student, prepared: inner, minimize }) {
+    const w = params.cleanWeight;
+    const xAdv = await inner.craft(student, x, labels, step);
     try {
-      return optimizeStep(optimizer, student.trainableVariables(), (): StepLoss => {
+      return minimize((): StepLoss => {
         const adversarialLogits = student.logits(xAdv, { training: true });
         const adversarialCe = crossEntropy(adversarialLogits, labels);
         if (w === 0) return { loss: adversarialCe, terms: { adversarialCe }, logits: adversarialLogits, labels };
@@ -79,5 +61,5 @@ export class PgdAtMethod extends AdversarialTrainingMethod<PgdAtParams> {
     } finally {
       xAdv.dispose();
     }
-  }
-}
+  },
+});

@@ -14,6 +14,7 @@ import {
   assertCompatible,
   createPlugin,
   hasCheckpoint,
+  layersModelOf,
   loadCheckpoint,
   loadLayersModel,
   saveLayersModel,
@@ -22,7 +23,6 @@ import {
   type DatasetSource,
   type DatasetSplits,
   type DistillationMethod,
-  type LayersModelAdapter,
   type Teacher,
 } from '@tempered/core/node';
 import { mergeResults, parseResults, renderReports, type TeacherInfo } from '@tempered/reports/node';
@@ -136,7 +136,7 @@ async function runTrainJob(job: TrainJob, ctx: JobContext): Promise<boolean> {
       unsubscribe();
     }
     if (outcome.stopped) return false;
-    await saveLayersModel((method.result() as unknown as LayersModelAdapter).layersModel, join(dir, 'models', job.model));
+    await saveLayersModel(layersModelOf(method.result(), `saved by method "${job.method.name}"`), join(dir, 'models', job.model));
     return true;
   } finally {
     // The method releases its own models (e.g. defensive distillation's teacher); the student and

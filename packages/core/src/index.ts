@@ -48,6 +48,10 @@ export {
   factoryPlugin,
 } from './registry.js';
 export type { PluginClass } from './registry.js';
+/** The DI container type, so a plugin's `register(container)` needs no direct tsyringe import. */
+export type { DependencyContainer } from 'tsyringe';
+export { defineMethod, METHOD_TRAINING_PARAMS } from './method.js';
+export type { MethodDefinition, MethodStep, SlotLoss } from './method.js';
 export { defineParams, defaultParams, validateParams, paramsJsonSchema } from './params.js';
 export type { ParamSpec, ParamSpecs, ParamValues, ValueOf } from './params.js';
 export {
@@ -68,6 +72,7 @@ export {
   LayersTeacher,
   asTeacher,
   assertCompatible,
+  layersModelOf,
   FEATURES_LAYER,
   DEFAULT_BOUNDS,
 } from './model.js';

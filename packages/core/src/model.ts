@@ -58,6 +58,10 @@ export class LayersModelAdapter implements Model {
       : layersModel;
   }
 
+  toLayersModel(): tf.LayersModel {
+    return this.layersModel;
+  }
+
   logits(x: tf.Tensor, options: ForwardOptions = {}): tf.Tensor2D {
     // apply, not predict: predict splits into batches of 32 and is slower under gradients.
     return this.layersModel.apply(x, { training: options.training ?? false }) as tf.Tensor2D;
@@ -151,4 +155,15 @@ export function assertCompatible(teacher: Model, student: Model): void {
       `teacher "${teacher.name}" takes input [${teacher.inputShape.join(', ')}] but student "${student.name}" takes [${student.inputShape.join(', ')}]`,
     );
   }
+}
+
+/**
+ * The LayersModel behind `model` (its declared `toLayersModel()` capability), e.g. to save a
+ * method's result; a ModelError naming the model and `purpose` when it has none.
+ */
+export function layersModelOf(model: Model, purpose: string): tf.LayersModel {
+  if (typeof model.toLayersModel !== 'function') {
+    throw new ModelError(`model "${model.name}": cannot be ${purpose}: it is not a tfjs LayersModel (no toLayersModel())`);
+  }
+  return model.toLayersModel();
 }

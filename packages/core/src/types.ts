@@ -42,6 +42,11 @@ export interface Model {
   setWeights(weights: tf.Tensor[]): void;
   /** Releases the model's variables. */
   dispose(): void;
+  /**
+   * Capability: the tfjs LayersModel behind this model, for saving it as model.json (see
+   * `layersModelOf`). Absent on models that are not Layers models (e.g. a raw logits function).
+   */
+  toLayersModel?(): tf.LayersModel;
 }
 
 /** A frozen model whose outputs a student imitates. `trainableVariables()` is empty. */

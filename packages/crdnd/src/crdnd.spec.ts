@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DependencyContainer } from 'tsyringe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, ModelError, TOKENS, createPlugin, listPlugins, type StepResult, type Teacher } from '@tempered/core';
+import {
+  ConfigError, ModelError, RegistryError, TOKENS, createPlugin, factoryPlugin, listPlugins, registerPlugin, type LossContext, type StepResult, type Teacher,
+} from '@tempered/core';
 import { expectNoLeaks } from '../../core/src/testing.js';
-import { CrdndMethod, register } from './index.js';
+import { CrdndMethod, register, relationMatching } from './index.js';
 import { accuracy, linearStudent, mlpStudent, mnistTiny, trainTeacher } from '../../ard/src/__fixtures__/mnist.js';
 import { attackContainer, trainMethod, weightValues } from '../../ard/src/__fixtures__/train.js';
 import { firstStep } from '../../ard/src/__fixtures__/step.js';
@@ -116,6 +118,29 @@ describe('crdnd method', () => {
     // (measured: kl 9.016, reliability-weighted 8.623, compensated 9.007 at τ = 30).
     expect(Math.abs(ref.kl - ref.reliabilityWeighted)).toBeGreaterThan(0.1);
     expect(Math.abs(ref.kl - ref.compensated)).toBeGreaterThan(1e-3);
+  });
+
+  it('takes its relation and InfoNCE terms from the loss registry: a config swaps them by name', async () => {
+    // A registered replacement: relation matching in MSE mode, ×10, so the swap is unmistakable.
+    const mse = (c: LossContext) => tf.tidy(() => tf.mul(relationMatching(c.studentAdv!.features!, c.teacher!.features!, 'mse', 1), 10) as tf.Scalar);
+    registerPlugin(container, TOKENS.Loss, factoryPlugin('relation-mse-x10', () => ({ name: 'relation-mse-x10', compute: mse })));
+    const only = { ...QUICK, adaptiveCompensation: false, reliabilityWeighting: false, contrastive: false };
+    const own = await stepOf(only);
+    const viaMse = await stepOf({ ...only, relationMode: 'mse' });
+    const swapped = await stepOf({ ...only, relationLoss: 'relation-mse-x10' });
+    // Same seed, same x′: the imitation term is unchanged, the relation term is the replacement's.
+    expect(swapped.terms.kl).toBeCloseTo(own.terms.kl!, 6);
+    expect(swapped.terms.relation).toBeCloseTo(10 * viaMse.terms.relation!, 5);
+    expect(swapped.loss - own.loss).toBeCloseTo(swapped.terms.relation! - own.terms.relation!, 5);
+    expect(Math.abs(swapped.loss - own.loss)).toBeGreaterThan(1e-3);
+    // InfoNCE too: a zero loss in its slot removes exactly its weighted term.
+    registerPlugin(container, TOKENS.Loss, factoryPlugin('zero', () => ({ name: 'zero', compute: () => tf.scalar(0) })));
+    const contrastive = { ...only, relational: false, contrastive: true };
+    const withNce = await stepOf(contrastive);
+    const zeroed = await stepOf({ ...contrastive, infoNceLoss: 'zero' });
+    expect(zeroed.terms.infoNce).toBe(0);
+    expect(withNce.loss - zeroed.loss).toBeCloseTo(0.5 * withNce.terms.infoNce!, 5);
+    await expect(stepOf({ ...only, relationLoss: 'no-such-loss' })).rejects.toThrow(RegistryError);
   });
 
   it("innerLoss 'kl' (via the method) raises the imitation KL above the clean one", async () => {

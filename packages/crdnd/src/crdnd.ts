@@ -7,11 +7,14 @@ import {
   TOKENS,
   assertCompatible,
   createOptimizer,
+  createPlugin,
   defineParams,
   deriveSeed,
   optimizeStep,
   validateParams,
   type DistillationMethod,
+  type Loss,
+  type LossContext,
   type MethodSetup,
   type Model,
   type ModelOutputs,
@@ -25,10 +28,8 @@ import {
   type TrainingPhase,
 } from '@tempered/core';
 import { DenoisedKlLoss, transitionMatrix } from './denoised-kl.js';
-import { infoNce } from './info-nce.js';
 import { INNER_MAX_PARAMS, ScheduledInnerAttack, klPgd } from './inner-maximization.js';
 import { EpsilonSchedule, batchesPerEpoch, trainingModeView } from '@tempered/attacks';
-import { relationMatching } from './relation-matching.js';
 
 export const CRDND_PARAMS = defineParams({
   temperature: { type: 'number', default: 30, greaterThan: 0, description: 'Imitation temperature τ (ARD’s 30)' },
@@ -57,6 +58,8 @@ export const CRDND_PARAMS = defineParams({
   relationalWeight: { type: 'number', default: 1, min: 0, description: 'Weight λ_r of the relation term' },
   relationMode: { type: 'enum', values: ['kl', 'mse'], default: 'kl', description: 'Relation distance: KL over softmax rows, or MSE' },
   relationTemperature: { type: 'number', default: 0.1, greaterThan: 0, description: 'τ_r of the relation rows (kl mode)' },
+  infoNceLoss: { type: 'string', default: 'info-nce', description: 'Registered loss (TOKENS.Loss) of the contrastive slot, on projected features' },
+  relationLoss: { type: 'string', default: 'relation-matching', description: 'Registered loss (TOKENS.Loss) of the relation slot, on raw features' },
   attackTrainingMode: {
     type: 'boolean',
     default: true,
@@ -81,6 +84,9 @@ interface Prepared {
   readonly schedule: EpsilonSchedule;
   readonly optimizer: tf.Optimizer;
   readonly phase: TrainingPhase;
+  /** The contrastive and relation slots, resolved by name from the run's container. */
+  readonly infoNce?: Loss;
+  readonly relation?: Loss;
 }
 
 /** Glorot-uniform [rows, cols] from a seeded stream, as a trainable variable. */
@@ -118,6 +124,11 @@ function featureSize(model: Model): number {
  *   crafted with the student in training mode (`attackTrainingMode`, default true: batch-norm
  *   uses and updates batch statistics, dropout draws a mask per iteration); false crafts against
  *   the inference-mode student. ε and the step size ramp over `warmupEpochs`.
+ *
+ * Loss slots: the contrastive and relation terms are the losses registered as `infoNceLoss`
+ * ('info-nce', given `contrastiveTemperature`) and `relationLoss` ('relation-matching', given
+ * `relationMode`, `relationTemperature`); naming another registered loss replaces the term (it
+ * gets its own defaults and reads `studentAdv.features`, `teacher.features`).
  *
  * `L = denoised imitation + λ_c·InfoNCE + λ_r·relation`. Reported (unweighted) terms:
  * `denoisedKl` (or `kl` when compensation is off), `ce` (reliability on), `infoNce`, `relation`.
@@ -194,6 +205,10 @@ export class CrdndMethod implements DistillationMethod {
     const batches = batchesPerEpoch(setup.train.size, setup.batchSize);
     const inner = v.innerLoss === 'ce' ? new ScheduledInnerAttack(setup.container, v, batches, v.attackTrainingMode) : undefined;
     const schedule = inner?.schedule ?? new EpsilonSchedule(v, batches);
+    const slot = (name: string, own: string, params: Record<string, unknown>) =>
+      createPlugin(setup.container, TOKENS.Loss, name, name === own ? params : {}) as Loss;
+    const infoNce = v.contrastive ? slot(v.infoNceLoss, 'info-nce', { temperature: v.contrastiveTemperature }) : undefined;
+    const relation = v.relational ? slot(v.relationLoss, 'relation-matching', { mode: v.relationMode, temperature: v.relationTemperature }) : undefined;
     const optimizer = createOptimizer({ name: v.optimizer, learningRate: v.learningRate }, 'crdnd.optimizer');
     const phase: TrainingPhase = {
       name: 'student',
@@ -202,11 +217,11 @@ export class CrdndMethod implements DistillationMethod {
       optimizer,
       trainStep: (batch, step) => this.trainStep(batch, step),
     };
-    this.prepared = { student, teacher, inner, schedule, optimizer, phase };
+    this.prepared = { student, teacher, inner, schedule, optimizer, phase, infoNce, relation };
   }
 
   private async trainStep(batch: TrainingBatch, step: StepContext): Promise<StepResult> {
-    const { student, teacher, inner, schedule, optimizer } = this.ready();
+    const { student, teacher, inner, schedule, optimizer, infoNce, relation } = this.ready();
     const v = this.values;
     const { x, labels } = batch;
     const teacherOut = tf.tidy(() => {
@@ -233,14 +248,19 @@ export class CrdndMethod implements DistillationMethod {
           step: step.step,
         });
         let loss: tf.Scalar = imitation;
-        if (v.contrastive) {
+        const context = (studentFeatures: tf.Tensor2D, teacherFeatures: tf.Tensor2D): LossContext => ({
+          x, xAdv, labels, temperature: v.temperature, epoch: step.epoch, step: step.step,
+          studentAdv: { logits: adversarial.logits, features: studentFeatures },
+          teacher: { logits: teacherOut.logits, features: teacherFeatures },
+        });
+        if (infoNce) {
           const anchors = tf.matMul(adversarial.features!, this.variables.studentProjection!) as tf.Tensor2D;
           const positives = tf.matMul(teacherOut.features!, this.variables.teacherProjection!) as tf.Tensor2D;
-          terms.infoNce = infoNce(anchors, positives, v.contrastiveTemperature);
+          terms.infoNce = infoNce.compute(context(anchors, positives));
           loss = tf.add(loss, tf.mul(terms.infoNce, v.contrastiveWeight));
         }
-        if (v.relational) {
-          terms.relation = relationMatching(adversarial.features!, teacherOut.features!, v.relationMode, v.relationTemperature);
+        if (relation) {
+          terms.relation = relation.compute(context(adversarial.features!, teacherOut.features!));
           loss = tf.add(loss, tf.mul(terms.relation, v.relationalWeight));
         }
         return { loss, terms, logits: adversarial.logits, labels };

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { ConfigError, LayersModelAdapter, type BackendPreference, type InputBounds, type Model } from '@tempered/core';
+import { ConfigError, type BackendPreference, type InputBounds, type Model } from '@tempered/core';
 import { splitContiguous, type AttackBatchOutput, type AttackJob, type BatchRange, type ExampleSlice } from './attack-batches.js';
 
 /** A model in the tfjs layers format, in memory (model.json's topology + one weights buffer). */
@@ -47,11 +47,11 @@ function concatenate(data: ArrayBuffer | ArrayBuffer[]): ArrayBuffer {
 
 /** Serialises a tfjs-layers-backed model to in-memory layers-format artifacts for a worker. */
 export async function serializeModel(model: Model): Promise<SerializedModel> {
-  if (!(model instanceof LayersModelAdapter)) {
+  if (typeof model.toLayersModel !== 'function') {
     throw new ConfigError('workers', `model "${model.name}" is not a tfjs layers model; evaluate it with workers: 0`);
   }
   let artifacts: tf.io.ModelArtifacts | undefined;
-  await model.layersModel.save(
+  await model.toLayersModel().save(
     tf.io.withSaveHandler(async (a) => {
       artifacts = a;
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
