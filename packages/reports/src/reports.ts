@@ -24,9 +24,14 @@ export function readResults(dir: string): ResultsFile {
   return parseResults(parsed, path);
 }
 
-/** Writes `dir/results.json` atomically. */
+/**
+ * Writes `dir/results.json` atomically, after checking what will be on disk (NaN → null, undefined
+ * dropped) against the schema: a run never leaves a file its own reader would refuse.
+ */
 export function writeResults(dir: string, results: ResultsFile): void {
-  writeJsonAtomic(join(dir, RESULTS_FILE), results);
+  const path = join(dir, RESULTS_FILE);
+  parseResults(JSON.parse(JSON.stringify(results)), path);
+  writeJsonAtomic(path, results);
 }
 
 /** Rebuilds `dir/report.md` and `dir/report.html` from `dir/results.json` alone. */
