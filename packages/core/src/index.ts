@@ -48,7 +48,7 @@ export {
   factoryPlugin,
 } from './registry.js';
 export type { PluginClass } from './registry.js';
-export { defineParams, defaultParams, validateParams, paramsJsonSchema } from './params.js';
+export { defineParams, defaultParams, validateParams, paramsJsonSchema, paramsSchema } from './params.js';
 export { checkSchema, schemaErrors, pointerToField } from './schema-check.js';
 export type { ParamSpec, ParamSpecs, ParamValues, ValueOf } from './params.js';
 export {

@@ -7,7 +7,8 @@ import { ConfigError } from './errors.js';
  * the published JSON Schema (the schema object itself) and, through Ajv, the runtime check.
  * Ajv compiles once per schema; both libraries run in browsers.
  */
-const ajv = new Ajv({ allErrors: false, strict: false, useDefaults: false });
+// strictNumbers: NaN and ±Infinity are not numbers here (JSON cannot hold them either).
+const ajv = new Ajv({ allErrors: false, strict: false, strictNumbers: true, useDefaults: false, verbose: true }); // verbose: errors carry their parentSchema (known field names)
 // ISO 8601 date-time as written by `new Date().toISOString()` (and any offset).
 ajv.addFormat('date-time', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i);
 
@@ -24,6 +25,7 @@ function compile(schema: TSchema): ValidateFunction {
 
 function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   const text = JSON.stringify(value);
   return text === undefined ? String(value) : text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
@@ -48,8 +50,8 @@ export function pointerToField(pointer: string, prefix = ''): string {
 }
 
 function typeList(type: unknown): string {
-  const names = (Array.isArray(type) ? type : String(type).split(',')).map((t) => (t === 'integer' ? 'an integer' : t === 'null' ? 'null' : t === 'array' ? 'a list' : t === 'object' ? 'an object' : `a ${t}`));
-  return names.join(' or ').replace(/^a (number|string|boolean) or null$/, '$1 or null');
+  const names = (Array.isArray(type) ? type : String(type).split(',')).map((t) => (t === 'integer' ? 'an integer' : t === 'null' ? 'null' : t === 'boolean' ? 'true or false' : t === 'array' ? 'a list' : t === 'object' ? 'an object' : `a ${t}`));
+  return names.join(' or ').replace(/^a (number|string) or null$/, '$1 or null');
 }
 
 /** One Ajv error as (field, expectation); the expectation says what was expected and what came. */
