@@ -61,8 +61,17 @@ function explain(error: ErrorObject, data: unknown, prefix: string): { field: st
   const p = error.params as Record<string, unknown>;
   const join = (f: string, key: string) => (f ? `${f}.${key}` : key);
   switch (error.keyword) {
-    case 'required':
-      return { field: join(field, String(p.missingProperty)), expected: 'missing; this field is required' };
+    case 'required': {
+      const property = (error.parentSchema as { properties?: Record<string, { description?: string }> } | undefined)?.properties?.[String(p.missingProperty)];
+      return { field: join(field, String(p.missingProperty)), expected: property?.description ? `missing; expected ${property.description}` : 'missing; this field is required' };
+    }
+    case 'anyOf':
+    case 'oneOf':
+    case 'pattern': {
+      // A schema's title says in words what it accepts ("a name of letters, digits and dashes").
+      const title = (error.parentSchema as { title?: string } | undefined)?.title;
+      return { field, expected: `expected ${title ?? (error.keyword === 'pattern' ? `a string matching ${String(p.pattern)}` : 'one of the allowed forms')}, ${got}` };
+    }
     case 'additionalProperties': {
       const known = Object.keys((error.parentSchema as { properties?: object } | undefined)?.properties ?? {});
       return { field: join(field, String(p.additionalProperty)), expected: `unknown field; expected one of ${known.join(', ') || '(none)'}` };
@@ -89,14 +98,20 @@ function explain(error: ErrorObject, data: unknown, prefix: string): { field: st
   }
 }
 
+const depth = (error: ErrorObject): number => error.instancePath.split('/').length + (error.keyword === 'required' || error.keyword === 'additionalProperties' ? 1 : 0);
+const isUnion = (error: ErrorObject): boolean => error.keyword === 'anyOf' || error.keyword === 'oneOf';
+
 /**
- * The errors of `value` against `schema` as (field, expectation) pairs, first one first;
- * empty when it conforms. `prefix` starts every field (e.g. the plugin name).
+ * The errors of `value` against `schema` as (field, expectation) pairs, the most telling first;
+ * empty when it conforms. `prefix` starts every field (e.g. the plugin name). Within a union
+ * (string | object) the deepest error is the one about the branch the value was meant for; at equal
+ * depth the union's own error (its title) beats a single branch's.
  */
 export function schemaErrors(schema: TSchema, value: unknown, prefix = ''): { field: string; expected: string }[] {
   const validate = compile(schema);
   if (validate(value)) return [];
-  return (validate.errors ?? []).map((error) => explain(error, value, prefix));
+  const errors = [...(validate.errors ?? [])].sort((a, b) => depth(b) - depth(a) || Number(isUnion(b)) - Number(isUnion(a)));
+  return errors.map((error) => explain(error, value, prefix));
 }
 
 /**
