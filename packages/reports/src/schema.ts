@@ -178,9 +178,11 @@ export const DiagnosticSchema = Type.Object({
 export type Diagnostic = Of<typeof DiagnosticSchema>;
 
 /** One epoch of a training curve (filled in by the CLI from the trainer's events); other metrics are numbers. */
+// A diverged loss is NaN in memory (a number) and null on disk: accepting null lets such a run still write its results.
+const TrainingValue = Type.Unsafe<number>({ type: ['number', 'null'] });
 export const TrainingEpochSchema = Type.Object(
-  { epoch: Int, loss: Num, accuracy: Type.Optional(Num) },
-  { additionalProperties: Num },
+  { epoch: Int, loss: TrainingValue, accuracy: Type.Optional(TrainingValue) },
+  { additionalProperties: TrainingValue },
 );
 export type TrainingEpoch = Of<typeof TrainingEpochSchema> & { readonly [metric: string]: number | undefined };
 /** Per-phase training curves, e.g. `{ teacher: [...], student: [...] }`. */
