@@ -53,6 +53,7 @@ describe('validated params', () => {
   it('exports JSON Schema with defaults and bounds', () => {
     const schema = paramsJsonSchema(SPEC) as { properties: Record<string, Record<string, unknown>>; additionalProperties: boolean };
     expect(schema.additionalProperties).toBe(false);
+    expect(schema).not.toHaveProperty('required'); // every parameter has a default
     expect(schema.properties.steps).toMatchObject({ type: 'integer', minimum: 1, default: 10 });
     expect(schema.properties.temperature).toMatchObject({ exclusiveMinimum: 0 });
     expect(schema.properties.norm).toMatchObject({ enum: ['linf', 'l2'] });

@@ -60,7 +60,8 @@ export function paramsSchema(spec: ParamSpecs): TObject {
   let schema = schemas.get(spec);
   if (!schema) {
     const properties: Record<string, TSchema> = {};
-    for (const [key, s] of Object.entries(spec)) properties[key] = propertySchema(s);
+    // Optional: every parameter has a default, so a config may leave any of them out.
+    for (const [key, s] of Object.entries(spec)) properties[key] = Type.Optional(propertySchema(s));
     schema = Type.Object(properties, { additionalProperties: false });
     schemas.set(spec, schema);
   }
