@@ -48,7 +48,7 @@ export { fixedBatches, splitContiguous, runAttackBatches } from './attack-batche
 export type { AttackJob, AttackBatchOutput, BatchRange, ExampleSlice } from './attack-batches.js';
 
 export { RESULTS_SCHEMA_VERSION, RESULTS_JSON_SCHEMA, threatModelKey } from './schema.js';
-export { parseResults } from './schema-json.js';
+export { parseResults } from './parse-results.js';
 export type {
   ResultsFile,
   ModelResults,

@@ -5,7 +5,7 @@ import { mergeResults } from './merge.js';
 import { renderHtml } from './render-html.js';
 import { renderMarkdown } from './render-markdown.js';
 import type { ResultsFile } from './schema.js';
-import { parseResults } from './schema-json.js';
+import { parseResults } from './parse-results.js';
 
 export const RESULTS_FILE = 'results.json';
 export const REPORT_MARKDOWN = 'report.md';
