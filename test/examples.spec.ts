@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { readdirSync, existsSync } from 'node:fs';
+import { readdirSync, existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { readConfig } from '../packages/cli/src/config.js';
+import { Ajv } from 'ajv';
+import { parse as parseYaml } from 'yaml';
+import { configJsonSchema, readConfig } from '../packages/cli/src/config.js';
+import { pluginSchemas } from '../packages/cli/src/plugins.js';
 import { preflight, runContainer } from '../packages/cli/src/run.js';
 import { ROOT } from './helpers.js';
 
@@ -19,6 +22,9 @@ describe('example configs', () => {
       const config = readConfig(path);
       const { container } = await runContainer(config, dirname(path));
       expect(() => preflight(container, config)).not.toThrow();
+      // What `tempered schema` publishes (plugin params included) accepts what the CLI runs.
+      const published = new Ajv({ strict: false }).compile(configJsonSchema(pluginSchemas(container)));
+      expect(published(parseYaml(readFileSync(path, 'utf8'))), JSON.stringify(published.errors?.[0])).toBe(true);
     });
   }
 

@@ -25,7 +25,7 @@ import {
   type DistillationMethod,
   type Teacher,
 } from '@tempered/core/node';
-import { mergeResults, parseResults, renderReports, type TeacherInfo } from '@tempered/reports/node';
+import { mergeResults, parseResults, renderReports, writeResults, type TeacherInfo } from '@tempered/reports/node';
 import type { PluginRef, RunConfig } from './config.js';
 import { buildModel, curvesFromLog } from './run.js';
 import { assembleResults, evaluateRun, evaluationPath } from './evaluate.js';
@@ -211,7 +211,7 @@ async function runEvaluateJob(job: EvaluateJob, ctx: JobContext): Promise<boolea
 export function runReportJob(job: ReportJob, runDir: string): void {
   const paths = job.seeds.map((seed) => join(runDir, `seed-${seed}`, 'results.json'));
   const merged = mergeResults(paths.map((p) => parseResults(JSON.parse(readFileSync(p, 'utf8')), p)));
-  writeJsonAtomic(join(runDir, 'results.json'), merged);
+  writeResults(runDir, merged);
   renderReports(runDir);
 }
 

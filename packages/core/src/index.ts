@@ -52,7 +52,8 @@ export type { PluginClass } from './registry.js';
 export type { DependencyContainer } from 'tsyringe';
 export { defineMethod, METHOD_TRAINING_PARAMS } from './method.js';
 export type { MethodDefinition, MethodStep, SlotLoss } from './method.js';
-export { defineParams, defaultParams, validateParams, paramsJsonSchema } from './params.js';
+export { defineParams, defaultParams, validateParams, paramsJsonSchema, paramsSchema } from './params.js';
+export { checkSchema, schemaErrors, pointerToField } from './schema-check.js';
 export type { ParamSpec, ParamSpecs, ParamValues, ValueOf } from './params.js';
 export {
   TemperedError,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { Ajv } from 'ajv';
 import { defineParams, defaultParams, paramsJsonSchema, validateParams } from './params.js';
 import { ConfigError } from './errors.js';
 
@@ -52,8 +53,31 @@ describe('validated params', () => {
   it('exports JSON Schema with defaults and bounds', () => {
     const schema = paramsJsonSchema(SPEC) as { properties: Record<string, Record<string, unknown>>; additionalProperties: boolean };
     expect(schema.additionalProperties).toBe(false);
+    expect(schema).not.toHaveProperty('required'); // every parameter has a default
     expect(schema.properties.steps).toMatchObject({ type: 'integer', minimum: 1, default: 10 });
     expect(schema.properties.temperature).toMatchObject({ exclusiveMinimum: 0 });
     expect(schema.properties.norm).toMatchObject({ enum: ['linf', 'l2'] });
+  });
+
+  it('validates exactly what its published JSON Schema accepts (one definition)', () => {
+    // An independent Ajv instance reads only the published JSON: it must agree with validateParams.
+    const published = new Ajv({ strict: false }).compile(paramsJsonSchema(SPEC));
+    const value = fc.oneof(fc.double({ min: -2, max: 12, noNaN: true }), fc.integer({ min: -2, max: 12 }), fc.boolean(), fc.constantFrom('linf', 'l2', 'l3', '0.3'));
+    fc.assert(
+      fc.property(fc.constantFrom(...Object.keys(SPEC), 'eps'), value, (key, v) => {
+        let threw = false;
+        try {
+          validateParams('pgd', SPEC, { [key]: v });
+        } catch {
+          threw = true;
+        }
+        return threw === !published({ ...defaultParams(SPEC), [key]: v });
+      }),
+    );
+  });
+
+  it('refuses NaN and infinite numbers, naming them', () => {
+    expect(() => validateParams('pgd', SPEC, { epsilon: Number.NaN })).toThrow('pgd.epsilon: expected a number, got NaN');
+    expect(() => validateParams('pgd', SPEC, { epsilon: Number.POSITIVE_INFINITY })).toThrow('pgd.epsilon: expected a number, got Infinity');
   });
 });

@@ -1,8 +1,11 @@
+import { Type, type TObject, type TSchema } from '@sinclair/typebox';
 import { ConfigError } from './errors.js';
+import { schemaErrors } from './schema-check.js';
 
 /**
  * Whitelisted, validated plugin parameters (IBM ART style): a plugin declares a spec once and
- * uses it in its constructor and in `setParams`; the CLI derives JSON Schema from the same spec.
+ * uses it in its constructor and in `setParams`. One TypeBox schema built from the spec
+ * ({@link paramsSchema}) is both the published JSON Schema and what Ajv validates against.
  */
 export type ParamSpec =
   | {
@@ -49,28 +52,41 @@ export function defaultParams<S extends ParamSpecs>(spec: S): ParamValues<S> {
   return out as ParamValues<S>;
 }
 
-function checkOne(owner: string, key: string, spec: ParamSpec, value: unknown): unknown {
-  const field = `${owner}.${key}`;
-  switch (spec.type) {
+/**
+ * The one TypeBox schema of a spec (cached per spec): it is the JSON Schema the CLI publishes and
+ * the object Ajv checks values against, so the two cannot disagree.
+ */
+export function paramsSchema(spec: ParamSpecs): TObject {
+  let schema = schemas.get(spec);
+  if (!schema) {
+    const properties: Record<string, TSchema> = {};
+    // Optional: every parameter has a default, so a config may leave any of them out.
+    for (const [key, s] of Object.entries(spec)) properties[key] = Type.Optional(propertySchema(s));
+    schema = Type.Object(properties, { additionalProperties: false });
+    schemas.set(spec, schema);
+  }
+  return schema;
+}
+const schemas = new WeakMap<ParamSpecs, TObject>();
+
+function propertySchema(s: ParamSpec): TSchema {
+  const common = { default: s.default, description: s.description };
+  switch (s.type) {
     case 'number': {
-      if (typeof value !== 'number' || Number.isNaN(value)) throw new ConfigError(field, `expected a number, got ${JSON.stringify(value)}`);
-      if (spec.integer && !Number.isInteger(value)) throw new ConfigError(field, `expected an integer, got ${value}`);
-      if (spec.min !== undefined && value < spec.min) throw new ConfigError(field, `expected ≥ ${spec.min}, got ${value}`);
-      if (spec.max !== undefined && value > spec.max) throw new ConfigError(field, `expected ≤ ${spec.max}, got ${value}`);
-      if (spec.greaterThan !== undefined && !(value > spec.greaterThan)) throw new ConfigError(field, `expected > ${spec.greaterThan}, got ${value}`);
-      return value;
+      const bounds = {
+        ...common,
+        ...(s.min !== undefined ? { minimum: s.min } : {}),
+        ...(s.max !== undefined ? { maximum: s.max } : {}),
+        ...(s.greaterThan !== undefined ? { exclusiveMinimum: s.greaterThan } : {}),
+      };
+      return s.integer ? Type.Integer(bounds) : Type.Number(bounds);
     }
     case 'boolean':
-      if (typeof value !== 'boolean') throw new ConfigError(field, `expected true or false, got ${JSON.stringify(value)}`);
-      return value;
+      return Type.Boolean(common);
     case 'enum':
-      if (typeof value !== 'string' || !spec.values.includes(value)) {
-        throw new ConfigError(field, `expected one of ${spec.values.join(', ')}, got ${JSON.stringify(value)}`);
-      }
-      return value;
+      return Type.Unsafe<string>({ enum: [...s.values], ...common });
     case 'string':
-      if (typeof value !== 'string') throw new ConfigError(field, `expected a string, got ${JSON.stringify(value)}`);
-      return value;
+      return Type.String(common);
   }
 }
 
@@ -85,40 +101,13 @@ export function validateParams<S extends ParamSpecs>(
   base: ParamValues<S> = defaultParams(spec),
 ): ParamValues<S> {
   const out: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(input ?? {})) {
-    const s = spec[key];
-    if (!s) throw new ConfigError(`${owner}.${key}`, `unknown parameter; expected one of ${Object.keys(spec).join(', ') || '(none)'}`);
-    if (value === undefined) continue;
-    out[key] = checkOne(owner, key, s, value);
-  }
+  for (const [key, value] of Object.entries(input ?? {})) if (value !== undefined) out[key] = value;
+  const [first] = schemaErrors(paramsSchema(spec), out, owner);
+  if (first) throw new ConfigError(first.field, first.expected.replace(/^unknown field;/, 'unknown parameter;'));
   return out as ParamValues<S>;
 }
 
-/** JSON Schema (draft 2020-12) for a spec, for editors and the CLI's config schema. */
+/** JSON Schema (draft-07) of a spec, for editors and the CLI's config schema: {@link paramsSchema} as plain JSON. */
 export function paramsJsonSchema(spec: ParamSpecs): Record<string, unknown> {
-  const properties: Record<string, unknown> = {};
-  for (const [key, s] of Object.entries(spec)) {
-    switch (s.type) {
-      case 'number':
-        properties[key] = {
-          type: s.integer ? 'integer' : 'number',
-          default: s.default,
-          description: s.description,
-          ...(s.min !== undefined ? { minimum: s.min } : {}),
-          ...(s.max !== undefined ? { maximum: s.max } : {}),
-          ...(s.greaterThan !== undefined ? { exclusiveMinimum: s.greaterThan } : {}),
-        };
-        break;
-      case 'boolean':
-        properties[key] = { type: 'boolean', default: s.default, description: s.description };
-        break;
-      case 'enum':
-        properties[key] = { enum: [...s.values], default: s.default, description: s.description };
-        break;
-      case 'string':
-        properties[key] = { type: 'string', default: s.default, description: s.description };
-        break;
-    }
-  }
-  return { type: 'object', additionalProperties: false, properties };
+  return JSON.parse(JSON.stringify(paramsSchema(spec))) as Record<string, unknown>;
 }

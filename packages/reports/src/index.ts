@@ -47,8 +47,8 @@ export type { AttackRecord, CleanOutcome } from './threat-models.js';
 export { fixedBatches, splitContiguous, runAttackBatches } from './attack-batches.js';
 export type { AttackJob, AttackBatchOutput, BatchRange, ExampleSlice } from './attack-batches.js';
 
-export { RESULTS_SCHEMA_VERSION, threatModelKey } from './schema.js';
-export { RESULTS_JSON_SCHEMA, parseResults } from './schema-json.js';
+export { RESULTS_SCHEMA_VERSION, RESULTS_JSON_SCHEMA, threatModelKey } from './schema.js';
+export { parseResults } from './parse-results.js';
 export type {
   ResultsFile,
   ModelResults,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultParams } from '@tempered/core';
-import { gradientHistogram, GRADIENT_NORMS_PARAMS, mergeResults, renderMarkdown, type AttackSummary, type ModelResults, type ResultsFile, type ThreatModelResult } from './index.js';
+import { gradientHistogram, GRADIENT_NORMS_PARAMS, mergeResults, parseResults, renderMarkdown, type AttackSummary, type ModelResults, type ResultsFile, type ThreatModelResult } from './index.js';
 
 const histogramParams = { ...defaultParams(GRADIENT_NORMS_PARAMS), quantity: 'loss' as const, norm: 'l2' as const };
 
@@ -33,7 +33,7 @@ function run(seed: number, over: { clean: number; tm: ThreatModelResult; cwL2: n
     diagnostics: [{ id: 'vanishing-gradients', status: 'flagged', severity: 'warning', message: `seed ${seed} says so`, evidence: {} }],
     examples: {},
   };
-  return { schemaVersion: 2, tempered: 't', createdAt: '', dataset: { name: 'd', split: 'test', size: 4 }, evaluatedExamples: 4, backend: { name: 'cpu', workers: 0 }, seed, models: { m: model } };
+  return { schemaVersion: 2, tempered: 't', createdAt: '2026-12-05T00:00:00.000Z', dataset: { name: 'd', split: 'test', size: 4 }, evaluatedExamples: 4, backend: { name: 'cpu', workers: 0 }, seed, models: { m: model } };
 }
 
 describe('mergeResults (seeds)', () => {
@@ -42,6 +42,10 @@ describe('mergeResults (seeds)', () => {
   const merged = mergeResults([one, two]);
   const m = merged.models['m']!;
   const tm = m.threatModels['linf:0.3']!;
+
+  it('writes a merged file its own reader accepts (std, missing, perSeed included)', () => {
+    expect(() => parseResults(JSON.parse(JSON.stringify(merged)))).not.toThrow();
+  });
 
   it('gives mean ± sd of every figure, including threat models, budgets and histograms', () => {
     expect(merged.seeds).toEqual([1, 2]);

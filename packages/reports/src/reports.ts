@@ -5,7 +5,7 @@ import { mergeResults } from './merge.js';
 import { renderHtml } from './render-html.js';
 import { renderMarkdown } from './render-markdown.js';
 import type { ResultsFile } from './schema.js';
-import { parseResults } from './schema-json.js';
+import { parseResults } from './parse-results.js';
 
 export const RESULTS_FILE = 'results.json';
 export const REPORT_MARKDOWN = 'report.md';
@@ -24,9 +24,14 @@ export function readResults(dir: string): ResultsFile {
   return parseResults(parsed, path);
 }
 
-/** Writes `dir/results.json` atomically. */
+/**
+ * Writes `dir/results.json` atomically, after checking what will be on disk (NaN → null, undefined
+ * dropped) against the schema: a run never leaves a file its own reader would refuse.
+ */
 export function writeResults(dir: string, results: ResultsFile): void {
-  writeJsonAtomic(join(dir, RESULTS_FILE), results);
+  const path = join(dir, RESULTS_FILE);
+  parseResults(JSON.parse(JSON.stringify(results)), path);
+  writeJsonAtomic(path, results);
 }
 
 /** Rebuilds `dir/report.md` and `dir/report.html` from `dir/results.json` alone. */

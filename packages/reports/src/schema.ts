@@ -1,293 +1,284 @@
-import type { AttackMode, Norm } from '@tempered/core';
-import type { Interval } from './stats.js';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import type { Norm } from '@tempered/core';
 
 export type { Interval } from './stats.js';
 
 /**
- * The `results.json` format (version {@link RESULTS_SCHEMA_VERSION}). Reports render from this
- * file alone. Undefined statistics (e.g. a mean distortion when no attack succeeded) are `null`.
- * Every accuracy and success rate has a 95 % Wilson interval (`…Interval`) for its own N.
- * Version 2 replaced the cross-threat-model `worstCaseRobustAccuracy` by `threatModels`.
+ * The `results.json` format (version {@link RESULTS_SCHEMA_VERSION}), defined once: the TypeBox
+ * schemas below are the published JSON Schema ({@link RESULTS_JSON_SCHEMA}, shipped as
+ * `results.schema.json`), the runtime check (`parseResults`, `writeResults`) and, through
+ * `Static`, the TypeScript types. Reports render from this file alone. Undefined statistics
+ * (e.g. a mean distortion when no attack succeeded) are `null`. Every accuracy and success rate
+ * has a 95 % Wilson interval (`…Interval`) for its own N. Version 2 replaced the
+ * cross-threat-model `worstCaseRobustAccuracy` by `threatModels`.
  */
 export const RESULTS_SCHEMA_VERSION = 2 as const;
 
-/** Success and robust accuracy of a minimum-distortion attack (C&W) restricted to a threat model's budget. */
-export interface BudgetedSuccess {
-  readonly norm: Norm;
-  readonly epsilon: number;
-  /** Share of attacked rows that succeeded with a perturbation within `epsilon` in `norm`. */
-  readonly successRate: number | null;
-  readonly successRateInterval?: Interval | null;
-  /** Share of examples still correct when only perturbations within the budget count. */
-  readonly robustAccuracy: number | null;
-  readonly robustAccuracyInterval?: Interval | null;
+/** Deeply readonly view of a schema's static type: results are values, never edited in place. */
+type Frozen<T> = T extends readonly (infer U)[]
+  ? T extends readonly [infer A, infer B] ? readonly [Frozen<A>, Frozen<B>] : readonly Frozen<U>[]
+  : T extends object ? { readonly [K in keyof T]: Frozen<T[K]> } : T;
+type Of<S extends TSchema> = Frozen<Static<S>>;
+
+/** `{ type: [T, 'null'] }`: keeps the schema short and the error "expected number or null". */
+function nullable<S extends TSchema & { type: string }>(schema: S) {
+  return Type.Unsafe<Static<S> | null>({ ...schema, type: [schema.type, 'null'] });
 }
+const Num = Type.Number();
+const Int = Type.Integer();
+const Count = Type.Number({ minimum: 0 });
+const NullableNumber = nullable(Type.Number());
+const Share = Type.Number({ minimum: 0, maximum: 1 });
+const Str = Type.String();
+const Params = Type.Record(Type.String(), Type.Unknown());
+const NormSchema = Type.Unsafe<Norm>({ enum: ['linf', 'l2', 'l0'] });
+// 95 % Wilson interval [lower, upper], null when undefined (N = 0).
+const IntervalSchema = Type.Unsafe<readonly [lower: number, upper: number] | null>({
+  type: ['array', 'null'], items: { type: 'number', minimum: 0, maximum: 1 }, minItems: 2, maxItems: 2,
+});
+const OptInterval = Type.Optional(IntervalSchema);
+
+/** Success and robust accuracy of a minimum-distortion attack (C&W) restricted to a threat model's budget. */
+export const BudgetedSuccessSchema = Type.Object({
+  norm: NormSchema,
+  epsilon: Num,
+  successRate: NullableNumber,
+  successRateInterval: OptInterval,
+  robustAccuracy: NullableNumber,
+  robustAccuracyInterval: OptInterval,
+});
+export type BudgetedSuccess = Of<typeof BudgetedSuccessSchema>;
 
 /**
  * 'bounded': the attack searches a (norm, ε) ball and belongs to that threat model.
  * 'minimum-distortion': it looks for the smallest perturbation (C&W, ε = ∞; JSMA, up to a share
  * γ of the features): success rate and distortion describe it, it never enters a worst case.
  */
-export type AttackKind = 'bounded' | 'minimum-distortion';
+const AttackKindSchema = Type.Union([Type.Literal('bounded'), Type.Literal('minimum-distortion')]);
+export type AttackKind = Static<typeof AttackKindSchema>;
 
-/** Everything measured for one configured attack on one model. */
-export interface AttackSummary {
-  /** Registered attack name (the key in `attacks` may differ, e.g. "pgd-eps0.1"). */
-  readonly name: string;
-  /** The attack's full parameters as it reported them (`attack.params()`). */
-  readonly params: Record<string, unknown>;
-  readonly mode: AttackMode;
-  readonly norm: Norm;
-  readonly kind?: AttackKind;
-  /** Budget in `norm` of a bounded attack; null for minimum-distortion attacks. */
-  readonly epsilon: number | null;
-  /** Key in `threatModels` of a bounded attack. */
-  readonly threatModel?: string;
-  /** JSMA: the most input values it may change (γ × features), in the unit of `meanL0`. */
-  readonly maxL0?: number;
-  /** Examples attacked (the first `evaluated` of the test split). */
-  readonly evaluated: number;
-  /** Rows attacked: `evaluated` untargeted, `evaluated × (classes − 1)` targeted on every other class. */
-  readonly pairs: number;
-  /** Rows of correctly classified examples: the N of `successRate`. */
-  readonly attackable?: number;
-  /** Untargeted: flipped / correctly classified. Targeted: target reached / (example, target) pairs of correctly classified examples. */
-  readonly successRate: number | null;
-  readonly successRateInterval?: Interval | null;
-  /** Share of examples classified correctly on the clean input and on every adversarial row (N = `evaluated`). */
-  readonly robustAccuracy: number | null;
-  readonly robustAccuracyInterval?: Interval | null;
-  /** Distortion statistics over successful rows; L0 counts changed input values. */
-  readonly meanL0: number | null;
-  readonly medianL0: number | null;
-  readonly meanL2: number | null;
-  readonly medianL2: number | null;
-  readonly meanLinf: number | null;
-  readonly medianLinf: number | null;
-  /** ρ_adv (Papernot et al. 2016): mean fraction of input values changed, over successful rows (JSMA). */
-  readonly rhoAdv?: number | null;
-  readonly meanIterations: number | null;
-  /** For minimum-distortion attacks: success within each threat model's budget. */
-  readonly budgets?: readonly BudgetedSuccess[];
-  /** Ensembles (AutoAttack): the component attacks that actually ran, in order. */
-  readonly ran?: readonly string[];
-}
+/** Everything measured for one configured attack on one model (see the field comments). */
+export const AttackSummarySchema = Type.Object({
+  name: Str, // registered attack name (the key in `attacks` may differ, e.g. "pgd-eps0.1")
+  params: Params, // the attack's full parameters as it reported them (`attack.params()`)
+  mode: Type.Union([Type.Literal('untargeted'), Type.Literal('targeted')]),
+  norm: NormSchema,
+  kind: Type.Optional(AttackKindSchema),
+  epsilon: NullableNumber, // budget of a bounded attack; null for minimum-distortion attacks
+  threatModel: Type.Optional(Str), // key in `threatModels` of a bounded attack
+  maxL0: Type.Optional(Num), // JSMA: most input values it may change (γ × features)
+  evaluated: Type.Integer({ minimum: 0 }), // the first `evaluated` examples of the test split
+  pairs: Type.Integer({ minimum: 0 }), // rows: evaluated untargeted, evaluated × (classes − 1) targeted
+  attackable: Type.Optional(Count), // rows of correctly classified examples: the N of successRate
+  successRate: NullableNumber,
+  successRateInterval: OptInterval,
+  robustAccuracy: NullableNumber, // correct on the clean input and on every adversarial row
+  robustAccuracyInterval: OptInterval,
+  // Distortion statistics over successful rows; L0 counts changed input values.
+  meanL0: NullableNumber,
+  medianL0: NullableNumber,
+  meanL2: NullableNumber,
+  medianL2: NullableNumber,
+  meanLinf: NullableNumber,
+  medianLinf: NullableNumber,
+  rhoAdv: Type.Optional(NullableNumber), // ρ_adv (Papernot et al. 2016), JSMA
+  meanIterations: NullableNumber,
+  budgets: Type.Optional(Type.Array(BudgetedSuccessSchema)), // minimum-distortion: success within each threat model's budget
+  ran: Type.Optional(Type.Array(Str)), // ensembles (AutoAttack): the component attacks that ran, in order
+});
+export type AttackSummary = Of<typeof AttackSummarySchema>;
 
 /** Accuracy of one true class within a threat model (Fair-ARD, Yue et al. 2023, reports the worst). */
-export interface ClassAccuracy {
-  readonly label: number;
-  readonly examples: number;
-  readonly cleanAccuracy: number | null;
-  readonly robustAccuracy: number | null;
-  readonly robustAccuracyInterval?: Interval | null;
-}
+export const ClassAccuracySchema = Type.Object({
+  label: Int,
+  examples: Type.Integer({ minimum: 0 }),
+  cleanAccuracy: NullableNumber,
+  robustAccuracy: NullableNumber,
+  robustAccuracyInterval: OptInterval,
+});
+export type ClassAccuracy = Of<typeof ClassAccuracySchema>;
 
-/** A diagnostic re-run of a threat model's white-box attack on the first `evaluated` examples. */
-export interface Rerun {
-  /** Key of the configured attack that was re-run (the reference). */
-  readonly attack: string;
-  /** What changed: another seed (restart), twice the steps, or adversarials crafted on another model (transfer). */
-  readonly change: string;
-  readonly evaluated: number;
-  /** The re-run's robust accuracy on those examples. */
-  readonly robustAccuracy: number | null;
-  /** Reference attacks' robust accuracy on those examples (restart, more steps: the attack itself; transfer: the white-box attacks). */
-  readonly referenceRobustAccuracy: number | null;
-  /** Examples the re-run broke that the reference attacks left robust. */
-  readonly newlyBroken: number;
-  /** Examples the re-run broke that no attack of the threat model broke (the worst case overstates by these). */
-  readonly beyondWorstCase?: number;
-}
+/** A diagnostic re-run (another seed, twice the steps, or transfer) of a threat model's white-box attack. */
+export const RerunSchema = Type.Object({
+  attack: Str, // key of the configured attack that was re-run (the reference)
+  change: Str,
+  evaluated: Int,
+  robustAccuracy: NullableNumber,
+  referenceRobustAccuracy: NullableNumber,
+  newlyBroken: Count, // broken by the re-run, left robust by the reference attacks
+  beyondWorstCase: Type.Optional(Count), // broken by the re-run and by no attack of the threat model
+});
+export type Rerun = Of<typeof RerunSchema>;
 
 /** Results of one (norm, ε) threat model: the per-example worst case over its bounded attacks. */
-export interface ThreatModelResult {
-  readonly norm: Norm;
-  readonly epsilon: number;
-  /** Keys of the attacks (in `attacks`) of this threat model, in the order they ran. */
-  readonly attacks: readonly string[];
-  /** Attacks that actually ran, ensembles expanded ("autoattack/apgd-ce"). */
-  readonly ran: readonly string[];
-  readonly evaluated: number;
-  readonly cleanAccuracy: number;
-  readonly cleanAccuracyInterval?: Interval | null;
-  /** Share of examples correct on the clean input and on every row of every attack of this threat model. */
-  readonly robustAccuracy: number | null;
-  readonly robustAccuracyInterval?: Interval | null;
-  /** Examples each attack broke first (in run order), "clean" for examples misclassified without attack. */
-  readonly breakers: Readonly<Record<string, number>>;
-  /** Per example: "clean", the attack that broke it first, or null if robust. Kept per seed when merged. */
-  readonly brokenBy?: readonly (string | null)[];
-  /** Examples each attack (ensemble components apart) broke, by position. Kept per seed when merged. */
-  readonly broken?: Readonly<Record<string, readonly number[]>>;
-  readonly perClass: readonly ClassAccuracy[];
-  /** The class with the lowest robust accuracy. */
-  readonly worstClass: { readonly label: number; readonly robustAccuracy: number | null } | null;
-  /** Diagnostic re-runs (restart, more steps, transfer from the baseline). */
-  readonly reruns?: Readonly<Record<string, Rerun>>;
-}
+export const ThreatModelResultSchema = Type.Object({
+  norm: NormSchema,
+  epsilon: Num,
+  attacks: Type.Array(Str), // keys in `attacks`, in run order
+  ran: Type.Array(Str), // attacks that actually ran, ensembles expanded ("autoattack/apgd-ce")
+  evaluated: Type.Integer({ minimum: 0 }),
+  cleanAccuracy: Share,
+  cleanAccuracyInterval: OptInterval,
+  robustAccuracy: NullableNumber, // correct on clean and on every row of every attack of this threat model
+  robustAccuracyInterval: OptInterval,
+  breakers: Type.Record(Type.String(), Count), // examples each attack broke first; "clean": misclassified
+  brokenBy: Type.Optional(Type.Array(nullable(Type.String()))), // per example; kept per seed when merged
+  broken: Type.Optional(Type.Record(Type.String(), Type.Array(Type.Integer({ minimum: 0 })))),
+  perClass: Type.Array(ClassAccuracySchema),
+  worstClass: Type.Union([Type.Object({ label: Int, robustAccuracy: NullableNumber }), Type.Null()]),
+  reruns: Type.Optional(Type.Record(Type.String(), RerunSchema)),
+});
+export type ThreatModelResult = Of<typeof ThreatModelResultSchema>;
 
-/** A log10-binned histogram of per-example input-gradient norms. */
-export interface GradientHistogram {
-  /** 'probability': ∇ₓ softmax(z)_ŷ at T = 1 (the paper's Figure); 'loss': ∇ₓ CE(softmax(z), y) at T = 1. */
-  readonly quantity: 'probability' | 'loss';
-  readonly norm: 'l1' | 'l2';
-  readonly temperature: number;
-  /** Bin edges as log10 exponents, length `counts.length + 1`. */
-  readonly binEdges: readonly number[];
-  readonly counts: readonly number[];
-  /** Examples whose gradient has every component exactly zero (no place on a log axis). */
-  readonly zeros: number;
-  /** Examples whose gradient has a NaN or infinite component. */
-  readonly nonFinite?: number;
-  /** Non-zero gradients below the first edge / above the last edge. */
-  readonly underflow: number;
-  readonly overflow: number;
-  readonly count: number;
-  readonly mean: number | null;
-  readonly median: number | null;
-}
+/** A log10-binned histogram of per-example input-gradient norms (counts are means when seeds were merged). */
+export const GradientHistogramSchema = Type.Object({
+  // 'probability': ∇ₓ softmax(z)_ŷ at T = 1 (the paper's Figure); 'loss': ∇ₓ CE(softmax(z), y) at T = 1.
+  quantity: Type.Union([Type.Literal('probability'), Type.Literal('loss')]),
+  norm: Type.Union([Type.Literal('l1'), Type.Literal('l2')]),
+  temperature: Num,
+  binEdges: Type.Array(Num), // log10 exponents, length counts.length + 1
+  counts: Type.Array(Count),
+  zeros: Count, // gradients exactly zero (no place on a log axis)
+  nonFinite: Type.Optional(Count),
+  underflow: Count,
+  overflow: Count,
+  count: Count,
+  mean: NullableNumber,
+  median: NullableNumber,
+});
+export type GradientHistogram = Of<typeof GradientHistogramSchema>;
 
-export interface SweepPoint {
-  readonly epsilon: number;
-  readonly robustAccuracy: number | null;
-  readonly robustAccuracyInterval?: Interval | null;
-  readonly successRate: number | null;
-}
+export const SweepPointSchema = Type.Object({
+  epsilon: Num,
+  robustAccuracy: NullableNumber,
+  robustAccuracyInterval: OptInterval,
+  successRate: NullableNumber,
+});
+export type SweepPoint = Of<typeof SweepPointSchema>;
 
 /** Robust accuracy of one attack as its budget grows (robust accuracy vs ε chart, masking checks). */
-export interface EpsilonSweep {
-  readonly attack: string;
-  readonly params: Record<string, unknown>;
-  readonly norm: Norm;
-  readonly evaluated: number;
-  /** Width of the input range (max − min): at this L∞ budget every input can become any other. */
-  readonly range: number;
-  readonly points: readonly SweepPoint[];
-}
+export const EpsilonSweepSchema = Type.Object({
+  attack: Str,
+  params: Params,
+  norm: NormSchema,
+  evaluated: Int,
+  range: Num, // input range width (max − min): at this L∞ budget every input can become any other
+  points: Type.Array(SweepPointSchema),
+});
+export type EpsilonSweep = Of<typeof EpsilonSweepSchema>;
 
-/**
- * A check's outcome. `status`: 'flagged' (the check fired; `severity` 'warning'), 'passed'
- * (it ran and found nothing), 'not-run' (what it needs was not measured; the message says what).
- */
-export interface Diagnostic {
-  readonly id: string;
-  readonly status?: 'flagged' | 'passed' | 'not-run';
-  readonly severity: 'warning' | 'info';
-  readonly message: string;
-  readonly evidence: Readonly<Record<string, number | string | null>>;
-}
+/** A check's outcome: 'flagged' (fired, severity 'warning'), 'passed', or 'not-run' (message says why). */
+export const DiagnosticSchema = Type.Object({
+  id: Str,
+  status: Type.Optional(Type.Union([Type.Literal('flagged'), Type.Literal('passed'), Type.Literal('not-run')])),
+  severity: Type.Union([Type.Literal('warning'), Type.Literal('info')]),
+  message: Str,
+  evidence: Type.Record(Type.String(), Type.Unsafe<number | string | null>({ type: ['number', 'string', 'null'] })),
+});
+export type Diagnostic = Of<typeof DiagnosticSchema>;
 
-/** One epoch of a training curve (filled in by the CLI from the trainer's events). */
-export interface TrainingEpoch {
-  readonly epoch: number;
-  readonly loss: number;
-  readonly accuracy?: number;
-  readonly [metric: string]: number | undefined;
-}
-
+/** One epoch of a training curve (filled in by the CLI from the trainer's events); other metrics are numbers. */
+// A diverged loss is NaN in memory (a number) and null on disk: accepting null lets such a run still write its results.
+const TrainingValue = Type.Unsafe<number>({ type: ['number', 'null'] });
+export const TrainingEpochSchema = Type.Object(
+  { epoch: Int, loss: TrainingValue, accuracy: Type.Optional(TrainingValue) },
+  { additionalProperties: TrainingValue },
+);
+export type TrainingEpoch = Of<typeof TrainingEpochSchema> & { readonly [metric: string]: number | undefined };
 /** Per-phase training curves, e.g. `{ teacher: [...], student: [...] }`. */
 export type TrainingCurves = Readonly<Record<string, readonly TrainingEpoch[]>>;
 
 /** A clean/adversarial pair, pixel values rounded to 1/1000, for the report's image grids. */
-export interface AdversarialExample {
-  /** Position in the test split. */
-  readonly index: number;
-  readonly label: number;
-  readonly target?: number;
-  readonly cleanPrediction: number;
-  readonly adversarialPrediction: number;
-  readonly success: boolean;
-  /** Shape without the batch dimension, e.g. [28, 28, 1]. */
-  readonly shape: readonly number[];
-  readonly clean: readonly number[];
-  readonly adversarial: readonly number[];
-}
+export const AdversarialExampleSchema = Type.Object({
+  index: Int, // position in the test split
+  label: Int,
+  target: Type.Optional(Int),
+  cleanPrediction: Int,
+  adversarialPrediction: Int,
+  success: Type.Boolean(),
+  shape: Type.Array(Int), // without the batch dimension, e.g. [28, 28, 1]
+  clean: Type.Array(Num),
+  adversarial: Type.Array(Num),
+});
+export type AdversarialExample = Of<typeof AdversarialExampleSchema>;
 
-/**
- * Sample standard deviations across seeds, mirroring the numeric fields of {@link ModelResults}
- * they describe (e.g. `std.attacks.pgd.robustAccuracy`, `std.threatModels['linf:0.3'].robustAccuracy`).
- */
-export interface ModelSpread {
-  readonly cleanAccuracy?: number;
-  readonly confidence?: number;
-  readonly agreement?: number;
-  readonly attacks?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
-  readonly threatModels?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
-  readonly [field: string]: unknown;
-}
+/** Sample standard deviations across seeds, mirroring the numeric fields they describe (`std.attacks.pgd.robustAccuracy`). */
+export const ModelSpreadSchema = Type.Object({
+  cleanAccuracy: Type.Optional(Num),
+  confidence: Type.Optional(Num),
+  agreement: Type.Optional(Num),
+  attacks: Type.Optional(Type.Record(Type.String(), Params)),
+  threatModels: Type.Optional(Type.Record(Type.String(), Params)),
+});
+export type ModelSpread = Of<typeof ModelSpreadSchema> & { readonly [field: string]: unknown };
 
 /** What a seed merge keeps per seed because it cannot be averaged. */
-export interface SeedSpecific {
-  readonly threatModels: Readonly<Record<string, Pick<ThreatModelResult, 'brokenBy' | 'broken'>>>;
-  /** Non-numeric fields that differed between seeds, by path (the merged field joins or nulls them). */
-  readonly values?: Readonly<Record<string, unknown>>;
-}
+export const SeedSpecificSchema = Type.Object({
+  threatModels: Type.Record(Type.String(), Type.Pick(ThreatModelResultSchema, ['brokenBy', 'broken'])),
+  values: Type.Optional(Params), // non-numeric fields that differed between seeds, by path
+});
+export type SeedSpecific = Of<typeof SeedSpecificSchema>;
 
-/** How a distilled model's teacher was made (for methods that take one). */
-export interface TeacherInfo {
-  /** Name of the teacher model: "teacher" (the run's) or another model of the run. */
-  readonly name: string;
-  /** 'trained' by this run with `method`, 'loaded' from `path`, or 'student': another model of this run. */
-  readonly source: 'trained' | 'loaded' | 'student';
-  /** Training method, e.g. "standard", "trades", "pgd-at" (trained or student). */
-  readonly method?: string;
-  readonly methodParams?: Record<string, unknown>;
-  /** Architecture name, e.g. "papernot-mnist". */
-  readonly model?: string;
-  /** Directory the teacher was loaded from ('loaded'). */
-  readonly path?: string;
-}
+/** How a distilled model's teacher was made: 'trained' with `method`, 'loaded' from `path`, or another model ('student'). */
+export const TeacherInfoSchema = Type.Object({
+  name: Str,
+  source: Type.Union([Type.Literal('trained'), Type.Literal('loaded'), Type.Literal('student')]),
+  method: Type.Optional(Str),
+  methodParams: Type.Optional(Params),
+  model: Type.Optional(Str),
+  path: Type.Optional(Str),
+});
+export type TeacherInfo = Of<typeof TeacherInfoSchema>;
 
-export interface ModelResults {
-  /** Training method name, e.g. "defensive-distillation", "ard", "pgd-at". */
-  readonly method: string;
-  readonly methodParams?: Record<string, unknown>;
-  /** Classes of the dataset (chance accuracy is 1 / classes). */
-  readonly classes?: number;
-  /** How this model's teacher was made, when its method distils from one. */
-  readonly teacher?: TeacherInfo;
-  readonly cleanAccuracy: number;
-  readonly cleanAccuracyInterval?: Interval | null;
-  /** C(X): mean max softmax probability (T = 1) on correctly classified clean examples. */
-  readonly confidence: number | null;
-  /** Share of examples where teacher and student argmax agree (when a teacher was given). */
-  readonly agreement?: number | null;
-  readonly agreementInterval?: Interval | null;
-  /** Per (norm, ε) threat model, keyed "norm:ε" (e.g. "linf:0.3"): the per-example worst case. */
-  readonly threatModels: Readonly<Record<string, ThreatModelResult>>;
-  readonly attacks: Readonly<Record<string, AttackSummary>>;
-  /** Histogram of ‖∇ₓ softmax(z)_ŷ‖ at T = 1 (Papernot et al. 2016, Figure on gradient amplitudes). */
-  readonly gradientHistogram: GradientHistogram;
-  /** Histogram of ‖∇ₓ CE‖ at T = 1 (zero or non-finite gradient check). */
-  readonly lossGradientHistogram: GradientHistogram;
-  readonly epsilonSweep?: EpsilonSweep;
-  readonly diagnostics: readonly Diagnostic[];
-  readonly training?: TrainingCurves;
-  /** A few adversarial examples per attack key (the first seed's when merged). */
-  readonly examples: Readonly<Record<string, readonly AdversarialExample[]>>;
-  /** Seeds this entry averages over (set by {@link mergeResults}). */
-  readonly seeds?: readonly number[];
-  /** Standard deviations across seeds (set by {@link mergeResults} when there are several). */
-  readonly std?: ModelSpread;
-  /** Field paths (e.g. "attacks.cw.meanL2") that were null on some seeds: path → those seeds. */
-  readonly missing?: Readonly<Record<string, readonly number[]>>;
-  /** Seed → what the merge could not average (set by {@link mergeResults}). */
-  readonly perSeed?: Readonly<Record<string, SeedSpecific>>;
-}
+/** Everything measured for one trained model (see the field comments). */
+export const ModelResultsSchema = Type.Object({
+  method: Str, // training method, e.g. "defensive-distillation", "ard", "pgd-at"
+  methodParams: Type.Optional(Params),
+  classes: Type.Optional(Type.Integer({ minimum: 1 })), // chance accuracy is 1 / classes
+  teacher: Type.Optional(TeacherInfoSchema),
+  cleanAccuracy: Share,
+  cleanAccuracyInterval: OptInterval,
+  confidence: NullableNumber, // C(X): mean max softmax (T = 1) on correctly classified clean examples
+  agreement: Type.Optional(NullableNumber), // teacher/student argmax agreement
+  agreementInterval: OptInterval,
+  threatModels: Type.Record(Type.String(), ThreatModelResultSchema), // keyed "norm:ε", e.g. "linf:0.3"
+  attacks: Type.Record(Type.String(), AttackSummarySchema),
+  gradientHistogram: GradientHistogramSchema, // ‖∇ₓ softmax(z)_ŷ‖ at T = 1 (Papernot et al. 2016)
+  lossGradientHistogram: GradientHistogramSchema, // ‖∇ₓ CE‖ at T = 1 (zero or non-finite gradient check)
+  epsilonSweep: Type.Optional(EpsilonSweepSchema),
+  diagnostics: Type.Array(DiagnosticSchema),
+  training: Type.Optional(Type.Record(Type.String(), Type.Array(TrainingEpochSchema))),
+  examples: Type.Record(Type.String(), Type.Array(AdversarialExampleSchema)), // the first seed's when merged
+  seeds: Type.Optional(Type.Array(Int)), // seeds this entry averages over (mergeResults)
+  std: Type.Optional(ModelSpreadSchema), // standard deviations across seeds
+  missing: Type.Optional(Type.Record(Type.String(), Type.Array(Int))), // paths null on some seeds → those seeds
+  perSeed: Type.Optional(Type.Record(Type.String(), SeedSpecificSchema)),
+});
+export type ModelResults = Of<typeof ModelResultsSchema> & { readonly training?: TrainingCurves; readonly std?: ModelSpread };
 
-export interface ResultsFile {
-  readonly schemaVersion: typeof RESULTS_SCHEMA_VERSION;
-  /** @tempered/reports version that wrote the file. */
-  readonly tempered: string;
-  readonly createdAt: string;
-  readonly dataset: { readonly name: string; readonly split: 'test'; readonly size: number };
-  /** The first `evaluatedExamples` examples of the test split, in order, were evaluated. */
-  readonly evaluatedExamples: number;
-  readonly backend: { readonly name: string; readonly source?: string; readonly workers: number };
-  readonly seed?: number;
-  readonly seeds?: readonly number[];
-  readonly models: Readonly<Record<string, ModelResults>>;
-}
+/**
+ * JSON Schema (draft-07, which Ajv validates by default) of `results.json`. The package ships it
+ * as `results.schema.json` (written at build from this constant; a spec checks they are equal).
+ */
+export const RESULTS_JSON_SCHEMA = Type.Object(
+  {
+    schemaVersion: Type.Literal(RESULTS_SCHEMA_VERSION),
+    tempered: Str, // @tempered/reports version that wrote the file
+    createdAt: Type.String({ format: 'date-time' }),
+    dataset: Type.Object({ name: Str, split: Type.Literal('test'), size: Int }),
+    evaluatedExamples: Type.Integer({ minimum: 0 }), // the first N examples of the test split, in order
+    backend: Type.Object({ name: Str, source: Type.Optional(Str), workers: Type.Integer({ minimum: 0 }) }),
+    seed: Type.Optional(Int),
+    seeds: Type.Optional(Type.Array(Int)),
+    models: Type.Record(Type.String(), ModelResultsSchema),
+  },
+  {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: `https://tempered.dev/schemas/results-${RESULTS_SCHEMA_VERSION}.json`,
+    title: 'Tempered evaluation results',
+  },
+);
+export type ResultsFile = Omit<Of<typeof RESULTS_JSON_SCHEMA>, 'models'> & { readonly models: Readonly<Record<string, ModelResults>> };
 
 /** Key of a (norm, ε) threat model in `threatModels`. */
 export function threatModelKey(norm: Norm, epsilon: number): string {

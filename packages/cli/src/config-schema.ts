@@ -1,0 +1,119 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { BACKEND_PREFERENCES, type BackendPreference } from '@tempered/core/node';
+
+/**
+ * The run config file, defined once: this TypeBox schema is what `tempered schema` prints (with
+ * each registered plugin's params composed in) and what `validateConfig` checks a file against
+ * before it applies the defaults and the cross-field rules (unique names, seed or seeds, ...).
+ * Plugin names are plain strings, never an enum: a config's `plugins:` may register others, and
+ * preflight checks every name against the registry.
+ */
+export type PluginParamSchemas = Record<string, Record<string, Record<string, unknown>>>;
+
+const Name = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9-]*$', title: 'a name of letters, digits and dashes' });
+const Params = Type.Unsafe<Record<string, unknown>>({ type: 'object', title: 'an object' });
+
+/** The `allOf` of "if name (or method) is n, then params follow n's schema", one per known plugin. */
+function paramsFor(kind: string, key: 'name' | 'method', known: PluginParamSchemas, teacher = false): { allOf?: unknown[] } {
+  const entries = Object.entries(known[kind] ?? {});
+  if (entries.length === 0) return {};
+  return {
+    allOf: entries.map(([n, schema]) => ({
+      // The teacher's method defaults to standard, so "no method" selects standard's params.
+      if: teacher && n === 'standard' ? { properties: { [key]: { enum: [n] } } } : { required: [key], properties: { [key]: { const: n } } },
+      then: { properties: { params: schema } },
+    })),
+  };
+}
+
+function pluginRef(kind: string, known: PluginParamSchemas, description: string) {
+  return Type.Union(
+    [
+      Type.String({ ...Name, examples: Object.keys(known[kind] ?? {}) }),
+      Type.Object({ name: Name, params: Type.Optional(Params) }, { additionalProperties: false, ...paramsFor(kind, 'name', known) }),
+    ],
+    { title: 'a plugin name or { name, params }', description },
+  );
+}
+
+/**
+ * JSON Schema (draft-07) of the run config. With `known` (kind → plugin name → params JSON
+ * Schema) every plugin's params are described where its name is chosen; without, it is the shape
+ * `validateConfig` checks (params are checked per plugin at preflight, naming the field).
+ */
+export function runConfigSchema(known: PluginParamSchemas = {}) {
+  const methodNames = Object.keys(known.method ?? {});
+  return Type.Object(
+    {
+      name: Type.Optional(Type.String({ ...Name, description: 'Run name', default: 'run' })),
+      seed: Type.Optional(Type.Integer({ minimum: 0, default: 1 })),
+      seeds: Type.Optional(Type.Array(Type.Integer({ minimum: 0 }), { minItems: 1, description: 'Several seeds: results keep each and reports show mean ± std' })),
+      backend: Type.Optional(Type.Unsafe<BackendPreference>({ enum: [...BACKEND_PREFERENCES], default: 'auto' })),
+      plugins: Type.Optional(Type.Array(Type.String(), { description: 'Modules whose register(container) adds your own plugins' })),
+      dataset: pluginRef('dataset', known, 'a dataset plugin, e.g. mnist'),
+      model: pluginRef('model', known, 'a model architecture, e.g. papernot-mnist'),
+      batchSize: Type.Optional(Type.Integer({ minimum: 1, default: 64 })),
+      teacher: Type.Optional(
+        Type.Object(
+          {
+            path: Type.Optional(Type.String({ description: 'A tfjs layers model directory to load instead of training' })),
+            model: Type.Optional(pluginRef('model', known, 'the teacher architecture (default: the run model)')),
+            method: Type.Optional(Type.String({ ...Name, examples: methodNames, default: 'standard', description: 'Method that trains the teacher, e.g. trades or pgd-at for a robust one' })),
+            epochs: Type.Optional(Type.Integer({ minimum: 1, default: 3 })),
+            params: Type.Optional(Type.Unsafe<Record<string, unknown>>({ ...Params, description: "The teacher method's params" })),
+          },
+          { additionalProperties: false, ...paramsFor('method', 'method', known, true) },
+        ),
+      ),
+      students: Type.Array(
+        Type.Object(
+          {
+            name: Type.Optional(Type.String({ ...Name, description: 'Model name in results (default: the method)' })),
+            method: Type.String({ ...Name, examples: methodNames, description: 'a training method, e.g. ard' }),
+            params: Type.Optional(Params),
+            model: Type.Optional(pluginRef('model', known, 'the student architecture (default: the run model)')),
+            teacher: Type.Optional(Type.String({ ...Name, description: 'Name of an earlier student to distil from instead of the run teacher' })),
+          },
+          { additionalProperties: false, ...paramsFor('method', 'method', known) },
+        ),
+        { minItems: 1, description: 'a non-empty list of { name, method, params }' },
+      ),
+      evaluation: Type.Optional(
+        Type.Object(
+          {
+            examples: Type.Optional(Type.Integer({ minimum: 1, default: 500, description: 'The first N test examples, in order' })),
+            workers: Type.Optional(Type.Integer({ minimum: 0, default: 2, description: 'worker_threads for attacks (0: in-process)' })),
+            attacks: Type.Optional(
+              Type.Array(
+                Type.Union(
+                  [
+                    Type.String({ ...Name, examples: Object.keys(known.attack ?? {}) }),
+                    Type.Object(
+                      {
+                        name: Name,
+                        params: Type.Optional(Params),
+                        mode: Type.Optional(Type.Union([Type.Literal('untargeted'), Type.Literal('targeted')], { title: 'untargeted or targeted', description: 'default: untargeted (jsma: targeted)' })),
+                        as: Type.Optional(Type.String({ ...Name, description: 'Name in results (default: the attack name)' })),
+                      },
+                      { additionalProperties: false, ...paramsFor('attack', 'name', known) },
+                    ),
+                  ],
+                  { title: 'an attack name or { name, params, mode, as }' },
+                ),
+              ),
+            ),
+            diagnostics: Type.Optional(Type.Boolean({ default: true })),
+            params: Type.Optional(Params),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+    },
+    { additionalProperties: false, title: 'Tempered run config' },
+  );
+}
+
+/** The config as written in the file, before defaults. */
+export type RawRunConfig = Static<ReturnType<typeof runConfigSchema>>;
+/** The shape `validateConfig` checks (built once: Ajv compiles per schema object). */
+export const RUN_CONFIG_SCHEMA: TSchema = runConfigSchema();
