@@ -116,9 +116,9 @@ describe('attacks in headless Chromium', () => {
   });
 
   // WebGL cannot be bit-identical, and it differs for reasons other than rounding. Measured on
-  // this spec's model: PGD (random start) on webgl equals Node's *cpu* backend exactly, while
-  // wasm differs from both on ~9% of pixels because the stock wasm Sign kernel returns 0 for tiny
-  // non-zero gradients (|g| ≈ 1e-10; cpu and webgl return ±1). FGSM and C&W start on the clean
+  // this spec's model: PGD (random start) on webgl equals Node's *cpu* backend exactly; before
+  // @tempered/wasm-train corrected Sign, wasm differed from both on ~9% of pixels (stock Sign
+  // returned 0 for |g| ≈ 1e-10). FGSM and C&W start on the clean
   // digit, whose flat zero background makes MaxPool windows tie; webgl routes the gradient of a
   // tie to another window position than cpu/wasm, so ~24% (FGSM) and ~2.5% (C&W) of pixels differ.
   // What must still hold: the same clean logits, every adversarial inside its threat model, and
