@@ -60,6 +60,10 @@ describe('tempered run examples/smoke', () => {
       expect(results.models[name].teacher, name).toMatchObject({ name: 'teacher', source: 'trained', method: 'standard', model: 'mlp' });
     }
     expect(results.models.baseline.teacher).toBeUndefined();
+    // Each model is evaluated in its own job; the transfer check still gets the baseline as its source.
+    const transfer = (name: string) => results.models[name].diagnostics.find((d: { id: string }) => d.id === 'transfer-beats-white-box');
+    expect(transfer('ard').status).not.toBe('not-run');
+    expect(transfer('baseline').status).toBe('not-run');
     // Defensive distillation trains its own teacher at T unless reuseTeacher is set.
     expect(results.models['defensive-distillation'].teacher).toBeUndefined();
   });

@@ -29,6 +29,8 @@ export interface EvaluateRunArgs {
   readonly students: ReadonlyMap<string, Student>;
   readonly methods: Readonly<Record<string, { method: string; params: Record<string, unknown>; teacher?: TeacherInfo }>>;
   readonly curves: ReadonlyMap<string, TrainingCurve>;
+  /** Models not evaluated here but available as the transfer check's source (see @tempered/reports). */
+  readonly transferSources?: ReadonlyArray<{ readonly name: string; readonly method: string; readonly model: Student }>;
   readonly container: DependencyContainer;
   readonly pluginModules: readonly string[];
   readonly quiet: boolean;
@@ -60,6 +62,7 @@ export async function evaluateRun(args: EvaluateRunArgs): Promise<Results> {
     results = await evaluate({
       container: args.container,
       models,
+      transferSources: args.transferSources,
       test: args.splits.test,
       examples: config.evaluation.examples,
       attacks: config.evaluation.attacks.map((a) => ({ name: a.name, key: a.as, params: a.params, mode: a.mode })),

@@ -180,6 +180,8 @@ async function runEvaluateJob(job: EvaluateJob, ctx: JobContext): Promise<boolea
   const methods = { [job.model]: { method: student.method.name, params: describeMethod(container, student.method).params, ...(info ? { teacher: info } : {}) } };
   const teacher = job.teacher ? await loadTeacher(config, dir, await ctx.splits(), job.teacher) : undefined;
   const model = new LayersStudent(await loadLayersModel(join(dir, 'models', job.model)), { name: job.model });
+  const source = job.transferFrom ? config.students.find((s) => s.name === job.transferFrom) : undefined;
+  const transferModel = source ? new LayersStudent(await loadLayersModel(join(dir, 'models', source.name)), { name: source.name }) : undefined;
   try {
     const results = await evaluateRun({
       config,
@@ -190,6 +192,7 @@ async function runEvaluateJob(job: EvaluateJob, ctx: JobContext): Promise<boolea
       teacher,
       students: new Map([[job.model, model]]),
       methods,
+      transferSources: source && transferModel ? [{ name: source.name, method: source.method.name, model: transferModel }] : [],
       curves: curvesFromLog(dir),
       container,
       pluginModules: [...ctx.pluginModules],
@@ -203,6 +206,7 @@ async function runEvaluateJob(job: EvaluateJob, ctx: JobContext): Promise<boolea
   } finally {
     unsubscribe();
     model.dispose();
+    transferModel?.dispose();
     teacher?.dispose();
   }
 }

@@ -38,8 +38,11 @@ describe('plan of jobs', () => {
     expect(byId.get('seed-1/baseline')!.dependsOn).toEqual([]);
     expect(byId.get('seed-1/kd')!.dependsOn).toEqual(['seed-1/teacher']);
     expect(byId.get('seed-1/dd')!.dependsOn).toEqual(['seed-1/teacher']);
-    // Evaluation reports agreement with the teacher, so it waits for the teacher too.
-    expect(byId.get('seed-1/evaluate/at')!.dependsOn).toEqual(['seed-1/teacher', 'seed-1/at']);
+    // Evaluation reports agreement with the teacher, so it waits for the teacher too, and replays the
+    // baseline's adversarials (the transfer check), so it waits for the baseline.
+    expect(byId.get('seed-1/evaluate/at')!.dependsOn).toEqual(['seed-1/teacher', 'seed-1/baseline', 'seed-1/at']);
+    expect(byId.get('seed-1/evaluate/at')).toMatchObject({ transferFrom: 'baseline' });
+    expect(byId.get('seed-1/evaluate/baseline')).not.toHaveProperty('transferFrom');
     expect(byId.get('seed-1/results')!.dependsOn).toHaveLength(4);
     expect(plan.jobs.map((j) => j.step)).toEqual([1, 1, 2, 2, 1, 2, 3, 3, 2, 4]);
     // Every job comes after its dependencies.

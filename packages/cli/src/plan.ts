@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { ConfigError } from '@tempered/core/node';
+import { defaultTransferSource } from '@tempered/reports';
 import type { PluginRef, RunConfig } from './config.js';
 
 /**
@@ -41,6 +42,8 @@ export interface EvaluateJob {
   readonly dir: string;
   readonly model: string;
   readonly teacher?: string;
+  /** Another student whose adversarials the transfer check replays on this one (the baseline). */
+  readonly transferFrom?: string;
   readonly dependsOn: readonly string[];
   readonly writes: readonly string[];
   readonly step: number;
@@ -150,11 +153,16 @@ export function buildPlan(config: RunConfig, teacherUse: (method: PluginRef) => 
       trainJobs.set(s.name, job);
       return job;
     });
+    // Each model is evaluated in its own job, so the transfer check's source (the baseline) is
+    // handed to every other model's evaluation as an extra, unevaluated model.
+    const source = defaultTransferSource(config.students.map((s) => ({ name: s.name, method: s.method.name })));
     const evaluations = students.map((student, i) => {
       // Agreement is measured against the model's own teacher, else the run's teacher.
       const own = config.students[i]!.teacher;
       const teacherName = own ?? (hasTeacher ? TEACHER : undefined);
       const teacherDeps = own !== undefined ? [trainJobs.get(own)!.id] : teacherJob ? [teacherJob.id] : [];
+      const transferFrom = source && source.name !== student.model ? source.name : undefined;
+      const transferDeps = transferFrom ? [trainJobs.get(transferFrom)!.id] : [];
       return add<EvaluateJob>({
         kind: 'evaluate',
         id: `seed-${seed}/evaluate/${student.model}`,
@@ -162,7 +170,8 @@ export function buildPlan(config: RunConfig, teacherUse: (method: PluginRef) => 
         dir,
         model: student.model,
         teacher: teacherName,
-        dependsOn: [...teacherDeps, student.id],
+        ...(transferFrom ? { transferFrom } : {}),
+        dependsOn: [...new Set([...teacherDeps, ...transferDeps, student.id])],
         writes: [rel(dir, `evaluations/${student.model}.json`)],
       });
     });

@@ -42,6 +42,7 @@ export type { DiagnosticThresholds } from './diagnostics.js';
 
 export type { EvaluationOptions, ModelUnderEvaluation, AttackConfig, DiagnosticsOptions, SweepOptions, RerunOptions } from './evaluation/options.js';
 export { attackKind } from './evaluation/attack-run.js';
+export { defaultTransferSource } from './evaluation/reruns.js';
 export { computeThreatModels, perClassAccuracy } from './threat-models.js';
 export type { AttackRecord, CleanOutcome } from './threat-models.js';
 export { fixedBatches, splitContiguous, runAttackBatches } from './attack-batches.js';

@@ -70,6 +70,7 @@ export async function evaluate(options: EvaluationOptions): Promise<ResultsFile>
   const progress = progressSink(options.onProgress, total);
   const runner = await createRunner(options);
   const handles = new Map(options.models.map((m, i) => [m.name, { id: `${i}:${m.name}`, model: m.model } satisfies ModelEntry]));
+  for (const m of options.transferSources ?? []) if (!handles.has(m.name)) handles.set(m.name, { id: `source:${m.name}`, model: m.model });
   const context: RunContext = {
     options, runs, plans, runner, handles, progress, seed,
     slice: sliceOf(options.test, count),

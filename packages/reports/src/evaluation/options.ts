@@ -45,8 +45,8 @@ export interface RerunOptions {
   /** Re-run with twice the steps. Default true. */
   readonly moreSteps?: boolean;
   /**
-   * Craft the adversarials on this model (a name in `models`) and replay them on every other
-   * model. Default: the model named "baseline", else the first with method "standard"; false disables.
+   * Craft the adversarials on this model (a name in `models` or `transferSources`) and replay them
+   * on every other model. Default: {@link defaultTransferSource}; false disables.
    */
   readonly transferFrom?: string | false;
 }
@@ -73,6 +73,11 @@ export interface EvaluationOptions {
   /** Container where attacks (and any metric plugins) are registered. */
   readonly container: DependencyContainer;
   readonly models: readonly ModelUnderEvaluation[];
+  /**
+   * Models that are not evaluated but may serve as the transfer check's source, e.g. the baseline
+   * when each model of a run is evaluated in its own job.
+   */
+  readonly transferSources?: readonly ModelUnderEvaluation[];
   /** The test split: the first `examples` examples, in order, are evaluated. */
   readonly test: Dataset;
   /** N, default 1000 (capped at the split's size). */

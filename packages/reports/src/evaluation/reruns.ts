@@ -51,11 +51,17 @@ export function planReruns(container: DependencyContainer, runs: readonly Planne
   return [...plans.values()];
 }
 
+/** The default transfer source among a run's models: the one named "baseline", else the first trained with `standard`. */
+export function defaultTransferSource<M extends { readonly name: string; readonly method: string }>(models: readonly M[]): M | undefined {
+  return models.find((m) => m.name === 'baseline') ?? models.find((m) => m.method === 'standard');
+}
+
 /** The model adversarials are transferred from, or undefined when there is none. */
 export function transferSource(options: EvaluationOptions, reruns: RerunOptions): ModelUnderEvaluation | undefined {
   if (reruns.transferFrom === false) return undefined;
-  if (reruns.transferFrom !== undefined) return options.models.find((m) => m.name === reruns.transferFrom);
-  return options.models.find((m) => m.name === 'baseline') ?? options.models.find((m) => m.method === 'standard');
+  const candidates = [...options.models, ...(options.transferSources ?? [])];
+  if (reruns.transferFrom !== undefined) return candidates.find((m) => m.name === reruns.transferFrom);
+  return defaultTransferSource(candidates);
 }
 
 /** Re-run steps one model takes (for the progress count). */
