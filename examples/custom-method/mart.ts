@@ -24,7 +24,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ScheduledInnerAttack, WARMUP_PARAMS, batchesPerEpoch } from '@tempered/attacks';
-import { crossEntropy, defineMethod, defineParams } from '@tempered/core';
+import { crossEntropy, defineMethod, defineParams, klDivergencePerExample } from '@tempered/core';
 
 export const MART_PARAMS = defineParams({
   epsilon: { type: 'number', default: 0.3, min: 0, description: 'L∞ budget ε (CIFAR-10: 8/255)' },
@@ -41,9 +41,9 @@ export function martTerms(cleanLogits: tf.Tensor2D, adversarialLogits: tf.Tensor
     const adversarialProbs = tf.softmax(adversarialLogits);
     const otherMax = tf.max(tf.mul(adversarialProbs, tf.sub(1, oneHot)), 1);
     const boosted = tf.sub(crossEntropy(adversarialLogits, labels), tf.mean(tf.log(tf.sub(1.0001, otherMax))));
-    const logClean = tf.logSoftmax(cleanLogits);
-    const kl = tf.sum(tf.mul(tf.exp(logClean), tf.sub(logClean, tf.logSoftmax(adversarialLogits))), 1);
-    const trueProb = tf.sum(tf.mul(tf.exp(logClean), oneHot), 1);
+    const clean = tf.softmax(cleanLogits) as tf.Tensor2D;
+    const kl = klDivergencePerExample(clean, adversarialLogits); // differentiable in both arguments
+    const trueProb = tf.sum(tf.mul(clean, oneHot), 1);
     return { boostedCe: boosted as tf.Scalar, weightedKl: tf.mean(tf.mul(kl, tf.sub(1.0000001, trueProb))) as tf.Scalar };
   });
 }

@@ -327,7 +327,7 @@ export async function auditKernelCall(call: KernelCall, backend: string, referen
         continue;
       }
       expected.forEach((e, k) => {
-        const d = compare(call, variant.label, what === 'output' ? `output ${k}` : `gradient of ${call.inputs.filter((i) => i.dtype === 'float32')[k]?.name}`, e, actual[k]!, isExact && e.dtype !== 'float32' ? true : isExact);
+        const d = compare(call, variant.label, what === 'output' ? `output ${k}` : `gradient of ${call.inputs.filter((i) => i.dtype === 'float32')[k]?.name}`, e, actual[k]!, isExact);
         if (d) found.push(d);
       });
     }
