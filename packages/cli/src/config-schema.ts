@@ -78,6 +78,16 @@ export function runConfigSchema(known: PluginParamSchemas = {}) {
         ),
         { minItems: 1, description: 'a non-empty list of { name, method, params }' },
       ),
+      divergence: Type.Optional(
+        Type.Object(
+          {
+            lossGrowth: Type.Optional(
+              Type.Number({ exclusiveMinimum: 1, default: 1000, description: "Stop training when a batch's loss exceeds this many times the first epoch's mean loss (a non-finite loss or weight always stops it)" }),
+            ),
+          },
+          { additionalProperties: false, description: 'The divergence guard: stops a run whose loss blows up' },
+        ),
+      ),
       evaluation: Type.Optional(
         Type.Object(
           {

@@ -1,7 +1,7 @@
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { ConfigError, checkSchema, type BackendPreference } from '@tempered/core/node';
+import { ConfigError, checkSchema, oneLineError, type BackendPreference } from '@tempered/core/node';
 import { RUN_CONFIG_SCHEMA, runConfigSchema, type PluginParamSchemas, type RawRunConfig } from './config-schema.js';
 
 /** A plugin reference as torchdistill writes it: `name` plus `params`. */
@@ -53,6 +53,8 @@ export interface RunConfig {
   readonly batchSize: number;
   readonly teacher?: TeacherConfig;
   readonly students: readonly StudentConfig[];
+  /** The divergence guard's settings, when the file gives them (else the guard's defaults). */
+  readonly divergence?: { readonly lossGrowth?: number };
   readonly evaluation: {
     readonly examples: number;
     readonly workers: number;
@@ -128,6 +130,7 @@ export function validateConfig(input: unknown, source = 'config'): RunConfig {
     batchSize: raw.batchSize ?? 64,
     teacher,
     students,
+    ...(raw.divergence ? { divergence: { ...raw.divergence } } : {}),
     evaluation: { examples: e.examples ?? 500, workers: e.workers ?? 2, attacks, diagnostics: e.diagnostics ?? true, params: e.params ?? {} },
   };
 }
@@ -135,7 +138,13 @@ export function validateConfig(input: unknown, source = 'config'): RunConfig {
 /** Reads a YAML or JSON config file; errors name the file. */
 export function readConfig(path: string): RunConfig {
   if (!existsSync(path)) throw new ConfigError(path, 'config file not found');
-  const text = readFileSync(path, 'utf8');
+  if (statSync(path).isDirectory()) throw new ConfigError(path, 'is a directory; expected a config file (YAML or JSON)');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(path, `cannot be read (${(error as NodeJS.ErrnoException).code ?? oneLineError(error)})`);
+  }
   if (text.trim() === '') throw new ConfigError(path, 'config file is empty; expected YAML or JSON with dataset, model, students and evaluation');
   let raw: unknown;
   try {

@@ -80,6 +80,8 @@ export async function evaluateRun(args: EvaluateRunArgs): Promise<Results> {
   return {
     ...results,
     seed: args.seed,
+    // The config this seed ran (seeds: this one): `tempered report` merges only runs that agree on the rest.
+    config: { ...config, seeds: [args.seed] } as unknown as Record<string, unknown>,
     backend: { ...results.backend, name: args.backend.name, source: args.backend.source },
     dataset: { ...results.dataset, name: config.dataset.name },
   };

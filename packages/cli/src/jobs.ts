@@ -1,10 +1,14 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
 import {
   CheckpointListener,
+  DivergenceError,
+  DivergenceGuard,
   JsonlLogger,
+  NumericError,
+  TemperedError,
   LayersStudent,
   LayersTeacher,
   ModelError,
@@ -17,6 +21,7 @@ import {
   layersModelOf,
   loadCheckpoint,
   loadLayersModel,
+  readCheckpointManifest,
   saveLayersModel,
   writeJsonAtomic,
   type BackendInfo,
@@ -70,6 +75,56 @@ export function jobLockPath(runDir: string, id: string): string {
   return join(runDir, 'jobs', `${id}.lock`);
 }
 
+/** Where a job that diverged records it: `--resume` refuses the run while it is there. */
+export function divergedPath(runDir: string, id: string): string {
+  return join(runDir, 'jobs', `${id}.diverged.json`);
+}
+
+/** What a diverged job recorded (see {@link divergedPath}). */
+export interface DivergedRecord {
+  readonly id: string;
+  readonly model: string;
+  readonly message: string;
+  readonly kept: string;
+}
+
+/**
+ * Turns a divergence (the guard's DivergenceError, or the trainer's NumericError) into the
+ * message a user needs: which checkpoint, if any, is kept (read from disk, not presumed) and
+ * what to change; records it so `--resume` can refuse instead of diverging the same way again.
+ */
+function diverged(error: DivergenceError | NumericError, job: TrainJob, runDir: string, checkpointDir: string): TemperedError {
+  let kept: string;
+  try {
+    const manifest = readCheckpointManifest(checkpointDir);
+    kept = manifest
+      ? `the checkpoint from before it is kept (${join(checkpointDir, 'latest.json')}: phase ${manifest.position.phase}, epoch ${manifest.position.epoch}, batch ${manifest.position.batch})`
+      : 'no checkpoint was kept (it diverged before its first epoch ended)';
+  } catch {
+    kept = `the checkpoint in ${checkpointDir} is unreadable`;
+  }
+  const change = `lower the learning rate of ${job.isTeacher ? 'the teacher' : `"${job.model}"`} (method "${job.method.name}")${error instanceof DivergenceError ? ', or raise divergence.lossGrowth if this growth is expected' : ''}, then rerun with --force (--resume would diverge the same way)`;
+  const message = `${error.message}; ${kept}; ${change}`;
+  writeJsonAtomic(divergedPath(runDir, job.id), { id: job.id, model: job.model, message, kept } satisfies DivergedRecord);
+  return new TemperedError(message, { cause: error });
+}
+
+/** The divergence records of a run directory (one per diverged job). */
+export function divergedJobs(runDir: string): DivergedRecord[] {
+  const jobs = join(runDir, 'jobs');
+  if (!existsSync(jobs)) return [];
+  return readdirSync(jobs, { recursive: true })
+    .map(String)
+    .filter((file) => file.endsWith('.diverged.json'))
+    .map((file) => {
+      try {
+        return JSON.parse(readFileSync(join(jobs, file), 'utf8')) as DivergedRecord;
+      } catch {
+        return { id: file.slice(0, -'.diverged.json'.length), model: '?', message: `${join(jobs, file)}: a divergence record (unreadable)`, kept: '' };
+      }
+    });
+}
+
 export function isDone(runDir: string, id: string): boolean {
   return existsSync(markerPath(runDir, id));
 }
@@ -121,17 +176,24 @@ async function runTrainJob(job: TrainJob, ctx: JobContext): Promise<boolean> {
       container,
     });
     const checkpointDir = join(dir, 'checkpoints', job.model);
-    // A job that is not done but has a checkpoint was interrupted: it continues from there.
+    // A job that is not done but has a checkpoint was interrupted: it continues from there,
+    // with the interrupted epoch's running metric sums when it stopped mid-epoch.
     const position = hasCheckpoint(checkpointDir) ? await loadCheckpoint(checkpointDir, method) : undefined;
+    const resumeTotals = position ? readCheckpointManifest(checkpointDir)?.epochTotals : undefined;
     const trainer = new Trainer().use(
       new ProgressListener({ quiet: ctx.quiet, stream: ctx.progressStream, tty: ctx.progressTty }),
       new JsonlLogger(join(dir, 'metrics.jsonl')),
+      // Before the checkpoint listener: a diverged batch stops the run before its weights are saved.
+      new DivergenceGuard(config.divergence),
       new CheckpointListener({ dir: checkpointDir, seed: job.seed, handleSignals: false }),
     );
     const unsubscribe = ctx.stop.onStop((signal) => trainer.requestStop(signal));
     let outcome;
     try {
-      outcome = await trainer.run(method, { model: job.model, train: splits.train, batchSize: config.batchSize, seed: job.seed, resume: position });
+      outcome = await trainer.run(method, { model: job.model, train: splits.train, batchSize: config.batchSize, seed: job.seed, resume: position, resumeTotals });
+    } catch (error) {
+      if (error instanceof DivergenceError || error instanceof NumericError) throw diverged(error, job, ctx.runDir, checkpointDir);
+      throw error;
     } finally {
       unsubscribe();
     }
@@ -214,7 +276,7 @@ async function runEvaluateJob(job: EvaluateJob, ctx: JobContext): Promise<boolea
 /** Merges the seeds' results (mean ± std) into the run directory and renders the reports. */
 export function runReportJob(job: ReportJob, runDir: string): void {
   const paths = job.seeds.map((seed) => join(runDir, `seed-${seed}`, 'results.json'));
-  const merged = mergeResults(paths.map((p) => parseResults(JSON.parse(readFileSync(p, 'utf8')), p)));
+  const merged = mergeResults(paths.map((p) => parseResults(JSON.parse(readFileSync(p, 'utf8')), p)), paths);
   writeResults(runDir, merged);
   renderReports(runDir);
 }

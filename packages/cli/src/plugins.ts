@@ -128,7 +128,12 @@ export async function registerUserPlugins(container: DependencyContainer, specif
     }
     const register = mod.register ?? mod.default?.register;
     if (typeof register !== 'function') throw new ConfigError('plugins', `"${specifier}" exports no register(container) function`);
-    register(container);
+    try {
+      register(container);
+    } catch (error) {
+      // Name the plugin: its own message alone does not say where it came from.
+      throw new ConfigError('plugins', `"${specifier}": its register(container) threw: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    }
     urls.push(url);
   }
   return urls;

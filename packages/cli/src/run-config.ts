@@ -1,11 +1,12 @@
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
-import { ConfigError, TOKENS, createPlugin, removeStaleTemporaries, selectBackend, writeJsonAtomic, type BackendInfo, type DistillationMethod } from '@tempered/core/node';
+import { ConfigError, OutputExistsError, TOKENS, createPlugin, removeStaleTemporaries, selectBackend, writeJsonAtomic, type BackendInfo, type DistillationMethod } from '@tempered/core/node';
 import type { PluginRef, RunConfig } from './config.js';
-import { datasetLoader, loadTeacher, type JobContext } from './jobs.js';
+import { datasetLoader, divergedJobs, loadTeacher, type JobContext } from './jobs.js';
 import { LockHeldError, acquireLock, describeHolder, liveHolder, runLockPath, type Lock } from './lock.js';
+import { isDirectory, removeRunFiles } from './run-layout.js';
 import { buildPlan, formatPlan, type Shard, type TeacherUse } from './plan.js';
 import { checkOutputDir, preflight, readRunState, runContainer, statePath, type RunOptions, type RunState } from './run.js';
 import { runPending } from './scheduler.js';
@@ -36,14 +37,20 @@ function teacherUse(container: DependencyContainer, ref: PluginRef): TeacherUse 
 
 /** Refuses a run directory another live process writes to, naming it; a whole run also waits for shards. */
 function refuseIfLocked(out: string, jobsToo: boolean): void {
-  const holder = liveHolder(runLockPath(out));
-  if (holder) throw new LockHeldError(`${out} is being written by ${describeHolder(holder)} (${runLockPath(out)}); wait for it or stop it first`);
+  const held = liveHolder(runLockPath(out));
+  if (held) throw new LockHeldError(`${out} is being written by ${describeHolder(held.holder)} (${runLockPath(out)}); wait for it or stop it first`);
   const jobs = join(out, 'jobs');
   if (!jobsToo || !existsSync(jobs)) return;
   for (const file of readdirSync(jobs, { recursive: true }).map(String)) {
     const shardHolder = file.endsWith('.lock') ? liveHolder(join(jobs, file)) : undefined;
-    if (shardHolder) throw new LockHeldError(`${out}: job ${file.slice(0, -'.lock'.length)} is being run by ${describeHolder(shardHolder)} (a shard); wait for the shards first`);
+    if (shardHolder) throw new LockHeldError(`${out}: job ${file.slice(0, -'.lock'.length)} is being run by ${describeHolder(shardHolder.holder)} (a shard); wait for the shards first`);
   }
+}
+
+/** A run with a diverged job would diverge the same way again: refused with what the job recorded (what to change). */
+function refuseIfDiverged(out: string): void {
+  const [first, ...more] = divergedJobs(out);
+  if (first) throw new ConfigError(`${out}: job ${first.id}`, `diverged in an earlier attempt, so it is not resumed${more.length ? ` (and ${more.length} other job(s))` : ''}: ${first.message.replace(/ \(--resume would diverge the same way\)$/, '')}`);
 }
 
 /** The run-state of a directory must come from the same config (after overrides). */
@@ -63,6 +70,11 @@ export async function runConfig(config: RunConfig, options: RunCommandOptions): 
   const { container, pluginModules } = await runContainer(effective, options.baseDir);
   preflight(container, effective);
   const plan = buildPlan(effective, (ref) => teacherUse(container, ref));
+  if (options.step !== undefined) {
+    // A typo in a scheduler script (--step 9 of a 4-step plan) must not pass for success.
+    const steps = Math.max(...plan.jobs.map((j) => j.step));
+    if (options.step > steps) throw new ConfigError('--step', `this plan has steps 1 to ${steps} (tempered run --plan lists them), got ${options.step}`);
+  }
   if (options.printPlan) {
     for (const line of formatPlan(plan)) (options.print ?? options.log)(line);
     return 0;
@@ -77,19 +89,28 @@ export async function runConfig(config: RunConfig, options: RunCommandOptions): 
   if (options.shard) {
     // Shards share the directory and lock per job; they only refuse a whole run writing into it.
     refuseIfLocked(out, false);
+    if (isDirectory(out) === false) throw new OutputExistsError(`${out}: --out is a file; expected a run directory (or a path that does not exist yet)`);
     const state = readRunState(out);
     checkSameRun(out, state, effective);
+    refuseIfDiverged(out);
     mkdirSync(out, { recursive: true });
     if (!state) writeJsonAtomic(statePath(out), { version: 2, config: effective, jobs: plan.jobs.map((j) => j.id) } satisfies RunState);
   } else {
     refuseIfLocked(out, true);
     const previous = checkOutputDir(out, options.resume, options.force);
-    if (options.resume) checkSameRun(out, previous, effective);
+    if (options.resume) {
+      checkSameRun(out, previous, effective);
+      refuseIfDiverged(out);
+    }
     mkdirSync(out, { recursive: true });
     // Taken before anything else is written; a lock left by a dead process is taken over on --resume.
     lock = acquireLock(runLockPath(out), { what: out, takeOverStale: options.resume || options.force });
     process.on('exit', lock.release);
-    if (options.force && !options.resume) for (const entry of readdirSync(out)) if (entry !== 'run.lock') rmSync(join(out, entry), { recursive: true, force: true });
+    if (options.force && !options.resume) {
+      // Only what Tempered wrote goes; checkOutputDir refused a directory that is not a run.
+      const kept = removeRunFiles(out, new Set(['run.lock']));
+      if (kept.length > 0) options.log(`--force: kept ${kept.length} file(s) Tempered did not write in ${out}: ${kept.slice(0, 3).join(', ')}${kept.length > 3 ? ', …' : ''}`);
+    }
     // A run killed mid-write (SIGKILL) leaves temporary files next to the complete old ones.
     if (options.resume) removeStaleTemporaries(out, { recursive: true });
     writeJsonAtomic(statePath(out), { version: 2, config: effective, jobs: plan.jobs.map((j) => j.id) } satisfies RunState);

@@ -7,12 +7,14 @@ import {
   TOKENS,
   createPlugin,
   deriveSeed,
+  oneLineError,
   type DatasetSplits,
   type DistillationMethod,
   type ModelArchitecture,
   type Student,
 } from '@tempered/core/node';
 import type { RunConfig, PluginRef } from './config.js';
+import { foreignFiles, isDirectory } from './run-layout.js';
 import { checkPluginRef, registerBuiltins, registerUserPlugins, BUILTIN_MODULES } from './plugins.js';
 import type { TrainingCurve } from './evaluate.js';
 
@@ -42,18 +44,38 @@ export function statePath(out: string): string {
   return join(out, 'run-state.json');
 }
 
-/** The run directory's state, if any; an older layout is refused with what to do. */
+/** The run directory's state, if any; an older layout or a damaged file is refused naming it. */
 export function readRunState(out: string): RunState | undefined {
   const path = statePath(out);
   if (!existsSync(path)) return undefined;
-  const state = JSON.parse(readFileSync(path, 'utf8')) as { version?: number };
+  let state: { version?: number; config?: unknown; jobs?: unknown };
+  try {
+    state = JSON.parse(readFileSync(path, 'utf8')) as typeof state;
+  } catch (error) {
+    throw new OutputExistsError(`${path}: not valid JSON (${oneLineError(error)}); the file is damaged: rerun with --force to start over`);
+  }
+  if (typeof state !== 'object' || state === null) throw new OutputExistsError(`${path}: expected an object with version, config and jobs; the file is damaged: rerun with --force to start over`);
   if (state.version !== 2) throw new OutputExistsError(`${path}: written by an older Tempered (run-state version ${state.version}); rerun with --force`);
+  if (typeof state.config !== 'object' || state.config === null || !Array.isArray(state.jobs)) {
+    throw new OutputExistsError(`${path}: ${typeof state.config !== 'object' || state.config === null ? 'config' : 'jobs'} is missing; the file is damaged: rerun with --force to start over`);
+  }
   return state as RunState;
 }
 
-/** Refuses to overwrite a previous run unless resuming or forced; nothing is deleted before checks pass. */
+/**
+ * Refuses to overwrite a previous run unless resuming or forced; nothing is deleted before checks
+ * pass. `--resume` on a directory that does not exist is refused (a mistyped --out would
+ * otherwise start a fresh run silently); `--force` only ever replaces a Tempered run, and
+ * refuses a directory holding files Tempered did not write unless it is a run (run-state.json),
+ * whose foreign files it then keeps.
+ */
 export function checkOutputDir(out: string, resume: boolean, force: boolean): RunState | undefined {
-  if (!existsSync(out)) return undefined;
+  const directory = isDirectory(out);
+  if (directory === false) throw new OutputExistsError(`${out}: --out is a file; expected a run directory (or a path that does not exist yet)`);
+  if (directory === undefined) {
+    if (resume) throw new OutputExistsError(`${out}: does not exist, so there is nothing to resume; check --out, or run without --resume to start`);
+    return undefined;
+  }
   // A lock alone is what a run killed before its first write leaves: the directory is still empty.
   const entries = readdirSync(out).filter((entry) => entry !== 'run.lock');
   if (entries.length === 0) return undefined;
@@ -65,6 +87,12 @@ export function checkOutputDir(out: string, resume: boolean, force: boolean): Ru
   if (!force) {
     const what = entries.includes('results.json') ? 'holds a finished run (results.json)' : 'is not empty';
     throw new OutputExistsError(`${out}: ${what}; pass --resume to continue it or --force to overwrite it`);
+  }
+  if (!existsSync(path)) {
+    const foreign = foreignFiles(out);
+    if (foreign.length > 0) {
+      throw new OutputExistsError(`${out}: is not a Tempered run (no run-state.json) and holds ${foreign[0]}${foreign.length > 1 ? ` and ${foreign.length - 1} other file(s)` : ''} Tempered did not write; --force only replaces a Tempered run: choose another --out`);
+    }
   }
   return undefined;
 }

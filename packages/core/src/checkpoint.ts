@@ -2,8 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ModelError } from './errors.js';
+import { epochTotalsProblem, type EpochTotals } from './epoch-totals.js';
 import type { TrainerPosition } from './events.js';
-import { removeStaleTemporaries, writeFileAtomic, writeJsonAtomic } from './fs.js';
+import { removeStaleTemporaries, sha256Hex, writeFileAtomic, writeJsonAtomic } from './fs.js';
 import type { DistillationMethod, Model } from './types.js';
 
 /**
@@ -11,11 +12,14 @@ import type { DistillationMethod, Model } from './types.js';
  * extra state and the trainer position (which, with the run seed, is the whole RNG state:
  * shuffles and per-step streams derive from seed + position). Written as `ckpt-<n>.bin` then
  * `latest.json` (the commit point), both atomically, so a kill at any moment leaves the previous
- * checkpoint intact.
+ * checkpoint intact. The manifest carries the SHA-256 of the data file, checked before anything
+ * is restored, and, for a mid-epoch checkpoint, the epoch's running metric sums.
  */
 
 const LATEST = 'latest.json';
-export const CHECKPOINT_FORMAT = 1;
+/** 2: `sha256` of the data file and `epochTotals` (format 1 had neither). */
+export const CHECKPOINT_FORMAT = 2;
+
 
 export interface TensorEntry {
   readonly key: string;
@@ -32,7 +36,11 @@ export interface CheckpointManifest {
   readonly seed: number;
   readonly position: TrainerPosition;
   readonly data: string;
+  /** SHA-256 (hex) of the data file. */
+  readonly sha256: string;
   readonly tensors: TensorEntry[];
+  /** A mid-epoch checkpoint: the epoch's running metric sums up to `position.batch`. */
+  readonly epochTotals?: EpochTotals;
   readonly createdAt: string;
 }
 
@@ -57,6 +65,7 @@ export async function saveCheckpoint(
   run: { model: string; seed: number },
   method: DistillationMethod,
   position: TrainerPosition,
+  epochTotals?: EpochTotals,
 ): Promise<string> {
   const entries: TensorEntry[] = [];
   const chunks: Uint8Array[] = [];
@@ -105,7 +114,9 @@ export async function saveCheckpoint(
     seed: run.seed,
     position,
     data: dataFile,
+    sha256: sha256Hex(data),
     tensors: entries,
+    ...(epochTotals ? { epochTotals } : {}),
     createdAt: new Date().toISOString(),
   };
   writeJsonAtomic(join(dir, LATEST), manifest);
@@ -118,14 +129,44 @@ export async function saveCheckpoint(
   return join(dir, LATEST);
 }
 
+const isInteger = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 0;
+
+/** The first problem of a parsed manifest, as "field: expected …", or undefined. */
+function manifestProblem(m: Record<string, unknown>): string | undefined {
+  if (m.format !== CHECKPOINT_FORMAT) return `format: expected ${CHECKPOINT_FORMAT}, got ${JSON.stringify(m.format)} (written by another Tempered version)`;
+  for (const key of ['model', 'method'] as const) if (typeof m[key] !== 'string') return `${key}: expected a string`;
+  if (typeof m.seed !== 'number') return 'seed: expected a number';
+  const p = m.position as Record<string, unknown> | undefined;
+  if (typeof p !== 'object' || p === null) return 'position: expected { phase, epoch, batch, step }';
+  for (const key of ['phase', 'epoch', 'batch', 'step'] as const) if (!isInteger(p[key])) return `position.${key}: expected an integer ≥ 0`;
+  if (typeof m.data !== 'string' || !/^ckpt-\d+\.bin$/.test(m.data)) return 'data: expected the data file name ckpt-<n>.bin';
+  if (typeof m.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(m.sha256)) return 'sha256: expected the data file\'s SHA-256 (64 hex digits)';
+  if (!Array.isArray(m.tensors)) return 'tensors: expected an array';
+  for (const [i, e] of (m.tensors as Array<Record<string, unknown>>).entries()) {
+    if (typeof e !== 'object' || e === null || typeof e.key !== 'string' || !Array.isArray(e.shape) || (e.dtype !== 'float32' && e.dtype !== 'int32') || !isInteger(e.offset) || !isInteger(e.length)) {
+      return `tensors[${i}]: expected { key, shape, dtype, offset, length }`;
+    }
+  }
+  if (m.epochTotals !== undefined) {
+    const problem = epochTotalsProblem(m.epochTotals);
+    if (problem) return `epochTotals.${problem}`;
+  }
+  return undefined;
+}
+
 function readLatest(dir: string): CheckpointManifest | undefined {
   const path = join(dir, LATEST);
   if (!existsSync(path)) return undefined;
+  let parsed: unknown;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as CheckpointManifest;
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch {
-    throw new ModelError(`${path}: checkpoint manifest is not valid JSON`);
+    throw new ModelError(`${path}: checkpoint manifest is not valid JSON; the checkpoint is damaged (rerun with --force to start over)`);
   }
+  if (typeof parsed !== 'object' || parsed === null) throw new ModelError(`${path}: checkpoint manifest is not an object`);
+  const problem = manifestProblem(parsed as Record<string, unknown>);
+  if (problem) throw new ModelError(`${path}: ${problem}; the checkpoint is damaged (rerun with --force to start over)`);
+  return parsed as CheckpointManifest;
 }
 
 /** True when `dir` holds a checkpoint. */
@@ -151,6 +192,9 @@ export async function loadCheckpoint(dir: string, method: DistillationMethod): P
     throw new ModelError(`${join(dir, LATEST)}: checkpoint is for method "${manifest.method}", not "${method.name}"`);
   }
   const bytes = readFileSync(dataPath);
+  if (sha256Hex(bytes) !== manifest.sha256) {
+    throw new ModelError(`${dataPath}: checksum mismatch (its SHA-256 is not the one recorded in ${LATEST}); the checkpoint is damaged: rerun with --force to start over`);
+  }
   const tensorOf = (e: TensorEntry): tf.Tensor => {
     if (e.offset + e.length > bytes.byteLength) throw new ModelError(`${dataPath}: truncated checkpoint data`);
     const slice = bytes.buffer.slice(bytes.byteOffset + e.offset, bytes.byteOffset + e.offset + e.length);
@@ -164,6 +208,11 @@ export async function loadCheckpoint(dir: string, method: DistillationMethod): P
     const current = model.getWeights();
     const expected = current.length;
     tf.dispose(current);
+    for (const e of entries) {
+      if (e.dtype !== 'float32' || e.offset + e.length > bytes.byteLength) continue;
+      const values = new Float32Array(bytes.buffer.slice(bytes.byteOffset + e.offset, bytes.byteOffset + e.offset + e.length));
+      if (!values.every(Number.isFinite)) throw new ModelError(`${dataPath}: weight ${e.key} holds NaN or Inf; the checkpoint cannot be resumed`);
+    }
     const weights = entries.map(tensorOf);
     if (weights.length !== expected) {
       tf.dispose(weights);

@@ -37,7 +37,7 @@ export class ModelError extends TemperedError {}
 /** Unknown plugin name or duplicate registration. */
 export class RegistryError extends TemperedError {}
 
-/** NaN or Inf in a loss or weights; names model, epoch and batch. */
+/** NaN or Inf in a loss or weights; names model, epoch and batch (the caller says which checkpoint, if any, is kept). */
 export class NumericError extends TemperedError {
   constructor(
     readonly model: string,
@@ -45,7 +45,7 @@ export class NumericError extends TemperedError {
     readonly batch: number,
     what: string,
   ) {
-    super(`${what} is not finite in model "${model}" at epoch ${epoch}, batch ${batch}; the last good checkpoint is kept`);
+    super(`${what} is not finite in model "${model}" at epoch ${epoch}, batch ${batch}: training diverged`);
   }
 }
 

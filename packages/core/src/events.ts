@@ -1,3 +1,4 @@
+import type { EpochTotals } from './epoch-totals.js';
 import type { DistillationMethod, TrainingPhase } from './types.js';
 
 /** Where training is: the next step to run is batch `batch` of epoch `epoch` of phase `phase`. */
@@ -26,6 +27,8 @@ export interface RunEndEvent extends Base {
   /** Where training would continue (the end when not stopped). */
   readonly position: TrainerPosition;
   readonly durationMs: number;
+  /** A mid-epoch stop: the epoch's running sums so far (a checkpoint keeps them for the resume). */
+  readonly epochTotals?: EpochTotals;
 }
 export interface PhaseEvent extends Base {
   readonly method: DistillationMethod;

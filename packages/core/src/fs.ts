@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync, mkdirSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 
@@ -64,4 +65,9 @@ export function removeStaleTemporaries(dir: string, options: { recursive?: boole
     }
   }
   return removed;
+}
+
+/** Hex SHA-256 of `bytes`: checkpoint data and saved weights carry it, and are checked against it when read. */
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }

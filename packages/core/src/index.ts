@@ -119,6 +119,10 @@ export type {
 } from './events.js';
 export { eventRecord } from './listeners/event-record.js';
 export { EarlyStopping } from './listeners/early-stopping.js';
+export { DivergenceGuard, DivergenceError, DEFAULT_LOSS_GROWTH } from './listeners/divergence.js';
+export type { DivergenceGuardOptions } from './listeners/divergence.js';
+export { EpochAccumulator, epochTotalsProblem } from './epoch-totals.js';
+export type { EpochTotals } from './epoch-totals.js';
 export type { EarlyStoppingOptions } from './listeners/early-stopping.js';
 export { ProgressListener, StepProgress, progressBar } from './listeners/progress.js';
 export type { ProgressOptions } from './listeners/progress.js';

@@ -2,13 +2,18 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ModelError } from './errors.js';
-import { writeFileAtomic } from './fs.js';
+import { sha256Hex, writeFileAtomic } from './fs.js';
 
 /**
  * Model I/O in the standard TensorFlow.js layers format (`model.json` + `weights.bin`) over
  * node:fs, without tfjs-node. What we write loads unchanged with tfjs-node's
  * `tf.loadLayersModel('file://…/model.json')`; what tfjs or tfjs-converter writes (one or
  * several weight shards) loads here.
+ *
+ * Integrity: what we save records the SHA-256 of its weight bytes in model.json
+ * (`weightsSha256`, a key tfjs ignores); loading checks it when present, checks the weight
+ * file's size against the manifest, and refuses NaN or Inf in float32 weights, so a damaged or
+ * diverged model is never evaluated, served or distilled from.
  */
 
 const MODEL_JSON = 'model.json';
@@ -42,6 +47,7 @@ export function fileSaveHandler(dir: string): tf.io.IOHandler {
         ...(artifacts.trainingConfig ? { trainingConfig: artifacts.trainingConfig } : {}),
         ...(artifacts.userDefinedMetadata ? { userDefinedMetadata: artifacts.userDefinedMetadata } : {}),
         weightsManifest: [{ paths: [`./${WEIGHTS_BIN}`], weights: artifacts.weightSpecs ?? [] }],
+        weightsSha256: sha256Hex(weights),
       };
       // Weights first: a model.json on disk always points at complete weights.
       writeFileAtomic(join(dir, WEIGHTS_BIN), weights);
@@ -59,34 +65,73 @@ export function fileSaveHandler(dir: string): tf.io.IOHandler {
   };
 }
 
-/** An IOHandler that loads `model.json` (a path to it, or its directory) and its weight shards. */
-export function fileLoadHandler(path: string): tf.io.IOHandler {
+/** model.json as read from disk: what the loader needs, checked (see {@link readModelFiles}). */
+interface ModelFiles {
+  readonly jsonPath: string;
+  readonly modelJson: tf.io.ModelJSON & { weightsSha256?: unknown };
+  readonly weightSpecs: tf.io.WeightsManifestEntry[];
+  readonly weightData: Uint8Array;
+}
+
+/**
+ * Reads and checks a layers model's files: model.json parses and has a topology and a weights
+ * manifest, every listed weight file exists, their bytes are the size the manifest describes
+ * and match the recorded SHA-256 (when recorded), and no float32 weight is NaN or Inf. Every
+ * refusal is one line naming the file.
+ */
+function readModelFiles(path: string): ModelFiles {
   const jsonPath = path.endsWith('.json') ? resolve(path) : resolve(path, MODEL_JSON);
+  if (!existsSync(jsonPath)) throw new ModelError(`${jsonPath}: model.json not found`);
+  let modelJson: ModelFiles['modelJson'];
+  try {
+    modelJson = JSON.parse(readFileSync(jsonPath, 'utf8')) as ModelFiles['modelJson'];
+  } catch {
+    throw new ModelError(`${jsonPath}: not valid JSON (truncated?); expected a TensorFlow.js model.json`);
+  }
+  if (typeof modelJson !== 'object' || modelJson === null || !modelJson.modelTopology) throw new ModelError(`${jsonPath}: no modelTopology; expected a TensorFlow.js layers model`);
+  if (modelJson.weightsManifest !== undefined && !Array.isArray(modelJson.weightsManifest)) throw new ModelError(`${jsonPath}: weightsManifest: expected an array of { paths, weights }`);
+  const weightSpecs: tf.io.WeightsManifestEntry[] = [];
+  const buffers: Uint8Array[] = [];
+  for (const [g, group] of (modelJson.weightsManifest ?? []).entries()) {
+    if (!Array.isArray(group?.paths) || !Array.isArray(group?.weights)) throw new ModelError(`${jsonPath}: weightsManifest[${g}]: expected { paths, weights }`);
+    weightSpecs.push(...group.weights);
+    for (const shard of group.paths) {
+      const shardPath = resolve(dirname(jsonPath), shard);
+      if (!existsSync(shardPath)) throw new ModelError(`${shardPath}: weight file listed in model.json is missing`);
+      buffers.push(readFileSync(shardPath));
+    }
+  }
+  const weightData = toUint8(buffers.map((b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer));
+  const expected = weightSpecs.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1) * bytesPerElement(w), 0);
+  if (weightData.byteLength !== expected) {
+    throw new ModelError(`${jsonPath}: weights are ${weightData.byteLength} bytes but the manifest describes ${expected}`);
+  }
+  const weightFiles = (modelJson.weightsManifest ?? []).flatMap((g) => g.paths).join(', ');
+  if (modelJson.weightsSha256 !== undefined && modelJson.weightsSha256 !== sha256Hex(weightData)) {
+    throw new ModelError(`${resolve(dirname(jsonPath), weightFiles)}: checksum mismatch (its SHA-256 is not the weightsSha256 recorded in model.json); the model is damaged`);
+  }
+  let offset = 0;
+  for (const spec of weightSpecs) {
+    const size = spec.shape.reduce((a, b) => a * b, 1) * bytesPerElement(spec);
+    if (spec.dtype === 'float32' && !spec.quantization) {
+      const values = new Float32Array(weightData.buffer.slice(weightData.byteOffset + offset, weightData.byteOffset + offset + size));
+      if (!values.every(Number.isFinite)) throw new ModelError(`${jsonPath}: weight ${spec.name} holds NaN or Inf; refusing to use a diverged model`);
+    }
+    offset += size;
+  }
+  return { jsonPath, modelJson, weightSpecs, weightData };
+}
+
+/** Checks a saved model's files (see the integrity notes above) without building the model; throws a one-line ModelError naming the file. */
+export function verifyModelFiles(path: string): void {
+  readModelFiles(path);
+}
+
+/** An IOHandler that loads `model.json` (a path to it, or its directory) and its weight shards, checked as {@link verifyModelFiles} does. */
+export function fileLoadHandler(path: string): tf.io.IOHandler {
   return {
     async load(): Promise<tf.io.ModelArtifacts> {
-      if (!existsSync(jsonPath)) throw new ModelError(`${jsonPath}: model.json not found`);
-      let modelJson: tf.io.ModelJSON;
-      try {
-        modelJson = JSON.parse(readFileSync(jsonPath, 'utf8')) as tf.io.ModelJSON;
-      } catch {
-        throw new ModelError(`${jsonPath}: not valid JSON; expected a TensorFlow.js model.json`);
-      }
-      if (!modelJson.modelTopology) throw new ModelError(`${jsonPath}: no modelTopology; expected a TensorFlow.js layers model`);
-      const weightSpecs: tf.io.WeightsManifestEntry[] = [];
-      const buffers: Uint8Array[] = [];
-      for (const group of modelJson.weightsManifest ?? []) {
-        weightSpecs.push(...group.weights);
-        for (const shard of group.paths) {
-          const shardPath = resolve(dirname(jsonPath), shard);
-          if (!existsSync(shardPath)) throw new ModelError(`${shardPath}: weight file listed in model.json is missing`);
-          buffers.push(readFileSync(shardPath));
-        }
-      }
-      const weightData = toUint8(buffers.map((b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer));
-      const expected = weightSpecs.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1) * bytesPerElement(w), 0);
-      if (weightData.byteLength !== expected) {
-        throw new ModelError(`${jsonPath}: weights are ${weightData.byteLength} bytes but the manifest describes ${expected}`);
-      }
+      const { modelJson, weightSpecs, weightData } = readModelFiles(path);
       return {
         modelTopology: modelJson.modelTopology,
         format: modelJson.format,
@@ -95,7 +140,7 @@ export function fileLoadHandler(path: string): tf.io.IOHandler {
         trainingConfig: modelJson.trainingConfig,
         userDefinedMetadata: modelJson.userDefinedMetadata,
         weightSpecs,
-        weightData: weightData.buffer as ArrayBuffer,
+        weightData: weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength) as ArrayBuffer,
       };
     },
   };

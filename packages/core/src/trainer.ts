@@ -12,6 +12,7 @@ import type {
 } from './events.js';
 import { Rng, deriveSeed, permutation } from './random.js';
 import { batchIndices } from './data.js';
+import { EpochAccumulator, type EpochTotals } from './epoch-totals.js';
 import type { Dataset, DistillationMethod, StepResult } from './types.js';
 
 /**
@@ -32,6 +33,8 @@ export interface TrainOptions {
   readonly seed: number;
   /** Continue from this position (after the caller restored a checkpoint). */
   readonly resume?: TrainerPosition;
+  /** With a mid-epoch `resume`: the epoch's running sums saved in the checkpoint, so the epoch reports what an uninterrupted one would. */
+  readonly resumeTotals?: EpochTotals;
   /** Optional per-epoch evaluation, emitted as an `evaluation` event. */
   readonly evaluate?: (phase: string, epoch: number) => Promise<Record<string, number>>;
 }
@@ -109,9 +112,12 @@ export class Trainer implements TrainerEvents {
     this.stopReason = undefined;
     await this.emit('run:start', { model, method, phases: phases.map((p) => p.name), resumedFrom: options.resume });
 
+    // The current epoch's running sums: saved with a mid-epoch stop, restored on resume.
+    let totals: EpochAccumulator | undefined;
     const finish = async (stopped: boolean): Promise<TrainOutcome> => {
       const reason = this.stopReason;
-      await this.emit('run:end', { model, method, stopped, reason, position, durationMs: performance.now() - started });
+      const epochTotals = stopped && position.batch > 0 ? totals?.totals() : undefined;
+      await this.emit('run:end', { model, method, stopped, reason, position, durationMs: performance.now() - started, ...(epochTotals ? { epochTotals } : {}) });
       return { stopped, reason, position };
     };
 
@@ -127,12 +133,8 @@ export class Trainer implements TrainerEvents {
         const epochStarted = performance.now();
         await this.emit('epoch:start', { ...base, epoch, batches });
         const order = permutation(train.size, new Rng(deriveSeed(seed, 'shuffle', model, phase.name, epoch)));
-        let lossSum = 0;
-        let correct = 0;
-        let seen = 0;
-        let counted = 0;
-        let reportsCorrect = false;
-        const termSums: Record<string, number> = {};
+        const resumedMidEpoch = phaseIndex === options.resume?.phase && epoch === options.resume.epoch && position.batch > 0;
+        totals = new EpochAccumulator(resumedMidEpoch ? options.resumeTotals : undefined);
         let batch = 0;
         for (const indices of batchIndices(order, batchSize)) {
           if (batch < position.batch) {
@@ -158,14 +160,7 @@ export class Trainer implements TrainerEvents {
             data.x.dispose();
             data.labels.dispose();
           }
-          lossSum += result.loss;
-          counted++;
-          seen += indices.length;
-          if (result.correct !== undefined) {
-            reportsCorrect = true;
-            correct += result.correct;
-          }
-          for (const [name, value] of Object.entries(result.terms ?? {})) termSums[name] = (termSums[name] ?? 0) + value;
+          totals.add(result, indices.length);
           batch++;
           position = { phase: phaseIndex, epoch, batch, step: position.step + 1 };
           await this.emit('batch:end', { ...base, epoch, batch: batch - 1, batches, loss: result.loss, terms: result.terms ?? {}, position });
@@ -182,14 +177,13 @@ export class Trainer implements TrainerEvents {
           throw error;
         }
         position = { phase: phaseIndex, epoch: epoch + 1, batch: 0, step: position.step };
-        const terms: Record<string, number> = {};
-        for (const [name, sum] of Object.entries(termSums)) terms[name] = sum / Math.max(1, counted);
+        const means = totals.means();
         await this.emit('epoch:end', {
           ...base,
           epoch,
-          loss: lossSum / Math.max(1, counted),
-          terms,
-          accuracy: reportsCorrect && seen > 0 ? correct / seen : undefined,
+          loss: means.loss,
+          terms: means.terms,
+          accuracy: means.accuracy,
           numTensors: tf.memory().numTensors,
           durationMs: performance.now() - epochStarted,
           position,

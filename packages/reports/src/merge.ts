@@ -159,17 +159,89 @@ function unitedDiagnostics(entries: ReadonlyArray<{ file: ResultsFile; model: Mo
   return [...seen.values()].map(({ diagnostic, seeds }) => (seeds.length > 0 ? { ...diagnostic, message: `[seed ${seeds.join(',')}] ${diagnostic.message}` } : diagnostic));
 }
 
+/** The first path at which two JSON values differ (`students[1].params.epochs`), or undefined when equal. */
+export function firstDifference(a: unknown, b: unknown, path = ''): { path: string; a: unknown; b: unknown } | undefined {
+  if (Array.isArray(a) && Array.isArray(b)) {
+    for (let i = 0; i < Math.max(a.length, b.length); i++) {
+      const found = firstDifference(a[i], b[i], `${path}[${i}]`);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (isRecord(a) && isRecord(b)) {
+    for (const key of [...new Set([...Object.keys(a), ...Object.keys(b)])]) {
+      const found = firstDifference(a[key], b[key], path ? `${path}.${key}` : key);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  return JSON.stringify(a) === JSON.stringify(b) ? undefined : { path: path || '(whole value)', a, b };
+}
+
+function fileSeeds(file: ResultsFile): number[] {
+  return file.seeds ? [...file.seeds] : file.seed !== undefined ? [file.seed] : [];
+}
+
+/** What must agree between runs merged as seeds: the recorded config without its seeds (older files: what results.json records of it). */
+function setupOf(file: ResultsFile): unknown {
+  if (file.config) {
+    const { seeds: _seeds, seed: _seed, ...rest } = file.config as Record<string, unknown>;
+    return { config: rest };
+  }
+  return {
+    dataset: file.dataset,
+    evaluatedExamples: file.evaluatedExamples,
+    models: Object.fromEntries(Object.entries(file.models).map(([name, m]) => [name, { method: m.method, methodParams: m.methodParams ?? null }])),
+  };
+}
+
+const brief = (value: unknown): string => {
+  const text = value === undefined ? 'absent' : JSON.stringify(value);
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+};
+
 /**
- * Combines results files. Models with the same name (runs with different seeds) become one
- * entry whose numbers are the mean across runs, with `std` holding the sample standard
- * deviations, `missing` the seeds that lacked a number, `perSeed` what cannot be averaged and
- * `seeds` the seeds; models with different names are united.
+ * Refuses runs that are not seeds of one experiment: their recorded configs must agree in every
+ * field but the seed (the first field that differs is named), and each seed may appear once.
  */
-export function mergeResults(results: readonly ResultsFile[]): ResultsFile {
+function checkMergeable(results: readonly ResultsFile[], sources: readonly string[]): void {
+  const name = (i: number): string => sources[i] ?? `results[${i}]`;
+  const withConfig = results.map((r) => r.config !== undefined);
+  if (withConfig.some(Boolean) && !withConfig.every(Boolean)) {
+    const i = withConfig.indexOf(false);
+    throw new ConfigError(name(i), `records no run config (written by an older Tempered) while ${name(withConfig.indexOf(true))} does; cannot check that they are seeds of one config, so they are not merged`);
+  }
+  const firstSeenIn = new Map<number, number>();
+  results.forEach((r, i) => {
+    for (const seed of fileSeeds(r)) {
+      const earlier = firstSeenIn.get(seed);
+      if (earlier !== undefined) throw new ConfigError(name(i), `seed ${seed} is already in ${name(earlier)}; each seed is merged once (the same run given twice would fake a spread of 0)`);
+      firstSeenIn.set(seed, i);
+    }
+  });
+  const reference = setupOf(results[0]!);
+  results.forEach((r, i) => {
+    const diff = i === 0 ? undefined : firstDifference(reference, setupOf(r));
+    if (diff) {
+      const field = diff.path.replace(/^config\./, '');
+      throw new ConfigError(name(i), `${field} is ${brief(diff.b)} but ${brief(diff.a)} in ${name(0)}; only runs whose configs differ in the seed alone are merged`);
+    }
+  });
+}
+
+/**
+ * Combines results files of one config run with different seeds (refused otherwise, naming the
+ * first field that differs; `sources` name the files in messages). Models with the same name
+ * become one entry whose numbers are the mean across runs, with `std` holding the sample
+ * standard deviations, `missing` the seeds that lacked a number, `perSeed` what cannot be
+ * averaged and `seeds` the seeds.
+ */
+export function mergeResults(results: readonly ResultsFile[], sources: readonly string[] = []): ResultsFile {
   if (results.length === 0) throw new ConfigError('mergeResults', 'expected at least one results file');
   for (const r of results) {
     if (r.schemaVersion !== RESULTS_SCHEMA_VERSION) throw new ConfigError('schemaVersion', `expected ${RESULTS_SCHEMA_VERSION}, got ${r.schemaVersion}`);
   }
+  checkMergeable(results, sources);
   const evaluated = new Set(results.map((r) => r.evaluatedExamples));
   if (evaluated.size > 1) throw new ConfigError('evaluatedExamples', `runs evaluated different counts (${[...evaluated].join(', ')}); merged numbers would not be comparable`);
   const groups = new Map<string, Array<{ file: ResultsFile; model: ModelResults }>>();
@@ -192,6 +264,7 @@ export function mergeResults(results: readonly ResultsFile[]): ResultsFile {
     evaluatedExamples: first.evaluatedExamples,
     backend: first.backend,
     ...(seeds.length === 1 ? { seed: seeds[0]! } : { seeds }),
+    ...(first.config ? { config: { ...first.config, seeds } } : {}),
     models,
   };
 }

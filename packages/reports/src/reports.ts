@@ -46,7 +46,7 @@ export function renderReports(dir: string): { markdown: string; html: string } {
 
 /** Merges several runs' results.json (seeds → mean ± std; models → union) into `outDir` and renders it. */
 export function mergeReports(dirs: readonly string[], outDir: string): { results: string; markdown: string; html: string } {
-  const merged = mergeResults(dirs.map(readResults));
+  const merged = mergeResults(dirs.map(readResults), dirs.map((d) => join(d, RESULTS_FILE)));
   writeResults(outDir, merged);
   return { results: join(outDir, RESULTS_FILE), ...renderReports(outDir) };
 }

@@ -29,6 +29,8 @@ const Int = Type.Integer();
 const Count = Type.Number({ minimum: 0 });
 const NullableNumber = nullable(Type.Number());
 const Share = Type.Number({ minimum: 0, maximum: 1 });
+// Every rate (accuracy, success rate, agreement, confidence) is a share in [0, 1], or null when undefined.
+const NullableShare = nullable(Type.Number({ minimum: 0, maximum: 1 }));
 const Str = Type.String();
 const Params = Type.Record(Type.String(), Type.Unknown());
 const NormSchema = Type.Unsafe<Norm>({ enum: ['linf', 'l2', 'l0'] });
@@ -42,9 +44,9 @@ const OptInterval = Type.Optional(IntervalSchema);
 export const BudgetedSuccessSchema = Type.Object({
   norm: NormSchema,
   epsilon: Num,
-  successRate: NullableNumber,
+  successRate: NullableShare,
   successRateInterval: OptInterval,
-  robustAccuracy: NullableNumber,
+  robustAccuracy: NullableShare,
   robustAccuracyInterval: OptInterval,
 });
 export type BudgetedSuccess = Of<typeof BudgetedSuccessSchema>;
@@ -70,9 +72,9 @@ export const AttackSummarySchema = Type.Object({
   evaluated: Type.Integer({ minimum: 0 }), // the first `evaluated` examples of the test split
   pairs: Type.Integer({ minimum: 0 }), // rows: evaluated untargeted, evaluated × (classes − 1) targeted
   attackable: Type.Optional(Count), // rows of correctly classified examples: the N of successRate
-  successRate: NullableNumber,
+  successRate: NullableShare,
   successRateInterval: OptInterval,
-  robustAccuracy: NullableNumber, // correct on the clean input and on every adversarial row
+  robustAccuracy: NullableShare, // correct on the clean input and on every adversarial row
   robustAccuracyInterval: OptInterval,
   // Distortion statistics over successful rows; L0 counts changed input values.
   meanL0: NullableNumber,
@@ -92,8 +94,8 @@ export type AttackSummary = Of<typeof AttackSummarySchema>;
 export const ClassAccuracySchema = Type.Object({
   label: Int,
   examples: Type.Integer({ minimum: 0 }),
-  cleanAccuracy: NullableNumber,
-  robustAccuracy: NullableNumber,
+  cleanAccuracy: NullableShare,
+  robustAccuracy: NullableShare,
   robustAccuracyInterval: OptInterval,
 });
 export type ClassAccuracy = Of<typeof ClassAccuracySchema>;
@@ -103,8 +105,8 @@ export const RerunSchema = Type.Object({
   attack: Str, // key of the configured attack that was re-run (the reference)
   change: Str,
   evaluated: Int,
-  robustAccuracy: NullableNumber,
-  referenceRobustAccuracy: NullableNumber,
+  robustAccuracy: NullableShare,
+  referenceRobustAccuracy: NullableShare,
   newlyBroken: Count, // broken by the re-run, left robust by the reference attacks
   beyondWorstCase: Type.Optional(Count), // broken by the re-run and by no attack of the threat model
 });
@@ -119,13 +121,13 @@ export const ThreatModelResultSchema = Type.Object({
   evaluated: Type.Integer({ minimum: 0 }),
   cleanAccuracy: Share,
   cleanAccuracyInterval: OptInterval,
-  robustAccuracy: NullableNumber, // correct on clean and on every row of every attack of this threat model
+  robustAccuracy: NullableShare, // correct on clean and on every row of every attack of this threat model
   robustAccuracyInterval: OptInterval,
   breakers: Type.Record(Type.String(), Count), // examples each attack broke first; "clean": misclassified
   brokenBy: Type.Optional(Type.Array(nullable(Type.String()))), // per example; kept per seed when merged
   broken: Type.Optional(Type.Record(Type.String(), Type.Array(Type.Integer({ minimum: 0 })))),
   perClass: Type.Array(ClassAccuracySchema),
-  worstClass: Type.Union([Type.Object({ label: Int, robustAccuracy: NullableNumber }), Type.Null()]),
+  worstClass: Type.Union([Type.Object({ label: Int, robustAccuracy: NullableShare }), Type.Null()]),
   reruns: Type.Optional(Type.Record(Type.String(), RerunSchema)),
 });
 export type ThreatModelResult = Of<typeof ThreatModelResultSchema>;
@@ -150,9 +152,9 @@ export type GradientHistogram = Of<typeof GradientHistogramSchema>;
 
 export const SweepPointSchema = Type.Object({
   epsilon: Num,
-  robustAccuracy: NullableNumber,
+  robustAccuracy: NullableShare,
   robustAccuracyInterval: OptInterval,
-  successRate: NullableNumber,
+  successRate: NullableShare,
 });
 export type SweepPoint = Of<typeof SweepPointSchema>;
 
@@ -180,8 +182,9 @@ export type Diagnostic = Of<typeof DiagnosticSchema>;
 /** One epoch of a training curve (filled in by the CLI from the trainer's events); other metrics are numbers. */
 // A diverged loss is NaN in memory (a number) and null on disk: accepting null lets such a run still write its results.
 const TrainingValue = Type.Unsafe<number>({ type: ['number', 'null'] });
+const TrainingShare = Type.Unsafe<number>({ type: ['number', 'null'], minimum: 0, maximum: 1 });
 export const TrainingEpochSchema = Type.Object(
-  { epoch: Int, loss: TrainingValue, accuracy: Type.Optional(TrainingValue) },
+  { epoch: Int, loss: TrainingValue, accuracy: Type.Optional(TrainingShare) },
   { additionalProperties: TrainingValue },
 );
 export type TrainingEpoch = Of<typeof TrainingEpochSchema> & { readonly [metric: string]: number | undefined };
@@ -238,8 +241,8 @@ export const ModelResultsSchema = Type.Object({
   teacher: Type.Optional(TeacherInfoSchema),
   cleanAccuracy: Share,
   cleanAccuracyInterval: OptInterval,
-  confidence: NullableNumber, // C(X): mean max softmax (T = 1) on correctly classified clean examples
-  agreement: Type.Optional(NullableNumber), // teacher/student argmax agreement
+  confidence: NullableShare, // C(X): mean max softmax (T = 1) on correctly classified clean examples
+  agreement: Type.Optional(NullableShare), // teacher/student argmax agreement
   agreementInterval: OptInterval,
   threatModels: Type.Record(Type.String(), ThreatModelResultSchema), // keyed "norm:ε", e.g. "linf:0.3"
   attacks: Type.Record(Type.String(), AttackSummarySchema),
@@ -270,6 +273,8 @@ export const RESULTS_JSON_SCHEMA = Type.Object(
     backend: Type.Object({ name: Str, source: Type.Optional(Str), workers: Type.Integer({ minimum: 0 }) }),
     seed: Type.Optional(Int),
     seeds: Type.Optional(Type.Array(Int)),
+    // The run's effective config, seeds as this file's: runs merge only when the rest agrees.
+    config: Type.Optional(Params),
     models: Type.Record(Type.String(), ModelResultsSchema),
   },
   {

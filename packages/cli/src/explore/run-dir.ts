@@ -1,8 +1,9 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { container as rootContainer } from 'tsyringe';
 import { ConfigError, TOKENS, createPlugin, listPlugins, type DatasetSource } from '@tempered/core';
-import type { RunConfig } from '../config.js';
+import { verifyModelFiles } from '@tempered/core/node';
+import { readRunState } from '../run.js';
 import { registerBuiltins, registerUserPlugins } from '../plugins.js';
 import type { ExplorerAttack, ExplorerManifest } from './manifest.js';
 
@@ -34,9 +35,12 @@ function runDirectory(dir: string): string {
 /** Reads a run's config and trained models, and loads its first evaluation digits. */
 export async function readExplorerRun(dir: string, maxDigits: number): Promise<ExplorerRun> {
   const runDir = runDirectory(dir);
-  const config = (JSON.parse(readFileSync(join(runDir, 'run-state.json'), 'utf8')) as { config: RunConfig }).config;
+  const config = readRunState(runDir)!.config;
   const modelsDir = join(runDir, 'models');
   const trained = existsSync(modelsDir) ? readdirSync(modelsDir).filter((m) => existsSync(join(modelsDir, m, 'model.json'))) : [];
+  // The page loads these files as they are: a truncated model.json, damaged weights (checksum)
+  // or NaN weights are refused here, naming the file, rather than served.
+  for (const name of trained) verifyModelFiles(join(modelsDir, name));
   const order = [...config.students.map((s) => s.name), 'teacher'];
   const models = trained
     .sort((a, b) => (order.indexOf(a) + 1 || order.length + 1) - (order.indexOf(b) + 1 || order.length + 1) || a.localeCompare(b))

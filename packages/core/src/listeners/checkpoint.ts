@@ -40,7 +40,7 @@ export class CheckpointListener implements TrainerPlugin {
       if (!event.stopped) return;
       // Mid-epoch stop: save the exact batch position (an epoch-end stop was saved above already).
       if (event.position.batch > 0) {
-        const path = await saveCheckpoint(dir, { model: event.model, seed }, event.method, event.position);
+        const path = await saveCheckpoint(dir, { model: event.model, seed }, event.method, event.position, event.epochTotals);
         // A stop requested by a signal handler outside this listener (handleSignals: false) names the signal as its reason.
         const bySignal = this.signal !== undefined || event.reason === 'SIGINT' || event.reason === 'SIGTERM';
         await trainer.emit('checkpoint', { model: event.model, path, position: event.position, reason: bySignal ? 'signal' : 'stop' });

@@ -1,0 +1,81 @@
+import type { StepResult } from './types.js';
+
+/**
+ * The running sums of one epoch's training metrics: what the epoch's mean loss, mean loss terms
+ * and training accuracy are computed from. A mid-epoch checkpoint saves them (as plain numbers,
+ * which JSON keeps exactly), so an epoch resumed after a stop reports the same loss and accuracy
+ * as one never interrupted, not the mean of only the batches after the resume.
+ */
+export interface EpochTotals {
+  /** Sum of the batches' mean losses. */
+  readonly lossSum: number;
+  /** Batches summed. */
+  readonly batches: number;
+  /** Correctly classified training examples (steps that report it). */
+  readonly correct: number;
+  /** Examples seen. */
+  readonly examples: number;
+  /** Whether the steps report `correct`. */
+  readonly reportsCorrect: boolean;
+  /** Sum of each named loss term over the batches. */
+  readonly termSums: Readonly<Record<string, number>>;
+}
+
+/** Accumulates an epoch's metrics batch by batch; restorable from a checkpoint's {@link EpochTotals}. */
+export class EpochAccumulator {
+  private lossSum = 0;
+  private batches = 0;
+  private correct = 0;
+  private examples = 0;
+  private reportsCorrect = false;
+  private readonly termSums: Record<string, number> = {};
+
+  /** A fresh accumulator, or one continuing from saved totals (a resumed epoch). */
+  constructor(saved?: EpochTotals) {
+    if (!saved) return;
+    this.lossSum = saved.lossSum;
+    this.batches = saved.batches;
+    this.correct = saved.correct;
+    this.examples = saved.examples;
+    this.reportsCorrect = saved.reportsCorrect;
+    Object.assign(this.termSums, saved.termSums);
+  }
+
+  /** Adds one batch's step result over `size` examples. Same order of additions as an uninterrupted epoch. */
+  add(result: StepResult, size: number): void {
+    this.lossSum += result.loss;
+    this.batches++;
+    this.examples += size;
+    if (result.correct !== undefined) {
+      this.reportsCorrect = true;
+      this.correct += result.correct;
+    }
+    for (const [name, value] of Object.entries(result.terms ?? {})) this.termSums[name] = (this.termSums[name] ?? 0) + value;
+  }
+
+  /** The sums so far, for a checkpoint. */
+  totals(): EpochTotals {
+    return { lossSum: this.lossSum, batches: this.batches, correct: this.correct, examples: this.examples, reportsCorrect: this.reportsCorrect, termSums: { ...this.termSums } };
+  }
+
+  /** The epoch's mean loss, mean terms and accuracy (undefined when steps report no `correct`). */
+  means(): { loss: number; terms: Record<string, number>; accuracy: number | undefined } {
+    const terms: Record<string, number> = {};
+    for (const [name, sum] of Object.entries(this.termSums)) terms[name] = sum / Math.max(1, this.batches);
+    return {
+      loss: this.lossSum / Math.max(1, this.batches),
+      terms,
+      accuracy: this.reportsCorrect && this.examples > 0 ? this.correct / this.examples : undefined,
+    };
+  }
+}
+
+/** Checks a value read from a checkpoint manifest is {@link EpochTotals}; returns a problem or undefined. */
+export function epochTotalsProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return 'expected an object';
+  const v = value as Record<string, unknown>;
+  for (const key of ['lossSum', 'batches', 'correct', 'examples'] as const) if (typeof v[key] !== 'number') return `${key}: expected a number`;
+  if (typeof v.reportsCorrect !== 'boolean') return 'reportsCorrect: expected true or false';
+  if (typeof v.termSums !== 'object' || v.termSums === null) return 'termSums: expected an object';
+  return undefined;
+}
