@@ -4,9 +4,9 @@ import { gradientHistogram, GRADIENT_NORMS_PARAMS, mergeResults, parseResults, r
 
 const histogramParams = { ...defaultParams(GRADIENT_NORMS_PARAMS), quantity: 'loss' as const, norm: 'l2' as const };
 
-function cw(meanL2: number | null, budget: number): AttackSummary {
+function cw(meanL2: number | null, budget: number, note = ''): AttackSummary {
   return {
-    name: 'cw', params: {}, mode: 'untargeted', norm: 'l2', kind: 'minimum-distortion', epsilon: null, evaluated: 4, pairs: 4,
+    name: 'cw', params: { note }, mode: 'untargeted', norm: 'l2', kind: 'minimum-distortion', epsilon: null, evaluated: 4, pairs: 4,
     successRate: 1, robustAccuracy: 0, meanL0: null, medianL0: null, meanL2, medianL2: meanL2, meanLinf: null, medianLinf: null, meanIterations: 10,
     budgets: [{ norm: 'linf', epsilon: 0.3, successRate: budget, robustAccuracy: 1 - budget }],
   };
@@ -26,8 +26,8 @@ function threatModel(brokenBy: Array<string | null>, perClass: Array<[number, nu
 
 function run(seed: number, over: { clean: number; tm: ThreatModelResult; cwL2: number | null; budget: number; gradients: number[]; note: string }): ResultsFile {
   const model: ModelResults = {
-    method: 'ard', methodParams: { note: over.note }, classes: 2, cleanAccuracy: over.clean, confidence: 0.9,
-    threatModels: { 'linf:0.3': over.tm }, attacks: { cw: cw(over.cwL2, over.budget) },
+    method: 'ard', methodParams: {}, classes: 2, cleanAccuracy: over.clean, confidence: 0.9,
+    threatModels: { 'linf:0.3': over.tm }, attacks: { cw: cw(over.cwL2, over.budget, over.note) },
     gradientHistogram: gradientHistogram(over.gradients, { ...histogramParams, quantity: 'probability', norm: 'l1' }),
     lossGradientHistogram: gradientHistogram(over.gradients, histogramParams),
     diagnostics: [{ id: 'vanishing-gradients', status: 'flagged', severity: 'warning', message: `seed ${seed} says so`, evidence: {} }],
@@ -68,9 +68,46 @@ describe('mergeResults (seeds)', () => {
     expect(tm.brokenBy).toBeUndefined();
     expect(m.perSeed!['1']!.threatModels['linf:0.3']!.brokenBy).toEqual(['pgd', null, null, 'pgd']);
     expect(m.perSeed!['2']!.threatModels['linf:0.3']!.brokenBy).toEqual([null, 'pgd', 'pgd', 'pgd']);
-    expect(m.methodParams!['note']).toBe('a | b');
-    expect(m.perSeed!['2']!.values).toEqual({ 'methodParams.note': 'b' });
+    expect(m.attacks['cw']!.params['note']).toBe('a | b');
+    expect(m.perSeed!['2']!.values).toEqual({ 'attacks.cw.params.note': 'b' });
     expect(m.diagnostics.map((d) => d.message)).toEqual(['[seed 1] seed 1 says so', '[seed 2] seed 2 says so']);
     expect(renderMarkdown(merged)).toMatch(/\| m ⚠ \| ard \| — \| 75\.0 ± 35\.4 \| 37\.5 ± 17\.7 \|/);
+  });
+});
+
+describe('mergeResults refuses what does not belong together', () => {
+  const config = (seed: number, width = 32, trainSize = 200) => ({ name: 'x', seeds: [seed], model: { name: 'mlp', params: { width } }, dataset: { name: 'mnist', params: { trainSize } } });
+  const tm = () => threatModel(['pgd', null, null, 'pgd'], [[0, 0], [1, 1]]);
+  const withConfig = (seed: number, c: Record<string, unknown>): ResultsFile => ({ ...run(seed, { clean: 1, tm: tm(), cwL2: 1, budget: 0.2, gradients: [1e-3], note: 'a' }), config: c });
+
+  it('merges seeds of one config, recording the config with all its seeds', () => {
+    const merged = mergeResults([withConfig(1, config(1)), withConfig(2, config(2))], ['a/results.json', 'b/results.json']);
+    expect(merged.seeds).toEqual([1, 2]);
+    expect(merged.config).toEqual({ ...config(1), seeds: [1, 2] });
+  });
+
+  it('names the first config field that differs (the probe: width 32 on 200 digits against 128 on 300)', () => {
+    expect(() => mergeResults([withConfig(1, config(1)), withConfig(2, config(2, 128, 300))], ['a/results.json', 'b/results.json'])).toThrow(
+      /^b\/results\.json: model\.params\.width is 128 but 32 in a\/results\.json; only runs whose configs differ in the seed alone are merged$/,
+    );
+  });
+
+  it('refuses the same seed twice (the same run given twice would fake a spread of 0)', () => {
+    expect(() => mergeResults([withConfig(1, config(1)), withConfig(1, config(1))], ['a/results.json', 'a2/results.json'])).toThrow(/^a2\/results\.json: seed 1 is already in a\/results\.json; each seed is merged once/);
+    // Without recorded configs too.
+    const plain = run(1, { clean: 1, tm: tm(), cwL2: 1, budget: 0.2, gradients: [1e-3], note: 'a' });
+    expect(() => mergeResults([plain, plain])).toThrow(/seed 1 is already in results\[0\]/);
+  });
+
+  it('refuses to merge a file without a recorded config with one that has it', () => {
+    const plain = run(2, { clean: 1, tm: tm(), cwL2: 1, budget: 0.2, gradients: [1e-3], note: 'a' });
+    expect(() => mergeResults([withConfig(1, config(1)), plain], ['a', 'old'])).toThrow(/^old: records no run config/);
+  });
+
+  it('without recorded configs, still refuses runs of different methods or method params', () => {
+    const a = run(1, { clean: 1, tm: tm(), cwL2: 1, budget: 0.2, gradients: [1e-3], note: 'a' });
+    const b = run(2, { clean: 1, tm: tm(), cwL2: 1, budget: 0.2, gradients: [1e-3], note: 'a' });
+    const other = { ...b, models: { m: { ...b.models['m']!, methodParams: { epochs: 3 } } } };
+    expect(() => mergeResults([a, other])).toThrow(/models\.m\.methodParams\.epochs is 3 but absent in results\[0\]/);
   });
 });

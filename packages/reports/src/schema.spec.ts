@@ -63,6 +63,37 @@ describe('results.json has one schema', () => {
     }
   });
 
+  it('bounds every rate to [0, 1] and every rate to its interval, on read and on write', () => {
+    const tmOf = (change: Record<string, unknown>): unknown => {
+      const tm = valid.models['ard']!.threatModels['linf:0.3']!;
+      return { ...valid, models: { ard: { ...valid.models['ard']!, threatModels: { 'linf:0.3': { ...tm, ...change } } } } };
+    };
+    const cases: Array<[unknown, string]> = [
+      // The probe's 7.5 rendered as "750.0 %".
+      [withPgd({ robustAccuracy: 7.5 }), 'models.ard.attacks.pgd.robustAccuracy: expected ≤ 1, got 7.5'],
+      [withPgd({ successRate: -0.1 }), 'models.ard.attacks.pgd.successRate: expected ≥ 0, got -0.1'],
+      [tmOf({ robustAccuracy: 1.2 }), "models.ard.threatModels.linf:0.3.robustAccuracy: expected ≤ 1, got 1.2"],
+      [tmOf({ worstClass: { label: 0, robustAccuracy: 2 } }), 'worstClass.robustAccuracy: expected ≤ 1, got 2'],
+      [{ ...valid, models: { ard: { ...valid.models['ard']!, confidence: 1.01 } } }, 'models.ard.confidence: expected ≤ 1, got 1.01'],
+      [{ ...valid, models: { ard: { ...valid.models['ard']!, agreement: 3 } } }, 'models.ard.agreement: expected ≤ 1, got 3'],
+      [{ ...valid, models: { ard: { ...valid.models['ard']!, training: { student: [{ epoch: 1, loss: 0.5, accuracy: 57.7 }] } } } }, 'accuracy: expected ≤ 1, got 57.7'],
+      [withPgd({ robustAccuracyInterval: [0.1, 0.3] }), 'models.ard.attacks.pgd.robustAccuracy: 0.5 lies outside its interval [0.1, 0.3]'],
+      [withPgd({ successRateInterval: [0.6, 0.4] }), 'models.ard.attacks.pgd.successRateInterval: lower bound 0.6 is above upper bound 0.4'],
+    ];
+    const dir = mkdtempSync(join(tmpdir(), 'tempered-bounds-'));
+    try {
+      for (const [file, message] of cases) {
+        expect(() => parseResults(JSON.parse(JSON.stringify(file))), message).toThrow(message);
+        expect(() => writeResults(dir, file as ResultsFile), message).toThrow(message);
+        expect(existsSync(join(dir, 'results.json'))).toBe(false);
+      }
+      // A rate at its interval's ends is in it.
+      expect(() => parseResults(JSON.parse(JSON.stringify(withPgd({ robustAccuracyInterval: [0.5, 0.5] }))))).not.toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('is checked on write (no file left) and on read', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tempered-schema-'));
     try {
