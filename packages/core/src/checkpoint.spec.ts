@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Trainer } from './trainer.js';
+import { sha256Hex } from './fs.js';
+import type { EpochEndEvent } from './events.js';
 import { CheckpointListener } from './listeners/checkpoint.js';
 import { hasCheckpoint, loadCheckpoint, readCheckpointManifest } from './checkpoint.js';
 import { expectNoLeaks } from './testing.js';
@@ -91,6 +93,80 @@ describe('checkpoints and resume', () => {
     await new Trainer().use(new CheckpointListener({ dir, seed: 1, handleSignals: false })).run(method, { model: 'm', train: data, batchSize: 8, seed: 1 });
     const other = Object.assign(Object.create(method), { name: 'ard' });
     await expect(loadCheckpoint(dir, other)).rejects.toThrow(/checkpoint is for method "plain", not "ard"/);
+    method.dispose();
+    student.dispose();
+  });
+
+  it('reports a resumed epoch as an uninterrupted run does: its running sums are in the checkpoint', async () => {
+    const epochs = (trainer: Trainer, into: Array<Pick<EpochEndEvent, 'epoch' | 'loss' | 'accuracy' | 'terms'>>) =>
+      trainer.on('epoch:end', (e) => void into.push({ epoch: e.epoch, loss: e.loss, accuracy: e.accuracy, terms: e.terms }));
+    const reference: Array<Pick<EpochEndEvent, 'epoch' | 'loss' | 'accuracy' | 'terms'>> = [];
+    {
+      const student = tinyMlp(9);
+      const method = new PlainMethod(student, 2);
+      method.setup();
+      const trainer = new Trainer();
+      epochs(trainer, reference);
+      await trainer.run(method, { model: 'm', train: data, batchSize: 8, seed: 5 });
+      method.dispose();
+      student.dispose();
+    }
+    expect(reference[1]!.accuracy).toBeDefined();
+    const dir = mkdtempSync(join(tmpdir(), 'tempered-ckpt-'));
+    {
+      const student = tinyMlp(9);
+      const method = new PlainMethod(student, 2);
+      method.setup();
+      const trainer = new Trainer().use(new CheckpointListener({ dir, seed: 5, handleSignals: false }));
+      trainer.on('batch:end', (e, control) => {
+        if (e.epoch === 1 && e.batch === 2) control.stop('simulated signal');
+      });
+      await trainer.run(method, { model: 'm', train: data, batchSize: 8, seed: 5 });
+      method.dispose();
+      student.dispose();
+    }
+    const manifest = readCheckpointManifest(dir)!;
+    expect(manifest.epochTotals).toMatchObject({ batches: 3, examples: 24 });
+    const student = tinyMlp(9);
+    const method = new PlainMethod(student, 2);
+    method.setup();
+    const position = await loadCheckpoint(dir, method);
+    const resumed: typeof reference = [];
+    const trainer = new Trainer();
+    epochs(trainer, resumed);
+    await trainer.run(method, { model: 'm', train: data, batchSize: 8, seed: 5, resume: position, resumeTotals: manifest.epochTotals });
+    // Without the totals the epoch's loss would be the mean of batches 3 and 4 only.
+    expect(resumed).toEqual([reference[1]]);
+    method.dispose();
+    student.dispose();
+  });
+
+  it('refuses damaged checkpoints naming the file: zero-filled data, a manifest missing a field, NaN weights', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tempered-ckpt-'));
+    const student = tinyMlp(12);
+    const method = new PlainMethod(student, 1);
+    method.setup();
+    await new Trainer().use(new CheckpointListener({ dir, seed: 1, handleSignals: false })).run(method, { model: 'm', train: data, batchSize: 8, seed: 1 });
+    const manifestPath = join(dir, 'latest.json');
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, unknown> & { data: string; tensors: Array<{ offset: number; length: number }> };
+    const dataPath = join(dir, manifest.data);
+    const original = readFileSync(dataPath);
+    // The probe's case: a zero-filled file of the right size resumed from zero weights.
+    writeFileSync(dataPath, Buffer.alloc(statSync(dataPath).size));
+    await expect(loadCheckpoint(dir, method)).rejects.toThrow(new RegExp(`^${dataPath.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: checksum mismatch`));
+    // NaN weights with a matching checksum (written so on purpose) are refused too.
+    const nan = Buffer.from(original);
+    nan.writeFloatLE(Number.NaN, manifest.tensors[0]!.offset);
+    writeFileSync(dataPath, nan);
+    writeFileSync(manifestPath, JSON.stringify({ ...manifest, sha256: sha256Hex(nan) }));
+    await expect(loadCheckpoint(dir, method)).rejects.toThrow(/ckpt-\d+\.bin: weight model\/0\/0 holds NaN or Inf/);
+    // The probe's manifest missing fields gave "The "path" argument must be of type string".
+    writeFileSync(dataPath, original);
+    const { data: _data, ...noData } = manifest;
+    writeFileSync(manifestPath, JSON.stringify(noData));
+    await expect(loadCheckpoint(dir, method)).rejects.toThrow(/latest\.json: data: expected the data file name ckpt-<n>\.bin; the checkpoint is damaged/);
+    writeFileSync(manifestPath, JSON.stringify(manifest).slice(0, 40));
+    await expect(loadCheckpoint(dir, method)).rejects.toThrow(/latest\.json: checkpoint manifest is not valid JSON/);
     method.dispose();
     student.dispose();
   });

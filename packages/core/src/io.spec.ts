@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadLayersModel, saveLayersModel } from './io.js';
+import { loadLayersModel, saveLayersModel, verifyModelFiles } from './io.js';
+import { sha256Hex } from './fs.js';
 import { LayersTeacher } from './model.js';
 import { ModelError } from './errors.js';
 import { expectNoLeaks } from './testing.js';
@@ -116,5 +117,32 @@ describe('model I/O (tfjs layers format over node:fs)', () => {
     await expect(loadLayersModel(dir)).rejects.toThrow(/weights\.bin: weight file listed in model\.json is missing/);
     await expect(loadLayersModel(join(dir, 'nowhere'))).rejects.toThrow(/model\.json not found/);
     model.dispose();
+  });
+
+  it('records the weights\' SHA-256 and refuses damaged, NaN-filled or truncated model files naming the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tempered-io-'));
+    const model = convNet(7);
+    await saveLayersModel(model, dir);
+    model.dispose();
+    const jsonPath = join(dir, 'model.json');
+    const json = JSON.parse(readFileSync(jsonPath, 'utf8')) as { weightsSha256: string; weightsManifest: Array<{ weights: Array<{ name: string }> }> };
+    const weights = readFileSync(join(dir, 'weights.bin'));
+    expect(json.weightsSha256).toBe(sha256Hex(weights));
+    expect(() => verifyModelFiles(dir)).not.toThrow();
+    // The same size, other bytes (the probe's zero-filled file).
+    writeFileSync(join(dir, 'weights.bin'), Buffer.alloc(weights.byteLength));
+    await expect(loadLayersModel(dir)).rejects.toThrow(/weights\.bin: checksum mismatch/);
+    // NaN weights are refused before any use, even where no checksum was recorded (a model from elsewhere).
+    const nan = Buffer.from(weights);
+    nan.writeFloatLE(Number.NaN, 0);
+    writeFileSync(join(dir, 'weights.bin'), nan);
+    const { weightsSha256: _sum, ...unsummed } = json;
+    writeFileSync(jsonPath, JSON.stringify(unsummed));
+    await expect(loadLayersModel(dir)).rejects.toThrow(new RegExp(`model\\.json: weight ${json.weightsManifest[0]!.weights[0]!.name} holds NaN or Inf`));
+    // A truncated model.json (as the explorer would have served it).
+    writeFileSync(join(dir, 'weights.bin'), weights);
+    writeFileSync(jsonPath, JSON.stringify(json).slice(0, 200));
+    expect(() => verifyModelFiles(dir)).toThrow(/model\.json: not valid JSON \(truncated\?\)/);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
