@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { assertBuilt, runCli, smokeConfig, tempDir, writeConfig } from './helpers.js';
@@ -131,4 +132,133 @@ describe('refusals of bad input', () => {
       expect(readFileSync(join(out, 'results.json'), 'utf8'), c.name).toBe('{"precious":true}');
     }
   }, 300_000);
+});
+
+/**
+ * The probe's run-file and path cases (issue 21): damaged files Tempered wrote, odd paths, plugins
+ * that throw, merges that would invent statistics, divergence. Each is one line naming the file,
+ * field or plugin, with a non-zero exit and no stack, and leaves the files it was given as they were.
+ */
+describe('refusals of damaged run files, odd paths and unmergeable runs', () => {
+  const tiny = smokeConfig({
+    dataset: { name: 'mnist', params: { trainSize: 200, testSize: 50 } },
+    teacher: { epochs: 1 },
+    students: [{ name: 'baseline', method: 'standard', params: { epochs: 1 } }],
+    evaluation: { examples: 50, workers: 0, diagnostics: false, attacks: [{ name: 'fgsm', params: { epsilon: 0.1 } }] },
+  });
+
+  /** A run directory holding a valid run-state.json for `config` (as `tempered run` writes it), and what else is given. */
+  function runDirWith(name: string, files: Record<string, string | Buffer> = {}): string {
+    const out = join(dir, name);
+    const configPath = writeConfig(join(dir), tiny, `${name}.yaml`);
+    mkdirSync(out, { recursive: true });
+    // The effective config exactly as the CLI records it: --plan writes nothing, so read it back from a dry run's state.
+    writeFileSync(join(out, 'run-state.json'), JSON.stringify({ version: 2, config: effectiveConfig(configPath), jobs: [] }));
+    for (const [file, content] of Object.entries(files)) {
+      mkdirSync(join(out, file, '..'), { recursive: true });
+      writeFileSync(join(out, file), content);
+    }
+    return out;
+  }
+
+  let effectiveConfig: (path: string) => unknown = () => ({});
+
+  beforeAll(async () => {
+    const { readConfig } = (await import('../packages/cli/dist/config.js')) as { readConfig: (p: string) => Record<string, unknown> };
+    effectiveConfig = (path) => readConfig(path);
+  });
+
+  function expectRefused(args: string[], message: RegExp, name: string): void {
+    const r = runCli(args);
+    const lines = r.stderr.trim().split('\n');
+    expect(r.status, `${name}: exit status`).not.toBe(0);
+    expect(lines, `${name}: ${r.stderr}`).toHaveLength(1);
+    expect(lines[0], name).toMatch(/^error: /);
+    expect(lines[0], name).toMatch(message);
+    expect(r.stderr, name).not.toMatch(/\n\s+at /);
+  }
+
+  function snapshot(root: string): Record<string, string> {
+    const files: Record<string, string> = {};
+    for (const file of readdirSync(root, { recursive: true }).map(String)) {
+      const path = join(root, file);
+      try {
+        files[file] = readFileSync(path).toString('base64');
+      } catch {
+        // a directory
+      }
+    }
+    return files;
+  }
+
+  it('refuses each case in one line naming the file, field or plugin, leaving the files as they were', () => {
+    const tinyPath = writeConfig(dir, tiny, 'tiny.yaml');
+    const truncatedState = join(dir, 'truncated-state');
+    mkdirSync(truncatedState, { recursive: true });
+    writeFileSync(join(truncatedState, 'run-state.json'), JSON.stringify({ version: 2, config: tiny, jobs: ['a'] }).slice(0, 60));
+    const teachers = teacherDirs();
+    const model = (dir: string) => ({ json: readFileSync(join(dir, 'model.json'), 'utf8'), weights: readFileSync(join(dir, 'weights.bin')) });
+    const three = model(teachers.threeClasses);
+    const nanWeights = Buffer.from(three.weights);
+    nanWeights.writeFloatLE(Number.NaN, 8);
+    const damagedSum = JSON.stringify({ ...JSON.parse(three.json), weightsSha256: createHash('sha256').update(Buffer.from('other bytes')).digest('hex') });
+    const nanTeacher = join(dir, 'teacher-nan');
+    const damagedTeacher = join(dir, 'teacher-damaged');
+    for (const [d, json, weights] of [[nanTeacher, three.json, nanWeights], [damagedTeacher, damagedSum, three.weights]] as const) {
+      mkdirSync(d, { recursive: true });
+      writeFileSync(join(d, 'model.json'), json);
+      writeFileSync(join(d, 'weights.bin'), weights);
+    }
+    const throwing = join(dir, 'throwing-plugin.mjs');
+    writeFileSync(throwing, "export function register() { throw new Error('registry is closed'); }\n");
+    const aFile = join(dir, 'a-file');
+    writeFileSync(aFile, 'not a directory');
+    const foreign = join(dir, 'not-a-run');
+    mkdirSync(join(foreign, 'sub'), { recursive: true });
+    writeFileSync(join(foreign, 'notes.txt'), 'mine');
+    writeFileSync(join(foreign, 'sub', 'data.csv'), '1,2');
+    const noFields = runDirWith('manifest-missing-fields', { 'checkpoints/teacher/latest.json': JSON.stringify({ format: 2, model: 'teacher', method: 'standard', seed: 1, position: { phase: 0, epoch: 0, batch: 3, step: 3 } }) });
+    const truncatedModel = runDirWith('explore-truncated-model', { 'models/teacher/model.json': three.json.slice(0, 120), 'models/teacher/weights.bin': three.weights });
+    const nanModel = runDirWith('report-nan-model', { 'models/teacher/model.json': three.json, 'models/teacher/weights.bin': nanWeights });
+
+    const cases: Array<{ name: string; args: string[]; message: RegExp; untouched?: string }> = [
+      { name: 'truncated run-state.json (run --resume)', args: ['run', tinyPath, '--out', truncatedState, '--resume'], message: /truncated-state\/run-state\.json: not valid JSON/, untouched: truncatedState },
+      { name: 'truncated run-state.json (report)', args: ['report', truncatedState], message: /truncated-state\/run-state\.json: not valid JSON/, untouched: truncatedState },
+      { name: 'truncated run-state.json (explore)', args: ['explore', truncatedState, '--port', '0'], message: /truncated-state\/run-state\.json: not valid JSON/, untouched: truncatedState },
+      { name: 'checkpoint manifest missing fields', args: ['run', join(dir, 'manifest-missing-fields.yaml'), '--out', noFields, '--resume', '--jobs', '1'], message: /checkpoints\/teacher\/latest\.json: data: expected the data file name ckpt-<n>\.bin/ },
+      { name: 'plugin whose register() throws', args: ['run', writeConfig(dir, { ...tiny, plugins: [throwing] }, 'throwing.yaml'), '--out', join(dir, 'throwing-out')], message: /plugins: ".*throwing-plugin\.mjs": its register\(container\) threw: registry is closed/ },
+      { name: 'config path that is a directory', args: ['run', dir], message: new RegExp(`${dir}: is a directory; expected a config file`) },
+      { name: '--out that is a file', args: ['run', tinyPath, '--out', aFile], message: /a-file: --out is a file; expected a run directory/ },
+      { name: '--resume on a folder that does not exist', args: ['run', tinyPath, '--out', join(dir, 'never-created'), '--resume'], message: /never-created: does not exist, so there is nothing to resume/ },
+      { name: '--step past the plan', args: ['run', tinyPath, '--out', join(dir, 'step-out'), '--shard', '0/1', '--step', '99'], message: /--step: this plan has steps 1 to \d+ \(tempered run --plan lists them\), got 99/ },
+      { name: '--force into a folder that is not a run', args: ['run', tinyPath, '--out', foreign, '--force'], message: /not-a-run: is not a Tempered run \(no run-state\.json\) and holds notes\.txt and 1 other file\(s\) Tempered did not write/, untouched: foreign },
+      { name: 'teacher.path with NaN weights', args: ['run', writeConfig(dir, { ...tiny, teacher: { path: nanTeacher } }, 'nan-teacher.yaml'), '--out', join(dir, 'nan-out')], message: /teacher-nan\/model\.json: weight out\/kernel holds NaN or Inf/ },
+      { name: 'teacher.path with damaged weights', args: ['run', writeConfig(dir, { ...tiny, teacher: { path: damagedTeacher } }, 'damaged-teacher.yaml'), '--out', join(dir, 'damaged-out')], message: /teacher-damaged\/weights\.bin: checksum mismatch/ },
+      { name: 'explore of a truncated model.json', args: ['explore', truncatedModel, '--port', '0'], message: /models\/teacher\/model\.json: not valid JSON \(truncated\?\)/, untouched: truncatedModel },
+      { name: 'report of a model with NaN weights', args: ['report', nanModel], message: /models\/teacher\/model\.json: weight out\/kernel holds NaN or Inf/, untouched: nanModel },
+    ];
+    for (const c of cases) {
+      const before = c.untouched ? snapshot(c.untouched) : undefined;
+      expectRefused(c.args, c.message, c.name);
+      if (before) expect(snapshot(c.untouched!), `${c.name}: files changed`).toEqual(before);
+    }
+    expect(existsSync(join(dir, 'never-created'))).toBe(false);
+  }, 300_000);
+
+  it('report refuses runs of different configs and the same seed twice, naming the field', () => {
+    const results = (seed: number, width: number) => ({
+      schemaVersion: 2, tempered: '0.1.0', createdAt: '2026-12-07T00:00:00.000Z', dataset: { name: 'mnist', split: 'test', size: 50 },
+      evaluatedExamples: 50, backend: { name: 'cpu', workers: 0 }, seed, config: { ...tiny, model: { name: 'mlp', params: { hiddenSizes: String(width) } }, seeds: [seed] }, models: {},
+    });
+    const write = (name: string, value: unknown) => {
+      mkdirSync(join(dir, name), { recursive: true });
+      writeFileSync(join(dir, name, 'results.json'), JSON.stringify(value));
+      return join(dir, name);
+    };
+    const a = write('merge-a', results(1, 32));
+    const b = write('merge-b', results(2, 128));
+    expectRefused(['report', a, b, '--out', join(dir, 'merged')], /merge-b\/results\.json: model\.params\.hiddenSizes is "128" but "32" in .*merge-a\/results\.json; only runs whose configs differ in the seed alone are merged/, 'different configs');
+    expectRefused(['report', a, a, '--out', join(dir, 'merged')], /merge-a\/results\.json: seed 1 is already in .*merge-a\/results\.json; each seed is merged once/, 'same run twice');
+    expect(existsSync(join(dir, 'merged'))).toBe(false);
+  });
 });

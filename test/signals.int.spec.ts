@@ -82,11 +82,23 @@ describe('SIGINT and SIGTERM', () => {
       const a = readFileSync(join(reference, 'models', model, 'weights.bin'));
       expect(readFileSync(join(out, 'models', model, 'weights.bin')).equals(a), `${model} weights differ after --resume`).toBe(true);
     }
+    // Every model's epoch metrics as logged (the teacher's too, whose epoch the stop cut): the
+    // last record of each epoch, as the reports read them, equals the uninterrupted run's.
+    const epochMetrics = (dir: string) => {
+      const last = new Map<string, unknown>();
+      for (const l of readJsonl(join(dir, 'metrics.jsonl'))) {
+        if (l.event === 'epoch:end') last.set(`${l.model}/${l.phase}/${l.epoch}`, { loss: l.loss, accuracy: l.accuracy, terms: l.terms });
+      }
+      return Object.fromEntries([...last].sort(([a], [b]) => a.localeCompare(b)));
+    };
+    expect(epochMetrics(out), 'training metrics differ after --resume').toEqual(epochMetrics(reference));
     const ra = JSON.parse(readFileSync(join(reference, 'results.json'), 'utf8'));
     const rb = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     for (const model of Object.keys(ra.models)) {
       expect(rb.models[model].cleanAccuracy).toBe(ra.models[model].cleanAccuracy);
       expect(rb.models[model].attacks).toEqual(ra.models[model].attacks);
+      // The training curves too: an epoch resumed mid-way reports the loss and accuracy of the whole epoch.
+      expect(rb.models[model].training, `${model} training metrics differ after --resume`).toEqual(ra.models[model].training);
     }
   }
 
@@ -153,6 +165,8 @@ describe('SIGINT and SIGTERM', () => {
     const stopped = await stopWhen(['run', configPath, '--out', out, '--jobs', '2'], out, ['SIGINT', 'SIGINT'], (_, metrics) => teacherEpochs(metrics) >= 1);
     expect(stopped.code, stopped.stderr).toBe(130);
     expect(stopped.stderr).not.toMatch(/continue with/);
+    // Not silent: the second signal says what it does.
+    expect(stopped.stderr.trim().split('\n').at(-1)).toMatch(/^second SIGINT: exiting now without waiting for the current batch; --resume continues from the last checkpoint$/);
     // Workers end on their own once their parent's IPC channel closes.
     await new Promise((r) => setTimeout(r, 1500));
     expect(processesTagged(stopped.tag), 'worker processes outlived the run').toEqual([]);

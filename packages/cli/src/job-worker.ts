@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs';
 import { Writable } from 'node:stream';
 import { oneLineError, selectBackend } from '@tempered/core/node';
 import type { RunConfig } from './config.js';
@@ -50,6 +51,8 @@ let context: { ctx: JobContext; plan: Plan } | undefined;
 let queue: Promise<void> = Promise.resolve();
 
 async function init(message: Extract<ToWorker, { type: 'init' }>): Promise<void> {
+  // --quiet: no tfjs banner from this process either.
+  if (message.quiet) tf.env().set('PROD', true);
   const { container, pluginModules } = await runContainer(message.config, message.baseDir);
   const backend = await selectBackend(message.config.backend);
   const ctx: JobContext = {

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
 import { dirname, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
@@ -120,6 +121,16 @@ function parse(args: string[], options: OptionSpec): { values: Record<string, st
   }
 }
 
+/**
+ * `--quiet`: tfjs's own notices (the "looks like you are running TensorFlow.js in Node.js" banner)
+ * go too. tfjs prints them unless its PROD flag is set; TEMPERED_QUIET carries the choice to
+ * worker processes and evaluation threads, which set the flag themselves.
+ */
+export function quietTfjs(): void {
+  process.env.TEMPERED_QUIET = '1';
+  tf.env().set('PROD', true);
+}
+
 /** Runs the CLI; returns the exit code. Errors print as one line, without a stack. */
 export async function main(argv: string[], io: { out: (s: string) => void; err: (s: string) => void } = {
   out: (s) => process.stdout.write(s + '\n'),
@@ -168,6 +179,7 @@ export async function main(argv: string[], io: { out: (s: string) => void; err: 
         const config = readConfig(configPath);
         const out = resolve((values.out as string | undefined) ?? `runs/${config.name}`);
         const quiet = Boolean(values.quiet);
+        if (quiet) quietTfjs();
         const code = await runConfig(config, {
           out,
           resume: Boolean(values.resume),

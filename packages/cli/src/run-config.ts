@@ -117,7 +117,7 @@ export async function runConfig(config: RunConfig, options: RunCommandOptions): 
   }
 
   options.log(`backend: ${backend.name} (${backend.source})${backend.fallbacks.length ? `; passed over: ${backend.fallbacks.join('; ')}` : ''}`);
-  const stop = new StopSignals();
+  const stop = new StopSignals(options.log);
   const uninstall = stop.install();
   const stoppedLine = (): string => `stopped by ${stop.signal}; continue with: ${options.resumeCommand}`;
   const ctx = (): JobContext => jobContext(effective, options, container, pluginModules, backend, stop, splits, () => {

@@ -17,6 +17,9 @@ export class StopSignals {
   private readonly forceListeners = new Set<() => void>();
   private readonly handler = (signal: NodeJS.Signals): void => this.receive(signal as StopSignal);
 
+  /** `log` says what a second signal does before the process exits (default: a line on stderr). */
+  constructor(private readonly log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)) {}
+
   get stopped(): boolean {
     return this.signal !== undefined;
   }
@@ -51,6 +54,8 @@ export class StopSignals {
   /** Handles a signal as if the process had received it (tests, and signals forwarded over IPC). */
   receive(signal: StopSignal): void {
     if (this.signal) {
+      // Said before exiting, so a second Ctrl-C is not mistaken for a clean stop.
+      this.log(`second ${signal}: exiting now without waiting for the current batch; --resume continues from the last checkpoint`);
       for (const listener of this.forceListeners) listener();
       process.exit(SIGNAL_EXIT[signal]);
     }
