@@ -225,7 +225,7 @@ describe('refusals of damaged run files, odd paths and unmergeable runs', () => 
       { name: 'truncated run-state.json (run --resume)', args: ['run', tinyPath, '--out', truncatedState, '--resume'], message: /truncated-state\/run-state\.json: not valid JSON/, untouched: truncatedState },
       { name: 'truncated run-state.json (report)', args: ['report', truncatedState], message: /truncated-state\/run-state\.json: not valid JSON/, untouched: truncatedState },
       { name: 'truncated run-state.json (explore)', args: ['explore', truncatedState, '--port', '0'], message: /truncated-state\/run-state\.json: not valid JSON/, untouched: truncatedState },
-      { name: 'checkpoint manifest missing fields', args: ['run', join(dir, 'manifest-missing-fields.yaml'), '--out', noFields, '--resume', '--jobs', '1'], message: /checkpoints\/teacher\/latest\.json: data: expected the data file name ckpt-<n>\.bin/ },
+      { name: 'checkpoint manifest missing fields', args: ['run', join(dir, 'manifest-missing-fields.yaml'), '--out', noFields, '--resume', '--jobs', '1', '--quiet'], message: /checkpoints\/teacher\/latest\.json: data: expected the data file name ckpt-<n>\.bin/ },
       { name: 'plugin whose register() throws', args: ['run', writeConfig(dir, { ...tiny, plugins: [throwing] }, 'throwing.yaml'), '--out', join(dir, 'throwing-out')], message: /plugins: ".*throwing-plugin\.mjs": its register\(container\) threw: registry is closed/ },
       { name: 'config path that is a directory', args: ['run', dir], message: new RegExp(`${dir}: is a directory; expected a config file`) },
       { name: '--out that is a file', args: ['run', tinyPath, '--out', aFile], message: /a-file: --out is a file; expected a run directory/ },
