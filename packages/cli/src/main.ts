@@ -33,8 +33,10 @@ Run 'tempered <command> --help' for a command's options.`,
 
 Options:
   --out DIR          output directory (default runs/<config name>)
-  --resume           continue the run in DIR from its last checkpoint
-  --force            overwrite a non-empty DIR
+  --resume           continue the run in DIR from its last checkpoint (refused when DIR does
+                     not exist, or when a job diverged: change the config and use --force)
+  --force            replace the Tempered run in DIR (files Tempered did not write are kept;
+                     a non-empty DIR that is not a run is refused)
   --backend NAME     auto | wasm | cpu | tensorflow (default: the config's, else auto)
   --seed N           override the config's seed(s) with one seed
   --quiet            print nothing but errors
@@ -42,7 +44,8 @@ Options:
   --jobs N           run independent jobs in N worker processes (default: the number of cores)
   --shard I/N        run only shard I of N (0 ≤ I < N): its jobs whose dependencies are done,
                      each under its own lock; exits 75 if some wait for other shards
-  --step K           with --shard: only the jobs of plan step K (as --plan numbers them)
+  --step K           with --shard: only the jobs of plan step K (as --plan numbers them;
+                     a K outside the plan is refused)
 
 Writes DIR/results.json, report.md, report.html, metrics.jsonl, models/<name>/, checkpoints/,
 jobs/ (which jobs are done) and run.lock while running. SIGINT/SIGTERM stop after the current
