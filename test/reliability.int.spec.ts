@@ -28,7 +28,7 @@ describe('divergence and --force on a real run', () => {
     expect(r.status).not.toBe(0);
     const lines = r.stderr.trim().split('\n');
     expect(lines, r.stderr).toHaveLength(1);
-    expect(lines[0]).toMatch(/^error: .*model "teacher".*(is over 1000 × the first epoch's mean loss|is not finite).*training diverged; no checkpoint was kept \(it diverged before its first epoch ended\); lower the learning rate of the teacher \(method "standard"\)/);
+    expect(lines[0]).toMatch(/^error: .*model "teacher".*(is over 1000 × the first epoch's mean loss|is not finite).*training diverged; no checkpoint was kept \(it diverged before its first epoch ended\); lower the learning rate of the teacher \(method "standard", teacher\.params\.learningRate\)/);
     expect(lines[0]).not.toMatch(/last good checkpoint/);
     expect(existsSync(join(out, 'checkpoints', 'teacher', 'latest.json'))).toBe(false);
     expect(existsSync(join(out, 'models', 'teacher'))).toBe(false);

@@ -93,7 +93,7 @@ export interface DivergedRecord {
  * message a user needs: which checkpoint, if any, is kept (read from disk, not presumed) and
  * what to change; records it so `--resume` can refuse instead of diverging the same way again.
  */
-function diverged(error: DivergenceError | NumericError, job: TrainJob, runDir: string, checkpointDir: string): TemperedError {
+function diverged(error: DivergenceError | NumericError, job: TrainJob, config: RunConfig, runDir: string, checkpointDir: string): TemperedError {
   let kept: string;
   try {
     const manifest = readCheckpointManifest(checkpointDir);
@@ -103,7 +103,8 @@ function diverged(error: DivergenceError | NumericError, job: TrainJob, runDir: 
   } catch {
     kept = `the checkpoint in ${checkpointDir} is unreadable`;
   }
-  const change = `lower the learning rate of ${job.isTeacher ? 'the teacher' : `"${job.model}"`} (method "${job.method.name}")${error instanceof DivergenceError ? ', or raise divergence.lossGrowth if this growth is expected' : ''}, then rerun with --force (--resume would diverge the same way)`;
+  const field = job.isTeacher ? 'teacher.params.learningRate' : `students[${config.students.findIndex((st) => st.name === job.model)}].params.learningRate`;
+  const change = `lower the learning rate of ${job.isTeacher ? 'the teacher' : `"${job.model}"`} (method "${job.method.name}", ${field})${error instanceof DivergenceError ? ', or raise divergence.lossGrowth if this growth is expected' : ''}, then rerun with --force (--resume would diverge the same way)`;
   const message = `${error.message}; ${kept}; ${change}`;
   writeJsonAtomic(divergedPath(runDir, job.id), { id: job.id, model: job.model, message, kept } satisfies DivergedRecord);
   return new TemperedError(message, { cause: error });
@@ -192,7 +193,7 @@ async function runTrainJob(job: TrainJob, ctx: JobContext): Promise<boolean> {
     try {
       outcome = await trainer.run(method, { model: job.model, train: splits.train, batchSize: config.batchSize, seed: job.seed, resume: position, resumeTotals });
     } catch (error) {
-      if (error instanceof DivergenceError || error instanceof NumericError) throw diverged(error, job, ctx.runDir, checkpointDir);
+      if (error instanceof DivergenceError || error instanceof NumericError) throw diverged(error, job, config, ctx.runDir, checkpointDir);
       throw error;
     } finally {
       unsubscribe();

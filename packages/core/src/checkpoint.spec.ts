@@ -135,10 +135,20 @@ describe('checkpoints and resume', () => {
     const trainer = new Trainer();
     epochs(trainer, resumed);
     await trainer.run(method, { model: 'm', train: data, batchSize: 8, seed: 5, resume: position, resumeTotals: manifest.epochTotals });
-    // Without the totals the epoch's loss would be the mean of batches 3 and 4 only.
     expect(resumed).toEqual([reference[1]]);
     method.dispose();
     student.dispose();
+    // What the probe saw: without the totals the epoch reports only the batches after the resume.
+    const again = tinyMlp(9);
+    const bare = new PlainMethod(again, 2);
+    bare.setup();
+    const partial: typeof reference = [];
+    const plain = new Trainer();
+    epochs(plain, partial);
+    await plain.run(bare, { model: 'm', train: data, batchSize: 8, seed: 5, resume: await loadCheckpoint(dir, bare) });
+    expect(partial[0]!.loss).not.toBe(reference[1]!.loss);
+    bare.dispose();
+    again.dispose();
   });
 
   it('refuses damaged checkpoints naming the file: zero-filled data, a manifest missing a field, NaN weights', async () => {
