@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, runCli, smokeConfig, tempDir, writeConfig } from './helpers.js';
@@ -58,4 +58,28 @@ describe('divergence and --force on a real run', () => {
     expect(existsSync(join(out, 'models', 'old', 'model.json'))).toBe(false);
     expect(existsSync(join(out, 'report.md'))).toBe(false);
   }, 120_000);
+});
+
+describe('a finished tiny run', () => {
+  const sane = { ...diverging, teacher: { epochs: 1 } };
+  const configPath = writeConfig(dir, sane, 'sane.yaml');
+  const out = join(dir, 'sane');
+
+  it('prints nothing under --quiet (not even the tfjs banner on cpu), records checksums and its config, and refuses damaged weights', () => {
+    const r = runCli(['run', configPath, '--out', out, '--quiet', '--backend', 'cpu', '--jobs', '1']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    const modelJson = JSON.parse(readFileSync(join(out, 'models', 'baseline', 'model.json'), 'utf8')) as { weightsSha256?: string };
+    expect(modelJson.weightsSha256).toMatch(/^[0-9a-f]{64}$/);
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { config: { seeds: number[]; model: unknown } };
+    expect(results.config.seeds).toEqual([1]);
+    expect(results.config.model).toEqual(sane.model);
+    expect(runCli(['report', out]).status).toBe(0);
+    // The probe's zero-filled weights of the right size: refused by report (and by anything that loads them).
+    const weights = join(out, 'models', 'baseline', 'weights.bin');
+    writeFileSync(weights, Buffer.alloc(statSync(weights).size));
+    const report = runCli(['report', out]);
+    expect(report.status).not.toBe(0);
+    expect(report.stderr).toMatch(/^error: .*models\/baseline\/weights\.bin: checksum mismatch \(its SHA-256 is not the weightsSha256 recorded in model\.json\); the model is damaged\n$/);
+  }, 180_000);
 });
