@@ -41,13 +41,19 @@ export class LockHeldError extends TemperedError {
   override readonly exitCode = LOCKED_EXIT;
 }
 
-export function readLock(path: string): LockHolder | undefined {
+/** The holder recorded in a lock file's text, or undefined when it is empty or unreadable. */
+function parseHolder(text: string | undefined): LockHolder | undefined {
+  if (text === undefined) return undefined;
   try {
-    const holder = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockHolder>;
+    const holder = JSON.parse(text) as Partial<LockHolder>;
     return typeof holder.pid === 'number' && typeof holder.host === 'string' ? (holder as LockHolder) : undefined;
   } catch {
-    return undefined; // missing, empty or unreadable
+    return undefined; // empty, or cut by an older Tempered's crash between create and write
   }
+}
+
+export function readLock(path: string): LockHolder | undefined {
+  return parseHolder(readRaw(path));
 }
 
 /** Age of the file at `path` in ms, or undefined when it is gone. */
@@ -162,7 +168,7 @@ export function acquireLock(path: string, options: AcquireOptions): Lock {
     if (tryCreate(path, me)) return handle(path, me);
     const raw = readRaw(path);
     if (raw === undefined) continue; // released meanwhile: try again
-    const holder = readLock(path);
+    const holder = parseHolder(raw);
     if (holder?.pid === process.pid && holder.host === me.host) return handle(path, me); // re-entrant in one process
     if (!isStale(holder, path)) {
       throw new LockHeldError(`${options.what} is locked by ${describeHolder(holder)} (${path})${options.hint ? `; ${options.hint}` : ''}`);
