@@ -104,4 +104,43 @@ describe('run lock', () => {
     expect(results.reduce((n, r) => n + r.held, 0)).toBeGreaterThan(24);
     expect(existsSync(path)).toBe(false);
   }, 60_000);
+
+  it('lets exactly one of several processes take over one stale lock at the same moment', async () => {
+    const path = join(dir, 'stale-race.lock');
+    const go = join(dir, 'stale-race.go');
+    writeFileSync(path, JSON.stringify({ pid: deadPid(), host: hostname(), startedAt: 'then', command: 'run' }));
+    const lockModule = fileURLToPath(new URL('../dist/lock.js', import.meta.url));
+    // Every process attempts at the same instant; a winner holds the lock until every process has
+    // reported (the parent then creates the go file), so no late starter can find it free.
+    const startAt = Date.now() + 2_000;
+    const script = `
+      const { acquireLock, LockHeldError } = await import(${JSON.stringify(lockModule)});
+      const { existsSync } = await import('node:fs');
+      while (Date.now() < ${startAt}) {}
+      let lock;
+      try { lock = acquireLock(${JSON.stringify(path)}, { what: 'stale race', takeOverStale: true }); }
+      catch (e) { if (!(e instanceof LockHeldError)) throw e; process.stdout.write('refused'); process.exit(0); }
+      process.stdout.write('won');
+      while (!existsSync(${JSON.stringify(go)})) await new Promise((r) => setTimeout(r, 10));
+      lock.release();
+    `;
+    const reported: string[] = [];
+    const outcomes = await Promise.all(
+      Array.from({ length: 6 }, () => new Promise<string>((resolve, reject) => {
+        const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+          reported.push(out);
+          if (reported.length === 6) writeFileSync(go, '');
+        });
+        child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+        child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(err))));
+      })),
+    );
+    expect(outcomes.filter((o) => o === 'won')).toHaveLength(1);
+    expect(outcomes.filter((o) => o === 'refused')).toHaveLength(5);
+    expect(existsSync(path)).toBe(false);
+  }, 60_000);
 });
