@@ -14,8 +14,8 @@ const Name = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9-]*$', title: 'a name
 const Params = Type.Unsafe<Record<string, unknown>>({ type: 'object', title: 'an object' });
 
 /** The `allOf` of "if name (or method) is n, then params follow n's schema", one per known plugin. */
-function paramsFor(kind: string, key: 'name' | 'method', known: PluginParamSchemas, teacher = false): { allOf?: unknown[] } {
-  const entries = Object.entries(known[kind] ?? {});
+function paramsFor(kind: string, key: 'name' | 'method', known: PluginParamSchemas, teacher = false, only?: readonly string[]): { allOf?: unknown[] } {
+  const entries = Object.entries(known[kind] ?? {}).filter(([n]) => only === undefined || only.includes(n));
   if (entries.length === 0) return {};
   return {
     allOf: entries.map(([n, schema]) => ({
@@ -41,8 +41,10 @@ function pluginRef(kind: string, known: PluginParamSchemas, description: string)
  * Schema) every plugin's params are described where its name is chosen; without, it is the shape
  * `validateConfig` checks (params are checked per plugin at preflight, naming the field).
  */
-export function runConfigSchema(known: PluginParamSchemas = {}) {
+export function runConfigSchema(known: PluginParamSchemas = {}, teacherFree?: readonly string[]) {
   const methodNames = Object.keys(known.method ?? {});
+  // The teacher is trained from scratch, so only a method that needs no teacher can train it.
+  const teacherMethods = teacherFree === undefined ? methodNames : methodNames.filter((n) => teacherFree.includes(n));
   return Type.Object(
     {
       name: Type.Optional(Type.String({ ...Name, description: 'Run name', default: 'run' })),
@@ -58,11 +60,11 @@ export function runConfigSchema(known: PluginParamSchemas = {}) {
           {
             path: Type.Optional(Type.String({ description: 'A tfjs layers model directory to load instead of training' })),
             model: Type.Optional(pluginRef('model', known, 'the teacher architecture (default: the run model)')),
-            method: Type.Optional(Type.String({ ...Name, examples: methodNames, default: 'standard', description: 'Method that trains the teacher, e.g. trades or pgd-at for a robust one' })),
-            epochs: Type.Optional(Type.Integer({ minimum: 1, default: 3 })),
+            method: Type.Optional(Type.String({ ...Name, examples: teacherMethods, default: 'standard', description: 'Method that trains the teacher (one that needs no teacher), e.g. trades or pgd-at for a robust one' })),
+            epochs: Type.Optional(Type.Integer({ minimum: 1, default: 3, description: "Epochs of the teacher's method" })),
             params: Type.Optional(Type.Unsafe<Record<string, unknown>>({ ...Params, description: "The teacher method's params" })),
           },
-          { additionalProperties: false, ...paramsFor('method', 'method', known, true) },
+          { additionalProperties: false, description: 'The run teacher: trained by a method that needs none, or loaded from path', ...paramsFor('method', 'method', known, true, teacherMethods) },
         ),
       ),
       students: Type.Array(
@@ -102,8 +104,8 @@ export function runConfigSchema(known: PluginParamSchemas = {}) {
                 ),
               ),
             ),
-            diagnostics: Type.Optional(Type.Boolean({ default: true })),
-            params: Type.Optional(Params),
+            diagnostics: Type.Optional(Type.Boolean({ default: true, description: 'Run the gradient-masking checks (gradient norms, transfer, stronger attacks) on every model' })),
+            params: Type.Optional(Type.Unsafe<Record<string, unknown>>({ ...Params, description: 'Further options for the evaluation engine (@tempered/reports EvaluationOptions), e.g. { diagnostics: { sweep: false } }' })),
           },
           { additionalProperties: false },
         ),
