@@ -30,7 +30,10 @@ function pluginRef(kind: string, known: PluginParamSchemas, description: string)
   return Type.Union(
     [
       Type.String({ ...Name, examples: Object.keys(known[kind] ?? {}) }),
-      Type.Object({ name: Name, params: Type.Optional(Params) }, { additionalProperties: false, ...paramsFor(kind, 'name', known) }),
+      Type.Object(
+        { name: Type.String({ ...Name, description: `The ${kind}'s registered name` }), params: Type.Optional(Type.Unsafe<Record<string, unknown>>({ ...Params, description: `The ${kind}'s params (each has a default)` })) },
+        { additionalProperties: false, ...paramsFor(kind, 'name', known) },
+      ),
     ],
     { title: 'a plugin name or { name, params }', description },
   );
@@ -48,13 +51,13 @@ export function runConfigSchema(known: PluginParamSchemas = {}, teacherFree?: re
   return Type.Object(
     {
       name: Type.Optional(Type.String({ ...Name, description: 'Run name', default: 'run' })),
-      seed: Type.Optional(Type.Integer({ minimum: 0, default: 1 })),
+      seed: Type.Optional(Type.Integer({ minimum: 0, default: 1, description: 'The seed every random stream derives from (weights, shuffles, attacks)' })),
       seeds: Type.Optional(Type.Array(Type.Integer({ minimum: 0 }), { minItems: 1, description: 'Several seeds: results keep each and reports show mean ± std' })),
-      backend: Type.Optional(Type.Unsafe<BackendPreference>({ enum: [...BACKEND_PREFERENCES], default: 'auto' })),
+      backend: Type.Optional(Type.Unsafe<BackendPreference>({ enum: [...BACKEND_PREFERENCES], default: 'auto', description: 'TensorFlow.js backend; auto picks the fastest available' })),
       plugins: Type.Optional(Type.Array(Type.String(), { description: 'Modules whose register(container) adds your own plugins' })),
       dataset: pluginRef('dataset', known, 'a dataset plugin, e.g. mnist'),
       model: pluginRef('model', known, 'a model architecture, e.g. papernot-mnist'),
-      batchSize: Type.Optional(Type.Integer({ minimum: 1, default: 64 })),
+      batchSize: Type.Optional(Type.Integer({ minimum: 1, default: 64, description: 'Training batch size of the teacher and every student' })),
       teacher: Type.Optional(
         Type.Object(
           {
@@ -72,7 +75,7 @@ export function runConfigSchema(known: PluginParamSchemas = {}, teacherFree?: re
           {
             name: Type.Optional(Type.String({ ...Name, description: 'Model name in results (default: the method)' })),
             method: Type.String({ ...Name, examples: methodNames, description: 'a training method, e.g. ard' }),
-            params: Type.Optional(Params),
+            params: Type.Optional(Type.Unsafe<Record<string, unknown>>({ ...Params, description: "The method's params (each has a default)" })),
             model: Type.Optional(pluginRef('model', known, 'the student architecture (default: the run model)')),
             teacher: Type.Optional(Type.String({ ...Name, description: 'Name of an earlier student to distil from instead of the run teacher' })),
           },
@@ -92,8 +95,8 @@ export function runConfigSchema(known: PluginParamSchemas = {}, teacherFree?: re
                     Type.String({ ...Name, examples: Object.keys(known.attack ?? {}) }),
                     Type.Object(
                       {
-                        name: Name,
-                        params: Type.Optional(Params),
+                        name: Type.String({ ...Name, description: "The attack's registered name" }),
+                        params: Type.Optional(Type.Unsafe<Record<string, unknown>>({ ...Params, description: "The attack's params (each has a default)" })),
                         mode: Type.Optional(Type.Union([Type.Literal('untargeted'), Type.Literal('targeted')], { title: 'untargeted or targeted', description: 'default: untargeted (jsma: targeted)' })),
                         as: Type.Optional(Type.String({ ...Name, description: 'Name in results (default: the attack name)' })),
                       },
@@ -102,12 +105,13 @@ export function runConfigSchema(known: PluginParamSchemas = {}, teacherFree?: re
                   ],
                   { title: 'an attack name or { name, params, mode, as }' },
                 ),
+                { description: 'Attacks run on every model, each on the examples still robust to the earlier ones of its threat model' },
               ),
             ),
             diagnostics: Type.Optional(Type.Boolean({ default: true, description: 'Run the gradient-masking checks (gradient norms, transfer, stronger attacks) on every model' })),
             params: Type.Optional(Type.Unsafe<Record<string, unknown>>({ ...Params, description: 'Further options for the evaluation engine (@tempered/reports EvaluationOptions), e.g. { diagnostics: { sweep: false } }' })),
           },
-          { additionalProperties: false },
+          { additionalProperties: false, description: 'How the trained models are evaluated: examples, attacks, diagnostics' },
         ),
       ),
     },

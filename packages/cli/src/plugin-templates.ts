@@ -324,13 +324,17 @@ describe('${name}', () => {
   it('stays within ε of x and within the input bounds, leaking no tensor', async () => {
     const epsilon = 0.1;
     const { x, labels } = heldOut.batch(Array.from({ length: 64 }, (_, i) => i));
-    const xAdv = await expectNoLeaks(() => new ${P}({ epsilon, alpha: 0.05 }).generate(model, x, labels, { seed: 3 }), '${name}');
-    const [distance, low, high] = tf.tidy(() => [tf.max(tf.abs(tf.sub(xAdv, x))), tf.min(xAdv), tf.max(xAdv)].map((t) => t.dataSync()[0]!));
+    const [distance, low, high] = await expectNoLeaks(async () => {
+      const xAdv = await new ${P}({ epsilon, alpha: 0.05 }).generate(model, x, labels, { seed: 3 });
+      const stats = tf.tidy(() => [tf.max(tf.abs(tf.sub(xAdv, x))), tf.min(xAdv), tf.max(xAdv)].map((t) => t.dataSync()[0]!));
+      xAdv.dispose();
+      return stats;
+    }, '${name}');
     expect(distance).toBeLessThanOrEqual(epsilon + 1e-6);
     expect(distance).toBeGreaterThan(epsilon / 2); // it moved: a no-op attack fails here
     expect(low).toBeGreaterThanOrEqual(0);
     expect(high).toBeLessThanOrEqual(1);
-    tf.dispose([x, labels, xAdv]);
+    tf.dispose([x, labels]);
   });
 
   it('lowers accuracy well below clean accuracy, and more at a larger ε', async () => {
