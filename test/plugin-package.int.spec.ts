@@ -74,7 +74,7 @@ describe('an outside plugin package from tempered new', () => {
     expect(trained.method).toBe('soft-kd');
     expect(trained.cleanAccuracy).toBeGreaterThan(0.5); // two epochs on 1,000 digits; chance is 0.1
     expect(Object.keys(trained.attacks).sort()).toEqual(['fgsm', 'pgd']);
-  });
+  }, 600_000); // about 30 s of CPU (three installs and builds, a spec, a run); far longer on a loaded machine
 
   it('refuses a bad kind or name in one line, writing nothing', () => {
     const home = tempDir('new-plugin');

@@ -4,8 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { container as rootContainer } from 'tsyringe';
 import { describe, expect, it } from 'vitest';
 import { TOKENS, listPlugins } from '@tempered/core';
-import { configJsonSchema, pluginSchemas, registerBuiltins, registerUserPlugins, resolvePluginModule } from '@tempered/cli';
-import { SINGLE_COPY_PACKAGES, checkSingleCopies } from '../packages/cli/src/plugins.js';
+import { SINGLE_COPY_PACKAGES, checkSingleCopies, configJsonSchema, pluginSchemas, registerBuiltins, registerUserPlugins, resolvePluginModule } from '@tempered/cli';
 import { ROOT } from './helpers.js';
 import { tempDir } from './helpers.js';
 
