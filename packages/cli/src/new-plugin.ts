@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '@tempered/core/node';
 import { pluginTemplate, type PluginTemplateKind, type TemplateLinks } from './plugin-templates.js';
+import { findPackageDir } from './plugins.js';
 
 /** The kinds `tempered new` writes. */
 export const NEW_PLUGIN_KINDS: readonly PluginTemplateKind[] = ['method', 'attack', 'metric'];
@@ -11,11 +12,8 @@ const CLI_PACKAGE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The real folder of `name` as the CLI itself resolves it (walking node_modules up from the CLI), or undefined. */
 function installedDir(name: string): string | undefined {
-  for (let dir = CLI_PACKAGE_DIR; ; dir = dirname(dir)) {
-    const candidate = join(dir, 'node_modules', name);
-    if (existsSync(join(candidate, 'package.json'))) return realpathSync(candidate);
-    if (dirname(dir) === dir) return undefined;
-  }
+  const dir = findPackageDir(name, CLI_PACKAGE_DIR);
+  return dir === undefined ? undefined : realpathSync(dir);
 }
 
 /** Where a dependency comes from when the CLI has no copy to link (e.g. once it is installed from npm). */

@@ -64,7 +64,7 @@ function exportTarget(entry: unknown): string | undefined {
 }
 
 /** The package directory of `name` in a node_modules folder at or above `from`, or undefined. */
-function findPackageDir(name: string, from: string): string | undefined {
+export function findPackageDir(name: string, from: string): string | undefined {
   let dir = resolve(from);
   for (;;) {
     const candidate = join(dir, 'node_modules', name);
