@@ -84,6 +84,8 @@ describe('loading an outside plugin package by its folder', () => {
     mkdirSync(join(project, 'bare'));
     expect(() => resolvePluginModule('./bare', project)).toThrow(/"\.\/bare" is a folder without package\.json/);
     expect(() => resolvePluginModule('./absent', project)).toThrow(/"\.\/absent" not found: no file or folder/);
+    // A folder written like a package name is not looked up as a folder, but the error says how to.
+    expect(() => resolvePluginModule('iad', { baseDir: project })).toThrow(/"iad" is not installed: .*; for the package folder .*\/iad, write "\.\/iad"$/);
     // An import failure names the plugin's own file, never the CLI's plugins.js.
     pluginFolder(join(project, 'broken'), { main: './index.js' }, { 'index.js': "import 'tempered-no-such-dependency';\nexport function register() {}\n" });
     const failure = registerUserPlugins(rootContainer.createChildContainer(), ['./broken'], project);

@@ -54,7 +54,7 @@ export function runConfigSchema(known: PluginParamSchemas = {}, teacherFree?: re
       seed: Type.Optional(Type.Integer({ minimum: 0, default: 1, description: 'The seed every random stream derives from (weights, shuffles, attacks)' })),
       seeds: Type.Optional(Type.Array(Type.Integer({ minimum: 0 }), { minItems: 1, description: 'Several seeds: results keep each and reports show mean ± std' })),
       backend: Type.Optional(Type.Unsafe<BackendPreference>({ enum: [...BACKEND_PREFERENCES], default: 'auto', description: 'TensorFlow.js backend; auto picks the fastest available' })),
-      plugins: Type.Optional(Type.Array(Type.String(), { description: 'Modules whose register(container) adds your own plugins' })),
+      plugins: Type.Optional(Type.Array(Type.String(), { description: "Modules whose register(container) adds your own plugins: a package folder (./my-method, read through its package.json), a package name, or a built .js file; relative to this file's folder" })),
       dataset: pluginRef('dataset', known, 'a dataset plugin, e.g. mnist'),
       model: pluginRef('model', known, 'a model architecture, e.g. papernot-mnist'),
       batchSize: Type.Optional(Type.Integer({ minimum: 1, default: 64, description: 'Training batch size of the teacher and every student' })),

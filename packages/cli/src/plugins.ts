@@ -126,7 +126,9 @@ export function resolvePluginModule(specifier: string, search: string | PluginSe
   const roots = [...new Set([baseDir, projectRoot].filter((d): d is string => d !== undefined).map((d) => resolve(d)))];
   const packageDir = roots.map((root) => findPackageDir(packageName, root)).find((d) => d !== undefined);
   if (packageDir === undefined) {
-    throw new ConfigError('plugins', `"${specifier}" is not installed: no node_modules/${packageName} from ${roots.join(' or ')} (npm install it, or give a path)`);
+    const folder = roots.map((root) => join(root, specifier)).find((d) => existsSync(join(d, 'package.json')));
+    const hint = folder ? `; for the package folder ${folder}, write "./${specifier}"` : ' (npm install it, or give a path)';
+    throw new ConfigError('plugins', `"${specifier}" is not installed: no node_modules/${packageName} from ${roots.join(' or ')}${hint}`);
   }
   return pathToFileURL(packageEntry(specifier, packageDir, rest.length > 0 ? `./${rest.join('/')}` : '.')).href;
 }
