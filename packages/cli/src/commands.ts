@@ -148,7 +148,8 @@ build, npm test, and tempered run <name>.yaml. See docs/plugins.md.`,
 /** The command named `name`, or a one-line refusal listing the commands. */
 export function commandSpec(name: string): CommandSpec {
   const spec = COMMANDS.find((c) => c.name === name);
-  if (!spec) throw new ConfigError('command', `unknown command "${name}"; expected ${COMMANDS.map((c) => c.name).join(', ')} (tempered --help)`);
+  const names = COMMANDS.map((c) => c.name);
+  if (!spec) throw new ConfigError('command', `unknown command "${name}"; expected ${names.slice(0, -1).join(', ')} or ${names.at(-1)} (tempered --help)`);
   return spec;
 }
 
@@ -214,6 +215,6 @@ export function parseCommand(spec: CommandSpec, args: readonly string[]): { valu
     const parsed = parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
     return { values: parsed.values as OptionValues, positionals: parsed.positionals };
   } catch (error) {
-    throw new ConfigError('arguments', `tempered ${spec.name}: ${oneLineError(error)}`);
+    throw new ConfigError('arguments', `${oneLineError(error)} (tempered ${spec.name} --help lists its options)`);
   }
 }
