@@ -20,7 +20,7 @@ describe('the tempered command', () => {
   it('lists its commands, and each command has its own help', () => {
     const main = run('--help');
     expect(main.status).toBe(0);
-    for (const command of ['run', 'bench', 'report', 'schema', 'list']) {
+    for (const command of ['run', 'bench', 'report', 'explore', 'schema', 'list', 'new']) {
       expect(main.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
       const help = run(command, '--help');
       expect(help.status, command).toBe(0);
@@ -31,8 +31,13 @@ describe('the tempered command', () => {
 
   it('lists every registered plugin and exports the config JSON Schema with their params', () => {
     const list = run('list');
-    expect(list.stdout).toMatch(/^method: ard, crdnd, defensive-distillation, kd, pgd-at, standard, trades$/m);
-    expect(list.stdout).toMatch(/^attack: apgd, autoattack, cw, fgsm, jsma, pgd, square$/m);
+    // One line per plugin: kind, name, description.
+    const rows = list.stdout.trim().split('\n').map((line) => /^(\S+)\s+(\S+)\s+(.+)$/.exec(line));
+    expect(rows.every((r) => r !== null), list.stdout).toBe(true);
+    const names = (kind: string) => rows.filter((r) => r![1] === kind).map((r) => r![2]);
+    expect(names('method')).toEqual(expect.arrayContaining(['ard', 'crdnd', 'defensive-distillation', 'kd', 'pgd-at', 'standard', 'trades']));
+    expect(names('attack')).toEqual(expect.arrayContaining(['apgd', 'autoattack', 'cw', 'fgsm', 'jsma', 'pgd', 'square']));
+    expect(list.stdout).toMatch(/^method\s+ard\s+Adversarially Robust Distillation \(Goldblum et al\. 2020\)/m);
     type Conditional = { if: { properties: { method: { const?: string } } }; then: { properties: { params: { properties: Record<string, unknown> } } } };
     const schema = JSON.parse(run('schema').stdout) as { properties: { students: { items: { allOf: Conditional[] } }; teacher: { allOf: Conditional[] } } };
     const ard = schema.properties.students.items.allOf.find((c) => c.if.properties.method.const === 'ard')!;

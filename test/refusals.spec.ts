@@ -108,7 +108,7 @@ beforeAll(() => {
     { name: 'bad --backend', args: ['run', 'examples/smoke/config.yaml', '--backend', 'gpu'], message: /--backend: expected one of auto, tensorflow, wasm, cpu, got "gpu"/ },
     { name: 'unknown flag', args: ['run', 'examples/smoke/config.yaml', '--epochs', '3'], message: /arguments: Unknown option '--epochs'/ },
     { name: 'bad explore --port', args: ['explore', dir, '--port', '70000'], message: /--port: expected an integer in \[0, 65535\], got "70000"/ },
-    { name: 'unknown command', args: ['train'], message: /command: unknown command "train"; expected run, bench, report, explore, schema or list/ },
+    { name: 'unknown command', args: ['train'], message: /command: unknown command "train"; expected run, bench, report, explore, schema, list or new/ },
   ];
 });
 

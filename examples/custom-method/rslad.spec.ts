@@ -1,17 +1,16 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import { container as rootContainer } from 'tsyringe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ConfigError, LayersStudent, Rng, TOKENS, Trainer, createPlugin, factoryPlugin, klDivergence, listPlugins, registerPlugin, softmaxAt,
   type LossContext, type Teacher,
 } from '@tempered/core';
-import { accuracy, expectNoLeaks, mlpStudent, trainTeacher } from '@tempered/core/testing';
+import { accuracy, expectNoLeaks, mlpStudent, trainTeacher, testContainer } from '@tempered/core/testing';
 import { mnistTiny } from '@tempered/datasets/testing';
 import { register } from './index.js';
 
 const { train, teacherTrain, heldOut } = mnistTiny(); // real MNIST digits
-const container = rootContainer.createChildContainer();
+const container = testContainer(); // fresh, from the public fixtures: no tsyringe import
 let teacher: Teacher;
 
 beforeAll(() => {
@@ -33,7 +32,7 @@ async function trainRslad(student: LayersStudent, params: Record<string, unknown
 describe('rslad (outside plugin)', () => {
   it('resolves by name from a child container', () => {
     expect(listPlugins(container, TOKENS.Method)).toContain('rslad');
-    expect(listPlugins(rootContainer, TOKENS.Method)).not.toContain('rslad');
+    expect(listPlugins(testContainer(), TOKENS.Method)).not.toContain('rslad');
   });
 
   it('trains a few epochs on real digits: finite, decreasing loss, no leaks', async () => {

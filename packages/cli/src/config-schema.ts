@@ -14,8 +14,8 @@ const Name = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9-]*$', title: 'a name
 const Params = Type.Unsafe<Record<string, unknown>>({ type: 'object', title: 'an object' });
 
 /** The `allOf` of "if name (or method) is n, then params follow n's schema", one per known plugin. */
-function paramsFor(kind: string, key: 'name' | 'method', known: PluginParamSchemas, teacher = false): { allOf?: unknown[] } {
-  const entries = Object.entries(known[kind] ?? {});
+function paramsFor(kind: string, key: 'name' | 'method', known: PluginParamSchemas, teacher = false, only?: readonly string[]): { allOf?: unknown[] } {
+  const entries = Object.entries(known[kind] ?? {}).filter(([n]) => only === undefined || only.includes(n));
   if (entries.length === 0) return {};
   return {
     allOf: entries.map(([n, schema]) => ({
@@ -30,7 +30,10 @@ function pluginRef(kind: string, known: PluginParamSchemas, description: string)
   return Type.Union(
     [
       Type.String({ ...Name, examples: Object.keys(known[kind] ?? {}) }),
-      Type.Object({ name: Name, params: Type.Optional(Params) }, { additionalProperties: false, ...paramsFor(kind, 'name', known) }),
+      Type.Object(
+        { name: Type.String({ ...Name, description: `The ${kind}'s registered name` }), params: Type.Optional(Type.Unsafe<Record<string, unknown>>({ ...Params, description: `The ${kind}'s params (each has a default)` })) },
+        { additionalProperties: false, ...paramsFor(kind, 'name', known) },
+      ),
     ],
     { title: 'a plugin name or { name, params }', description },
   );
@@ -41,28 +44,30 @@ function pluginRef(kind: string, known: PluginParamSchemas, description: string)
  * Schema) every plugin's params are described where its name is chosen; without, it is the shape
  * `validateConfig` checks (params are checked per plugin at preflight, naming the field).
  */
-export function runConfigSchema(known: PluginParamSchemas = {}) {
+export function runConfigSchema(known: PluginParamSchemas = {}, teacherFree?: readonly string[]) {
   const methodNames = Object.keys(known.method ?? {});
+  // The teacher is trained from scratch, so only a method that needs no teacher can train it.
+  const teacherMethods = teacherFree === undefined ? methodNames : methodNames.filter((n) => teacherFree.includes(n));
   return Type.Object(
     {
       name: Type.Optional(Type.String({ ...Name, description: 'Run name', default: 'run' })),
-      seed: Type.Optional(Type.Integer({ minimum: 0, default: 1 })),
+      seed: Type.Optional(Type.Integer({ minimum: 0, default: 1, description: 'The seed every random stream derives from (weights, shuffles, attacks)' })),
       seeds: Type.Optional(Type.Array(Type.Integer({ minimum: 0 }), { minItems: 1, description: 'Several seeds: results keep each and reports show mean ± std' })),
-      backend: Type.Optional(Type.Unsafe<BackendPreference>({ enum: [...BACKEND_PREFERENCES], default: 'auto' })),
-      plugins: Type.Optional(Type.Array(Type.String(), { description: 'Modules whose register(container) adds your own plugins' })),
+      backend: Type.Optional(Type.Unsafe<BackendPreference>({ enum: [...BACKEND_PREFERENCES], default: 'auto', description: 'TensorFlow.js backend; auto picks the fastest available' })),
+      plugins: Type.Optional(Type.Array(Type.String(), { description: "Modules whose register(container) adds your own plugins: a package folder (./my-method, read through its package.json), a package name, or a built .js file; relative to this file's folder" })),
       dataset: pluginRef('dataset', known, 'a dataset plugin, e.g. mnist'),
       model: pluginRef('model', known, 'a model architecture, e.g. papernot-mnist'),
-      batchSize: Type.Optional(Type.Integer({ minimum: 1, default: 64 })),
+      batchSize: Type.Optional(Type.Integer({ minimum: 1, default: 64, description: 'Training batch size of the teacher and every student' })),
       teacher: Type.Optional(
         Type.Object(
           {
             path: Type.Optional(Type.String({ description: 'A tfjs layers model directory to load instead of training' })),
             model: Type.Optional(pluginRef('model', known, 'the teacher architecture (default: the run model)')),
-            method: Type.Optional(Type.String({ ...Name, examples: methodNames, default: 'standard', description: 'Method that trains the teacher, e.g. trades or pgd-at for a robust one' })),
-            epochs: Type.Optional(Type.Integer({ minimum: 1, default: 3 })),
+            method: Type.Optional(Type.String({ ...Name, examples: teacherMethods, default: 'standard', description: 'Method that trains the teacher (one that needs no teacher), e.g. trades or pgd-at for a robust one' })),
+            epochs: Type.Optional(Type.Integer({ minimum: 1, default: 3, description: "Epochs of the teacher's method" })),
             params: Type.Optional(Type.Unsafe<Record<string, unknown>>({ ...Params, description: "The teacher method's params" })),
           },
-          { additionalProperties: false, ...paramsFor('method', 'method', known, true) },
+          { additionalProperties: false, description: 'The run teacher: trained by a method that needs none, or loaded from path', ...paramsFor('method', 'method', known, true, teacherMethods) },
         ),
       ),
       students: Type.Array(
@@ -70,7 +75,7 @@ export function runConfigSchema(known: PluginParamSchemas = {}) {
           {
             name: Type.Optional(Type.String({ ...Name, description: 'Model name in results (default: the method)' })),
             method: Type.String({ ...Name, examples: methodNames, description: 'a training method, e.g. ard' }),
-            params: Type.Optional(Params),
+            params: Type.Optional(Type.Unsafe<Record<string, unknown>>({ ...Params, description: "The method's params (each has a default)" })),
             model: Type.Optional(pluginRef('model', known, 'the student architecture (default: the run model)')),
             teacher: Type.Optional(Type.String({ ...Name, description: 'Name of an earlier student to distil from instead of the run teacher' })),
           },
@@ -100,8 +105,8 @@ export function runConfigSchema(known: PluginParamSchemas = {}) {
                     Type.String({ ...Name, examples: Object.keys(known.attack ?? {}) }),
                     Type.Object(
                       {
-                        name: Name,
-                        params: Type.Optional(Params),
+                        name: Type.String({ ...Name, description: "The attack's registered name" }),
+                        params: Type.Optional(Type.Unsafe<Record<string, unknown>>({ ...Params, description: "The attack's params (each has a default)" })),
                         mode: Type.Optional(Type.Union([Type.Literal('untargeted'), Type.Literal('targeted')], { title: 'untargeted or targeted', description: 'default: untargeted (jsma: targeted)' })),
                         as: Type.Optional(Type.String({ ...Name, description: 'Name in results (default: the attack name)' })),
                       },
@@ -110,12 +115,13 @@ export function runConfigSchema(known: PluginParamSchemas = {}) {
                   ],
                   { title: 'an attack name or { name, params, mode, as }' },
                 ),
+                { description: 'The attacks every model is evaluated under, in order: names, or { name, params, mode, as }' },
               ),
             ),
-            diagnostics: Type.Optional(Type.Boolean({ default: true })),
-            params: Type.Optional(Params),
+            diagnostics: Type.Optional(Type.Boolean({ default: true, description: 'Gradient-masking checks on every model (ε sweep, re-runs with another start and more steps, transfer, margin-loss twin); false skips them' })),
+            params: Type.Optional(Type.Unsafe<Record<string, unknown>>({ ...Params, description: 'Further options for the evaluation engine (@tempered/reports EvaluationOptions), e.g. { diagnostics: { sweep: false } }' })),
           },
-          { additionalProperties: false },
+          { additionalProperties: false, description: 'How the trained models are evaluated: examples, attacks, diagnostics' },
         ),
       ),
     },

@@ -162,7 +162,10 @@ export function readConfig(path: string): RunConfig {
   }
 }
 
-/** JSON Schema of the config file, with each registered plugin's params where known (see {@link runConfigSchema}). */
-export function configJsonSchema(pluginParams: PluginParamSchemas = {}): Record<string, unknown> {
-  return { $schema: 'http://json-schema.org/draft-07/schema#', ...(JSON.parse(JSON.stringify(runConfigSchema(pluginParams))) as Record<string, unknown>) };
+/**
+ * JSON Schema of the config file, with each registered plugin's params where known (see {@link runConfigSchema});
+ * `teacherFree` (the methods that need no teacher) limits what `teacher.method` offers.
+ */
+export function configJsonSchema(pluginParams: PluginParamSchemas = {}, teacherFree?: readonly string[]): Record<string, unknown> {
+  return { $schema: 'http://json-schema.org/draft-07/schema#', ...(JSON.parse(JSON.stringify(runConfigSchema(pluginParams, teacherFree))) as Record<string, unknown>) };
 }

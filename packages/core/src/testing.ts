@@ -1,4 +1,8 @@
+// tsyringe needs the Reflect metadata polyfill before it loads: an outside plugin's spec imports
+// only this module (no setup file), so it comes first here.
+import 'reflect-metadata';
 import * as tf from '@tensorflow/tfjs';
+import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { LayersStudent, LayersTeacher } from './model.js';
 import { batchIndices } from './data.js';
 import { optimizeStep } from './step.js';
@@ -11,8 +15,28 @@ import type { Dataset, Teacher } from './types.js';
  * Test helpers (imported from `@tempered/core/testing`), public so that an outside plugin's specs use
  * the same fixtures as Tempered's own. Every spec that touches tensors uses {@link expectNoLeaks}:
  * `tf.memory().numTensors` must return to its baseline. Real digits for these models come from
- * `mnistTiny()` in `@tempered/datasets/testing`.
+ * `mnistTiny()` in `@tempered/datasets/testing`. Importing this module loads `reflect-metadata`, so a spec
+ * needs no setup file and no tsyringe import: {@link testContainer} gives it a fresh container.
  */
+
+/**
+ * A fresh DI container for one spec file (a child of tsyringe's root, so nothing a spec registers
+ * leaks into another), with each given `register(container)` already called, e.g. the plugin
+ * package's own and `@tempered/attacks`'.
+ *
+ * @example
+ * ```ts
+ * import { testContainer } from '@tempered/core/testing';
+ * import { register } from './index.js';
+ * const container = testContainer(register);
+ * const method = createPlugin(container, TOKENS.Method, 'my-method', {});
+ * ```
+ */
+export function testContainer(...registers: ReadonlyArray<(container: DependencyContainer) => void>): DependencyContainer {
+  const container = rootContainer.createChildContainer();
+  for (const register of registers) register(container);
+  return container;
+}
 
 /** Runs `fn` (sync or async) and throws if it leaves tensors behind. Returns fn's result. */
 export async function expectNoLeaks<T>(fn: () => T | Promise<T>, label = 'operation'): Promise<T> {
