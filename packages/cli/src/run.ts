@@ -137,7 +137,10 @@ export function curvesFromLog(out: string): Map<string, TrainingCurve> {
     const phase = record.phase as string;
     const epoch = record.epoch as number;
     const at = curve.epochs.findIndex((e) => e.phase === phase && e.epoch === epoch);
-    const entry = { phase, epoch, loss: record.loss as number, accuracy: record.accuracy as number | undefined, terms: (record.terms as Record<string, number>) ?? {} };
+    const entry = {
+      phase, epoch, loss: record.loss as number, accuracy: record.accuracy as number | undefined, terms: (record.terms as Record<string, number>) ?? {},
+      learningRate: record.learningRate as number | undefined, learningRates: record.learningRates as number[] | undefined,
+    };
     if (at >= 0) curve.epochs[at] = entry;
     else curve.epochs.push(entry);
     curves.set(name, curve);

@@ -48,6 +48,8 @@ export interface EpochEndEvent extends PhaseEvent {
   readonly numTensors: number;
   /** The learning rate in force during the epoch's last step (the schedule's, when the phase has one). */
   readonly learningRate?: number;
+  /** Every step's learning rate in this epoch, in order (from the resumed batch on, after a resume). */
+  readonly learningRates?: readonly number[];
   readonly durationMs: number;
   /** The position after this epoch (for checkpoints). */
   readonly position: TrainerPosition;

@@ -157,6 +157,7 @@ export class Trainer implements TrainerEvents {
     await this.emit('epoch:start', { ...base, epoch, batches });
     const order = permutation(options.train.size, new Rng(deriveSeed(options.seed, 'shuffle', model, streamName(phase), epoch)));
     const sums = new EpochSums();
+    const learningRates: number[] = [];
     let position = start;
     let batch = 0;
     for (const indices of batchIndices(order, options.batchSize)) {
@@ -166,6 +167,7 @@ export class Trainer implements TrainerEvents {
       }
       const result = await this.runStep(run, epoch, batch, indices, position);
       sums.add(result, indices.length);
+      if (result.learningRate !== undefined) learningRates.push(result.learningRate);
       batch++;
       position = { phase: phaseIndex, epoch, batch, step: position.step + 1 };
       await this.emit('batch:end', { ...base, epoch, batch: batch - 1, batches, loss: result.loss, terms: result.terms ?? {}, learningRate: result.learningRate, position });
@@ -185,6 +187,7 @@ export class Trainer implements TrainerEvents {
       epoch,
       ...sums.means(),
       learningRate: learningRateOf(phase.optimizer),
+      learningRates,
       numTensors: tf.memory().numTensors,
       durationMs: performance.now() - epochStarted,
       position,

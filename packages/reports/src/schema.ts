@@ -180,11 +180,12 @@ export type Diagnostic = Of<typeof DiagnosticSchema>;
 /** One epoch of a training curve (filled in by the CLI from the trainer's events); other metrics are numbers. */
 // A diverged loss is NaN in memory (a number) and null on disk: accepting null lets such a run still write its results.
 const TrainingValue = Type.Unsafe<number>({ type: ['number', 'null'] });
+// `learningRate` is the rate of the epoch's last step; `learningRates` every step's, in order.
 export const TrainingEpochSchema = Type.Object(
-  { epoch: Int, loss: TrainingValue, accuracy: Type.Optional(TrainingValue) },
+  { epoch: Int, loss: TrainingValue, accuracy: Type.Optional(TrainingValue), learningRates: Type.Optional(Type.Array(Type.Number())) },
   { additionalProperties: TrainingValue },
 );
-export type TrainingEpoch = Of<typeof TrainingEpochSchema> & { readonly [metric: string]: number | undefined };
+export type TrainingEpoch = Of<typeof TrainingEpochSchema> & { readonly [metric: string]: number | readonly number[] | undefined };
 /** Per-phase training curves, e.g. `{ teacher: [...], student: [...] }`. */
 export type TrainingCurves = Readonly<Record<string, readonly TrainingEpoch[]>>;
 
