@@ -30,6 +30,7 @@ import {
 } from '@tempered/core';
 import { pgd, register as registerAttacks } from '@tempered/attacks';
 import { register as registerArd } from '@tempered/ard';
+import { register as registerBaselines } from '@tempered/baselines';
 import { register as registerDistillation } from '@tempered/defensive-distillation';
 import { loadEmbeddedMnist } from '@tempered/datasets';
 
@@ -62,6 +63,7 @@ async function train(name: string, method: string, params: Record<string, unknow
   const container = rootContainer.createChildContainer();
   registerAttacks(container);
   registerArd(container);
+  registerBaselines(container);
   registerDistillation(container);
   const student = mlp(name, seed);
   const plugin = createPlugin(container, TOKENS.Method, method, params) as TrainingMethod;

@@ -13,7 +13,7 @@ import { container as rootContainer } from 'tsyringe';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Trainer, TOKENS, createPlugin, deriveSeed, selectBackend, type Dataset, type TrainingMethod, type ModelArchitecture, type Student } from '@tempered/core';
 import { register as registerAttacks } from '@tempered/attacks';
-import { register as registerArd } from '@tempered/ard';
+import { register as registerBaselines } from '@tempered/baselines';
 import { register as registerModels } from '@tempered/models';
 import { loadEmbeddedMnist } from '@tempered/datasets';
 
@@ -34,7 +34,7 @@ describe('ε warm-up', () => {
     const { train, test } = loadEmbeddedMnist({ trainSize: 1000, testSize: 300 });
     const container = rootContainer.createChildContainer();
     registerAttacks(container);
-    registerArd(container);
+    registerBaselines(container);
     registerModels(container);
     const arch = createPlugin(container, TOKENS.Model, 'papernot-mnist', { widthMultiplier: 0.5 }) as ModelArchitecture;
     const build = (name: string) => arch.build({ name, inputShape: [28, 28, 1], numClasses: 10, seed: deriveSeed(seed, 'init', name) });
