@@ -63,7 +63,7 @@ describe('parameters', () => {
   });
 
   it('lists the known parameters when one is unknown', () => {
-    expect(configError(() => make(DEFENSIVE_DISTILLATION, { temprature: 20 })).message).toMatch(/temperature, teacherEpochs, epochs/);
+    expect(configError(() => make(DEFENSIVE_DISTILLATION, { temprature: 20 })).message).toMatch(/temperature, teacherEpochs, hardLabelWeight/);
   });
 
   it('rejects reuseTeacher without a run teacher, reuseTeacher with sharedInit, and kd without a teacher', () => {
