@@ -17,8 +17,8 @@ import { ROOT } from './helpers.js';
  * publishes, passes the CLI's preflight, and each of its methods (teacher and students) trains
  * one tiny batch with the recipe's own parameters, its first step at the rate the recipe's
  * optimiser and schedule give. Cheap: a synthetic dataset of the recipe's image shape (no CIFAR
- * files exist here), one epoch, and the smallest model of the recipe's family instead of its
- * wide network.
+ * files exist here), one epoch, two attack steps, and the smallest model of the recipe's family
+ * instead of its wide network.
  */
 const DIR = join(ROOT, 'examples/recipes');
 const recipes = readdirSync(DIR).filter((f) => f.endsWith('.yaml')).sort();
@@ -57,7 +57,9 @@ describe('published recipes', () => {
       const teacher = asTeacher(model('teacher', 1));
       const runs = [...(config.teacher ? [{ name: 'teacher', method: config.teacher.method }] : []), ...config.students];
       for (const { name, method: ref } of runs) {
-        const params = { ...ref.params, epochs: 1, ...('teacherEpochs' in ref.params ? { teacherEpochs: 1 } : {}) };
+        // One epoch and at most two attack steps: the recipe's ε, step size, optimiser and schedule stay.
+        const cheap = { epochs: 1, ...('teacherEpochs' in ref.params ? { teacherEpochs: 1 } : {}), ...('steps' in ref.params ? { steps: 2 } : {}) };
+        const params = { ...ref.params, ...cheap };
         const method = createPlugin<TrainingMethod>(container, TOKENS.Method, ref.name, params);
         const student = model(name, 2);
         await method.setup({ student, teacher: method.teacher === 'none' ? undefined : teacher, createModel: (n) => model(n, 3), train, batchSize: config.batchSize, seed: 1, container });
@@ -74,6 +76,6 @@ describe('published recipes', () => {
         student.dispose();
       }
       teacher.dispose();
-    }, 60_000);
+    }, 120_000);
   }
 });
