@@ -283,7 +283,7 @@ class DefinedMethod implements TrainingMethod {
   }
 
   params(): Record<string, unknown> {
-    return { ...this.values };
+    return structuredClone(this.values); // a copy down to optimizer and schedule
   }
 
   dispose(): void {
