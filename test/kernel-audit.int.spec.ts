@@ -18,6 +18,7 @@ import {
 } from '@tempered/core';
 import { register as registerAttacks } from '@tempered/attacks';
 import { register as registerModels } from '@tempered/models';
+import { register as registerBaselines } from '@tempered/baselines';
 import { register as registerDefensiveDistillation } from '@tempered/defensive-distillation';
 import { register as registerArd } from '@tempered/ard';
 import { register as registerCrdnd } from '@tempered/crdnd';
@@ -121,16 +122,27 @@ async function zooWorkload(): Promise<void> {
   }
 }
 
-/** One training step of every phase of every registered method, on the smallest conv model of the zoo. */
+/**
+ * One training step of every phase of every registered method, on the smallest conv model of the
+ * zoo; then `standard` once with every other optimiser of core, weight decay and a per-step schedule
+ * on (their updates bring their own kernels).
+ */
 async function methodWorkload(): Promise<void> {
   const shape = SHAPES[0]!;
   const rng = new Rng(11);
   const images = Float32Array.from({ length: 2 * BATCH * 784 }, () => rng.uniform(0, 1));
   const labels = Int32Array.from({ length: 2 * BATCH }, (_, i) => i % NUM_CLASSES);
   const train = new ArrayDataset('audit', images, labels, shape, NUM_CLASSES);
-  for (const name of listPlugins(scope, TOKENS.Method)) {
+  const runs = [
+    ...listPlugins(scope, TOKENS.Method).map((name) => ({ name, extra: {} })),
+    ...['sgd', 'momentum', 'nesterov', 'adamw', 'adam'].map((optimizer) => ({
+      name: 'standard',
+      extra: { optimizer: { name: optimizer, learningRate: 0.01, weightDecay: 5e-4 }, schedule: { name: 'cosine', interval: 'step', warmupEpochs: 1 } },
+    })),
+  ];
+  for (const { name, extra } of runs) {
     const descriptor = getPlugin(scope, TOKENS.Method, name);
-    const method = descriptor.create(cheapParams(descriptor.params), scope);
+    const method = descriptor.create({ ...cheapParams(descriptor.params), ...extra }, scope);
     const teacherModel = buildModel('papernot-mnist', shape, 7)!;
     const teacher = asTeacher(teacherModel);
     const student = buildModel('papernot-mnist', shape, 8)!;
@@ -161,7 +173,7 @@ beforeAll(async () => {
   const info = await selectBackend('wasm');
   expect(info.source).toMatch(/@tempered\/wasm-train/);
   scope = rootContainer.createChildContainer();
-  for (const register of [registerModels, registerAttacks, registerDefensiveDistillation, registerArd, registerCrdnd]) register(scope);
+  for (const register of [registerModels, registerAttacks, registerBaselines, registerDefensiveDistillation, registerArd, registerCrdnd]) register(scope);
   await zooWorkload();
   await methodWorkload();
   recording = recorder.recording();

@@ -24,12 +24,13 @@ import {
   deriveSeed,
   selectBackend,
   type Dataset,
-  type DistillationMethod,
+  type TrainingMethod,
   type Student,
   type Teacher,
 } from '@tempered/core';
 import { pgd, register as registerAttacks } from '@tempered/attacks';
 import { register as registerArd } from '@tempered/ard';
+import { register as registerBaselines } from '@tempered/baselines';
 import { register as registerDistillation } from '@tempered/defensive-distillation';
 import { loadEmbeddedMnist } from '@tempered/datasets';
 
@@ -62,9 +63,10 @@ async function train(name: string, method: string, params: Record<string, unknow
   const container = rootContainer.createChildContainer();
   registerAttacks(container);
   registerArd(container);
+  registerBaselines(container);
   registerDistillation(container);
   const student = mlp(name, seed);
-  const plugin = createPlugin(container, TOKENS.Method, method, params) as DistillationMethod;
+  const plugin = createPlugin(container, TOKENS.Method, method, params) as TrainingMethod;
   await plugin.setup({ student, teacher, createModel: (n) => mlp(n, seed), train: data, batchSize: BATCH, seed, container });
   await new Trainer().run(plugin, { model: name, train: data, batchSize: BATCH, seed });
   plugin.dispose();

@@ -81,7 +81,7 @@ describe('tempered run examples/smoke', () => {
   });
 
   it('prints plain progress lines (no carriage returns) when not on a TTY', () => {
-    expect(stderr).toMatch(/baseline\/student epoch 2\/2 loss \d/);
+    expect(stderr).toMatch(/baseline\/train epoch 2\/2 loss \d/);
     expect(stderr).not.toContain('\r');
   });
 

@@ -11,9 +11,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { container as rootContainer } from 'tsyringe';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Trainer, TOKENS, createPlugin, deriveSeed, selectBackend, type Dataset, type DistillationMethod, type ModelArchitecture, type Student } from '@tempered/core';
+import { Trainer, TOKENS, createPlugin, deriveSeed, selectBackend, type Dataset, type TrainingMethod, type ModelArchitecture, type Student } from '@tempered/core';
 import { register as registerAttacks } from '@tempered/attacks';
-import { register as registerArd } from '@tempered/ard';
+import { register as registerBaselines } from '@tempered/baselines';
 import { register as registerModels } from '@tempered/models';
 import { loadEmbeddedMnist } from '@tempered/datasets';
 
@@ -34,12 +34,12 @@ describe('ε warm-up', () => {
     const { train, test } = loadEmbeddedMnist({ trainSize: 1000, testSize: 300 });
     const container = rootContainer.createChildContainer();
     registerAttacks(container);
-    registerArd(container);
+    registerBaselines(container);
     registerModels(container);
     const arch = createPlugin(container, TOKENS.Model, 'papernot-mnist', { widthMultiplier: 0.5 }) as ModelArchitecture;
     const build = (name: string) => arch.build({ name, inputShape: [28, 28, 1], numClasses: 10, seed: deriveSeed(seed, 'init', name) });
     const student = build('pgd-at');
-    const method = createPlugin(container, TOKENS.Method, 'pgd-at', { epsilon: 0.3, stepSize: 0.1, steps: 4, epochs: 3 }) as DistillationMethod;
+    const method = createPlugin(container, TOKENS.Method, 'pgd-at', { epsilon: 0.3, stepSize: 0.1, steps: 4, epochs: 3 }) as TrainingMethod;
     expect(method.params()).toMatchObject({ warmupEpochs: 1, cleanEpochs: 0 });
     await method.setup({ student, createModel: build, train, batchSize: 64, seed, container });
     await new Trainer().run(method, { model: 'pgd-at', train, batchSize: 64, seed });

@@ -1,23 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { inject, injectable } from 'tsyringe';
-import {
-  ConfigError,
-  TOKENS,
-  assertCompatible,
-  createPlugin,
-  defineParams,
-  optimizeStep,
-  validateParams,
-  type Loss,
-  type MethodSetup,
-  type ParamValues,
-  type StepContext,
-  type StepResult,
-  type TrainingBatch,
-} from '@tempered/core';
-import { AdversarialTrainingMethod, type PreparedRun } from './adversarial-method.js';
+import { TOKENS, batchesPerEpoch, createPlugin, defineMethod, defineParams, type Loss, type ParamValues } from '@tempered/core';
+import { INNER_MAX_PARAMS, ScheduledInnerAttack } from '@tempered/attacks';
 import { ARD_LOSS_PARAMS, ArdLoss } from './ard-loss.js';
-import { INNER_MAX_PARAMS, TRAINING_PARAMS } from './inner-maximization.js';
 
 export const ARD_PARAMS = defineParams({
   temperature: { type: 'number', default: 30, greaterThan: 0, description: 'Distillation temperature T (authors: 30)' },
@@ -34,7 +18,6 @@ export const ARD_PARAMS = defineParams({
       'Craft x′ with the student in training mode, as the authors (net.train()): batch-norm uses batch statistics and updates its moving averages, dropout draws a mask per iteration; false = inference mode',
   },
   ...INNER_MAX_PARAMS,
-  ...TRAINING_PARAMS,
 });
 
 export type ArdParams = ParamValues<typeof ARD_PARAMS>;
@@ -47,7 +30,7 @@ export type ArdParams = ParamValues<typeof ARD_PARAMS>;
  *
  * `α·T²·KL(softmax(T(x)/T) ‖ softmax(S(x′)/T)) + (1 − α)·CE(S(x), y)` (the `ard` loss)
  *
- * with the teacher on clean x only. One phase, "student". Reported terms: `kl` and, when
+ * with the teacher on clean x only. One phase, `train`. Reported terms: `kl` and, when
  * α < 1, `ce`; accuracy is the student's on x′ (robust training accuracy).
  *
  * Parameters (defaults; authors' CIFAR-10 values in brackets):
@@ -66,7 +49,8 @@ export type ArdParams = ParamValues<typeof ARD_PARAMS>;
  *   objective, with that loss's own defaults; it sees teacher(x), student(x′) and, when α < 1, student(x))
  * - `cleanEpochs` 0, `warmupEpochs` 1 [0: full ε from the start]: ε and step size ramp linearly
  *   over the first epoch so a short budget at MNIST's ε = 0.3 leaves chance
- * - `epochs` 10, `optimizer` 'adam', `learningRate` 1e-3 [SGD 0.1, momentum 0.9, 200 epochs]
+ * - `epochs` 10 [200]; core's `optimizer` Adam 1e-3 [momentum 0.9, lr 0.1, weight decay 2e-4]
+ *   and `schedule` constant [×0.1 at epochs 100 and 150]: examples/recipes/ard-cifar10.yaml
  *
  * Shapes: inputs [batch, ...inputShape]; teacher and student logits [batch, classes].
  *
@@ -78,63 +62,43 @@ export type ArdParams = ParamValues<typeof ARD_PARAMS>;
  * await new Trainer().run(ard, { model: 'ard', train, batchSize: 64, seed: 1 });
  * ```
  */
-@injectable()
-export class ArdMethod extends AdversarialTrainingMethod<ArdParams> {
-  readonly name = 'ard';
-  readonly teacher = 'required' as const;
-  private readonly loss: ArdLoss;
-  /** The registered loss named by `distillationLoss`, when it is not the built-in 'ard'. */
-  private replacement?: Loss;
-
-  constructor(@inject(TOKENS.PluginParams) params: Record<string, unknown>) {
-    super(validateParams('ard', ARD_PARAMS, params));
-    this.loss = new ArdLoss({ alpha: this.values.alpha, klReduction: this.values.klReduction });
-  }
-
-  protected check({ student, teacher, container }: MethodSetup): void {
-    if (!teacher) throw new ConfigError('ard.teacher', 'ARD distils from a teacher; the run must supply one');
-    assertCompatible(teacher, student);
-    const name = this.values.distillationLoss;
-    this.replacement = name === 'ard' ? undefined : (createPlugin(container, TOKENS.Loss, name, {}) as Loss);
-  }
-
-  protected override attackInTrainingMode(): boolean {
-    return this.values.attackTrainingMode;
-  }
-
-  protected async trainStep(batch: TrainingBatch, step: StepContext, run: PreparedRun): Promise<StepResult> {
-    const { student, inner, optimizer } = run;
-    const teacher = run.teacher!;
-    const { x, labels } = batch;
-    const { temperature, alpha } = this.values;
-    const xAdv = await inner!.craft(student, x, labels, step);
+export const ARD = defineMethod({
+  name: 'ard',
+  description: 'Adversarially Robust Distillation (Goldblum et al. 2020): PGD on the student, T²-scaled KL to the clean-input teacher',
+  teacher: 'required',
+  params: ARD_PARAMS,
+  prepare: ({ container, train, batchSize }, params) => ({
+    inner: new ScheduledInnerAttack(container, params, batchesPerEpoch(train.size, batchSize), params.attackTrainingMode),
+    objective: new ArdLoss({ alpha: params.alpha, klReduction: params.klReduction }),
+    // The registered loss named by `distillationLoss`, when it is not the built-in 'ard'.
+    replacement: params.distillationLoss === 'ard' ? undefined : (createPlugin(container, TOKENS.Loss, params.distillationLoss, {}) as Loss),
+  }),
+  async step({ batch: { x, labels }, step, params, student, teacher, prepared: { inner, objective, replacement }, minimize }) {
+    const { temperature, alpha } = params;
+    const xAdv = await inner.craft(student, x, labels, step);
     const teacherLogits = tf.tidy(() => teacher.logits(x));
     try {
-      return optimizeStep(optimizer, student.trainableVariables(), () => {
+      return minimize(() => {
         const adversarialLogits = student.logits(xAdv, { training: true });
         // The authors always compute S(x); with α = 1 its term has weight 0, so we skip it.
         const cleanLogits = alpha < 1 ? student.logits(x, { training: true }) : undefined;
         const context = {
-          x,
-          xAdv,
-          labels,
+          x, xAdv, labels,
           teacher: { logits: teacherLogits },
           studentAdv: { logits: adversarialLogits },
           student: cleanLogits ? { logits: cleanLogits } : undefined,
-          temperature,
-          epoch: step.epoch,
-          step: step.step,
+          temperature, epoch: step.epoch, step: step.step,
         };
-        if (this.replacement) {
-          const loss = this.replacement.compute(context);
-          return { loss, terms: { [this.values.distillationLoss]: loss }, logits: adversarialLogits, labels };
+        if (replacement) {
+          const loss = replacement.compute(context);
+          return { loss, terms: { [params.distillationLoss]: loss }, logits: adversarialLogits, labels };
         }
-        const { loss, terms } = this.loss.computeTerms(context);
+        const { loss, terms } = objective.computeTerms(context);
         return { loss, terms, logits: adversarialLogits, labels };
       });
     } finally {
       xAdv.dispose();
       teacherLogits.dispose();
     }
-  }
-}
+  },
+});

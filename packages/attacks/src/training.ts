@@ -196,7 +196,4 @@ export class ScheduledInnerAttack {
   }
 }
 
-/** Batches per epoch for a training set of `size` examples (the trainer keeps the last, short batch). */
-export function batchesPerEpoch(size: number, batchSize: number): number {
-  return Math.max(1, Math.ceil(size / batchSize));
-}
+export { batchesPerEpoch } from '@tempered/core';

@@ -2,18 +2,21 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
 import { StepProgress, type BackendInfo, type DatasetSplits, type Student, type Teacher } from '@tempered/core/node';
-import { RESULTS_FILE, evaluate, renderReports, writeResults, type TeacherInfo, type TrainingCurves } from '@tempered/reports/node';
+import { RESULTS_FILE, evaluate, renderReports, writeResults, type TeacherInfo, type TrainingCurves, type TrainingEpoch } from '@tempered/reports/node';
 import type { RunConfig } from './config.js';
 
 /** Per-model training curves as the trainer reported them, keyed by phase. */
 export interface TrainingCurve {
-  epochs: Array<{ phase: string; epoch: number; loss: number; accuracy?: number; terms: Record<string, number> }>;
+  epochs: Array<{ phase: string; epoch: number; loss: number; accuracy?: number; terms: Record<string, number>; learningRate?: number; learningRates?: number[] }>;
 }
 
 function toCurves(curve: TrainingCurve | undefined): TrainingCurves | undefined {
   if (!curve) return undefined;
-  const out: Record<string, Array<{ epoch: number; loss: number; accuracy?: number; [k: string]: number | undefined }>> = {};
-  for (const e of curve.epochs) (out[e.phase] ??= []).push({ epoch: e.epoch, loss: e.loss, accuracy: e.accuracy, ...e.terms });
+  const out: Record<string, TrainingEpoch[]> = {};
+  for (const e of curve.epochs) {
+    const rates = e.learningRate === undefined ? {} : { learningRate: e.learningRate, ...(e.learningRates?.length ? { learningRates: e.learningRates } : {}) };
+    (out[e.phase] ??= []).push({ epoch: e.epoch, loss: e.loss, accuracy: e.accuracy, ...e.terms, ...rates } as TrainingEpoch);
+  }
   return out;
 }
 

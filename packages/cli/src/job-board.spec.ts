@@ -43,20 +43,20 @@ describe('JobBoard', () => {
     board.start('seed-1/baseline');
     board.output('seed-1/teacher', '\r[##..] 10% teacher epoch 1/3\x1b[K');
     board.output('seed-1/baseline', '\r[#...] 5% baseline epoch 1/2\x1b[K');
-    board.output('seed-1/teacher', '\r\x1b[Kteacher/student epoch 1/3 loss 1.2\n\r[####] 50% teacher epoch 2/3\x1b[K');
+    board.output('seed-1/teacher', '\r\x1b[Kteacher/train epoch 1/3 loss 1.2\n\r[####] 50% teacher epoch 2/3\x1b[K');
     const shown = screen(out.text());
-    expect(shown).toEqual(['[seed-1/teacher] teacher/student epoch 1/3 loss 1.2', 'seed-1/teacher: [####] 50% teacher epoch 2/3', 'seed-1/baseline: [#...] 5% baseline epoch 1/2']);
+    expect(shown).toEqual(['[seed-1/teacher] teacher/train epoch 1/3 loss 1.2', 'seed-1/teacher: [####] 50% teacher epoch 2/3', 'seed-1/baseline: [#...] 5% baseline epoch 1/2']);
     board.end('seed-1/teacher', 'done in 3.0 s');
-    expect(screen(out.text())).toEqual(['[seed-1/teacher] teacher/student epoch 1/3 loss 1.2', '[seed-1/teacher] done in 3.0 s', 'seed-1/baseline: [#...] 5% baseline epoch 1/2']);
+    expect(screen(out.text())).toEqual(['[seed-1/teacher] teacher/train epoch 1/3 loss 1.2', '[seed-1/teacher] done in 3.0 s', 'seed-1/baseline: [#...] 5% baseline epoch 1/2']);
   });
 
   it('in CI prints whole lines prefixed with their job, and no bar', () => {
     const out = capture();
     const board = new JobBoard({ tty: false, quiet: false, stream: out.stream });
     board.start('seed-1/kd');
-    board.output('seed-1/kd', 'kd/student epoch 1/2 loss 0.5');
+    board.output('seed-1/kd', 'kd/train epoch 1/2 loss 0.5');
     board.output('seed-1/kd', ' acc 80%\n');
     board.end('seed-1/kd', 'done in 1.0 s');
-    expect(out.text()).toBe('[seed-1/kd] kd/student epoch 1/2 loss 0.5 acc 80%\n[seed-1/kd] done in 1.0 s\n');
+    expect(out.text()).toBe('[seed-1/kd] kd/train epoch 1/2 loss 0.5 acc 80%\n[seed-1/kd] done in 1.0 s\n');
   });
 });

@@ -27,7 +27,7 @@ import {
   type BackendInfo,
   type DatasetSource,
   type DatasetSplits,
-  type DistillationMethod,
+  type TrainingMethod,
   type Teacher,
 } from '@tempered/core/node';
 import { mergeResults, parseResults, renderReports, writeResults, type TeacherInfo } from '@tempered/reports/node';
@@ -159,7 +159,7 @@ async function runTrainJob(job: TrainJob, ctx: JobContext): Promise<boolean> {
   const { container, config } = ctx;
   const dir = join(ctx.runDir, job.dir);
   const splits = await ctx.splits();
-  const method = createPlugin(container, TOKENS.Method, job.method.name, job.method.params) as DistillationMethod;
+  const method = createPlugin(container, TOKENS.Method, job.method.name, job.method.params) as TrainingMethod;
   const student = buildModel(container, job.architecture, job.model, splits, job.seed);
   const teacher = job.teacher && method.teacher !== 'none' ? await loadTeacher(ctx.config, dir, await ctx.splits(), job.teacher) : undefined;
   try {
@@ -212,7 +212,7 @@ async function runTrainJob(job: TrainJob, ctx: JobContext): Promise<boolean> {
 
 /** A method's resolved params, and whether it distils from a teacher with them. */
 function describeMethod(container: DependencyContainer, ref: PluginRef): { params: Record<string, unknown>; usesTeacher: boolean } {
-  const method = createPlugin(container, TOKENS.Method, ref.name, ref.params) as DistillationMethod;
+  const method = createPlugin(container, TOKENS.Method, ref.name, ref.params) as TrainingMethod;
   const described = {
     params: method.params(),
     usesTeacher: method.teacher === 'required' || (method.teacher === 'optional' && (method.usesTeacher?.() ?? true)),

@@ -8,6 +8,7 @@ type AnyPluginToken = InjectionToken<PluginDescriptor<unknown>>;
 import { register as registerAttacks } from '@tempered/attacks';
 import { register as registerDatasets } from '@tempered/datasets';
 import { register as registerModels } from '@tempered/models';
+import { register as registerBaselines } from '@tempered/baselines';
 import { register as registerDefensiveDistillation } from '@tempered/defensive-distillation';
 import { register as registerArd } from '@tempered/ard';
 import { register as registerCrdnd } from '@tempered/crdnd';
@@ -18,6 +19,7 @@ export const BUILTIN_REGISTRARS: ReadonlyArray<(container: DependencyContainer) 
   registerDatasets,
   registerModels,
   registerAttacks,
+  registerBaselines,
   registerDefensiveDistillation,
   registerArd,
   registerCrdnd,
@@ -29,6 +31,7 @@ export const BUILTIN_MODULES = [
   '@tempered/datasets',
   '@tempered/models',
   '@tempered/attacks',
+  '@tempered/baselines',
   '@tempered/defensive-distillation',
   '@tempered/ard',
   '@tempered/crdnd',

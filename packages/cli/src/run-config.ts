@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
-import { ConfigError, OutputExistsError, TOKENS, createPlugin, removeStaleTemporaries, selectBackend, writeJsonAtomic, type BackendInfo, type DistillationMethod } from '@tempered/core/node';
+import { ConfigError, OutputExistsError, TOKENS, createPlugin, removeStaleTemporaries, selectBackend, writeJsonAtomic, type BackendInfo, type TrainingMethod } from '@tempered/core/node';
 import type { PluginRef, RunConfig } from './config.js';
 import { datasetLoader, divergedJobs, loadTeacher, type JobContext } from './jobs.js';
 import { LockHeldError, acquireLock, describeHolder, liveHolder, runLockPath, type Lock } from './lock.js';
@@ -29,7 +29,7 @@ export interface RunCommandOptions extends RunOptions {
 
 /** Whether a method distils from a teacher with these params ('optional' methods may say no, e.g. defensive distillation training its own). */
 function teacherUse(container: DependencyContainer, ref: PluginRef): TeacherUse {
-  const method = createPlugin(container, TOKENS.Method, ref.name, ref.params) as DistillationMethod;
+  const method = createPlugin(container, TOKENS.Method, ref.name, ref.params) as TrainingMethod;
   const use = method.teacher === 'optional' && method.usesTeacher?.() === false ? 'none' : method.teacher;
   method.dispose();
   return use;

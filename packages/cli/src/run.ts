@@ -9,7 +9,7 @@ import {
   deriveSeed,
   oneLineError,
   type DatasetSplits,
-  type DistillationMethod,
+  type TrainingMethod,
   type ModelArchitecture,
   type Student,
 } from '@tempered/core/node';
@@ -112,7 +112,7 @@ export function preflight(container: DependencyContainer, config: RunConfig): vo
   if (config.teacher?.model) checkPluginRef(container, 'model', 'teacher.model.name', config.teacher.model);
   if (config.teacher && !config.teacher.path) {
     checkPluginRef(container, 'method', 'teacher.method', config.teacher.method);
-    const method = createPlugin(container, TOKENS.Method, config.teacher.method.name, config.teacher.method.params) as DistillationMethod;
+    const method = createPlugin(container, TOKENS.Method, config.teacher.method.name, config.teacher.method.params) as TrainingMethod;
     const needs = method.teacher;
     method.dispose();
     if (needs === 'required') {
@@ -126,7 +126,7 @@ export function preflight(container: DependencyContainer, config: RunConfig): vo
     checkPluginRef(container, 'method', `students[${i}].method`, s.method);
     if (s.model) checkPluginRef(container, 'model', `students[${i}].model.name`, s.model);
     if (s.teacher) {
-      const method = createPlugin(container, TOKENS.Method, s.method.name, s.method.params) as DistillationMethod;
+      const method = createPlugin(container, TOKENS.Method, s.method.name, s.method.params) as TrainingMethod;
       const uses = method.teacher !== 'none' && (method.usesTeacher?.() ?? true);
       method.dispose();
       if (!uses) throw new ConfigError(`students[${i}].teacher`, `method "${s.method.name}" does not use a teacher with these params; remove the field`);
@@ -165,7 +165,10 @@ export function curvesFromLog(out: string): Map<string, TrainingCurve> {
     const phase = record.phase as string;
     const epoch = record.epoch as number;
     const at = curve.epochs.findIndex((e) => e.phase === phase && e.epoch === epoch);
-    const entry = { phase, epoch, loss: record.loss as number, accuracy: record.accuracy as number | undefined, terms: (record.terms as Record<string, number>) ?? {} };
+    const entry = {
+      phase, epoch, loss: record.loss as number, accuracy: record.accuracy as number | undefined, terms: (record.terms as Record<string, number>) ?? {},
+      learningRate: record.learningRate as number | undefined, learningRates: record.learningRates as number[] | undefined,
+    };
     if (at >= 0) curve.epochs[at] = entry;
     else curve.epochs.push(entry);
     curves.set(name, curve);

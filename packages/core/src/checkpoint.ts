@@ -5,7 +5,7 @@ import { ModelError } from './errors.js';
 import { epochTotalsProblem, type EpochTotals } from './epoch-totals.js';
 import type { TrainerPosition } from './events.js';
 import { removeStaleTemporaries, sha256Hex, writeFileAtomic, writeJsonAtomic } from './fs.js';
-import type { DistillationMethod, Model } from './types.js';
+import type { TrainingMethod, Model } from './types.js';
 
 /**
  * Checkpoints: every phase model's weights, the current phase's optimiser state, the method's
@@ -48,13 +48,13 @@ export interface CheckpointManifest {
 // which differs from the running product in the last bits and would break bit-identical resume.
 const OPTIMIZER_EXTRA_VARIABLES = ['accBeta1', 'accBeta2'] as const;
 
-function uniqueModels(method: DistillationMethod): Model[] {
+function uniqueModels(method: TrainingMethod): Model[] {
   const models: Model[] = [];
   for (const phase of method.phases()) if (!models.includes(phase.model)) models.push(phase.model);
   return models;
 }
 
-function currentOptimizer(method: DistillationMethod, position: TrainerPosition): tf.Optimizer | undefined {
+function currentOptimizer(method: TrainingMethod, position: TrainerPosition): tf.Optimizer | undefined {
   const phases = method.phases();
   return phases[Math.min(position.phase, phases.length - 1)]?.optimizer;
 }
@@ -63,7 +63,7 @@ function currentOptimizer(method: DistillationMethod, position: TrainerPosition)
 export async function saveCheckpoint(
   dir: string,
   run: { model: string; seed: number },
-  method: DistillationMethod,
+  method: TrainingMethod,
   position: TrainerPosition,
   epochTotals?: EpochTotals,
 ): Promise<string> {
@@ -183,7 +183,7 @@ export function readCheckpointManifest(dir: string): CheckpointManifest | undefi
  * Restores `method` (already set up, as for a fresh run) from the checkpoint in `dir` and
  * returns the position to resume from; undefined when there is no checkpoint.
  */
-export async function loadCheckpoint(dir: string, method: DistillationMethod): Promise<TrainerPosition | undefined> {
+export async function loadCheckpoint(dir: string, method: TrainingMethod): Promise<TrainerPosition | undefined> {
   const manifest = readLatest(dir);
   if (!manifest) return undefined;
   const dataPath = join(dir, manifest.data);

@@ -67,6 +67,11 @@ export class ArrayDataset implements Dataset {
   }
 }
 
+/** Batches per epoch for a training set of `size` examples: the trainer keeps the last, short batch. */
+export function batchesPerEpoch(size: number, batchSize: number): number {
+  return Math.max(1, Math.ceil(size / batchSize));
+}
+
 /** Consecutive batches of `batchSize` over `order` (the last may be smaller). */
 export function* batchIndices(order: Int32Array, batchSize: number): Generator<Int32Array> {
   for (let start = 0; start < order.length; start += batchSize) yield order.subarray(start, start + batchSize);

@@ -1,5 +1,5 @@
 import type { EpochTotals } from './epoch-totals.js';
-import type { DistillationMethod, TrainingPhase } from './types.js';
+import type { TrainingMethod, TrainingPhase } from './types.js';
 
 /** Where training is: the next step to run is batch `batch` of epoch `epoch` of phase `phase`. */
 export interface TrainerPosition {
@@ -16,12 +16,12 @@ interface Base {
 }
 
 export interface RunStartEvent extends Base {
-  readonly method: DistillationMethod;
+  readonly method: TrainingMethod;
   readonly phases: readonly string[];
   readonly resumedFrom?: TrainerPosition;
 }
 export interface RunEndEvent extends Base {
-  readonly method: DistillationMethod;
+  readonly method: TrainingMethod;
   readonly stopped: boolean;
   readonly reason?: string;
   /** Where training would continue (the end when not stopped). */
@@ -31,7 +31,7 @@ export interface RunEndEvent extends Base {
   readonly epochTotals?: EpochTotals;
 }
 export interface PhaseEvent extends Base {
-  readonly method: DistillationMethod;
+  readonly method: TrainingMethod;
   readonly phase: TrainingPhase;
   readonly phaseIndex: number;
 }
@@ -49,6 +49,10 @@ export interface EpochEndEvent extends PhaseEvent {
   readonly accuracy?: number;
   /** tf.memory().numTensors at epoch end: constant across epochs when nothing leaks. */
   readonly numTensors: number;
+  /** The learning rate in force during the epoch's last step (the schedule's, when the phase has one). */
+  readonly learningRate?: number;
+  /** Every step's learning rate in this epoch, in order (from the resumed batch on, after a resume). */
+  readonly learningRates?: readonly number[];
   readonly durationMs: number;
   /** The position after this epoch (for checkpoints). */
   readonly position: TrainerPosition;
@@ -60,6 +64,8 @@ export interface BatchStartEvent extends PhaseEvent {
 }
 export interface BatchEndEvent extends BatchStartEvent {
   readonly loss: number;
+  /** The learning rate this step used. */
+  readonly learningRate?: number;
   readonly terms: Readonly<Record<string, number>>;
   readonly position: TrainerPosition;
 }

@@ -16,6 +16,7 @@ export type {
   AttackResult,
   Dataset,
   DistillationMethod,
+  TrainingMethod,
   EvaluationBatch,
   ForwardOptions,
   InputBounds,
@@ -51,7 +52,7 @@ export type { PluginClass } from './registry.js';
 /** The DI container type, so a plugin's `register(container)` needs no direct tsyringe import. */
 export type { DependencyContainer } from 'tsyringe';
 export { defineMethod, METHOD_TRAINING_PARAMS } from './method.js';
-export type { MethodDefinition, MethodStep, SlotLoss } from './method.js';
+export type { MethodDefinition, MethodStep, PhaseDefinition, PhaseHook, SlotLoss } from './method.js';
 export { defineParams, defaultParams, validateParams, paramsJsonSchema, paramsSchema } from './params.js';
 export { checkSchema, schemaErrors, pointerToField } from './schema-check.js';
 export type { ParamSpec, ParamSpecs, ParamValues, ValueOf } from './params.js';
@@ -88,11 +89,14 @@ export {
   klDivergencePerExample,
   countCorrect,
 } from './ops.js';
-export { ArrayDataset, batchIndices } from './data.js';
+export { ArrayDataset, batchIndices, batchesPerEpoch } from './data.js';
 export { optimizeStep } from './step.js';
 export type { StepLoss } from './step.js';
-export { createOptimizer, OPTIMIZER_PARAMS } from './optimizers.js';
-export type { OptimizerConfig } from './optimizers.js';
+export {
+  createOptimizer, createSchedule, foldFlatOptimizerKeys, learningRateAt, learningRateOf, setLearningRate, weightDecayOf,
+  OPTIMIZER_PARAMS, SCHEDULE_PARAMS,
+} from './optimizers.js';
+export type { LearningRateSchedule, OptimizerConfig, ScheduleConfig, SchedulePosition, WeightDecay } from './optimizers.js';
 export { selectBackend, BACKEND_PREFERENCES } from './backend.js';
 export type { BackendInfo, BackendPreference, ModuleImporter } from './backend.js';
 export { Trainer, yieldToEventLoop } from './trainer.js';

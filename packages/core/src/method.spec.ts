@@ -12,7 +12,7 @@ import { blobs, tinyMlp } from './spec-fixtures.js';
 import { expectNoLeaks } from './testing.js';
 import { TOKENS } from './tokens.js';
 import { Trainer } from './trainer.js';
-import type { DistillationMethod, LossContext, Model } from './types.js';
+import type { TrainingMethod, LossContext, Model } from './types.js';
 
 const calls = { prepare: 0, release: 0 };
 /** Clean cross-entropy through a loss slot, scaled by `scale`. */
@@ -43,26 +43,43 @@ registerPlugin(container, TOKENS.Loss, factoryPlugin('triple-ce', () => ({
   name: 'triple-ce', compute: (c: LossContext) => tf.tidy(() => tf.mul(crossEntropy(c.student!.logits, c.labels), 3) as tf.Scalar),
 })));
 const data = blobs(60, 1);
-const create = (name: string, params: Record<string, unknown> = {}) => createPlugin(container, TOKENS.Method, name, params) as DistillationMethod;
+const create = (name: string, params: Record<string, unknown> = {}) => createPlugin(container, TOKENS.Method, name, params) as TrainingMethod;
 
 describe('defineMethod', () => {
   it('adds the training params with defaults and validates them, naming <method>.<field>', () => {
     const method = create('ce-slot', { epochs: 3 });
-    expect(method.params()).toEqual({ epochs: 3, optimizer: 'adam', learningRate: 1e-3, scale: 1, ceLoss: 'ce-slot.ce' });
+    expect(method.params()).toEqual({
+      epochs: 3,
+      optimizer: { name: 'adam', learningRate: 1e-3, momentum: 0.9, weightDecay: 0, beta1: 0.9, beta2: 0.999 },
+      schedule: { name: 'constant', interval: 'epoch', milestones: [], gamma: 0.1, minLearningRate: 0, warmupEpochs: 0 },
+      scale: 1,
+      ceLoss: 'ce-slot.ce',
+    });
     expect(() => create('ce-slot', { scale: -1 })).toThrow(/^ce-slot\.scale/);
-    expect(() => create('ce-slot', { learningRate: 0 })).toThrow(/^ce-slot\.learningRate/);
+    expect(() => create('ce-slot', { optimizer: { learningRate: 0 } })).toThrow(/^ce-slot\.optimizer\.learningRate/);
+    expect(() => create('ce-slot', { optimizer: { name: 'lion' } })).toThrow(/^ce-slot\.optimizer\.name/);
+    expect(() => create('ce-slot', { schedule: { name: 'piecewise', milestone: [3] } })).toThrow(/^ce-slot\.schedule/);
     expect(() => create('ce-slot', { temperature: 2 })).toThrow(ConfigError);
     expect(() => method.phases()).toThrow(/ce-slot\.setup/);
   });
 
-  it('trains one "student" phase with its own optimiser and releases everything at dispose', async () => {
+  it('folds the flat optimiser keys of earlier releases into optimizer, and refuses a key given twice', () => {
+    const method = create('ce-slot', { optimizer: 'momentum', learningRate: 0.05, momentum: 0.5 });
+    expect(method.params().optimizer).toEqual({ name: 'momentum', learningRate: 0.05, momentum: 0.5, weightDecay: 0, beta1: 0.9, beta2: 0.999 });
+    expect(() => create('ce-slot', { learningRate: 0 })).toThrow(/^ce-slot\.optimizer\.learningRate/);
+    expect(() => create('ce-slot', { optimizer: { learningRate: 0.1 }, learningRate: 0.2 })).toThrow(/^ce-slot\.learningRate: given twice/);
+  });
+
+  it('trains one "train" phase with its own optimiser and releases everything at dispose', async () => {
     const student = tinyMlp(3);
     const before = { ...calls };
     const losses: number[] = [];
     await expectNoLeaks(async () => {
       const method = create('ce-slot', { epochs: 4, learningRate: 0.05 });
       await method.setup({ student, createModel: () => student, train: data, batchSize: 20, seed: 1, container });
-      expect(method.phases().map((p) => p.name)).toEqual(['student']);
+      expect(method.phases().map((p) => p.name)).toEqual(['train']);
+      // The phase's random streams keep their old name, so the rename moved no weight.
+      expect(method.phases()[0]!.streamName).toBe('student');
       expect(method.result()).toBe(student);
       await new Trainer().on('epoch:end', (e) => void losses.push(e.loss)).run(method, { model: 'ce', train: data, batchSize: 20, seed: 1 });
       method.dispose();

@@ -1,48 +1,95 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from './errors.js';
 import { assertCompatible } from './model.js';
-import { createOptimizer } from './optimizers.js';
+import { OPTIMIZER_PARAMS, SCHEDULE_PARAMS, createOptimizer, createSchedule, foldFlatOptimizerKeys } from './optimizers.js';
 import { defineParams, validateParams, type ParamSpec, type ParamSpecs, type ParamValues } from './params.js';
 import { createPlugin, factoryPlugin } from './registry.js';
 import { optimizeStep, type StepLoss } from './step.js';
 import { TOKENS } from './tokens.js';
 import type {
-  DistillationMethod, Loss, LossContext, MethodSetup, PluginDescriptor, StepContext, StepResult, Student, Teacher,
-  TrainingBatch, TrainingPhase,
+  Loss, LossContext, MethodSetup, Model, PhaseContext, PluginDescriptor, StepContext, StepResult, Student, Teacher,
+  TrainingBatch, TrainingMethod, TrainingPhase,
 } from './types.js';
 
-/** Parameters every {@link defineMethod} method has; a method's own `params` may override their defaults. */
+/**
+ * Parameters every {@link defineMethod} method has; a method's own `params` may override their
+ * defaults. `optimizer` and `schedule` are the one optimiser and schedule definition of core
+ * ({@link OPTIMIZER_PARAMS}, {@link SCHEDULE_PARAMS}); every phase gets its own optimiser from
+ * them. The flat keys of earlier releases (`optimizer: 'sgd'`, `learningRate`, `momentum`) are
+ * folded into `optimizer`.
+ */
 export const METHOD_TRAINING_PARAMS = defineParams({
   epochs: { type: 'number', default: 10, integer: true, min: 1, description: 'Training epochs (events count them from 0)' },
-  optimizer: { type: 'enum', values: ['adam', 'sgd', 'momentum'], default: 'adam', description: 'Optimiser' },
-  learningRate: { type: 'number', default: 1e-3, greaterThan: 0, description: 'Learning rate (Adam 1e-3 trains at T = 20; SGD stalls)' },
+  optimizer: { type: 'object', params: OPTIMIZER_PARAMS, description: 'Optimiser of every phase: { name, learningRate, momentum, weightDecay, beta1, beta2 } (Adam 1e-3 trains at T = 20; SGD stalls)' },
+  schedule: { type: 'object', params: SCHEDULE_PARAMS, description: 'Learning-rate schedule of every phase: { name, interval, milestones, gamma, minLearningRate, warmupEpochs }' },
 });
 
 /** A loss slot's call: the batch's `x`, `labels`, epoch and step are filled in; `temperature` defaults to 1. */
 export type SlotLoss = (context: Partial<LossContext>) => tf.Scalar;
 type TeacherOf<T> = T extends 'required' ? Teacher : Teacher | undefined;
+type Values<S extends ParamSpecs> = ParamValues<S & typeof METHOD_TRAINING_PARAMS>;
 
-/** What {@link MethodDefinition.step} receives for one batch. */
+/** What {@link MethodDefinition.step} (or a phase's step) receives for one batch. */
 export interface MethodStep<P, L extends string, R, T> {
   readonly batch: TrainingBatch;
   readonly step: StepContext;
   readonly params: P;
   readonly student: Student;
+  /** The teacher: the one the method trains itself ({@link MethodDefinition.ownTeacher}), else the run's. */
   readonly teacher: TeacherOf<T>;
+  /** The model this phase trains (the student, or the method's own teacher). */
+  readonly model: Model;
   /** The loss slots, each the method's default or the registered loss the config named. */
   readonly losses: Readonly<Record<L, SlotLoss>>;
   /** What {@link MethodDefinition.prepare} returned. */
   readonly prepared: R;
-  /** One optimiser step on the student minimising the closure's loss (runs it on the gradient tape). */
-  minimize(compute: () => StepLoss): StepResult;
+  /**
+   * One optimiser step minimising the closure's loss (runs it on the gradient tape), on the
+   * phase model's trainable variables or on `variables` (e.g. the student's plus the method's own).
+   */
+  minimize(compute: () => StepLoss, variables?: tf.Variable[]): StepResult;
 }
 
-/** A one-phase method: its name, parameters, loss slots and per-batch step; everything else is {@link defineMethod}'s. */
+/** What a phase's `before`/`after` hooks receive. */
+export interface PhaseHook<P, R> extends PhaseContext {
+  readonly params: P;
+  readonly student: Student;
+  /** The teacher: the method's own (being trained, or trained in an earlier phase) or the run's. */
+  readonly teacher: Model | undefined;
+  readonly prepared: R;
+}
+
+/**
+ * One phase of a several-phase method. The phases share the method's parameters and `prepared`;
+ * each gets its own optimiser (and schedule) from `params.optimizer` / `params.schedule`.
+ */
+export interface PhaseDefinition<P, L extends string, R, T> {
+  /** Name in events, progress lines and metrics.jsonl; it also seeds the phase's shuffles. */
+  readonly name: string;
+  /** The model the phase trains: the student, or the teacher the method trains itself. */
+  readonly trains: 'student' | 'teacher';
+  /** The phase's epochs (default `params.epochs`). */
+  epochs?(params: P): number;
+  /** Whether the phase runs with these parameters (default: always). */
+  when?(params: P): boolean;
+  /** Runs before the phase's first epoch (also on resume). */
+  before?(hook: PhaseHook<P, R>): void | Promise<void>;
+  /** Runs after the phase's last epoch. */
+  after?(hook: PhaseHook<P, R>): void | Promise<void>;
+  step(context: MethodStep<P, L, R, T>): StepResult | Promise<StepResult>;
+}
+
+/**
+ * A method: its name, parameters, loss slots and per-batch `step` (one phase, named `train`),
+ * or its `phases`; everything else (validation, optimisers, schedules, phases, checkpoints of
+ * its state, dispose) is {@link defineMethod}'s.
+ */
 export interface MethodDefinition<S extends ParamSpecs, L extends string, R, T extends 'required' | 'optional' | 'none'> {
   readonly name: string;
   readonly description: string;
+  /** Whether the run must supply a teacher ('required'), may ('optional') or is ignored ('none'). */
   readonly teacher: T;
-  /** The method's parameters ({@link defineParams}); `epochs`, `optimizer`, `learningRate` are added (a declared `momentum` reaches the optimiser too). */
+  /** The method's parameters ({@link defineParams}); `epochs`, `optimizer`, `schedule` are added ({@link METHOD_TRAINING_PARAMS}). */
   readonly params: S;
   /**
    * Loss slots with their default loss. Slot `kl` becomes the string parameter `klLoss`, whose
@@ -51,10 +98,21 @@ export interface MethodDefinition<S extends ParamSpecs, L extends string, R, T e
    */
   readonly losses?: Readonly<Record<L, SlotLoss>>;
   /** Runs once at setup (e.g. resolve an inner attack); its result is `prepared` in every step. */
-  prepare?(setup: MethodSetup, params: ParamValues<S & typeof METHOD_TRAINING_PARAMS>): R;
+  prepare?(setup: MethodSetup, params: Values<S>): R;
   /** Releases what `prepare` allocated. */
   release?(prepared: R): void;
-  step(context: MethodStep<ParamValues<S & typeof METHOD_TRAINING_PARAMS>, L, R, T>): StepResult | Promise<StepResult>;
+  /** The per-batch step of a one-phase method (give this or `phases`). */
+  step?(context: MethodStep<Values<S>, L, R, T>): StepResult | Promise<StepResult>;
+  /** The phases of a several-phase method, in order (give this or `step`). */
+  readonly phases?: readonly PhaseDefinition<Values<S>, L, R, T>[];
+  /** Whether the method trains a teacher of the student's architecture itself (a fresh model from `setup.createModel`). */
+  ownTeacher?(params: Values<S>): boolean;
+  /** For 'optional' teachers: whether this configuration distils from the run's teacher (default: yes). */
+  usesTeacher?(params: Values<S>): boolean;
+  /** Extra state to checkpoint (copies the caller disposes), e.g. variables the method trains. */
+  state?(prepared: R): Record<string, tf.Tensor>;
+  /** Restores {@link state} after setup. */
+  loadState?(prepared: R, state: Record<string, tf.Tensor>): void;
 }
 
 function slotParams(name: string, slots: readonly string[]): ParamSpecs {
@@ -67,8 +125,9 @@ function slotParams(name: string, slots: readonly string[]): ParamSpecs {
 
 /**
  * Turns a {@link MethodDefinition} into a method plugin: it validates the parameters (errors name
- * `<method>.<field>`), checks the teacher, creates the optimiser, builds the single "student"
- * phase, resolves replaced loss slots by name and implements `result`, `params` and `dispose`.
+ * `<method>.<field>`), checks the teacher, trains its own teacher when the method asks,
+ * creates each phase's optimiser and schedule, builds the phases (one, `train`, for a `step`),
+ * resolves replaced loss slots by name and implements `result`, `params`, `state` and `dispose`.
  * Register the returned descriptor with `registerPlugin(container, TOKENS.Method, descriptor)`.
  *
  * @example
@@ -85,37 +144,69 @@ function slotParams(name: string, slots: readonly string[]): ParamSpecs {
  */
 export function defineMethod<S extends ParamSpecs, L extends string = never, R = undefined, T extends 'required' | 'optional' | 'none' = 'none'>(
   definition: MethodDefinition<S, L, R, T>,
-): PluginDescriptor<DistillationMethod> {
+): PluginDescriptor<TrainingMethod> {
   const { name } = definition;
+  if (!definition.step === !definition.phases) throw new ConfigError(`${name}`, 'a method definition gives either step or phases');
   const defaults = (definition.losses ?? {}) as Record<string, SlotLoss>;
   const specs = { ...METHOD_TRAINING_PARAMS, ...definition.params, ...slotParams(name, Object.keys(defaults)) } as ParamSpecs;
-  return factoryPlugin(name, (raw) => new DefinedMethod(definition as never, validateParams(name, specs, raw), defaults), {
+  return factoryPlugin(name, (raw) => new DefinedMethod(definition as never, validateParams(name, specs, foldFlat(name, raw, definition.params)) as AnyValues, defaults), {
     description: definition.description,
     params: specs,
   });
 }
 
-type AnyDefinition = MethodDefinition<ParamSpecs, string, unknown, 'required' | 'optional' | 'none'>;
-interface Run { readonly phase: TrainingPhase; readonly optimizer: tf.Optimizer; readonly student: Student; readonly prepared: unknown }
+/** Folds the flat optimiser keys of earlier releases, except those the method declares itself. */
+function foldFlat(owner: string, raw: Record<string, unknown>, own: ParamSpecs): Record<string, unknown> {
+  const { learningRate, momentum, ...rest } = raw;
+  const keep: Record<string, unknown> = {};
+  if ('learningRate' in own) keep.learningRate = learningRate;
+  else rest.learningRate = learningRate;
+  if ('momentum' in own) keep.momentum = momentum;
+  else rest.momentum = momentum;
+  return { ...foldFlatOptimizerKeys(owner, rest), ...keep };
+}
 
-class DefinedMethod implements DistillationMethod {
+/**
+ * The one phase of a method given by `step`: named `train` (a run's teacher trains in it too);
+ * its random streams keep the name `student` they had before the rename, so no weight moves.
+ */
+const SINGLE_PHASE = { name: 'train', streamName: 'student', trains: 'student' } as const;
+
+type AnyValues = Record<string, unknown> & { epochs: number; optimizer: Record<string, unknown>; schedule: Record<string, unknown> };
+type AnyDefinition = MethodDefinition<ParamSpecs, string, unknown, 'required' | 'optional' | 'none'>;
+type AnyPhase = PhaseDefinition<AnyValues, string, unknown, 'required' | 'optional' | 'none'> & { readonly streamName?: string };
+interface Run {
+  readonly phases: readonly TrainingPhase[];
+  readonly optimizers: readonly tf.Optimizer[];
+  readonly student: Student;
+  readonly teacher: Model | undefined;
+  readonly ownTeacher: Student | undefined;
+  readonly prepared: unknown;
+}
+
+class DefinedMethod implements TrainingMethod {
   readonly name: string;
   readonly teacher: 'required' | 'optional' | 'none';
   private run?: Run;
 
   constructor(
     private readonly definition: AnyDefinition,
-    private readonly values: Record<string, unknown>,
+    private readonly values: AnyValues,
     private readonly defaults: Record<string, SlotLoss>,
   ) {
     this.name = definition.name;
     this.teacher = definition.teacher;
   }
 
+  usesTeacher(): boolean {
+    return this.teacher !== 'none' && (this.definition.usesTeacher?.(this.values as never) ?? true);
+  }
+
   setup(setup: MethodSetup): void {
-    const { student, teacher, container } = setup;
-    if (this.teacher === 'required' && !teacher) throw new ConfigError(`${this.name}.teacher`, `${this.name} distils from a teacher; the run must supply one`);
-    if (teacher && this.teacher !== 'none') assertCompatible(teacher, student);
+    const { student, container } = setup;
+    const runTeacher = this.usesTeacher() ? setup.teacher : undefined;
+    if (this.teacher === 'required' && !runTeacher) throw new ConfigError(`${this.name}.teacher`, `${this.name} distils from a teacher; the run must supply one`);
+    if (runTeacher) assertCompatible(runTeacher, student);
     const losses: Record<string, SlotLoss> = {};
     for (const [slot, own] of Object.entries(this.defaults)) {
       const chosen = this.values[`${slot}Loss`] as string;
@@ -127,19 +218,43 @@ class DefinedMethod implements DistillationMethod {
     }
     this.dispose();
     const prepared = this.definition.prepare?.(setup, this.values as never);
-    const { optimizer: name, learningRate, momentum } = this.values as { optimizer: 'adam'; learningRate: number; momentum?: number };
-    const optimizer = createOptimizer({ name, learningRate, ...(momentum === undefined ? {} : { momentum }) }, `${this.name}.optimizer`);
-    const trainStep = (batch: TrainingBatch, step: StepContext) => {
-      const filled = (context: Partial<LossContext>): LossContext =>
-        ({ x: batch.x, labels: batch.labels, temperature: 1, epoch: step.epoch, step: step.step, ...context }) as LossContext;
-      const slots = Object.fromEntries(Object.entries(losses).map(([slot, loss]) => [slot, (c: Partial<LossContext>) => loss(filled(c))]));
-      return this.definition.step({
-        batch, step, student, teacher, prepared, params: this.values as never, losses: slots,
-        minimize: (compute) => optimizeStep(optimizer, student.trainableVariables(), compute),
-      });
-    };
-    const phase: TrainingPhase = { name: 'student', model: student, epochs: this.values.epochs as number, optimizer, trainStep };
-    this.run = { phase, optimizer, student, prepared };
+    const ownTeacher = this.definition.ownTeacher?.(this.values as never) ? setup.createModel(`${student.name}-teacher`) : undefined;
+    if (ownTeacher) assertCompatible(ownTeacher, student);
+    const teacher: Model | undefined = ownTeacher ?? runTeacher;
+    const params = this.values;
+    const definitions: readonly AnyPhase[] = this.definition.phases
+      ? (this.definition.phases as readonly AnyPhase[]).filter((phase) => phase.when?.(params) ?? true)
+      : [{ ...SINGLE_PHASE, step: this.definition.step! } as AnyPhase];
+    const optimizers: tf.Optimizer[] = [];
+    const hook = (context: PhaseContext) => ({ ...context, params, student, teacher, prepared });
+    const phases = definitions.map((definition): TrainingPhase => {
+      const model = definition.trains === 'teacher' ? ownTeacher : student;
+      if (!model) throw new ConfigError(`${this.name}.phases`, `phase "${definition.name}" trains the method's own teacher, which ownTeacher() did not ask for`);
+      const optimizer = createOptimizer(params.optimizer, `${this.name}.optimizer`);
+      optimizers.push(optimizer);
+      const schedule = createSchedule(params.schedule, (params.optimizer as { learningRate: number }).learningRate, `${this.name}.schedule`);
+      const trainStep = (batch: TrainingBatch, step: StepContext) => {
+        const filled = (context: Partial<LossContext>): LossContext =>
+          ({ x: batch.x, labels: batch.labels, temperature: 1, epoch: step.epoch, step: step.step, ...context }) as LossContext;
+        const slots = Object.fromEntries(Object.entries(losses).map(([slot, loss]) => [slot, (c: Partial<LossContext>) => loss(filled(c))]));
+        return definition.step({
+          batch, step, student, teacher: teacher as never, model, prepared, params, losses: slots,
+          minimize: (compute, variables) => optimizeStep(optimizer, variables ?? model.trainableVariables(), compute),
+        });
+      };
+      return {
+        name: definition.name,
+        ...(definition.streamName ? { streamName: definition.streamName } : {}),
+        model,
+        epochs: definition.epochs?.(params) ?? params.epochs,
+        optimizer,
+        schedule,
+        trainStep,
+        ...(definition.before ? { beforePhase: (context: PhaseContext) => definition.before!(hook(context)) } : {}),
+        ...(definition.after ? { afterPhase: (context: PhaseContext) => definition.after!(hook(context)) } : {}),
+      };
+    });
+    this.run = { phases, optimizers, student, teacher, ownTeacher, prepared };
   }
 
   private ready(): Run {
@@ -148,20 +263,33 @@ class DefinedMethod implements DistillationMethod {
   }
 
   phases(): readonly TrainingPhase[] {
-    return [this.ready().phase];
+    return this.ready().phases;
   }
 
   result(): Student {
     return this.ready().student;
   }
 
+  teacherModel(): Model | undefined {
+    return this.run?.teacher;
+  }
+
+  state(): Record<string, tf.Tensor> {
+    return this.definition.state && this.run ? this.definition.state(this.run.prepared) : {};
+  }
+
+  loadState(state: Record<string, tf.Tensor>): void {
+    this.definition.loadState?.(this.ready().prepared, state);
+  }
+
   params(): Record<string, unknown> {
-    return { ...this.values };
+    return structuredClone(this.values); // a copy down to optimizer and schedule
   }
 
   dispose(): void {
     if (!this.run) return;
-    this.run.optimizer.dispose();
+    for (const optimizer of this.run.optimizers) optimizer.dispose();
+    this.run.ownTeacher?.dispose();
     this.definition.release?.(this.run.prepared);
     this.run = undefined;
   }

@@ -25,7 +25,10 @@ export type ParamSpec =
       readonly default: string;
       readonly description: string;
     }
-  | { readonly type: 'string'; readonly default: string; readonly description: string };
+  | { readonly type: 'string'; readonly default: string; readonly description: string }
+  | { readonly type: 'numbers'; readonly default: readonly number[]; readonly min?: number; readonly description: string }
+  /** A group of parameters given as one object (e.g. `optimizer: { name, learningRate }`); keys left out keep their defaults. */
+  | { readonly type: 'object'; readonly params: ParamSpecs; readonly description: string };
 
 export type ParamSpecs = Readonly<Record<string, ParamSpec>>;
 
@@ -35,7 +38,11 @@ export type ValueOf<S extends ParamSpec> = S extends { type: 'number' }
     ? boolean
     : S extends { type: 'enum'; values: readonly (infer V)[] }
       ? V
-      : string;
+      : S extends { type: 'numbers' }
+        ? number[]
+        : S extends { type: 'object'; params: infer N extends ParamSpecs }
+          ? ParamValues<N>
+          : string;
 
 /** The validated parameter object a spec describes. */
 export type ParamValues<S extends ParamSpecs> = { -readonly [K in keyof S]: ValueOf<S[K]> };
@@ -48,7 +55,7 @@ export function defineParams<const S extends ParamSpecs>(spec: S): S {
 /** Default values of a spec. */
 export function defaultParams<S extends ParamSpecs>(spec: S): ParamValues<S> {
   const out: Record<string, unknown> = {};
-  for (const [key, s] of Object.entries(spec)) out[key] = s.default;
+  for (const [key, s] of Object.entries(spec)) out[key] = s.type === 'object' ? defaultParams(s.params) : s.type === 'numbers' ? [...s.default] : s.default;
   return out as ParamValues<S>;
 }
 
@@ -70,8 +77,11 @@ export function paramsSchema(spec: ParamSpecs): TObject {
 const schemas = new WeakMap<ParamSpecs, TObject>();
 
 function propertySchema(s: ParamSpec): TSchema {
+  if (s.type === 'object') return Type.Object(paramsSchema(s.params).properties, { additionalProperties: false, description: s.description });
   const common = { default: s.default, description: s.description };
   switch (s.type) {
+    case 'numbers':
+      return Type.Array(Type.Number(s.min !== undefined ? { minimum: s.min } : {}), { ...common, default: [...s.default] });
     case 'number': {
       const bounds = {
         ...common,
@@ -101,7 +111,12 @@ export function validateParams<S extends ParamSpecs>(
   base: ParamValues<S> = defaultParams(spec),
 ): ParamValues<S> {
   const out: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(input ?? {})) if (value !== undefined) out[key] = value;
+  for (const [key, value] of Object.entries(input ?? {})) {
+    if (value === undefined) continue;
+    const s = spec[key];
+    // A group merges key by key, so `optimizer: { learningRate: 0.1 }` keeps the default name.
+    out[key] = s?.type === 'object' && isPlainObject(value) && isPlainObject(out[key]) ? { ...(out[key] as object), ...withoutUndefined(value) } : value;
+  }
   const [first] = schemaErrors(paramsSchema(spec), out, owner);
   if (first) throw new ConfigError(first.field, first.expected.replace(/^unknown field;/, 'unknown parameter;'));
   return out as ParamValues<S>;
@@ -110,4 +125,12 @@ export function validateParams<S extends ParamSpecs>(
 /** JSON Schema (draft-07) of a spec, for editors and the CLI's config schema: {@link paramsSchema} as plain JSON. */
 export function paramsJsonSchema(spec: ParamSpecs): Record<string, unknown> {
   return JSON.parse(JSON.stringify(paramsSchema(spec))) as Record<string, unknown>;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function withoutUndefined(value: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
 }

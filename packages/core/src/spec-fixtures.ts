@@ -5,7 +5,7 @@ import { crossEntropy } from './ops.js';
 import { createOptimizer } from './optimizers.js';
 import { Rng } from './random.js';
 import { optimizeStep } from './step.js';
-import type { DistillationMethod, Student, TrainingPhase } from './types.js';
+import type { TrainingMethod, Student, TrainingPhase } from './types.js';
 
 /** Shared fixtures for core specs (not exported from the package). */
 
@@ -34,7 +34,7 @@ export function blobs(size: number, seed: number, inputs = 4, classes = 3): Arra
 }
 
 /** Plain cross-entropy training as a one-phase method, for trainer and checkpoint specs. */
-export class PlainMethod implements DistillationMethod {
+export class PlainMethod implements TrainingMethod {
   readonly name = 'plain';
   readonly teacher = 'none' as const;
   private phase!: TrainingPhase;

@@ -2,7 +2,7 @@ import type { InjectionToken } from 'tsyringe';
 import type {
   Attack,
   Dataset,
-  DistillationMethod,
+  TrainingMethod,
   Loss,
   Metric,
   PluginDescriptor,
@@ -45,8 +45,8 @@ export const TOKENS = {
   Loss: Symbol.for('tempered.Loss') as InjectionToken<PluginDescriptor<Loss>>,
   /** PluginDescriptor<Metric>, many. */
   Metric: Symbol.for('tempered.Metric') as InjectionToken<PluginDescriptor<Metric>>,
-  /** PluginDescriptor<DistillationMethod>, many. */
-  Method: Symbol.for('tempered.Method') as InjectionToken<PluginDescriptor<DistillationMethod>>,
+  /** PluginDescriptor<TrainingMethod>, many. */
+  Method: Symbol.for('tempered.Method') as InjectionToken<PluginDescriptor<TrainingMethod>>,
   /** PluginDescriptor<ModelArchitecture>, many. */
   Model: Symbol.for('tempered.Model') as InjectionToken<PluginDescriptor<ModelArchitecture>>,
   /** PluginDescriptor<DatasetSource>, many. */

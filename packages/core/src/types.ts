@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { DependencyContainer } from 'tsyringe';
 import type { Rng } from './random.js';
 import type { ParamSpecs } from './params.js';
+import type { LearningRateSchedule } from './optimizers.js';
 
 /** Inclusive range of valid input values (pixel space; normalisation belongs inside the model). */
 export interface InputBounds {
@@ -210,11 +211,19 @@ export interface StepResult {
 
 /** One stage of a method, e.g. "teacher" then "student" for defensive distillation. */
 export interface TrainingPhase {
+  /** What the phase does, in events, progress lines and metrics.jsonl (e.g. `train`, `teacher`, `student`). */
   readonly name: string;
+  /**
+   * The name the phase's shuffles and per-step random streams derive from; defaults to `name`.
+   * Lets a phase be renamed without moving a weight (one-phase methods keep `student`).
+   */
+  readonly streamName?: string;
   /** The model this phase trains; its weights and the optimiser's go into checkpoints. */
   readonly model: Model;
   readonly epochs: number;
   readonly optimizer: tf.Optimizer;
+  /** The learning rate at each position; the trainer sets it on `optimizer` before every step. Absent: the optimiser's rate stays. */
+  readonly schedule?: LearningRateSchedule;
   /** Runs once before the first epoch of this phase (also on resume). */
   beforePhase?(context: PhaseContext): void | Promise<void>;
   trainStep(batch: TrainingBatch, context: StepContext): StepResult | Promise<StepResult>;
@@ -242,8 +251,11 @@ export interface MethodSetup {
   readonly container: DependencyContainer;
 }
 
-/** How a student is trained: setup, then one or more phases of per-batch steps. */
-export interface DistillationMethod {
+/**
+ * How a model is trained: setup, then one or more phases of per-batch steps. Covers methods that
+ * distil (kd, ard, …) and those that do not (standard, pgd-at, trades).
+ */
+export interface TrainingMethod {
   readonly name: string;
   /** 'required': the run must supply a teacher; 'none': the method ignores it. */
   readonly teacher: 'required' | 'optional' | 'none';
@@ -262,8 +274,13 @@ export interface DistillationMethod {
   loadState?(state: Record<string, tf.Tensor>): void;
   /** Current parameters, for results.json. */
   params(): Record<string, unknown>;
+  /** The teacher this method distils from once set up: the one it trains itself, or the run's; absent when it has none. */
+  teacherModel?(): Model | undefined;
   dispose(): void;
 }
+
+/** @deprecated Renamed {@link TrainingMethod} (it covers methods that distil nothing); kept so code written against it compiles. */
+export type DistillationMethod = TrainingMethod;
 
 /** A named, parameterised factory registered in a DI container (torchdistill's `name` + `params`). */
 export interface PluginDescriptor<T> {

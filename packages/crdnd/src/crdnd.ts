@@ -1,35 +1,39 @@
 import * as tf from '@tensorflow/tfjs';
-import { inject, injectable } from 'tsyringe';
 import {
   ConfigError,
   ModelError,
   Rng,
   TOKENS,
-  assertCompatible,
-  createOptimizer,
+  batchesPerEpoch,
   createPlugin,
+  defineMethod,
   defineParams,
   deriveSeed,
-  optimizeStep,
-  validateParams,
-  type DistillationMethod,
   type Loss,
   type LossContext,
   type MethodSetup,
   type Model,
   type ModelOutputs,
   type ParamValues,
-  type StepContext,
   type StepLoss,
-  type StepResult,
-  type Student,
-  type Teacher,
-  type TrainingBatch,
-  type TrainingPhase,
 } from '@tempered/core';
-import { DenoisedKlLoss, transitionMatrix } from './denoised-kl.js';
-import { INNER_MAX_PARAMS, ScheduledInnerAttack, klPgd } from './inner-maximization.js';
-import { EpsilonSchedule, batchesPerEpoch, trainingModeView } from '@tempered/attacks';
+import { EpsilonSchedule, INNER_MAX_PARAMS as SHARED_INNER_MAX_PARAMS, ScheduledInnerAttack, klPgd, trainingModeView } from '@tempered/attacks';
+import { DenoisedKlLoss } from './denoised-kl.js';
+
+/**
+ * Inner-maximisation parameters: @tempered/attacks' shared ones (MNIST defaults; CIFAR-10:
+ * ε 8/255, step 2/255, 10 steps; the ε warm-up `cleanEpochs`, `warmupEpochs`) plus the choice
+ * of objective.
+ */
+export const INNER_MAX_PARAMS = defineParams({
+  innerLoss: {
+    type: 'enum',
+    values: ['ce', 'kl'],
+    default: 'ce',
+    description: "What x′ maximises: 'ce' = CE(S(x′), y) via the named inner attack (as ARD); 'kl' = KL(softmax(T(x)) ‖ softmax(S(x′))) by PGD (TRADES-style)",
+  },
+  ...SHARED_INNER_MAX_PARAMS,
+});
 
 export const CRDND_PARAMS = defineParams({
   temperature: { type: 'number', default: 30, greaterThan: 0, description: 'Imitation temperature τ (ARD’s 30)' },
@@ -67,27 +71,13 @@ export const CRDND_PARAMS = defineParams({
   },
   ...INNER_MAX_PARAMS,
   epochs: { type: 'number', default: 10, integer: true, min: 1, description: 'Training epochs' },
-  optimizer: { type: 'enum', values: ['adam', 'sgd', 'momentum'], default: 'adam', description: 'Optimiser (also updates W and the heads)' },
-  learningRate: { type: 'number', default: 1e-3, greaterThan: 0, description: 'Learning rate' },
 });
 
 export type CrdndParams = ParamValues<typeof CRDND_PARAMS>;
 
-/** Names of the tensors in {@link CrdndMethod.state}. */
+/** Names of the tensors in the method's checkpointed `state()`. */
 export const CRDND_STATE_KEYS = ['transitionLogits', 'studentProjection', 'teacherProjection'] as const;
 export type CrdndStateKey = (typeof CRDND_STATE_KEYS)[number];
-
-interface Prepared {
-  readonly student: Student;
-  readonly teacher: Teacher;
-  readonly inner?: ScheduledInnerAttack;
-  readonly schedule: EpsilonSchedule;
-  readonly optimizer: tf.Optimizer;
-  readonly phase: TrainingPhase;
-  /** The contrastive and relation slots, resolved by name from the run's container. */
-  readonly infoNce?: Loss;
-  readonly relation?: Loss;
-}
 
 /** Glorot-uniform [rows, cols] from a seeded stream, as a trainable variable. */
 function seededProjection(rows: number, cols: number, seed: number): tf.Variable {
@@ -139,7 +129,8 @@ function featureSize(model: Model): number {
  * `relationalWeight` 1, `relationMode` 'kl', `relationTemperature` 0.1, `attackTrainingMode` true, `innerLoss` 'ce',
  * `innerAttack` 'pgd', `norm` 'linf', `epsilon` 0.3, `stepSize` 0.05, `steps` 10, `randomStart`
  * true, `cleanEpochs` 0, `warmupEpochs` 1 (ε and step size ramp linearly over the first epoch,
- * the shared warm-up of @tempered/attacks), `epochs` 10, `optimizer` 'adam', `learningRate` 1e-3.
+ * the shared warm-up of @tempered/attacks), `epochs` 10; core's `optimizer` (Adam 1e-3; it also
+ * updates W and the heads) and `schedule` (constant). One phase, `train`.
  *
  * Needs penultimate features (`hasFeatures`) from student and teacher when the contrastive or
  * relational term is on. Shapes: logits [batch, C]; features [batch, d_S] / [batch, d_T].
@@ -150,112 +141,97 @@ function featureSize(model: Model): number {
  * const crdnd = createPlugin(container, TOKENS.Method, 'crdnd', { contrastive: false, epsilon: 0.3 });
  * await crdnd.setup({ student, teacher, train, batchSize: 64, seed: 1, container, createModel });
  * await new Trainer().run(crdnd, { model: 'crdnd', train, batchSize: 64, seed: 1 });
- * const { transitionLogits } = crdnd.state!(); // W, [C, C]
+ * const { transitionLogits } = crdnd.state!(); // W, [C, C]; transitionMatrix(W) is M
  * ```
  */
-@injectable()
-export class CrdndMethod implements DistillationMethod {
-  readonly name = 'crdnd';
-  readonly teacher = 'required' as const;
-  private readonly values: CrdndParams;
-  private readonly imitation: DenoisedKlLoss;
-  private readonly variables: Partial<Record<CrdndStateKey, tf.Variable>> = {};
-  private prepared?: Prepared;
+/** What CRDND's setup prepares: its own trainable variables, the inner attack and the loss slots. */
+interface Prepared {
+  readonly variables: Partial<Record<CrdndStateKey, tf.Variable>>;
+  readonly imitation: DenoisedKlLoss;
+  readonly inner?: ScheduledInnerAttack;
+  readonly schedule: EpsilonSchedule;
+  readonly needsFeatures: boolean;
+  /** The contrastive and relation slots, resolved by name from the run's container. */
+  readonly infoNce?: Loss;
+  readonly relation?: Loss;
+}
 
-  constructor(@inject(TOKENS.PluginParams) params: Record<string, unknown>) {
-    this.values = validateParams('crdnd', CRDND_PARAMS, params);
-    this.imitation = new DenoisedKlLoss({ reliabilityWeighting: this.values.reliabilityWeighting });
-  }
-
-  private get needsFeatures(): boolean {
-    return this.values.contrastive || this.values.relational;
-  }
-
-  setup(setup: MethodSetup): void {
-    const { student, teacher } = setup;
-    const v = this.values;
-    if (!teacher) throw new ConfigError('crdnd.teacher', 'CRDND distils from a teacher; the run must supply one');
-    assertCompatible(teacher, student);
-    if (this.needsFeatures) {
-      for (const model of [student, teacher]) {
-        if (!model.hasFeatures) {
-          throw new ModelError(
-            `model "${model.name}" exposes no penultimate features (a layer named "features"), which CRDND's contrastive and relational terms need; add one or set contrastive: false and relational: false`,
-          );
-        }
+function prepare(setup: MethodSetup, v: CrdndParams): Prepared {
+  const { student, teacher } = setup;
+  const needsFeatures = v.contrastive || v.relational;
+  if (needsFeatures) {
+    for (const model of [student, teacher!]) {
+      if (!model.hasFeatures) {
+        throw new ModelError(
+          `model "${model.name}" exposes no penultimate features (a layer named "features"), which CRDND's contrastive and relational terms need; add one or set contrastive: false and relational: false`,
+        );
       }
     }
-    const classes = student.numClasses;
-    this.disposeVariables();
-    this.prepared?.optimizer.dispose();
-    this.prepared = undefined;
-    if (v.adaptiveCompensation) {
-      if (!(v.transitionInit > 1 / classes)) {
-        throw new ConfigError('crdnd.transitionInit', `expected > 1/${classes} so M starts diagonally dominant, got ${v.transitionInit}`);
-      }
-      // softmax row of k·I has diagonal e^k / (e^k + C − 1) = d  ⇔  k = ln(d (C − 1) / (1 − d)).
-      const k = Math.log((v.transitionInit * (classes - 1)) / (1 - v.transitionInit));
-      this.variables.transitionLogits = tf.tidy(() => tf.variable(tf.mul(tf.eye(classes), k) as tf.Tensor2D, true));
-    }
-    this.imitation.bindTransition(this.variables.transitionLogits as tf.Tensor2D | undefined);
-    if (v.contrastive) {
-      this.variables.studentProjection = seededProjection(featureSize(student), v.projectionDim, deriveSeed(setup.seed, 'crdnd', 'student-projection'));
-      this.variables.teacherProjection = seededProjection(featureSize(teacher), v.projectionDim, deriveSeed(setup.seed, 'crdnd', 'teacher-projection'));
-    }
-    const batches = batchesPerEpoch(setup.train.size, setup.batchSize);
-    const inner = v.innerLoss === 'ce' ? new ScheduledInnerAttack(setup.container, v, batches, v.attackTrainingMode) : undefined;
-    const schedule = inner?.schedule ?? new EpsilonSchedule(v, batches);
-    const slot = (name: string, own: string, params: Record<string, unknown>) =>
-      createPlugin(setup.container, TOKENS.Loss, name, name === own ? params : {}) as Loss;
-    const infoNce = v.contrastive ? slot(v.infoNceLoss, 'info-nce', { temperature: v.contrastiveTemperature }) : undefined;
-    const relation = v.relational ? slot(v.relationLoss, 'relation-matching', { mode: v.relationMode, temperature: v.relationTemperature }) : undefined;
-    const optimizer = createOptimizer({ name: v.optimizer, learningRate: v.learningRate }, 'crdnd.optimizer');
-    const phase: TrainingPhase = {
-      name: 'student',
-      model: student,
-      epochs: v.epochs,
-      optimizer,
-      trainStep: (batch, step) => this.trainStep(batch, step),
-    };
-    this.prepared = { student, teacher, inner, schedule, optimizer, phase, infoNce, relation };
   }
+  const classes = student.numClasses;
+  const variables: Partial<Record<CrdndStateKey, tf.Variable>> = {};
+  if (v.adaptiveCompensation) {
+    if (!(v.transitionInit > 1 / classes)) {
+      throw new ConfigError('crdnd.transitionInit', `expected > 1/${classes} so M starts diagonally dominant, got ${v.transitionInit}`);
+    }
+    // softmax row of k·I has diagonal e^k / (e^k + C − 1) = d  ⇔  k = ln(d (C − 1) / (1 − d)).
+    const k = Math.log((v.transitionInit * (classes - 1)) / (1 - v.transitionInit));
+    variables.transitionLogits = tf.tidy(() => tf.variable(tf.mul(tf.eye(classes), k) as tf.Tensor2D, true));
+  }
+  const imitation = new DenoisedKlLoss({ reliabilityWeighting: v.reliabilityWeighting });
+  imitation.bindTransition(variables.transitionLogits as tf.Tensor2D | undefined);
+  if (v.contrastive) {
+    variables.studentProjection = seededProjection(featureSize(student), v.projectionDim, deriveSeed(setup.seed, 'crdnd', 'student-projection'));
+    variables.teacherProjection = seededProjection(featureSize(teacher!), v.projectionDim, deriveSeed(setup.seed, 'crdnd', 'teacher-projection'));
+  }
+  const batches = batchesPerEpoch(setup.train.size, setup.batchSize);
+  const inner = v.innerLoss === 'ce' ? new ScheduledInnerAttack(setup.container, v, batches, v.attackTrainingMode) : undefined;
+  const schedule = inner?.schedule ?? new EpsilonSchedule(v, batches);
+  const slot = (name: string, own: string, params: Record<string, unknown>) =>
+    createPlugin(setup.container, TOKENS.Loss, name, name === own ? params : {}) as Loss;
+  const infoNce = v.contrastive ? slot(v.infoNceLoss, 'info-nce', { temperature: v.contrastiveTemperature }) : undefined;
+  const relation = v.relational ? slot(v.relationLoss, 'relation-matching', { mode: v.relationMode, temperature: v.relationTemperature }) : undefined;
+  return { variables, imitation, inner, schedule, needsFeatures, infoNce, relation };
+}
 
-  private async trainStep(batch: TrainingBatch, step: StepContext): Promise<StepResult> {
-    const { student, teacher, inner, schedule, optimizer, infoNce, relation } = this.ready();
-    const v = this.values;
-    const { x, labels } = batch;
+export const CRDND = defineMethod({
+  name: 'crdnd',
+  description: 'CRDND (Wang et al. 2023; our design from the abstract): denoised, reliability-weighted ARD + contrastive and relational terms',
+  teacher: 'required',
+  params: CRDND_PARAMS,
+  prepare,
+  release({ variables, imitation }) {
+    for (const key of CRDND_STATE_KEYS) variables[key]?.dispose();
+    imitation.bindTransition(undefined);
+  },
+  async step({ batch: { x, labels }, step, params: v, student, teacher, prepared, minimize }) {
+    const { variables, imitation, inner, schedule, needsFeatures, infoNce, relation } = prepared;
     const teacherOut = tf.tidy(() => {
-      const out = this.needsFeatures ? teacher.forward(x) : { logits: teacher.logits(x) };
+      const out = needsFeatures ? teacher.forward(x) : { logits: teacher.logits(x) };
       return out.features ? { logits: out.logits, features: out.features } : { logits: out.logits };
     }) as unknown as ModelOutputs;
     const xAdv = inner
       ? await inner.craft(student, x, labels, step)
       : klPgd(v.attackTrainingMode ? trainingModeView(student) : student, teacherOut.logits, x, { ...v, ...schedule.budget(step) }, step.rng);
-    const trainable = [...student.trainableVariables(), ...Object.values(this.variables)];
+    const trainable = [...student.trainableVariables(), ...Object.values(variables)];
     try {
-      return optimizeStep(optimizer, trainable, (): StepLoss => {
-        const adversarial: ModelOutputs = this.needsFeatures
-          ? student.forward(xAdv, { training: true })
-          : { logits: student.logits(xAdv, { training: true }) };
-        const { loss: imitation, terms } = this.imitation.computeTerms({
-          x,
-          xAdv,
-          labels,
+      return minimize((): StepLoss => {
+        const adversarial: ModelOutputs = needsFeatures ? student.forward(xAdv, { training: true }) : { logits: student.logits(xAdv, { training: true }) };
+        const { loss: imitationLoss, terms } = imitation.computeTerms({
+          x, xAdv, labels,
           teacher: { logits: teacherOut.logits },
           studentAdv: { logits: adversarial.logits },
-          temperature: v.temperature,
-          epoch: step.epoch,
-          step: step.step,
+          temperature: v.temperature, epoch: step.epoch, step: step.step,
         });
-        let loss: tf.Scalar = imitation;
+        let loss: tf.Scalar = imitationLoss;
         const context = (studentFeatures: tf.Tensor2D, teacherFeatures: tf.Tensor2D): LossContext => ({
           x, xAdv, labels, temperature: v.temperature, epoch: step.epoch, step: step.step,
           studentAdv: { logits: adversarial.logits, features: studentFeatures },
           teacher: { logits: teacherOut.logits, features: teacherFeatures },
         });
         if (infoNce) {
-          const anchors = tf.matMul(adversarial.features!, this.variables.studentProjection!) as tf.Tensor2D;
-          const positives = tf.matMul(teacherOut.features!, this.variables.teacherProjection!) as tf.Tensor2D;
+          const anchors = tf.matMul(adversarial.features!, variables.studentProjection!) as tf.Tensor2D;
+          const positives = tf.matMul(teacherOut.features!, variables.teacherProjection!) as tf.Tensor2D;
           terms.infoNce = infoNce.compute(context(anchors, positives));
           loss = tf.add(loss, tf.mul(terms.infoNce, v.contrastiveWeight));
         }
@@ -264,48 +240,27 @@ export class CrdndMethod implements DistillationMethod {
           loss = tf.add(loss, tf.mul(terms.relation, v.relationalWeight));
         }
         return { loss, terms, logits: adversarial.logits, labels };
-      });
+      }, trainable);
     } finally {
       xAdv.dispose();
       teacherOut.logits.dispose();
       teacherOut.features?.dispose();
     }
-  }
-
-  private ready(): Prepared {
-    if (!this.prepared) throw new ConfigError('crdnd.setup', 'call setup() before training');
-    return this.prepared;
-  }
-
-  phases(): readonly TrainingPhase[] {
-    return [this.ready().phase];
-  }
-
-  result(): Student {
-    return this.ready().student;
-  }
-
-  /** The current transition matrix M = row-softmax(W) [C, C] (caller disposes), when compensation is on. */
-  transitionMatrix(): tf.Tensor2D | undefined {
-    const w = this.variables.transitionLogits;
-    return w ? transitionMatrix(w as tf.Tensor2D) : undefined;
-  }
-
+  },
   /** Copies of W and the projection heads (those the configuration uses); caller disposes. */
-  state(): Record<string, tf.Tensor> {
+  state({ variables }) {
     const out: Record<string, tf.Tensor> = {};
-    for (const [key, variable] of Object.entries(this.variables)) out[key] = variable.clone();
+    for (const [key, variable] of Object.entries(variables)) out[key] = variable.clone();
     return out;
-  }
-
-  /** Restores {@link state} after setup; shapes and the set of keys must match this configuration. */
-  loadState(state: Record<string, tf.Tensor>): void {
+  },
+  /** Restores `state()` after setup; shapes and the set of keys must match this configuration. */
+  loadState({ variables }, state) {
     for (const key of Object.keys(state)) {
-      if (!(key in this.variables)) {
-        throw new ModelError(`crdnd state "${key}" does not belong to this configuration (expected ${Object.keys(this.variables).join(', ') || 'none'})`);
+      if (!(key in variables)) {
+        throw new ModelError(`crdnd state "${key}" does not belong to this configuration (expected ${Object.keys(variables).join(', ') || 'none'})`);
       }
     }
-    for (const [key, variable] of Object.entries(this.variables)) {
+    for (const [key, variable] of Object.entries(variables)) {
       const value = state[key];
       if (!value) throw new ModelError(`crdnd state is missing "${key}"`);
       if (value.shape.join('x') !== variable.shape.join('x')) {
@@ -313,24 +268,5 @@ export class CrdndMethod implements DistillationMethod {
       }
       variable.assign(value);
     }
-  }
-
-  params(): Record<string, unknown> {
-    return { ...this.values };
-  }
-
-  private disposeVariables(): void {
-    for (const key of CRDND_STATE_KEYS) {
-      this.variables[key]?.dispose();
-      delete this.variables[key];
-    }
-  }
-
-  /** Releases W, the heads and the optimiser's state; student and teacher belong to the caller. */
-  dispose(): void {
-    this.disposeVariables();
-    this.imitation.bindTransition(undefined);
-    this.prepared?.optimizer.dispose();
-    this.prepared = undefined;
-  }
-}
+  },
+});

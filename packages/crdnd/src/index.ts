@@ -1,17 +1,17 @@
 /**
  * @tempered/crdnd: CRDND (Wang et al., ICASSP 2023), our reconstruction from the abstract, as a
- * method plugin, with its separable losses `crdnd-denoised-kl`, `info-nce`, `relation-matching`.
+ * method plugin written with core's `defineMethod`, with its separable losses `crdnd-denoised-kl`, `info-nce`, `relation-matching`.
  * @packageDocumentation
  */
 import 'reflect-metadata';
 import type { DependencyContainer } from 'tsyringe';
 import { TOKENS, classPlugin, registerPlugin } from '@tempered/core';
-import { CRDND_PARAMS, CrdndMethod } from './crdnd.js';
+import { CRDND } from './crdnd.js';
 import { DENOISED_KL_PARAMS, DenoisedKlLoss } from './denoised-kl.js';
 import { INFO_NCE_PARAMS, InfoNceLoss } from './info-nce.js';
 import { RELATION_MATCHING_PARAMS, RelationMatchingLoss } from './relation-matching.js';
 
-export { CrdndMethod, CRDND_PARAMS, CRDND_STATE_KEYS } from './crdnd.js';
+export { CRDND, CRDND_PARAMS, CRDND_STATE_KEYS, INNER_MAX_PARAMS } from './crdnd.js';
 export type { CrdndParams, CrdndStateKey } from './crdnd.js';
 export { DenoisedKlLoss, DENOISED_KL_PARAMS, denoisedKlPerExample, teacherReliability, transitionMatrix } from './denoised-kl.js';
 export type { DenoisedKlParams, LossTerms } from './denoised-kl.js';
@@ -19,7 +19,6 @@ export { InfoNceLoss, INFO_NCE_PARAMS, infoNce, l2Normalize } from './info-nce.j
 export type { InfoNceParams } from './info-nce.js';
 export { RelationMatchingLoss, RELATION_MATCHING_PARAMS, relationMatching, cosineSimilarityMatrix } from './relation-matching.js';
 export type { RelationMatchingParams } from './relation-matching.js';
-export { INNER_MAX_PARAMS, klPgd } from './inner-maximization.js';
 
 /**
  * Registers the `crdnd` method (TOKENS.Method) and the `crdnd-denoised-kl`, `info-nce` and
@@ -27,14 +26,7 @@ export { INNER_MAX_PARAMS, klPgd } from './inner-maximization.js';
  * resolved by name at setup: register @tempered/attacks into the same container.
  */
 export function register(container: DependencyContainer): void {
-  registerPlugin(
-    container,
-    TOKENS.Method,
-    classPlugin('crdnd', CrdndMethod, {
-      description: 'CRDND (Wang et al. 2023; our design from the abstract): denoised, reliability-weighted ARD + contrastive and relational terms',
-      params: CRDND_PARAMS,
-    }),
-  );
+  registerPlugin(container, TOKENS.Method, CRDND);
   registerPlugin(
     container,
     TOKENS.Loss,

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Rng, klDivergencePerExample, softmaxAt } from '@tempered/core';
 import { expectNoLeaks } from '../../core/src/testing.js';
-import { klPgd } from './index.js';
+import { klPgd } from '@tempered/attacks';
 import { mlpStudent, mnistTiny, trainTeacher } from '../../ard/src/__fixtures__/mnist.js';
 
 describe("crdnd innerLoss 'kl' (klPgd)", () => {

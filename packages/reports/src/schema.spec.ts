@@ -38,6 +38,11 @@ describe('results.json has one schema', () => {
     expect(() => parseResults(JSON.parse(JSON.stringify(withPgd({ meanL2: Number.NaN }))))).not.toThrow();
     const diverged = { ...valid, models: { ard: { ...valid.models['ard']!, training: { student: [{ epoch: 1, loss: Number.NaN, accuracy: 0.1 }] } } } };
     expect(() => parseResults(JSON.parse(JSON.stringify(diverged)))).not.toThrow();
+    // The learning rate of the epoch and of each of its steps, as the training curves carry them.
+    const scheduled = { ...valid, models: { ard: { ...valid.models['ard']!, training: { train: [{ epoch: 0, loss: 0.4, learningRate: 0.05, learningRates: [0.1, 0.05] }] } } } };
+    expect(parseResults(JSON.parse(JSON.stringify(scheduled)))).toEqual(scheduled);
+    const badRates = { ...valid, models: { ard: { ...valid.models['ard']!, training: { train: [{ epoch: 0, loss: 0.4, learningRates: ['fast'] }] } } } };
+    expect(() => parseResults(JSON.parse(JSON.stringify(badRates)))).toThrow(/learningRates/);
   });
 
   it('refuses a bad nested field in one line naming it', () => {

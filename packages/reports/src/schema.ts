@@ -183,11 +183,12 @@ export type Diagnostic = Of<typeof DiagnosticSchema>;
 // A diverged loss is NaN in memory (a number) and null on disk: accepting null lets such a run still write its results.
 const TrainingValue = Type.Unsafe<number>({ type: ['number', 'null'] });
 const TrainingShare = Type.Unsafe<number>({ type: ['number', 'null'], minimum: 0, maximum: 1 });
+// `learningRate` is the rate of the epoch's last step; `learningRates` every step's, in order.
 export const TrainingEpochSchema = Type.Object(
-  { epoch: Int, loss: TrainingValue, accuracy: Type.Optional(TrainingShare) },
+  { epoch: Int, loss: TrainingValue, accuracy: Type.Optional(TrainingShare), learningRates: Type.Optional(Type.Array(Type.Number())) },
   { additionalProperties: TrainingValue },
 );
-export type TrainingEpoch = Of<typeof TrainingEpochSchema> & { readonly [metric: string]: number | undefined };
+export type TrainingEpoch = Of<typeof TrainingEpochSchema> & { readonly [metric: string]: number | readonly number[] | undefined };
 /** Per-phase training curves, e.g. `{ teacher: [...], student: [...] }`. */
 export type TrainingCurves = Readonly<Record<string, readonly TrainingEpoch[]>>;
 

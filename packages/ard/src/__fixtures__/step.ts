@@ -1,7 +1,7 @@
 /** Spec-only: one training step of a method on a fixed batch, and an identity attack plugin. */
 import * as tf from '@tensorflow/tfjs';
 import type { DependencyContainer } from 'tsyringe';
-import { Rng, TOKENS, registerPlugin, type Attack, type Dataset, type DistillationMethod, type StepResult, type Student, type Teacher } from '@tempered/core';
+import { Rng, TOKENS, registerPlugin, type Attack, type Dataset, type TrainingMethod, type StepResult, type Student, type Teacher } from '@tempered/core';
 
 /**
  * Sets `method` up on `student` and runs its first phase's step once on the first `size`
@@ -9,7 +9,7 @@ import { Rng, TOKENS, registerPlugin, type Attack, type Dataset, type Distillati
  * of the weights before the update, so two methods on identically initialised students compare.
  */
 export async function firstStep(
-  method: DistillationMethod,
+  method: TrainingMethod,
   options: { container: DependencyContainer; data: Dataset; student: Student; teacher?: Teacher; size?: number; seed?: number },
 ): Promise<StepResult> {
   const size = options.size ?? 50;

@@ -1,7 +1,7 @@
 /** Spec-only helpers: a run container with attacks registered, and a Trainer run that records epochs. */
 import * as tf from '@tensorflow/tfjs';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
-import { Trainer, type Dataset, type DistillationMethod, type Student, type Teacher } from '@tempered/core';
+import { Trainer, type Dataset, type TrainingMethod, type Student, type Teacher } from '@tempered/core';
 import { register as registerAttacks } from '@tempered/attacks';
 import { mlpStudent } from './mnist.js';
 
@@ -21,7 +21,7 @@ export interface EpochRecord {
 
 /** Sets the method up on a fresh student and trains it with core's Trainer. */
 export async function trainMethod(
-  method: DistillationMethod,
+  method: TrainingMethod,
   options: { container: DependencyContainer; train: Dataset; teacher?: Teacher; student: Student; seed?: number; batchSize?: number },
 ): Promise<EpochRecord[]> {
   const seed = options.seed ?? 1;

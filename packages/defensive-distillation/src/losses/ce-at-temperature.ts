@@ -1,8 +1,17 @@
 import type * as tf from '@tensorflow/tfjs';
 import { inject, injectable } from 'tsyringe';
-import { ConfigError, TOKENS, crossEntropy } from '@tempered/core';
-import type { Loss, LossContext } from '@tempered/core';
-import { LOSS_TEMPERATURE_PARAM, Parameterised } from '../parameterised.js';
+import { ConfigError, TOKENS, crossEntropy, defineParams, validateParams } from '@tempered/core';
+import type { Loss, LossContext, ParamValues } from '@tempered/core';
+
+/** The `temperature` parameter of the losses: 0 defers to the stage's T in the loss context. */
+export const LOSS_TEMPERATURE_PARAM = defineParams({
+  temperature: {
+    type: 'number',
+    default: 0,
+    min: 0,
+    description: 'Softmax temperature T; 0 (default) uses the training stage’s T from the loss context',
+  },
+});
 
 export const CE_AT_TEMPERATURE_PARAMS = LOSS_TEMPERATURE_PARAM;
 
@@ -31,9 +40,22 @@ export const CE_AT_TEMPERATURE_PARAMS = LOSS_TEMPERATURE_PARAM;
  * ```
  */
 @injectable()
-export class CeAtTemperatureLoss extends Parameterised<typeof CE_AT_TEMPERATURE_PARAMS> implements Loss {
+export class CeAtTemperatureLoss implements Loss {
+  readonly name = 'ce-at-temperature';
+  private values: ParamValues<typeof CE_AT_TEMPERATURE_PARAMS>;
+
   constructor(@inject(TOKENS.PluginParams) params: Record<string, unknown>) {
-    super('ce-at-temperature', CE_AT_TEMPERATURE_PARAMS, params);
+    this.values = validateParams('ce-at-temperature', CE_AT_TEMPERATURE_PARAMS, params);
+  }
+
+  /** Current parameters (a copy). */
+  params(): Record<string, unknown> {
+    return { ...this.values };
+  }
+
+  /** Validates and merges `params`; on error the previous values are kept. */
+  setParams(params: Readonly<Record<string, unknown>>): void {
+    this.values = validateParams(this.name, CE_AT_TEMPERATURE_PARAMS, params, this.values);
   }
 
   compute(context: LossContext): tf.Scalar {

@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { inject, injectable } from 'tsyringe';
-import { ConfigError, TOKENS, crossEntropy, defineParams, klDivergence, softmaxAt } from '@tempered/core';
-import type { Loss, LossContext } from '@tempered/core';
-import { LOSS_TEMPERATURE_PARAM, Parameterised } from '../parameterised.js';
-import { resolveTemperature, studentLogits } from './ce-at-temperature.js';
+import { ConfigError, TOKENS, crossEntropy, defineParams, klDivergence, softmaxAt, validateParams } from '@tempered/core';
+import type { Loss, LossContext, ParamValues } from '@tempered/core';
+import { LOSS_TEMPERATURE_PARAM, resolveTemperature, studentLogits } from './ce-at-temperature.js';
 
 export const KD_LOSS_PARAMS = defineParams({
   alpha: { type: 'number', default: 0.9, min: 0, max: 1, description: 'Weight α of the distillation (KL) term; 1 − α weighs the hard-label cross-entropy' },
@@ -42,9 +41,22 @@ export const KD_LOSS_PARAMS = defineParams({
  * ```
  */
 @injectable()
-export class KdLoss extends Parameterised<typeof KD_LOSS_PARAMS> implements Loss {
+export class KdLoss implements Loss {
+  readonly name = 'kd';
+  private values: ParamValues<typeof KD_LOSS_PARAMS>;
+
   constructor(@inject(TOKENS.PluginParams) params: Record<string, unknown>) {
-    super('kd', KD_LOSS_PARAMS, params);
+    this.values = validateParams('kd', KD_LOSS_PARAMS, params);
+  }
+
+  /** Current parameters (a copy). */
+  params(): Record<string, unknown> {
+    return { ...this.values };
+  }
+
+  /** Validates and merges `params`; on error the previous values are kept. */
+  setParams(params: Readonly<Record<string, unknown>>): void {
+    this.values = validateParams(this.name, KD_LOSS_PARAMS, params, this.values);
   }
 
   compute(context: LossContext): tf.Scalar {

@@ -1,9 +1,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import { inject, injectable } from 'tsyringe';
-import { ConfigError, TOKENS, softCrossEntropy } from '@tempered/core';
-import type { Loss, LossContext } from '@tempered/core';
-import { LOSS_TEMPERATURE_PARAM, Parameterised } from '../parameterised.js';
-import { resolveTemperature, studentLogits } from './ce-at-temperature.js';
+import { ConfigError, TOKENS, softCrossEntropy, validateParams } from '@tempered/core';
+import type { Loss, LossContext, ParamValues } from '@tempered/core';
+import { LOSS_TEMPERATURE_PARAM, resolveTemperature, studentLogits } from './ce-at-temperature.js';
 
 export const SOFT_CE_AT_TEMPERATURE_PARAMS = LOSS_TEMPERATURE_PARAM;
 
@@ -31,9 +30,22 @@ export const SOFT_CE_AT_TEMPERATURE_PARAMS = LOSS_TEMPERATURE_PARAM;
  * ```
  */
 @injectable()
-export class SoftCeAtTemperatureLoss extends Parameterised<typeof SOFT_CE_AT_TEMPERATURE_PARAMS> implements Loss {
+export class SoftCeAtTemperatureLoss implements Loss {
+  readonly name = 'soft-ce-at-temperature';
+  private values: ParamValues<typeof SOFT_CE_AT_TEMPERATURE_PARAMS>;
+
   constructor(@inject(TOKENS.PluginParams) params: Record<string, unknown>) {
-    super('soft-ce-at-temperature', SOFT_CE_AT_TEMPERATURE_PARAMS, params);
+    this.values = validateParams('soft-ce-at-temperature', SOFT_CE_AT_TEMPERATURE_PARAMS, params);
+  }
+
+  /** Current parameters (a copy). */
+  params(): Record<string, unknown> {
+    return { ...this.values };
+  }
+
+  /** Validates and merges `params`; on error the previous values are kept. */
+  setParams(params: Readonly<Record<string, unknown>>): void {
+    this.values = validateParams(this.name, SOFT_CE_AT_TEMPERATURE_PARAMS, params, this.values);
   }
 
   compute(context: LossContext): tf.Scalar {

@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Model, Student } from '@tempered/core';
+import type { Model, Student, TrainingMethod } from '@tempered/core';
 import { expectNoLeaks } from '../../../core/src/testing.js';
-import { accuracy, methodSetup, mnistDigits, train } from '../mnist.fixtures.js';
-import { DefensiveDistillation } from './defensive-distillation.js';
-import { StandardTraining } from './standard.js';
+import { accuracy, make, methodSetup, mnistDigits, train } from '../mnist.fixtures.js';
+import { DEFENSIVE_DISTILLATION } from './defensive-distillation.js';
+// The baselines live in @tempered/baselines (which depends on this package), so specs reach them by path.
+import { STANDARD } from '../../../baselines/src/standard.js';
 
 /**
  * The effect Papernot et al. (2016, §V-C, Fig. 8) report: a student distilled at a high
@@ -70,7 +71,7 @@ describe('the defensive-distillation effect (gradient masking at T = 1)', () => 
   const models: Record<string, Student> = {};
   const disposers: Array<() => void> = [];
 
-  async function trained(key: string, make: () => StandardTraining | DefensiveDistillation): Promise<Student> {
+  async function trained(key: string, make: () => TrainingMethod): Promise<Student> {
     if (models[key]) return models[key];
     const method = make();
     const setup = methodSetup(train500, 21);
@@ -92,8 +93,8 @@ describe('the defensive-distillation effect (gradient masking at T = 1)', () => 
   });
 
   it('at T = 20 shrinks the median softmax input gradient ≥ 100× versus standard training, without shrinking the logit gradient', async () => {
-    const standard = await trained('standard', () => new StandardTraining({ epochs: EPOCHS, learningRate: LEARNING_RATE }));
-    const distilled = await trained('t20', () => new DefensiveDistillation({ temperature: 20, teacherEpochs: EPOCHS, epochs: EPOCHS, learningRate: LEARNING_RATE }));
+    const standard = await trained('standard', () => make(STANDARD, { epochs: EPOCHS, learningRate: LEARNING_RATE }));
+    const distilled = await trained('t20', () => make(DEFENSIVE_DISTILLATION, { temperature: 20, teacherEpochs: EPOCHS, epochs: EPOCHS, learningRate: LEARNING_RATE }));
     const { x, labels } = heldOut.batch(Int32Array.from({ length: heldOut.size }, (_, i) => i));
     const [s, d] = await expectNoLeaks(() => [sensitivity(standard, x, labels), sensitivity(distilled, x, labels)] as const, 'gradient measurement');
     x.dispose();
@@ -121,8 +122,8 @@ describe('the defensive-distillation effect (gradient masking at T = 1)', () => 
   });
 
   it('at T = 1 distillation does not produce the effect (the temperature is what matters)', async () => {
-    const standard = await trained('standard', () => new StandardTraining({ epochs: EPOCHS, learningRate: LEARNING_RATE }));
-    const distilled = await trained('t1', () => new DefensiveDistillation({ temperature: 1, teacherEpochs: EPOCHS, epochs: EPOCHS, learningRate: LEARNING_RATE }));
+    const standard = await trained('standard', () => make(STANDARD, { epochs: EPOCHS, learningRate: LEARNING_RATE }));
+    const distilled = await trained('t1', () => make(DEFENSIVE_DISTILLATION, { temperature: 1, teacherEpochs: EPOCHS, epochs: EPOCHS, learningRate: LEARNING_RATE }));
     const { x, labels } = heldOut.batch(Int32Array.from({ length: heldOut.size }, (_, i) => i));
     const s = sensitivity(standard, x, labels);
     const d = sensitivity(distilled, x, labels);

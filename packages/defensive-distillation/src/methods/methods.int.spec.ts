@@ -4,10 +4,11 @@ import { asTeacher, softmaxAt } from '@tempered/core';
 import type { EpochEndEvent, Model, TrainerPosition } from '@tempered/core';
 import { Trainer } from '@tempered/core';
 import { expectNoLeaks } from '../../../core/src/testing.js';
-import { accuracy, methodSetup, mnistDigits, train } from '../mnist.fixtures.js';
-import { DefensiveDistillation, SOFT_LABELS_STATE_KEY } from './defensive-distillation.js';
-import { StandardTraining } from './standard.js';
-import { KnowledgeDistillation } from './kd.js';
+import { accuracy, make, methodSetup, mnistDigits, train } from '../mnist.fixtures.js';
+import { DEFENSIVE_DISTILLATION, SOFT_LABELS_STATE_KEY } from './defensive-distillation.js';
+// The baselines live in @tempered/baselines (which depends on this package), so specs reach them by path.
+import { STANDARD } from '../../../baselines/src/standard.js';
+import { KD } from '../../../baselines/src/kd.js';
 
 // Real MNIST digits (pooled to 14×14): 40 per class to train, 20 per class held out.
 const TRAIN = () => mnistDigits(40, 0, 'mnist-train');
@@ -40,12 +41,12 @@ describe('standard', () => {
   it('trains with cross-entropy at T = 1, its loss falling, without leaks', async () => {
     const data = TRAIN();
     await expectNoLeaks(async () => {
-      const method = new StandardTraining({ epochs: 5, learningRate: 1e-2 });
+      const method = make(STANDARD, { epochs: 5, learningRate: 1e-2 });
       const setup = methodSetup(data, 1);
       method.setup(setup);
-      expect(method.phases().map((p) => p.name)).toEqual(['student']);
+      expect(method.phases().map((p) => p.name)).toEqual(['train']);
       const events = await train(method, data, 1);
-      expectHealthyPhase(events, 'student', 5);
+      expectHealthyPhase(events, 'train', 5);
       expect(Object.keys(events[0]!.terms)).toEqual(['ce']);
       expect(accuracy(method.result(), HELD_OUT())).toBeGreaterThan(0.6);
       method.dispose();
@@ -59,12 +60,12 @@ describe('defensive-distillation', () => {
     const data = TRAIN();
     const temperature = 20;
     await expectNoLeaks(async () => {
-      const method = new DefensiveDistillation({ temperature, teacherEpochs: 6, epochs: 6, learningRate: 1e-2 });
+      const method = make(DEFENSIVE_DISTILLATION, { temperature, teacherEpochs: 6, epochs: 6, learningRate: 1e-2 });
       const setup = methodSetup(data, 2);
       method.setup(setup);
       const phases = method.phases();
       expect(phases.map((p) => p.name)).toEqual(['teacher', 'student']);
-      expect(phases[0]!.model).toBe(method.teacherModel());
+      expect(phases[0]!.model).toBe(method.teacherModel!());
       expect(phases[1]!.model).toBe(setup.student);
       expect(method.result()).toBe(setup.student);
 
@@ -78,7 +79,7 @@ describe('defensive-distillation', () => {
       const softLabels = state[SOFT_LABELS_STATE_KEY]!;
       expect(softLabels.shape).toEqual([data.size, 10]);
       const { x, labels } = data.batch(Int32Array.from({ length: data.size }, (_, i) => i));
-      const maxDifference = tf.tidy(() => tf.max(tf.abs(tf.sub(softmaxAt(method.teacherModel()!.logits(x), temperature), softLabels))).dataSync()[0]!);
+      const maxDifference = tf.tidy(() => tf.max(tf.abs(tf.sub(softmaxAt(method.teacherModel!()!.logits(x), temperature), softLabels))).dataSync()[0]!);
       expect(maxDifference).toBeLessThan(1e-6);
       const rowSums = tf.tidy(() => tf.sum(softLabels, 1).dataSync());
       for (const sum of rowSums) expect(sum).toBeCloseTo(1, 5);
@@ -95,33 +96,33 @@ describe('defensive-distillation', () => {
 
   it('trains a teacher at T = 20 that actually learns with the default optimiser (Adam 1e-3)', async () => {
     const data = mnistDigits(100, 0, 'mnist-1000');
-    const method = new DefensiveDistillation({ temperature: 20, teacherEpochs: 10, epochs: 1 });
+    const method = make(DEFENSIVE_DISTILLATION, { temperature: 20, teacherEpochs: 10, epochs: 1 });
     const setup = methodSetup(data, 3);
     method.setup(setup);
     const events = await train(method, data, 3);
     const teacherEpochs = byPhase(events, 'teacher');
     expect(teacherEpochs.at(-1)!.loss).toBeLessThan(teacherEpochs[0]!.loss);
     // Chance is 0.1; an SGD teacher at T = 20 stays there for epochs, an Adam one does not.
-    expect(accuracy(method.teacherModel()!, HELD_OUT())).toBeGreaterThan(0.5);
+    expect(accuracy(method.teacherModel!()!, HELD_OUT())).toBeGreaterThan(0.5);
     method.dispose();
     setup.student.dispose();
   });
 
   it('with plain SGD (lr 0.01) the same teacher at T = 20 stays near chance: why Adam is the default', async () => {
     const data = mnistDigits(100, 0, 'mnist-1000');
-    const method = new DefensiveDistillation({ temperature: 20, teacherEpochs: 10, epochs: 1, optimizer: 'sgd', learningRate: 0.01 });
+    const method = make(DEFENSIVE_DISTILLATION, { temperature: 20, teacherEpochs: 10, epochs: 1, optimizer: 'sgd', learningRate: 0.01 });
     const setup = methodSetup(data, 3);
     method.setup(setup);
     await train(method, data, 3);
     // The cross-entropy's gradient w.r.t. the logits is 1/T of the usual one; SGD does not rescale it.
-    expect(accuracy(method.teacherModel()!, HELD_OUT())).toBeLessThan(0.25);
+    expect(accuracy(method.teacherModel!()!, HELD_OUT())).toBeLessThan(0.25);
     method.dispose();
     setup.student.dispose();
   });
 
   it('mixes hard labels at T with weight hardLabelWeight', async () => {
     const data = TRAIN();
-    const method = new DefensiveDistillation({ teacherEpochs: 2, epochs: 2, learningRate: 1e-2, hardLabelWeight: 0.3 });
+    const method = make(DEFENSIVE_DISTILLATION, { teacherEpochs: 2, epochs: 2, learningRate: 1e-2, hardLabelWeight: 0.3 });
     const setup = methodSetup(data, 4);
     method.setup(setup);
     const events = await train(method, data, 4);
@@ -138,11 +139,11 @@ describe('defensive-distillation', () => {
   it('with sharedInit trains one epoch at T = 1 and starts both teacher and student from it', async () => {
     const data = TRAIN();
     await expectNoLeaks(async () => {
-      const method = new DefensiveDistillation({ teacherEpochs: 2, epochs: 2, learningRate: 1e-2, sharedInit: true });
+      const method = make(DEFENSIVE_DISTILLATION, { teacherEpochs: 2, epochs: 2, learningRate: 1e-2, sharedInit: true });
       const setup = methodSetup(data, 5);
       method.setup(setup);
       expect(method.phases().map((p) => p.name)).toEqual(['init', 'teacher', 'student']);
-      const teacher = method.teacherModel()!;
+      const teacher = method.teacherModel!()!;
       const initial = weightsOf(setup.student);
       let afterInit: Float32Array[] | undefined;
       let studentAtPhaseStart: Float32Array[] | undefined;
@@ -166,17 +167,17 @@ describe('defensive-distillation', () => {
   it('with reuseTeacher skips the teacher phase and relabels with the run teacher at T', async () => {
     const data = TRAIN();
     const baselineSetup = methodSetup(data, 6);
-    const baseline = new StandardTraining({ epochs: 3, learningRate: 1e-2 });
+    const baseline = make(STANDARD, { epochs: 3, learningRate: 1e-2 });
     baseline.setup(baselineSetup);
     await train(baseline, data, 6);
     const runTeacher = asTeacher(baseline.result());
 
     await expectNoLeaks(async () => {
-      const method = new DefensiveDistillation({ temperature: 10, epochs: 3, learningRate: 1e-2, reuseTeacher: true });
+      const method = make(DEFENSIVE_DISTILLATION, { temperature: 10, epochs: 3, learningRate: 1e-2, reuseTeacher: true });
       const setup = methodSetup(data, 7, { teacher: runTeacher });
       method.setup(setup);
       expect(method.phases().map((p) => p.name)).toEqual(['student']);
-      expect(method.teacherModel()).toBe(runTeacher);
+      expect(method.teacherModel!()).toBe(runTeacher);
       const events = await train(method, data, 7);
       expectHealthyPhase(events, 'student', 3);
       const softLabels = method.state()[SOFT_LABELS_STATE_KEY]!;
@@ -198,7 +199,7 @@ describe('defensive-distillation', () => {
   it('is deterministic: one seed gives the same weights, another seed different ones', async () => {
     const data = TRAIN();
     const run = async (seed: number) => {
-      const method = new DefensiveDistillation({ teacherEpochs: 2, epochs: 2, learningRate: 1e-2 });
+      const method = make(DEFENSIVE_DISTILLATION, { teacherEpochs: 2, epochs: 2, learningRate: 1e-2 });
       const setup = methodSetup(data, seed);
       method.setup(setup);
       await train(method, data, seed);
@@ -221,7 +222,7 @@ describe('defensive-distillation', () => {
     const params = { temperature: 20, teacherEpochs: 2, epochs: 3, optimizer: 'momentum', learningRate: 0.05 };
     const seed = 10;
 
-    const uninterrupted = new DefensiveDistillation(params);
+    const uninterrupted = make(DEFENSIVE_DISTILLATION, params);
     const fullSetup = methodSetup(data, seed);
     uninterrupted.setup(fullSetup);
     await new Trainer().run(uninterrupted, { model: 'dd', train: data, batchSize: 32, seed });
@@ -230,7 +231,7 @@ describe('defensive-distillation', () => {
     fullSetup.student.dispose();
 
     // Interrupted after the student's first epoch: keep what a checkpoint keeps.
-    const interrupted = new DefensiveDistillation(params);
+    const interrupted = make(DEFENSIVE_DISTILLATION, params);
     const firstSetup = methodSetup(data, seed);
     interrupted.setup(firstSetup);
     const stopper = new Trainer().on('epoch:end', (event, control) => {
@@ -247,7 +248,7 @@ describe('defensive-distillation', () => {
     interrupted.dispose();
     firstSetup.student.dispose();
 
-    const resumed = new DefensiveDistillation(params);
+    const resumed = make(DEFENSIVE_DISTILLATION, params);
     const resumedSetup = methodSetup(data, seed);
     resumed.setup(resumedSetup);
     resumed.phases().forEach((phase, i) => phase.model.setWeights(saved[i]!));
@@ -265,13 +266,13 @@ describe('defensive-distillation', () => {
 
   it('disposes the teacher it trained but not the student', async () => {
     const data = TRAIN();
-    const method = new DefensiveDistillation({ teacherEpochs: 1, epochs: 1, learningRate: 1e-2 });
+    const method = make(DEFENSIVE_DISTILLATION, { teacherEpochs: 1, epochs: 1, learningRate: 1e-2 });
     const setup = methodSetup(data, 11);
     method.setup(setup);
     await train(method, data, 11);
-    const teacher = method.teacherModel()!;
+    const teacher = method.teacherModel!()!;
     method.dispose();
-    expect(method.teacherModel()).toBeUndefined();
+    expect(method.teacherModel!()).toBeUndefined();
     expect(() => teacher.getWeights()).toThrow();
     expect(accuracy(setup.student, HELD_OUT())).toBeGreaterThan(0.1);
     setup.student.dispose();
@@ -282,18 +283,18 @@ describe('kd', () => {
   it('distils the run teacher with α·T²·KL + (1−α)·CE, its loss falling, without leaks', async () => {
     const data = TRAIN();
     const teacherSetup = methodSetup(data, 12);
-    const teacherTraining = new StandardTraining({ epochs: 5, learningRate: 1e-2 });
+    const teacherTraining = make(STANDARD, { epochs: 5, learningRate: 1e-2 });
     teacherTraining.setup(teacherSetup);
     await train(teacherTraining, data, 12);
     const teacher = asTeacher(teacherTraining.result());
 
     await expectNoLeaks(async () => {
-      const method = new KnowledgeDistillation({ epochs: 5, learningRate: 1e-2 });
+      const method = make(KD, { epochs: 5, learningRate: 1e-2 });
       const setup = methodSetup(data, 13, { teacher });
       method.setup(setup);
-      expect(method.teacherModel()).toBe(teacher);
+      expect(method.teacherModel!()).toBe(teacher);
       const events = await train(method, data, 13);
-      expectHealthyPhase(events, 'student', 5);
+      expectHealthyPhase(events, 'train', 5);
       for (const epoch of events) {
         const { kl, ce } = epoch.terms as { kl: number; ce: number };
         expect(epoch.loss).toBeCloseTo(0.9 * 16 * kl + 0.1 * ce, 3);

@@ -1,20 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { inject, injectable } from 'tsyringe';
-import {
-  TOKENS,
-  crossEntropy,
-  defineParams,
-  logSoftmaxAt,
-  optimizeStep,
-  validateParams,
-  type ParamValues,
-  type StepContext,
-  type StepLoss,
-  type StepResult,
-  type TrainingBatch,
-} from '@tempered/core';
-import { AdversarialTrainingMethod, type PreparedRun } from './adversarial-method.js';
-import { INNER_MAX_PARAMS, TRAINING_PARAMS, klPgd } from './inner-maximization.js';
+import { batchesPerEpoch, crossEntropy, defineMethod, defineParams, logSoftmaxAt, type ParamValues, type StepLoss } from '@tempered/core';
+import { EpsilonSchedule, INNER_MAX_PARAMS, klPgd } from '@tempered/attacks';
 
 // TRADES crafts x′ with its own KL objective, so the named inner attack does not apply.
 const { innerAttack: _namedAttack, randomStart: _uniformStart, ...BUDGET_PARAMS } = INNER_MAX_PARAMS;
@@ -28,7 +14,6 @@ export const TRADES_PARAMS = defineParams({
   },
   randomStart: { type: 'boolean', default: true, description: 'Start the KL walk at x + 0.001·N(0, I), as the authors' },
   ...BUDGET_PARAMS,
-  ...TRAINING_PARAMS,
 });
 
 export type TradesParams = ParamValues<typeof TRADES_PARAMS>;
@@ -55,19 +40,20 @@ export function klBetweenLogits(pLogits: tf.Tensor2D, qLogits: tf.Tensor2D): tf.
  * sign-of-gradient steps projected onto the ε-ball ∩ [0, 1] ({@link klPgd}). In the outer loss
  * the KL is reduced as theirs, summed over classes and averaged over the batch (`batchmean`,
  * their `(1/B)·KLDivLoss(size_average=False)`), and its gradient flows through both f(x) and
- * f(x′), as in their code (f(x) is not detached). One phase, "student"; no teacher.
+ * f(x′), as in their code (f(x) is not detached). One phase, `train`; no teacher.
  * Reported terms: `ce` (clean) and `kl` (unweighted); accuracy is the model's on x′.
  *
  * Parameters (defaults; the authors' MNIST / CIFAR-10 values in brackets): `beta` 6 [1 / 6],
  * `norm` 'linf', `epsilon` 0.3 [0.3 / 0.031], `stepSize` 0.05 [0.01 / 0.007], `steps` 10
  * [40 / 10], `randomStart` true [always], `cleanEpochs` 0, `warmupEpochs` 1 [0: full ε from the
  * first step; we ramp ε and the step size over the first epoch so a few-epoch budget at ε 0.3
- * leaves chance], `epochs` 10 [100 / 76], `optimizer` 'adam', `learningRate` 1e-3 [SGD 0.01,
- * momentum 0.9 / SGD 0.1, momentum 0.9, weight decay 2e-4].
+ * leaves chance], `epochs` 10 [100 / 76]; core's `optimizer` Adam 1e-3 [momentum 0.9 at lr
+ * 0.01 / 0.1, weight decay 2e-4 on CIFAR-10] and `schedule` constant [×0.1 steps, see
+ * examples/recipes/trades-*.yaml].
  *
  * Departures from their code: the ε warm-up (off with `warmupEpochs: 0`); the Gaussian start is
  * clipped into [0, 1] before the first step; L2 uses normalised-gradient steps rather than
- * their SGD on δ; Adam instead of SGD by default.
+ * their SGD on δ; Adam instead of SGD by default (the recipes set theirs).
  *
  * Shapes: inputs [batch, ...inputShape], logits [batch, classes], labels int32 [batch].
  *
@@ -78,40 +64,29 @@ export function klBetweenLogits(pLogits: tf.Tensor2D, qLogits: tf.Tensor2D): tf.
  * await new Trainer().run(trades, { model: 'trades', train, batchSize: 64, seed: 1 });
  * ```
  */
-@injectable()
-export class TradesMethod extends AdversarialTrainingMethod<TradesParams> {
-  readonly name = 'trades';
-  readonly teacher = 'none' as const;
-
-  constructor(@inject(TOKENS.PluginParams) params: Record<string, unknown>) {
-    super(validateParams('trades', TRADES_PARAMS, params));
-  }
-
-  protected check(): void {}
-
-  protected override namedInnerAttack(): boolean {
-    return false;
-  }
-
-  protected async trainStep(batch: TrainingBatch, step: StepContext, { student, schedule, optimizer }: PreparedRun): Promise<StepResult> {
-    const { x, labels } = batch;
+export const TRADES = defineMethod({
+  name: 'trades',
+  description: 'TRADES (Zhang et al. 2019): CE(f(x), y) + β·KL(f(x) ‖ f(x′)), x′ from PGD maximising that KL',
+  teacher: 'none',
+  params: TRADES_PARAMS,
+  prepare: ({ train, batchSize }, params) => new EpsilonSchedule(params, batchesPerEpoch(train.size, batchSize)),
+  step({ batch: { x, labels }, step, params, student, prepared: schedule, minimize }) {
     const { epsilon, stepSize } = schedule.budget(step);
-    const rng = step.rng;
     const xAdv = tf.tidy(() => {
       const cleanLogits = student.logits(x, { training: false });
-      return klPgd(student, cleanLogits, x, { ...this.values, epsilon, stepSize }, rng, { start: 'gaussian' });
+      return klPgd(student, cleanLogits, x, { ...params, epsilon, stepSize }, step.rng, { start: 'gaussian' });
     });
     try {
-      return optimizeStep(optimizer, student.trainableVariables(), (): StepLoss => {
+      return minimize((): StepLoss => {
         const cleanLogits = student.logits(x, { training: true });
         const adversarialLogits = student.logits(xAdv, { training: true });
         const ce = crossEntropy(cleanLogits, labels);
         const kl = klBetweenLogits(cleanLogits, adversarialLogits);
-        const loss = tf.add(ce, tf.mul(kl, this.values.beta)) as tf.Scalar;
+        const loss = tf.add(ce, tf.mul(kl, params.beta)) as tf.Scalar;
         return { loss, terms: { ce, kl }, logits: adversarialLogits, labels };
       });
     } finally {
       xAdv.dispose();
     }
-  }
-}
+  },
+});

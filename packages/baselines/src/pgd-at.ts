@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { crossEntropy, defineMethod, defineParams, type ParamValues, type StepLoss } from '@tempered/core';
-import { INNER_MAX_PARAMS, ScheduledInnerAttack, TRAINING_PARAMS, batchesPerEpoch } from './inner-maximization.js';
+import { batchesPerEpoch, crossEntropy, defineMethod, defineParams, type ParamValues, type StepLoss } from '@tempered/core';
+import { INNER_MAX_PARAMS, ScheduledInnerAttack } from '@tempered/attacks';
 
 export const PGD_AT_PARAMS = defineParams({
   cleanWeight: {
@@ -11,7 +11,6 @@ export const PGD_AT_PARAMS = defineParams({
     description: 'Weight w of clean cross-entropy: (1 − w)·CE(S(x′), y) + w·CE(S(x), y); Madry et al.: 0',
   },
   ...INNER_MAX_PARAMS,
-  ...TRAINING_PARAMS,
 });
 
 export type PgdAtParams = ParamValues<typeof PGD_AT_PARAMS>;
@@ -26,10 +25,11 @@ export type PgdAtParams = ParamValues<typeof PGD_AT_PARAMS>;
  * `stepSize` 0.05, `steps` 10, `randomStart` true (Madry et al. MNIST: ε 0.3, 40 × 0.01;
  * CIFAR-10: ε 8/255, 7 × 2/255); `cleanEpochs` 0, `warmupEpochs` 1 (ε and step size ramp
  * linearly over the first epoch; Madry et al. train at full ε from the start, i.e. 0: from
- * scratch at ε 0.3 that stalls at chance within a few-epoch budget); `epochs` 10, `optimizer`
- * 'adam', `learningRate` 1e-3.
+ * scratch at ε 0.3 that stalls at chance within a few-epoch budget); `epochs` 10; core's
+ * `optimizer` (Adam 1e-3; Madry et al.: momentum 0.9, lr 0.1 with decays, weight decay 2e-4 on
+ * CIFAR-10, see examples/recipes) and `schedule` (constant).
  * Reported terms: `adversarialCe` and, when w > 0, `cleanCe`. Written with core's `defineMethod`: only
- * the inner attack (`prepare`) and the loss (`step`) are here; optimiser, phase and dispose are core's.
+ * the inner attack (`prepare`) and the loss (`step`) are here; optimiser, schedule, phase and dispose are core's. One phase, `train`.
  *
  * Shapes: inputs [batch, ...inputShape], logits [batch, classes], labels int32 [batch].
  *

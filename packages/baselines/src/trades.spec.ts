@@ -4,9 +4,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { TOKENS, createPlugin, crossEntropy, listPlugins } from '@tempered/core';
 import { register } from './index.js';
 import { klBetweenLogits } from './trades.js';
-import { mlpStudent, mnistTiny } from './__fixtures__/mnist.js';
-import { attackContainer, trainMethod } from './__fixtures__/train.js';
-import { firstStep, referenceKl } from './__fixtures__/step.js';
+import { mlpStudent, mnistTiny } from '../../ard/src/__fixtures__/mnist.js';
+import { attackContainer, trainMethod } from '../../ard/src/__fixtures__/train.js';
+import { firstStep, referenceKl } from '../../ard/src/__fixtures__/step.js';
 
 let container: DependencyContainer;
 const { train } = mnistTiny();
