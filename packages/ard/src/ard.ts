@@ -82,6 +82,7 @@ export type ArdParams = ParamValues<typeof ARD_PARAMS>;
 export class ArdMethod extends AdversarialTrainingMethod<ArdParams> {
   readonly name = 'ard';
   readonly teacher = 'required' as const;
+  readonly adversarial = true;
   private readonly loss: ArdLoss;
   /** The registered loss named by `distillationLoss`, when it is not the built-in 'ard'. */
   private replacement?: Loss;

@@ -82,6 +82,7 @@ export function klBetweenLogits(pLogits: tf.Tensor2D, qLogits: tf.Tensor2D): tf.
 export class TradesMethod extends AdversarialTrainingMethod<TradesParams> {
   readonly name = 'trades';
   readonly teacher = 'none' as const;
+  readonly adversarial = true;
 
   constructor(@inject(TOKENS.PluginParams) params: Record<string, unknown>) {
     super(validateParams('trades', TRADES_PARAMS, params));

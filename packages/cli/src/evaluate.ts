@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
 import { StepProgress, type BackendInfo, type DatasetSplits, type Student, type Teacher } from '@tempered/core/node';
-import { RESULTS_FILE, evaluate, renderReports, writeResults, type TeacherInfo, type TrainingCurves } from '@tempered/reports/node';
+import { RESULTS_FILE, evaluate, renderReports, writeResults, type DiagnosticsOptions, type TeacherInfo, type TrainingCurves } from '@tempered/reports/node';
 import type { RunConfig } from './config.js';
 
 /** Per-model training curves as the trainer reported them, keyed by phase. */
@@ -29,6 +29,8 @@ export interface EvaluateRunArgs {
   readonly students: ReadonlyMap<string, Student>;
   readonly methods: Readonly<Record<string, { method: string; params: Record<string, unknown>; teacher?: TeacherInfo }>>;
   readonly curves: ReadonlyMap<string, TrainingCurve>;
+  /** The transfer check's source (a model of `students` or `transferSources`); absent: none. */
+  readonly transferFrom?: string;
   /** Models not evaluated here but available as the transfer check's source (see @tempered/reports). */
   readonly transferSources?: ReadonlyArray<{ readonly name: string; readonly method: string; readonly model: Student }>;
   readonly container: DependencyContainer;
@@ -41,6 +43,11 @@ export interface EvaluateRunArgs {
 }
 
 type Results = Awaited<ReturnType<typeof evaluate>>;
+type Diagnostics = NonNullable<RunConfig['evaluation']['params']['diagnostics']>;
+
+function withTransfer(diagnostics: Diagnostics, transferFrom: string | false): DiagnosticsOptions {
+  return { ...diagnostics, reruns: diagnostics.reruns === false ? false : { ...diagnostics.reruns, transferFrom } };
+}
 
 /** Attacks the given trained models; returns their results (the run's fields filled in), writing nothing. */
 export async function evaluateRun(args: EvaluateRunArgs): Promise<Results> {
@@ -55,6 +62,7 @@ export async function evaluateRun(args: EvaluateRunArgs): Promise<Results> {
     ...(args.methods[name]!.teacher ? { teacherInfo: args.methods[name]!.teacher } : {}),
     training: toCurves(args.curves.get(name)),
   }));
+  const { batchSize, examplesPerAttack, gradientExamples, diagnostics } = config.evaluation.params;
   // A bar with ETA on a TTY, one plain line per step (clean pass, attack, sweep point) otherwise.
   const progress = new StepProgress({ quiet: args.quiet, stream: args.progressStream, tty: args.progressTty });
   let results: Results | undefined;
@@ -65,14 +73,18 @@ export async function evaluateRun(args: EvaluateRunArgs): Promise<Results> {
       transferSources: args.transferSources,
       test: args.splits.test,
       examples: config.evaluation.examples,
-      attacks: config.evaluation.attacks.map((a) => ({ name: a.name, key: a.as, params: a.params, mode: a.mode })),
+      attacks: config.evaluation.attacks.map((a) => ({ name: a.name, key: a.as, params: a.params, ...(a.mode ? { mode: a.mode } : {}) })),
+      metrics: config.evaluation.metrics.map((m) => ({ name: m.name, key: m.as, params: m.params })),
       seed: args.seed,
       workers: config.evaluation.workers,
       plugins: args.pluginModules,
       backend: args.backend.name === 'tensorflow' ? 'tensorflow' : args.backend.name === 'wasm' ? 'wasm' : 'cpu',
-      diagnostics: config.evaluation.diagnostics ? {} : false,
+      ...(batchSize !== undefined ? { batchSize } : {}),
+      ...(examplesPerAttack !== undefined ? { examplesPerAttack } : {}),
+      ...(gradientExamples !== undefined ? { gradientExamples } : {}),
+      // The plan chose the transfer source (evaluation.transferFrom or its default); none is none.
+      diagnostics: config.evaluation.diagnostics ? withTransfer(diagnostics ?? {}, args.transferFrom ?? false) : false,
       onProgress: (message, step) => (step ? progress.step(step.done, step.total, message) : progress.note(message)),
-      ...config.evaluation.params,
     });
   } finally {
     progress.end(results ? 'evaluation done' : 'evaluation stopped');

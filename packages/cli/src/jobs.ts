@@ -193,6 +193,7 @@ async function runEvaluateJob(job: EvaluateJob, ctx: JobContext): Promise<boolea
       students: new Map([[job.model, model]]),
       methods,
       transferSources: source && transferModel ? [{ name: source.name, method: source.method.name, model: transferModel }] : [],
+      ...(job.transferFrom ? { transferFrom: job.transferFrom } : {}),
       curves: curvesFromLog(dir),
       container,
       pluginModules: [...ctx.pluginModules],

@@ -34,6 +34,14 @@ function teacherUse(container: DependencyContainer, ref: PluginRef): TeacherUse 
   return use;
 }
 
+/** Whether a method declares it trains without a teacher and without adversarial examples (a fair transfer source). */
+function trainsClean(container: DependencyContainer, ref: PluginRef): boolean {
+  const method = createPlugin(container, TOKENS.Method, ref.name, ref.params) as DistillationMethod;
+  const clean = method.teacher === 'none' && method.adversarial === false;
+  method.dispose();
+  return clean;
+}
+
 /** Refuses a run directory another live process writes to, naming it; a whole run also waits for shards. */
 function refuseIfLocked(out: string, jobsToo: boolean): void {
   const holder = liveHolder(runLockPath(out));
@@ -62,7 +70,7 @@ export async function runConfig(config: RunConfig, options: RunCommandOptions): 
   const effective: RunConfig = { ...config, seeds, backend: options.backend ?? config.backend };
   const { container, pluginModules } = await runContainer(effective, options.baseDir);
   preflight(container, effective);
-  const plan = buildPlan(effective, (ref) => teacherUse(container, ref));
+  const plan = buildPlan(effective, (ref) => teacherUse(container, ref), (ref) => trainsClean(container, ref));
   if (options.printPlan) {
     for (const line of formatPlan(plan)) (options.print ?? options.log)(line);
     return 0;

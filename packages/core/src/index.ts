@@ -14,6 +14,7 @@ export type {
   AttackMode,
   AttackOptions,
   AttackResult,
+  AttackTraits,
   Dataset,
   DistillationMethod,
   EvaluationBatch,
@@ -36,6 +37,7 @@ export type {
   TrainingBatch,
   TrainingPhase,
 } from './types.js';
+export { attackTraits } from './attack-traits.js';
 export { TOKENS, PLUGIN_KINDS } from './tokens.js';
 export type { PluginKind, ModelArchitecture, ModelBuildOptions, DatasetSource, DatasetSplits } from './tokens.js';
 export {

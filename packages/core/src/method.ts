@@ -42,6 +42,8 @@ export interface MethodDefinition<S extends ParamSpecs, L extends string, R, T e
   readonly name: string;
   readonly description: string;
   readonly teacher: T;
+  /** Whether it trains on adversarial examples (see {@link DistillationMethod.adversarial}); undeclared: unknown. */
+  readonly adversarial?: boolean;
   /** The method's parameters ({@link defineParams}); `epochs`, `optimizer`, `learningRate` are added (a declared `momentum` reaches the optimiser too). */
   readonly params: S;
   /**
@@ -101,6 +103,7 @@ interface Run { readonly phase: TrainingPhase; readonly optimizer: tf.Optimizer;
 class DefinedMethod implements DistillationMethod {
   readonly name: string;
   readonly teacher: 'required' | 'optional' | 'none';
+  readonly adversarial?: boolean;
   private run?: Run;
 
   constructor(
@@ -110,6 +113,7 @@ class DefinedMethod implements DistillationMethod {
   ) {
     this.name = definition.name;
     this.teacher = definition.teacher;
+    if (definition.adversarial !== undefined) this.adversarial = definition.adversarial;
   }
 
   setup(setup: MethodSetup): void {

@@ -157,6 +157,7 @@ function featureSize(model: Model): number {
 export class CrdndMethod implements DistillationMethod {
   readonly name = 'crdnd';
   readonly teacher = 'required' as const;
+  readonly adversarial = true;
   private readonly values: CrdndParams;
   private readonly imitation: DenoisedKlLoss;
   private readonly variables: Partial<Record<CrdndStateKey, tf.Variable>> = {};

@@ -40,7 +40,7 @@ export {
 } from './diagnostics.js';
 export type { DiagnosticThresholds } from './diagnostics.js';
 
-export type { EvaluationOptions, ModelUnderEvaluation, AttackConfig, DiagnosticsOptions, SweepOptions, RerunOptions } from './evaluation/options.js';
+export type { EvaluationOptions, ModelUnderEvaluation, AttackConfig, MetricConfig, DiagnosticsOptions, SweepOptions, RerunOptions } from './evaluation/options.js';
 export { attackKind } from './evaluation/attack-run.js';
 export { defaultTransferSource } from './evaluation/reruns.js';
 export { computeThreatModels, perClassAccuracy } from './threat-models.js';
@@ -70,6 +70,9 @@ export type {
   Rerun,
   SeedSpecific,
   Interval,
+  MetricValue,
+  PluginMetricResult,
+  RecordedAttackTraits,
 } from './schema.js';
 export { mergeResults } from './merge.js';
 export { renderMarkdown, teacherDescription } from './render-markdown.js';

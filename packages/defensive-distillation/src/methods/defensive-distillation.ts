@@ -95,6 +95,7 @@ export const SOFT_LABELS_STATE_KEY = 'softLabels';
 @injectable()
 export class DefensiveDistillation extends Parameterised<typeof DEFENSIVE_DISTILLATION_PARAMS> implements DistillationMethod {
   readonly teacher = 'optional' as const;
+  readonly adversarial = false;
   private student: Student | undefined;
   private ownTeacher: Student | undefined;
   private labeller: Model | undefined;

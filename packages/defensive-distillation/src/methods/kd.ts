@@ -40,6 +40,7 @@ export type KdParams = ParamValues<typeof KD_PARAMS>;
 @injectable()
 export class KnowledgeDistillation extends OnePhaseMethod<typeof KD_PARAMS> {
   readonly teacher = 'required' as const;
+  readonly adversarial = false;
   private runTeacher: Teacher | undefined;
 
   /** Parameters are validated here and in `setParams` (they take effect at the next {@link setup}). */

@@ -33,6 +33,8 @@ export type StandardParams = ParamValues<typeof STANDARD_PARAMS>;
 @injectable()
 export class StandardTraining extends OnePhaseMethod<typeof STANDARD_PARAMS> {
   readonly teacher = 'none' as const;
+  /** Clean examples only: the transfer check's default source. */
+  readonly adversarial = false;
   private readonly loss = new CeAtTemperatureLoss({ temperature: 1 });
 
   /** Parameters are validated here and in `setParams` (they take effect at the next {@link setup}). */

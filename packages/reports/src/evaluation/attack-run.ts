@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DependencyContainer } from 'tsyringe';
-import { TOKENS, createPlugin, type Attack, type AttackMode, type Metric, type Model } from '@tempered/core';
+import { TOKENS, attackTraits, createPlugin, type Attack, type AttackMode, type Metric, type Model } from '@tempered/core';
 import { createJobAttack, type AttackBatchOutput, type AttackJob, type BatchRange, type ExampleSlice } from '../attack-batches.js';
 import type { DistortionResult } from '../metrics/distortion.js';
 import { attackRows, type AttackRow, type IndexedEvaluationBatch } from '../metrics/rows.js';
-import { threatModelKey, type AdversarialExample, type AttackKind, type AttackSummary } from '../schema.js';
+import { threatModelKey, type AdversarialExample, type AttackKind, type AttackSummary, type RecordedAttackTraits } from '../schema.js';
 import { finiteOrNull, mean, rateInterval } from '../stats.js';
 import type { AttackRecord } from '../threat-models.js';
 import { featureSizeOf, keepExamples } from './examples.js';
@@ -17,10 +17,17 @@ export function metric<R>(container: DependencyContainer, name: string, params: 
 /**
  * Minimum-distortion attacks look for the smallest perturbation rather than search a ball: C&W
  * (ε = ∞) and L0 attacks such as JSMA, whose "budget" γ is a share of the features, not a
- * threat model anyone certifies. They never enter a threat model's worst case.
+ * threat model anyone certifies. They never enter a threat model's worst case. The attack
+ * declares it (`traits.minimumDistortion`).
  */
-export function attackKind(attack: Pick<Attack, 'norm' | 'epsilon'>): AttackKind {
-  return !Number.isFinite(attack.epsilon) || attack.norm === 'l0' ? 'minimum-distortion' : 'bounded';
+export function attackKind(attack: Pick<Attack, 'epsilon' | 'traits'>): AttackKind {
+  return attackTraits(attack).minimumDistortion ? 'minimum-distortion' : 'bounded';
+}
+
+/** The traits results.json keeps (the checks read them from the results alone). */
+export function recordedTraits(attack: Attack): RecordedAttackTraits {
+  const { blackBox, singleStep, ensemble, blackBoxComponents } = attackTraits(attack);
+  return { blackBox, singleStep, ensemble, blackBoxComponents: [...blackBoxComponents] };
 }
 
 /** Row outcomes of an attack's outputs on `model`, fed to the metrics batch by batch. */
@@ -81,6 +88,8 @@ export async function runAttack(
   slice: ExampleSlice,
   batches: readonly BatchRange[],
   examplesPerAttack: number,
+  /** Metric plugins (evaluation.metrics) that also see this attack's batches. */
+  extraMetrics: readonly Metric[] = [],
 ): Promise<AttackOutcome> {
   const attack = createJobAttack(scope, job);
   const count = slice.labels.length;
@@ -93,7 +102,7 @@ export async function runAttack(
   const rows: AttackRow[] = [];
   const components: Array<string | null> = [];
   const ran: string[] = [];
-  await feedAttack(handle.model, outputs, slice, attack.name, job.mode, [robust, success, distortion, rho], (batchRows, output) => {
+  await feedAttack(handle.model, outputs, slice, attack.name, job.mode, [robust, success, distortion, rho, ...extraMetrics], (batchRows, output) => {
     rows.push(...batchRows);
     batchRows.forEach((_, r) => components.push(output.brokenBy?.[r] ?? null));
     for (const name of output.ran ?? []) if (!ran.includes(name)) ran.push(name);
@@ -132,6 +141,7 @@ export async function runAttack(
     ...(attack.norm === 'l0' ? { rhoAdv: finiteOrNull(rho.result()) } : {}),
     meanIterations: finiteOrNull(mean(outputs.flatMap((o) => Array.from(o.iterations)))),
     ...(reportsRan ? { ran } : {}),
+    traits: recordedTraits(attack),
   };
   const record: AttackRecord = {
     key: job.key,

@@ -5,7 +5,7 @@ import type { EpsilonSweep, SweepPoint } from '../schema.js';
 import { finiteOrNull, rateInterval } from '../stats.js';
 import { feedAttack, metric } from './attack-run.js';
 import { headOf } from './examples.js';
-import { DEFAULT_SWEEP_EPSILONS, type EvaluationOptions, type SweepOptions } from './options.js';
+import { DEFAULT_SWEEP_EPSILONS, defaultSweepAttack, withMode, type EvaluationOptions, type SweepOptions } from './options.js';
 import type { ProgressSink } from './progress.js';
 import type { AttackRunner, ModelEntry } from './runner.js';
 
@@ -29,8 +29,14 @@ export async function runSweep(
   scope: DependencyContainer,
   progress: ProgressSink,
 ): Promise<EpsilonSweep | undefined> {
-  const attackName = sweep.attack ?? 'pgd';
-  const configured = options.attacks.find((a) => a.name === attackName && (a.mode ?? 'untargeted') === 'untargeted');
+  const configured = sweep.attack === undefined
+    ? defaultSweepAttack(options)
+    : options.attacks.find((a) => a.name === sweep.attack && withMode(options.container, a).mode === 'untargeted');
+  const attackName = sweep.attack ?? configured?.name;
+  if (attackName === undefined) {
+    progress.note('ε sweep skipped: no configured untargeted, bounded, white-box iterative attack to sweep (set diagnostics.sweep.attack)');
+    return undefined;
+  }
   const baseParams = sweep.params ?? configured?.params ?? {};
   let base;
   try {
