@@ -27,7 +27,7 @@ export interface RunCommandOptions extends RunOptions {
 }
 
 /** Whether a method distils from a teacher with these params ('optional' methods may say no, e.g. defensive distillation training its own). */
-function teacherUse(container: DependencyContainer, ref: PluginRef): TeacherUse {
+export function teacherUse(container: DependencyContainer, ref: PluginRef): TeacherUse {
   const method = createPlugin(container, TOKENS.Method, ref.name, ref.params) as DistillationMethod;
   const use = method.teacher === 'optional' && method.usesTeacher?.() === false ? 'none' : method.teacher;
   method.dispose();
@@ -35,7 +35,7 @@ function teacherUse(container: DependencyContainer, ref: PluginRef): TeacherUse 
 }
 
 /** Whether a method declares it trains without a teacher and without adversarial examples (a fair transfer source). */
-function trainsClean(container: DependencyContainer, ref: PluginRef): boolean {
+export function trainsClean(container: DependencyContainer, ref: PluginRef): boolean {
   const method = createPlugin(container, TOKENS.Method, ref.name, ref.params) as DistillationMethod;
   const clean = method.teacher === 'none' && method.adversarial === false;
   method.dispose();
