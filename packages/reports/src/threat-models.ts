@@ -1,5 +1,5 @@
 import type { Norm } from '@tempered/core';
-import type { AttackRow } from './metrics/rows.js';
+import type { AttackRecord } from '@tempered/attacks';
 import { threatModelKey, type ClassAccuracy, type ThreatModelResult } from './schema.js';
 import { rateInterval } from './stats.js';
 
@@ -11,14 +11,14 @@ import { rateInterval } from './stats.js';
  * minimum-distortion attacks (C&W, JSMA), whose success within a budget is reported apart.
  */
 
-/** One attack run as the threat models see it. */
-export interface AttackRecord {
+/** One attack run as the threat models see it: its per-example records and where it belongs. */
+export interface AttackRun {
   /** Key in `attacks`. */
   readonly key: string;
   readonly norm: Norm;
   /** Budget of a bounded attack; null for a minimum-distortion attack (skipped here). */
   readonly epsilon: number | null;
-  readonly rows: readonly AttackRow[];
+  readonly rows: readonly AttackRecord[];
   /** Ensembles: per row, the component attack that broke it (AttackResult.brokenBy). */
   readonly components?: readonly (string | null)[];
   /** Ensembles: the component attacks that ran. */
@@ -33,7 +33,7 @@ export interface CleanOutcome {
 }
 
 /** Name under which a row's breaker is recorded: the ensemble component when the attack named one. */
-function breakerOf(record: AttackRecord, row: number): string {
+function breakerOf(record: AttackRun, row: number): string {
   const component = record.components?.[row];
   return component ? `${record.key}/${component}` : record.key;
 }
@@ -73,8 +73,8 @@ export function perClassAccuracy(clean: CleanOutcome, robust: ArrayLike<boolean>
  * case: which attack broke each example first (in run order; ensembles name their component),
  * the examples each attack broke, robust accuracy with its 95 % Wilson interval, and per class.
  */
-export function computeThreatModels(records: readonly AttackRecord[], clean: CleanOutcome): Record<string, ThreatModelResult> {
-  const groups = new Map<string, AttackRecord[]>();
+export function computeThreatModels(records: readonly AttackRun[], clean: CleanOutcome): Record<string, ThreatModelResult> {
+  const groups = new Map<string, AttackRun[]>();
   for (const record of records) {
     if (record.epsilon === null || !Number.isFinite(record.epsilon)) continue;
     const key = threatModelKey(record.norm, record.epsilon);

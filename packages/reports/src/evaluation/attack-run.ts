@@ -3,10 +3,11 @@ import type { DependencyContainer } from 'tsyringe';
 import { TOKENS, attackTraits, createPlugin, type Attack, type AttackMode, type Metric, type Model } from '@tempered/core';
 import { createJobAttack, type AttackBatchOutput, type AttackJob, type BatchRange, type ExampleSlice } from '../attack-batches.js';
 import type { DistortionResult } from '../metrics/distortion.js';
-import { attackRows, type AttackRow, type IndexedEvaluationBatch } from '../metrics/rows.js';
+import type { AttackRecord } from '@tempered/attacks';
+import { attackRows, type IndexedEvaluationBatch } from '../metrics/rows.js';
 import { threatModelKey, type AdversarialExample, type AttackKind, type AttackSummary, type RecordedAttackTraits } from '../schema.js';
 import { finiteOrNull, mean, rateInterval } from '../stats.js';
-import type { AttackRecord } from '../threat-models.js';
+import type { AttackRun } from '../threat-models.js';
 import { featureSizeOf, keepExamples } from './examples.js';
 import type { AttackRunner, ModelEntry } from './runner.js';
 
@@ -38,7 +39,7 @@ export async function feedAttack(
   attackName: string,
   mode: AttackMode,
   metrics: readonly Metric[],
-  onRows: (rows: AttackRow[], output: AttackBatchOutput) => void,
+  onRows: (rows: AttackRecord[], output: AttackBatchOutput) => void,
 ): Promise<void> {
   const featureSize = featureSizeOf(slice);
   for (const output of outputs) {
@@ -75,7 +76,7 @@ export async function feedAttack(
 /** Everything one configured attack produced on one model. */
 export interface AttackOutcome {
   readonly summary: AttackSummary;
-  readonly record: AttackRecord;
+  readonly record: AttackRun;
   readonly examples: AdversarialExample[];
 }
 
@@ -99,7 +100,7 @@ export async function runAttack(
   const distortion = metric<DistortionResult>(scope, 'distortion');
   const rho = metric<number>(scope, 'adversarial-robustness', { attack: attack.name });
   const kept: AdversarialExample[] = [];
-  const rows: AttackRow[] = [];
+  const rows: AttackRecord[] = [];
   const components: Array<string | null> = [];
   const ran: string[] = [];
   await feedAttack(handle.model, outputs, slice, attack.name, job.mode, [robust, success, distortion, rho, ...extraMetrics], (batchRows, output) => {
@@ -143,7 +144,7 @@ export async function runAttack(
     ...(reportsRan ? { ran } : {}),
     traits: recordedTraits(attack),
   };
-  const record: AttackRecord = {
+  const record: AttackRun = {
     key: job.key,
     norm: attack.norm,
     epsilon,

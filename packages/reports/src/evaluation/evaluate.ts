@@ -5,11 +5,12 @@ import { ConfigError, TOKENS, listPlugins, type Metric } from '@tempered/core';
 import { fixedBatches, type AttackBatchOutput, type AttackJob, type BatchRange, type ExampleSlice } from '../attack-batches.js';
 import { diagnose } from '../diagnostics.js';
 import { EVALUATED_MODEL } from '../metrics/gradient-norms.js';
-import type { AttackRow, IndexedEvaluationBatch } from '../metrics/rows.js';
+import type { AttackRecord } from '@tempered/attacks';
+import type { IndexedEvaluationBatch } from '../metrics/rows.js';
 import { register } from '../register.js';
 import { RESULTS_SCHEMA_VERSION, type AdversarialExample, type AttackSummary, type GradientHistogram, type MetricValue, type ModelResults, type ResultsFile } from '../schema.js';
 import { finiteOrNull, rateInterval } from '../stats.js';
-import { computeThreatModels, type AttackRecord } from '../threat-models.js';
+import { computeThreatModels, type AttackRun } from '../threat-models.js';
 import { metric, runAttack } from './attack-run.js';
 import { addBudgets } from './budgets.js';
 import { featureSizeOf, sliceOf } from './examples.js';
@@ -205,8 +206,8 @@ async function evaluateModel(context: RunContext, entry: ModelUnderEvaluation): 
 
   const attacks: Record<string, AttackSummary> = {};
   const examples: Record<string, AdversarialExample[]> = {};
-  const records: AttackRecord[] = [];
-  const rowsByKey = new Map<string, readonly AttackRow[]>();
+  const records: AttackRun[] = [];
+  const rowsByKey = new Map<string, readonly AttackRecord[]>();
   for (const { key, config } of context.runs) {
     const mode = config.mode ?? 'untargeted'; // resolved by plannedRuns
     const job: AttackJob = { key, name: config.name, params: config.params ?? {}, mode, seed, modelName: entry.name };

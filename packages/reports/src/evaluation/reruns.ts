@@ -1,6 +1,6 @@
 import type { DependencyContainer } from 'tsyringe';
 import { fixedBatches, createJobAttack, type AttackBatchOutput, type AttackJob, type ExampleSlice } from '../attack-batches.js';
-import type { AttackRow } from '../metrics/rows.js';
+import type { AttackRecord } from '@tempered/attacks';
 import { attackTraits } from '@tempered/core';
 import { threatModelKey, type AttackSummary, type Rerun, type ThreatModelResult } from '../schema.js';
 import { isBlackBoxRun } from '../checks/common.js';
@@ -114,7 +114,7 @@ export async function runReruns(
     const base: AttackJob = { key: reference.key, name: reference.config.name, params: reference.config.params ?? {}, mode: 'untargeted', seed: context.seed, modelName: handle.model.name };
     const results: Record<string, Rerun> = {};
     const measure = async (change: string, outputs: AttackBatchOutput[], against: readonly string[]): Promise<Rerun> => {
-      const rows: AttackRow[] = [];
+      const rows: AttackRecord[] = [];
       await feedAttack(handle.model, outputs, part, base.name, 'untargeted', [], (batchRows) => rows.push(...batchRows));
       return summariseRerun(reference.key, change, rows, threatModel, count, against);
     };
@@ -151,7 +151,7 @@ export async function runReruns(
  * Robust accuracy of a re-run; the examples it broke that none of `reference` (attack names as
  * in `threatModel.broken`) broke, and those no attack of the threat model broke.
  */
-export function summariseRerun(attack: string, change: string, rows: readonly AttackRow[], threatModel: ThreatModelResult, count: number, reference: readonly string[]): Rerun {
+export function summariseRerun(attack: string, change: string, rows: readonly AttackRecord[], threatModel: ThreatModelResult, count: number, reference: readonly string[]): Rerun {
   const broken = new Set(rows.filter((r) => r.attackable && !r.robust).map((r) => r.example));
   const cleanCorrect = new Set(rows.filter((r) => r.attackable).map((r) => r.example));
   let robust = 0;
