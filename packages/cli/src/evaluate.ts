@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
-import { StepProgress, type BackendInfo, type DatasetSplits, type Student, type Teacher } from '@tempered/core/node';
+import { StepProgress, type BackendInfo, type ProgressSink, type DatasetSplits, type Student, type Teacher } from '@tempered/core/node';
 import { RESULTS_FILE, evaluate, renderReports, writeResults, type DiagnosticsOptions, type TeacherInfo, type TrainingCurves } from '@tempered/reports/node';
 import type { RunConfig } from './config.js';
 
@@ -40,6 +40,8 @@ export interface EvaluateRunArgs {
   /** Where the progress bar or lines go (default stderr; a worker process sends them to its parent). */
   readonly progressStream?: NodeJS.WriteStream;
   readonly progressTty?: boolean;
+  /** Progress events instead of drawn text (see JobContext.progressSink). */
+  readonly progressSink?: ProgressSink;
 }
 
 type Results = Awaited<ReturnType<typeof evaluate>>;
@@ -64,7 +66,7 @@ export async function evaluateRun(args: EvaluateRunArgs): Promise<Results> {
   }));
   const { batchSize, examplesPerAttack, gradientExamples, diagnostics } = config.evaluation.params;
   // A bar with ETA on a TTY, one plain line per step (clean pass, attack, sweep point) otherwise.
-  const progress = new StepProgress({ quiet: args.quiet, stream: args.progressStream, tty: args.progressTty });
+  const progress = new StepProgress({ quiet: args.quiet, stream: args.progressStream, tty: args.progressTty, sink: args.progressSink });
   let results: Results | undefined;
   try {
     results = await evaluate({

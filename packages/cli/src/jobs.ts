@@ -9,6 +9,7 @@ import {
   LayersTeacher,
   ModelError,
   ProgressListener,
+  type ProgressSink,
   TOKENS,
   Trainer,
   assertCompatible,
@@ -51,6 +52,8 @@ export interface JobContext {
   /** Where training and evaluation progress goes (default stderr). */
   readonly progressStream?: NodeJS.WriteStream;
   readonly progressTty?: boolean;
+  /** Progress as events instead of drawn text (a worker process sends them to its parent). */
+  readonly progressSink?: ProgressSink;
   /** Called when a signal arrives during evaluation, which keeps nothing partial: exits the process. */
   readonly abortEvaluation: () => void;
   readonly splits: () => Promise<DatasetSplits>;
@@ -124,7 +127,7 @@ async function runTrainJob(job: TrainJob, ctx: JobContext): Promise<boolean> {
     // A job that is not done but has a checkpoint was interrupted: it continues from there.
     const position = hasCheckpoint(checkpointDir) ? await loadCheckpoint(checkpointDir, method) : undefined;
     const trainer = new Trainer().use(
-      new ProgressListener({ quiet: ctx.quiet, stream: ctx.progressStream, tty: ctx.progressTty }),
+      new ProgressListener({ quiet: ctx.quiet, stream: ctx.progressStream, tty: ctx.progressTty, sink: ctx.progressSink }),
       new JsonlLogger(join(dir, 'metrics.jsonl')),
       new CheckpointListener({ dir: checkpointDir, seed: job.seed, handleSignals: false }),
     );
@@ -201,6 +204,7 @@ async function runEvaluateJob(job: EvaluateJob, ctx: JobContext): Promise<boolea
       log: ctx.log,
       progressStream: ctx.progressStream,
       progressTty: ctx.progressTty,
+      progressSink: ctx.progressSink,
     });
     writeJsonAtomic(evaluationPath(dir, job.model), results);
     return true;

@@ -122,5 +122,5 @@ export type {
 export { eventRecord } from './listeners/event-record.js';
 export { EarlyStopping } from './listeners/early-stopping.js';
 export type { EarlyStoppingOptions } from './listeners/early-stopping.js';
-export { ProgressListener, StepProgress, progressBar } from './listeners/progress.js';
-export type { ProgressOptions } from './listeners/progress.js';
+export { ProgressListener, StepProgress, progressBar, stepLine, terminalSink } from './listeners/progress.js';
+export type { ProgressOptions, ProgressEvent, ProgressSink } from './listeners/progress.js';
