@@ -5,18 +5,6 @@ import { StepProgress, type BackendInfo, type ProgressSink, type DatasetSplits, 
 import { RESULTS_FILE, evaluate, renderReports, writeResults, type DiagnosticsOptions, type TeacherInfo, type TrainingCurves } from '@tempered/reports/node';
 import type { RunConfig } from './config.js';
 
-/** Per-model training curves as the trainer reported them, keyed by phase. */
-export interface TrainingCurve {
-  epochs: Array<{ phase: string; epoch: number; loss: number; accuracy?: number; terms: Record<string, number> }>;
-}
-
-function toCurves(curve: TrainingCurve | undefined): TrainingCurves | undefined {
-  if (!curve) return undefined;
-  const out: Record<string, Array<{ epoch: number; loss: number; accuracy?: number; [k: string]: number | undefined }>> = {};
-  for (const e of curve.epochs) (out[e.phase] ??= []).push({ epoch: e.epoch, loss: e.loss, accuracy: e.accuracy, ...e.terms });
-  return out;
-}
-
 export interface EvaluateRunArgs {
   readonly config: RunConfig;
   readonly seed: number;
@@ -28,7 +16,8 @@ export interface EvaluateRunArgs {
   readonly studentTeachers?: ReadonlyMap<string, Teacher>;
   readonly students: ReadonlyMap<string, Student>;
   readonly methods: Readonly<Record<string, { method: string; params: Record<string, unknown>; teacher?: TeacherInfo }>>;
-  readonly curves: ReadonlyMap<string, TrainingCurve>;
+  /** Each model's training curves (results' own type, see curvesFromLog). */
+  readonly curves: ReadonlyMap<string, TrainingCurves>;
   /** The transfer check's source (a model of `students` or `transferSources`); absent: none. */
   readonly transferFrom?: string;
   /** Models not evaluated here but available as the transfer check's source (see @tempered/reports). */
@@ -62,7 +51,7 @@ export async function evaluateRun(args: EvaluateRunArgs): Promise<Results> {
     model,
     teacher: args.studentTeachers?.get(name) ?? args.teacher,
     ...(args.methods[name]!.teacher ? { teacherInfo: args.methods[name]!.teacher } : {}),
-    training: toCurves(args.curves.get(name)),
+    ...(args.curves.has(name) ? { training: args.curves.get(name)! } : {}),
   }));
   const { batchSize, examplesPerAttack, gradientExamples, diagnostics } = config.evaluation.params;
   // A bar with ETA on a TTY, one plain line per step (clean pass, attack, sweep point) otherwise.
