@@ -7,7 +7,7 @@ import type { AttackRecord } from '@tempered/attacks';
 import { attackRows, type IndexedEvaluationBatch } from '../metrics/rows.js';
 import { threatModelKey, type AdversarialExample, type AttackKind, type AttackSummary, type RecordedAttackTraits } from '../schema.js';
 import { finiteOrNull, mean, rateInterval } from '../stats.js';
-import type { AttackRun } from '../threat-models.js';
+import { worstCase, type AttackRun } from '../threat-models.js';
 import { featureSizeOf, keepExamples } from './examples.js';
 import type { AttackRunner, ModelEntry } from './runner.js';
 
@@ -89,13 +89,14 @@ export async function runAttack(
   slice: ExampleSlice,
   batches: readonly BatchRange[],
   examplesPerAttack: number,
+  /** Per example, whether the clean input was classified correctly (the clean pass's outcome). */
+  cleanCorrect: ArrayLike<boolean>,
   /** Metric plugins (evaluation.metrics) that also see this attack's batches. */
   extraMetrics: readonly Metric[] = [],
 ): Promise<AttackOutcome> {
   const attack = createJobAttack(scope, job);
   const count = slice.labels.length;
   const outputs = await runner.run(handle, job, slice, batches);
-  const robust = metric<number>(scope, 'robust-accuracy');
   const success = metric<number>(scope, 'success-rate');
   const distortion = metric<DistortionResult>(scope, 'distortion');
   const rho = metric<number>(scope, 'adversarial-robustness', { attack: attack.name });
@@ -103,7 +104,7 @@ export async function runAttack(
   const rows: AttackRecord[] = [];
   const components: Array<string | null> = [];
   const ran: string[] = [];
-  await feedAttack(handle.model, outputs, slice, attack.name, job.mode, [robust, success, distortion, rho, ...extraMetrics], (batchRows, output) => {
+  await feedAttack(handle.model, outputs, slice, attack.name, job.mode, [success, distortion, rho, ...extraMetrics], (batchRows, output) => {
     rows.push(...batchRows);
     batchRows.forEach((_, r) => components.push(output.brokenBy?.[r] ?? null));
     for (const name of output.ran ?? []) if (!ran.includes(name)) ran.push(name);
@@ -113,10 +114,19 @@ export async function runAttack(
   const d = distortion.result();
   const attackable = rows.filter((r) => r.attackable).length;
   const successRate = finiteOrNull(success.result());
-  const robustAccuracy = finiteOrNull(robust.result());
   const epsilon = kind === 'bounded' ? attack.epsilon : null;
   const featureCount = featureSizeOf(slice);
   const reportsRan = outputs.some((o) => o.ran !== undefined);
+  const record: AttackRun = {
+    key: job.key,
+    norm: attack.norm,
+    epsilon,
+    rows,
+    ...(components.some((c) => c !== null) ? { components } : {}),
+    ...(reportsRan ? { ran } : {}),
+  };
+  // The attack's own robust accuracy is the worst case of its one run, as a threat model counts it.
+  const robustAccuracy = worstCase([record], cleanCorrect).robustAccuracy;
   const summary: AttackSummary = {
     name: attack.name,
     params: attack.params(),
@@ -143,14 +153,6 @@ export async function runAttack(
     meanIterations: finiteOrNull(mean(outputs.flatMap((o) => Array.from(o.iterations)))),
     ...(reportsRan ? { ran } : {}),
     traits: recordedTraits(attack),
-  };
-  const record: AttackRun = {
-    key: job.key,
-    norm: attack.norm,
-    epsilon,
-    rows,
-    ...(components.some((c) => c !== null) ? { components } : {}),
-    ...(reportsRan ? { ran } : {}),
   };
   return { summary, record, examples: kept };
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
-import type { DependencyContainer } from 'tsyringe';
-import { ConfigError, TOKENS, listPlugins, type Metric } from '@tempered/core';
+import { container, type DependencyContainer } from 'tsyringe';
+import { ConfigError, TOKENS, getPlugin, listPlugins, registerPlugin, type Metric } from '@tempered/core';
 import { fixedBatches, type AttackBatchOutput, type AttackJob, type BatchRange, type ExampleSlice } from '../attack-batches.js';
 import { diagnose } from '../diagnostics.js';
 import { EVALUATED_MODEL } from '../metrics/gradient-norms.js';
@@ -10,7 +10,7 @@ import type { IndexedEvaluationBatch } from '../metrics/rows.js';
 import { register } from '../register.js';
 import { RESULTS_SCHEMA_VERSION, type AdversarialExample, type AttackSummary, type GradientHistogram, type MetricValue, type ModelResults, type ResultsFile } from '../schema.js';
 import { finiteOrNull, rateInterval } from '../stats.js';
-import { computeThreatModels, type AttackRun } from '../threat-models.js';
+import { cleanAccuracyOf, computeThreatModels, type AttackRun } from '../threat-models.js';
 import { metric, runAttack } from './attack-run.js';
 import { addBudgets } from './budgets.js';
 import { featureSizeOf, sliceOf } from './examples.js';
@@ -24,6 +24,16 @@ import { runSweep, sweepSteps } from './sweep.js';
 export const TEMPERED_VERSION: string = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
+
+/** Registers the built-in metrics the container lacks (the caller may have registered only attacks, or replaced some). */
+function registerMissing(scope: DependencyContainer): void {
+  const present = new Set(listPlugins(scope, TOKENS.Metric));
+  const builtins = container.createChildContainer(); // apart from the caller's, so nothing clashes
+  register(builtins);
+  for (const name of listPlugins(builtins, TOKENS.Metric)) {
+    if (!present.has(name)) registerPlugin(scope, TOKENS.Metric, getPlugin(builtins, TOKENS.Metric, name));
+  }
+}
 
 /** What every model of one evaluation shares. */
 interface RunContext {
@@ -143,7 +153,6 @@ async function cleanPass(context: RunContext, entry: ModelUnderEvaluation, scope
   const { slice, batches, options } = context;
   const { model } = entry;
   const featureSize = featureSizeOf(slice);
-  const cleanAccuracy = metric<number>(scope, 'clean-accuracy');
   const confidence = metric<number>(scope, 'confidence');
   const agreement = metric<number>(scope, 'agreement');
   const probabilityGradients = metric<GradientHistogram>(scope, 'gradient-norms', { quantity: 'probability', norm: 'l1' });
@@ -164,7 +173,7 @@ async function cleanPass(context: RunContext, entry: ModelUnderEvaluation, scope
         indices: Int32Array.from({ length: range.count }, (_, i) => range.start + i),
         ...(teacherLogits ? { teacherLogits } : {}),
       };
-      for (const m of [cleanAccuracy, confidence, agreement, ...plugins.entries.map((p) => p.metric)]) await m.update(batch);
+      for (const m of [confidence, agreement, ...plugins.entries.map((p) => p.metric)]) await m.update(batch);
       const predictions = tf.tidy(() => tf.argMax(logits, 1).dataSync());
       for (let i = 0; i < range.count; i++) correct.push(predictions[i] === slice.labels[range.start + i]);
       if (range.start < gradientExamples) {
@@ -183,7 +192,8 @@ async function cleanPass(context: RunContext, entry: ModelUnderEvaluation, scope
   }
   return {
     correct,
-    cleanAccuracy: cleanAccuracy.result(),
+    // Computed once from the per-example outcome the threat models also use.
+    cleanAccuracy: cleanAccuracyOf({ correct }),
     confidence: finiteOrNull(confidence.result()),
     agreement: finiteOrNull(agreement.result()),
     gradientHistogram: probabilityGradients.result(),
@@ -197,7 +207,7 @@ async function evaluateModel(context: RunContext, entry: ModelUnderEvaluation): 
   const scope = options.container.createChildContainer();
   scope.register(EVALUATED_MODEL, { useValue: entry.model });
   // The evaluation needs its own metrics even when the caller registered only attacks.
-  if (!listPlugins(scope, TOKENS.Metric).includes('clean-accuracy')) register(scope);
+  registerMissing(scope);
   const count = slice.labels.length;
 
   const plugins = createPluginMetrics(scope, options.metrics ?? []);
@@ -212,7 +222,7 @@ async function evaluateModel(context: RunContext, entry: ModelUnderEvaluation): 
     const mode = config.mode ?? 'untargeted'; // resolved by plannedRuns
     const job: AttackJob = { key, name: config.name, params: config.params ?? {}, mode, seed, modelName: entry.name };
     progress.step(`${entry.name}: ${key} (${mode}) on ${count} examples`);
-    const outcome = await runAttack(scope, runner, handle, job, slice, batches, options.examplesPerAttack ?? 4, plugins.entries.map((p) => p.metric));
+    const outcome = await runAttack(scope, runner, handle, job, slice, batches, options.examplesPerAttack ?? 4, clean.correct, plugins.entries.map((p) => p.metric));
     attacks[key] = outcome.summary;
     examples[key] = outcome.examples;
     records.push(outcome.record);
