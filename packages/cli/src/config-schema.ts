@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { BACKEND_PREFERENCES, type BackendPreference } from '@tempered/core/node';
+import { DEFAULT_DIAGNOSTIC_THRESHOLDS } from '@tempered/reports';
 
 /**
  * The run config file, defined once: this TypeBox schema is what `tempered schema` prints (with
@@ -57,7 +58,12 @@ export const EvaluationParamsSchema = Type.Object(
               ),
             ]),
           ),
-          thresholds: Type.Optional(Type.Record(Type.String(), Type.Number(), { description: 'Overrides of the checks’ thresholds (docs/reading-a-report.md)' })),
+          thresholds: Type.Optional(
+            Type.Object(
+              Object.fromEntries(Object.entries(DEFAULT_DIAGNOSTIC_THRESHOLDS).map(([name, value]) => [name, Type.Optional(Type.Number({ minimum: 0, default: value }))])),
+              { additionalProperties: false, description: 'Overrides of the checks’ thresholds (docs/reading-a-report.md)' },
+            ),
+          ),
         },
         { additionalProperties: false },
       ),

@@ -50,6 +50,7 @@ describe('run config: one schema', () => {
       [{ ...base, evaluation: { transferFrom: 'nobody' } }, 'evaluation.transferFrom: expected the name of a student of this run, got "nobody"'],
       [{ ...base, evaluation: { params: { batchSize: 0 } } }, 'evaluation.params.batchSize'],
       [{ ...base, evaluation: { params: { workers: 3 } } }, 'evaluation.params'],
+      [{ ...base, evaluation: { params: { diagnostics: { thresholds: { transferTolerence: 0.1 } } } } }, 'evaluation.params.diagnostics.thresholds.transferTolerence: unknown field'],
       [{ ...base, evaluation: { metrics: ['m', { name: 'm' }] } }, 'evaluation.metrics[1].as: "m" is used twice'],
       [{ ...base, evaluation: { attacks: ['pgd', 'pgd'] } }, 'evaluation.attacks[1].as: "pgd" is used twice'],
       [{ ...base, teacher: { epochs: 0 } }, 'teacher.epochs: expected ≥ 1, got 0'],
