@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { register as registerAttacks } from '@tempered/attacks';
-import { buildPlan, registerBuiltins, teacherUse, trainsClean, validateConfig, type EvaluateJob } from '@tempered/cli';
+import { buildPlan, preflight, registerBuiltins, teacherUse, trainsClean, validateConfig, type EvaluateJob } from '@tempered/cli';
 import { evaluate, parseResults, register as registerMetrics, renderReports, writeResults, type ModelUnderEvaluation, type ResultsFile } from '@tempered/reports/node';
 import { expectNoLeaks } from '../packages/core/src/testing.js';
 import { fixtureDataset, fixtureModel } from '../packages/reports/src/spec-fixtures.js';
@@ -63,6 +63,9 @@ describe('no plugin name in the framework', () => {
     expect(transfer(after.jobs)).toEqual([null, 'reference', 'reference', 'reference']);
     // Without a mode the attack's own default applies, decided by the engine, never by its name.
     expect(validateConfig(renamed).evaluation.attacks.every((a) => a.mode === undefined)).toBe(true);
+    // The renamed plugins pass preflight, an outside metric included; an unknown metric is refused before any training.
+    expect(() => preflight(c, validateConfig({ ...renamed, evaluation: { ...renamed.evaluation, metrics: ['row-counter'] } }))).not.toThrow();
+    expect(() => preflight(c, validateConfig({ ...renamed, evaluation: { ...renamed.evaluation, metrics: ['row-countr'] } }))).toThrow(/evaluation\.metrics\[0\]\.name: .*row-countr/);
   });
 
   it('a cheap quickstart evaluation renamed end to end runs the same checks; an outside metric lands in results.json and report.md', async () => {

@@ -105,6 +105,8 @@ export function preflight(container: DependencyContainer, config: RunConfig): vo
     }
   });
   config.evaluation.attacks.forEach((a, i) => checkPluginRef(container, 'attack', `evaluation.attacks[${i}].name`, a));
+  // Before any training: a metric that is not registered would otherwise fail only at evaluation.
+  config.evaluation.metrics.forEach((m, i) => checkPluginRef(container, 'metric', `evaluation.metrics[${i}].name`, m));
 }
 
 export function buildModel(container: DependencyContainer, ref: PluginRef, name: string, splits: DatasetSplits, seed: number): Student {
