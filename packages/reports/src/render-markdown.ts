@@ -207,7 +207,7 @@ function pluginMetricsSection(results: ResultsFile): string[] {
     }
   }
   if (rows.length === 0) return [];
-  return ['## Metrics', '', 'Metric plugins configured in `evaluation.metrics`, over the clean pass and every configured attack.', '', ...table(['Model', 'Key', 'Metric', 'Value'], rows, 3), ''];
+  return ['## Metrics', '', 'Metric plugins configured in `evaluation.metrics`, over the clean pass and every attack run (margin-loss twins included).', '', ...table(['Model', 'Key', 'Metric', 'Value'], rows, 3), ''];
 }
 
 const STATUS_LABEL = { flagged: '**Flagged**', passed: 'Passed', 'not-run': 'Not run' } as const;

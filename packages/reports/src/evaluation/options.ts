@@ -34,7 +34,7 @@ export interface AttackConfig {
   readonly mode?: AttackMode;
 }
 
-/** A metric plugin to run on every model: it sees every clean batch, then every configured attack's batches. */
+/** A metric plugin to run on every model (see {@link EvaluationOptions.metrics} for the batches it sees). */
 export interface MetricConfig {
   readonly name: string;
   /** Key in `results.models.<m>.metrics`; default the name. */
@@ -100,8 +100,9 @@ export interface EvaluationOptions {
   readonly examples?: number;
   readonly attacks: readonly AttackConfig[];
   /**
-   * Metric plugins (registered under TOKENS.Metric, built-in or from a plugin) run on every model;
-   * each `result()` must be a number, null or an object of them, and lands in
+   * Metric plugins (registered under TOKENS.Metric, built-in or from a plugin) run on every model:
+   * they see every clean batch, then every attack run's batches (margin twins included; not the
+   * sweep or re-runs). Each `result()` must be a number, null or an object of them, and lands in
    * `results.models.<m>.metrics.<key>`.
    */
   readonly metrics?: readonly MetricConfig[];
