@@ -1,9 +1,10 @@
 import { progressBar, stepLine, type ProgressEvent } from '@tempered/core';
 
 /**
- * Progress of jobs running side by side. On a TTY: one live line per running job (its progress
- * bar) below the lines that stay (epoch ends, jobs finished). In CI or when piped: every line
- * that stays, prefixed with its job id; bars are not drawn.
+ * Progress of jobs running side by side, drawn from the structured events the worker processes
+ * send ({@link ProgressEvent}). On a TTY: one live line per running job (its progress bar) below
+ * the lines that stay (epoch ends, jobs finished). In CI or when piped: every line that stays and
+ * every evaluation step, prefixed with its job id; bars are not drawn.
  */
 export class JobBoard {
   private readonly status = new Map<string, string>();
