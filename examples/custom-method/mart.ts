@@ -52,6 +52,7 @@ export const MART = defineMethod({
   name: 'mart',
   description: 'MART (Wang et al. 2020): boosted CE on x′ plus misclassification-weighted KL',
   teacher: 'none',
+  adversarial: true,
   params: MART_PARAMS,
   prepare: ({ container, train, batchSize }, params) =>
     new ScheduledInnerAttack(container, { ...params, innerAttack: 'pgd', norm: 'linf', randomStart: true }, batchesPerEpoch(train.size, batchSize)),

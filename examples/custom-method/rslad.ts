@@ -38,6 +38,7 @@ export const RSLAD = defineMethod({
   name: 'rslad',
   description: 'RSLAD (Zi et al. 2021): robust soft labels',
   teacher: 'required',
+  adversarial: true,
   params: RSLAD_PARAMS,
   losses: { kl: teacherStudentKl },
   step({ batch: { x, labels }, step, params, student, teacher, losses, minimize }) {

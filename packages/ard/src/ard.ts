@@ -66,6 +66,7 @@ export const ARD = defineMethod({
   name: 'ard',
   description: 'Adversarially Robust Distillation (Goldblum et al. 2020): PGD on the student, T²-scaled KL to the clean-input teacher',
   teacher: 'required',
+  adversarial: true,
   params: ARD_PARAMS,
   prepare: ({ container, train, batchSize }, params) => ({
     inner: new ScheduledInnerAttack(container, params, batchesPerEpoch(train.size, batchSize), params.attackTrainingMode),

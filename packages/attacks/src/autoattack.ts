@@ -74,6 +74,8 @@ export function parseComponents(field: string, list: string): AutoAttackComponen
 export class AutoAttack extends BaseAttack<typeof AUTOATTACK_PARAMS> {
   readonly name = 'autoattack';
   readonly supportedModes = ['untargeted'] as const;
+  /** An ensemble; of its components only Square is black-box. */
+  readonly traits = { ensemble: true, blackBoxComponents: ['square'] } as const;
 
   constructor(@inject(TOKENS.PluginParams) params?: Partial<AutoAttackParams> | Record<string, unknown>) {
     super('autoattack', AUTOATTACK_PARAMS, params);

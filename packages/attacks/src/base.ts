@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import {
   ConfigError,
   ModelError,
+  attackTraits,
   validateParams,
   type Attack,
   type AttackMode,
@@ -57,7 +58,7 @@ function checkLabels(field: string, labels: tf.Tensor, batch: number, numClasses
  * an unsupported mode, missing targets, out-of-range labels or inputs outside the bounds throw).
  */
 export function resolveContext(
-  attack: Pick<Attack, 'name' | 'supportedModes' | 'requires'>,
+  attack: Pick<Attack, 'name' | 'supportedModes' | 'requires' | 'epsilon' | 'traits'>,
   model: Model,
   x: tf.Tensor,
   y: tf.Tensor1D,
@@ -68,7 +69,7 @@ export function resolveContext(
   for (const need of attack.requires) {
     if (need === 'features' && !model.hasFeatures) throw new ModelError(`${owner}: model "${model.name}" does not expose features`);
   }
-  const mode = options.mode ?? 'untargeted';
+  const mode = options.mode ?? attackTraits(attack).defaultMode;
   if (!attack.supportedModes.includes(mode)) {
     throw new ConfigError(`${owner}.mode`, `expected one of ${attack.supportedModes.join(', ')}, got "${mode}"`);
   }

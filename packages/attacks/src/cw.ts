@@ -54,6 +54,8 @@ export class CarliniWagnerL2 extends BaseAttack<typeof CW_PARAMS> {
   readonly name = 'cw';
   readonly norm = 'l2' as const;
   readonly supportedModes = ['untargeted', 'targeted'] as const;
+  /** Searches the smallest L2 perturbation rather than a ball. */
+  readonly traits = { minimumDistortion: true } as const;
 
   constructor(@inject(TOKENS.PluginParams) params?: Partial<CwParams> | Record<string, unknown>) {
     super('cw', CW_PARAMS, params);

@@ -33,6 +33,8 @@ export class Fgsm extends BaseAttack<typeof FGSM_PARAMS> {
   readonly name = 'fgsm';
   readonly norm = 'linf' as const;
   readonly supportedModes = ['untargeted', 'targeted'] as const;
+  /** One gradient step: no start or step count for the diagnostics to vary. */
+  readonly traits = { singleStep: true } as const;
 
   constructor(@inject(TOKENS.PluginParams) params?: Partial<FgsmParams> | Record<string, unknown>) {
     super('fgsm', FGSM_PARAMS, params);

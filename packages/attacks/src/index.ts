@@ -28,8 +28,8 @@ export { attackObjective, objectiveGradient, lossGradient, isAdversarial, logitM
 export type { AttackLoss, ObjectiveOptions } from './objective.js';
 export { toModel } from './model-like.js';
 export type { ModelLike, LogitsFunction, ToModelOptions } from './model-like.js';
-export { attackRecords, allOtherTargets, randomTargets } from './records.js';
-export type { AttackRecord, ClassIndices } from './records.js';
+export { attackRecords, recordsOf, allOtherTargets, randomTargets, L0_THRESHOLD } from './records.js';
+export type { AttackRecord, ClassIndices, RecordInputs } from './records.js';
 export { pgdThroughput, autoattackThroughput } from './bench.js';
 export type { PgdThroughput, PgdThroughputOptions, AutoAttackThroughput, AutoAttackThroughputOptions } from './bench.js';
 export {

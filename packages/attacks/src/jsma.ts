@@ -108,6 +108,8 @@ export class Jsma extends BaseAttack<typeof JSMA_PARAMS> {
   readonly name = 'jsma';
   readonly norm = 'l0' as const;
   readonly supportedModes = ['targeted'] as const;
+  /** Targeted by design (Papernot et al. attack every other class); its γ is a share of features, not a certified budget. */
+  readonly traits = { defaultMode: 'targeted', minimumDistortion: true } as const;
 
   constructor(@inject(TOKENS.PluginParams) params?: Partial<JsmaParams> | Record<string, unknown>) {
     super('jsma', JSMA_PARAMS, params);

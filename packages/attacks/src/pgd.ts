@@ -100,6 +100,10 @@ export function projectToBall(adversarial: tf.Tensor, x: tf.Tensor, norm: 'linf'
 export class Pgd extends BaseAttack<typeof PGD_PARAMS> {
   readonly name = 'pgd';
   readonly supportedModes = ['untargeted', 'targeted'] as const;
+  /** Its margin-loss twin is the same PGD with `loss: 'margin'` (when the config left the loss unset). */
+  readonly traits = {
+    marginTwin: (params: Readonly<Record<string, unknown>>) => (params['loss'] === undefined ? { ...params, loss: 'margin' } : undefined),
+  };
 
   constructor(@inject(TOKENS.PluginParams) params?: Partial<PgdParams> | Record<string, unknown>) {
     super('pgd', PGD_PARAMS, params);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { container as rootContainer } from 'tsyringe';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, RegistryError, Rng, TOKENS, createPlugin, getPlugin, listPlugins, paramsJsonSchema, type Attack } from '@tempered/core';
+import { ConfigError, RegistryError, Rng, TOKENS, attackTraits, createPlugin, getPlugin, listPlugins, paramsJsonSchema, type Attack } from '@tempered/core';
 import { expectNoLeaks } from '@tempered/core/testing';
 import { register } from './register.js';
 import { predict, tinyCnn } from './spec-fixtures.js';
@@ -26,6 +26,33 @@ describe('registered attacks', () => {
       expect(Object.keys(attack.params()).sort()).toEqual(Object.keys(descriptor.params!).sort());
     }
     expect(() => register(container)).toThrow(RegistryError);
+  });
+
+  it('every registered attack declares consistent traits: a default mode it supports, a margin twin its params accept', () => {
+    const container = freshContainer();
+    const declared: Record<string, unknown> = {};
+    for (const name of listPlugins(container, TOKENS.Attack)) {
+      const attack = createPlugin(container, TOKENS.Attack, name);
+      const traits = attackTraits(attack);
+      expect(attack.supportedModes, name).toContain(traits.defaultMode);
+      // A black-box attack needs no input gradient, and one that needs none is black-box.
+      expect(traits.blackBox, name).toBe(!attack.requires.includes('inputGradients'));
+      const twin = traits.marginTwin?.(attack.params());
+      if (twin) expect(() => createPlugin(container, TOKENS.Attack, name, twin), name).not.toThrow();
+      declared[name] = { mode: traits.defaultMode, blackBox: traits.blackBox, minimumDistortion: traits.minimumDistortion, singleStep: traits.singleStep, ensemble: traits.ensemble, twin: twin !== undefined };
+    }
+    // What the engine used to infer from these names, now each attack's own declaration.
+    expect(declared).toMatchObject({
+      jsma: { mode: 'targeted', minimumDistortion: true },
+      cw: { mode: 'untargeted', minimumDistortion: true },
+      square: { blackBox: true },
+      fgsm: { singleStep: true },
+      autoattack: { ensemble: true, blackBox: false },
+      pgd: { twin: false }, // params() reports loss 'ce' explicitly: no twin for a configured loss
+      apgd: { blackBox: false, minimumDistortion: false, twin: false },
+    });
+    // PGD configured without a loss gets its margin twin.
+    expect(attackTraits(createPlugin(container, TOKENS.Attack, 'pgd')).marginTwin?.({ epsilon: 0.3 })).toEqual({ epsilon: 0.3, loss: 'margin' });
   });
 
   it('passes params through the container and validates them (ART style)', () => {

@@ -73,6 +73,8 @@ export class Square extends BaseAttack<typeof SQUARE_PARAMS> {
   readonly name = 'square';
   readonly supportedModes = ['untargeted', 'targeted'] as const;
   override readonly requires = ['logits'] as const;
+  /** Score-based: reads only the logits, so gradient masking cannot stop it. */
+  readonly traits = { blackBox: true } as const;
 
   constructor(@inject(TOKENS.PluginParams) params?: Partial<SquareParams> | Record<string, unknown>) {
     super('square', SQUARE_PARAMS, params);

@@ -35,6 +35,7 @@ export const KD = defineMethod({
   name: 'kd',
   description: 'Hinton et al. 2015 knowledge distillation from the run teacher',
   teacher: 'required',
+  adversarial: false,
   params: KD_PARAMS,
   prepare: (_setup, { alpha, temperature }) => new KdLoss({ alpha, temperature }),
   step({ batch: { x, labels }, step, params: { temperature }, student, teacher, prepared: loss, minimize }) {

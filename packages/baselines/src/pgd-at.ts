@@ -44,6 +44,7 @@ export const PGD_AT = defineMethod({
   name: 'pgd-at',
   description: 'PGD adversarial training (Madry et al. 2018), the no-teacher baseline',
   teacher: 'none',
+  adversarial: true,
   params: PGD_AT_PARAMS,
   prepare: ({ container, train, batchSize }, params) => new ScheduledInnerAttack(container, params, batchesPerEpoch(train.size, batchSize)),
   async step({ batch: { x, labels }, step, params, student, prepared: inner, minimize }) {

@@ -28,6 +28,8 @@ export const STANDARD = defineMethod({
   name: 'standard',
   description: 'Cross-entropy training at T = 1 (undefended baseline)',
   teacher: 'none',
+  // Clean examples only: the transfer check's default source.
+  adversarial: false,
   params: STANDARD_PARAMS,
   step: ({ batch: { x, labels }, student, minimize }) =>
     minimize(() => {

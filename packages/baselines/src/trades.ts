@@ -68,6 +68,7 @@ export const TRADES = defineMethod({
   name: 'trades',
   description: 'TRADES (Zhang et al. 2019): CE(f(x), y) + β·KL(f(x) ‖ f(x′)), x′ from PGD maximising that KL',
   teacher: 'none',
+  adversarial: true,
   params: TRADES_PARAMS,
   prepare: ({ train, batchSize }, params) => new EpsilonSchedule(params, batchesPerEpoch(train.size, batchSize)),
   step({ batch: { x, labels }, step, params, student, prepared: schedule, minimize }) {

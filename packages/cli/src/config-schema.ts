@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { BACKEND_PREFERENCES, type BackendPreference } from '@tempered/core/node';
+import { DEFAULT_DIAGNOSTIC_THRESHOLDS } from '@tempered/reports';
 
 /**
  * The run config file, defined once: this TypeBox schema is what `tempered schema` prints (with
@@ -12,6 +13,65 @@ export type PluginParamSchemas = Record<string, Record<string, Record<string, un
 
 const Name = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9-]*$', title: 'a name of letters, digits and dashes' });
 const Params = Type.Unsafe<Record<string, unknown>>({ type: 'object', title: 'an object' });
+const Mode = Type.Union([Type.Literal('untargeted'), Type.Literal('targeted')], { title: 'untargeted or targeted' });
+const Count = (description: string) => Type.Integer({ minimum: 1, description });
+
+/**
+ * `evaluation.params`: the engine's finer settings, each typed (they used to be an untyped object
+ * spread over the typed fields). Defaults are the engine's (see `EvaluationOptions` in @tempered/reports).
+ */
+export const EvaluationParamsSchema = Type.Object(
+  {
+    batchSize: Type.Optional(Count('Examples per attack batch (targeted runs have K − 1 rows per example); default 50')),
+    examplesPerAttack: Type.Optional(Type.Integer({ minimum: 0, description: "Adversarial examples kept per attack for the report's grids; default 4" })),
+    gradientExamples: Type.Optional(Count('Gradient histograms measure the first this-many examples; default min(N, 200)')),
+    diagnostics: Type.Optional(
+      Type.Object(
+        {
+          sweep: Type.Optional(
+            Type.Union([
+              Type.Literal(false),
+              Type.Object(
+                {
+                  attack: Type.Optional(Type.String({ description: 'Registered attack to sweep; default the first configured untargeted, bounded, white-box iterative attack' })),
+                  params: Type.Optional(Params),
+                  epsilons: Type.Optional(Type.Array(Type.Number({ exclusiveMinimum: 0 }), { description: 'Fractions of the input range' })),
+                  examples: Type.Optional(Count('Examples swept; default min(N, 50)')),
+                },
+                { additionalProperties: false },
+              ),
+            ]),
+          ),
+          marginAttack: Type.Optional(
+            Type.Union([
+              Type.Literal('auto'),
+              Type.Literal(false),
+              Type.Object({ name: Name, params: Type.Optional(Params), mode: Type.Optional(Mode), key: Type.Optional(Name) }, { additionalProperties: false }),
+            ]),
+          ),
+          reruns: Type.Optional(
+            Type.Union([
+              Type.Literal(false),
+              Type.Object(
+                { examples: Type.Optional(Count('Examples re-attacked; default min(N, 100)')), restart: Type.Optional(Type.Boolean()), moreSteps: Type.Optional(Type.Boolean()) },
+                { additionalProperties: false },
+              ),
+            ]),
+          ),
+          thresholds: Type.Optional(
+            Type.Object(
+              Object.fromEntries(Object.entries(DEFAULT_DIAGNOSTIC_THRESHOLDS).map(([name, value]) => [name, Type.Optional(Type.Number({ minimum: 0, default: value }))])),
+              { additionalProperties: false, description: 'Overrides of the checks’ thresholds (docs/reading-a-report.md)' },
+            ),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false, description: "The evaluation engine's finer settings" },
+);
+export type EvaluationParams = Static<typeof EvaluationParamsSchema>;
 
 /** The `allOf` of "if name (or method) is n, then params follow n's schema", one per known plugin. */
 function paramsFor(kind: string, key: 'name' | 'method', known: PluginParamSchemas, teacher = false, only?: readonly string[]): { allOf?: unknown[] } {
@@ -107,7 +167,7 @@ export function runConfigSchema(known: PluginParamSchemas = {}, teacherFree?: re
                       {
                         name: Type.String({ ...Name, description: "The attack's registered name" }),
                         params: Type.Optional(Type.Unsafe<Record<string, unknown>>({ ...Params, description: "The attack's params (each has a default)" })),
-                        mode: Type.Optional(Type.Union([Type.Literal('untargeted'), Type.Literal('targeted')], { title: 'untargeted or targeted', description: 'default: untargeted (jsma: targeted)' })),
+                        mode: Type.Optional(Type.Union([Type.Literal('untargeted'), Type.Literal('targeted')], { title: 'untargeted or targeted', description: "default: the attack's declared default mode (untargeted unless the attack says otherwise, e.g. jsma)" })),
                         as: Type.Optional(Type.String({ ...Name, description: 'Name in results (default: the attack name)' })),
                       },
                       { additionalProperties: false, ...paramsFor('attack', 'name', known) },
@@ -119,7 +179,22 @@ export function runConfigSchema(known: PluginParamSchemas = {}, teacherFree?: re
               ),
             ),
             diagnostics: Type.Optional(Type.Boolean({ default: true, description: 'Gradient-masking checks on every model (ε sweep, re-runs with another start and more steps, transfer, margin-loss twin); false skips them' })),
-            params: Type.Optional(Type.Unsafe<Record<string, unknown>>({ ...Params, description: 'Further options for the evaluation engine (@tempered/reports EvaluationOptions), e.g. { diagnostics: { sweep: false } }' })),
+            transferFrom: Type.Optional(
+              Type.Union([Name, Type.Literal(false)], {
+                description:
+                  'The student whose adversarials the transfer check replays on the others (false: none). Default: the first student whose method declares it trains without a teacher and without adversarial examples (e.g. standard).',
+              }),
+            ),
+            metrics: Type.Optional(
+              Type.Array(
+                Type.Union([
+                  Type.String({ ...Name, examples: Object.keys(known.metric ?? {}) }),
+                  Type.Object({ name: Name, params: Type.Optional(Params), as: Type.Optional(Type.String({ ...Name, description: 'Key in results (default: the metric name)' })) }, { additionalProperties: false, ...paramsFor('metric', 'name', known) }),
+                ], { title: 'a metric name or { name, params, as }' }),
+                { description: 'Registered metrics to run on every model besides the built-in ones; each value lands in results.models.<m>.metrics.<as>' },
+              ),
+            ),
+            params: Type.Optional(EvaluationParamsSchema),
           },
           { additionalProperties: false, description: 'How the trained models are evaluated: examples, attacks, diagnostics' },
         ),

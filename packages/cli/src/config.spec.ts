@@ -23,7 +23,10 @@ describe('run config: one schema', () => {
     expect(config).toMatchObject({ name: 'run', seeds: [1], backend: 'auto', batchSize: 64, plugins: [] });
     expect(config.teacher).toMatchObject({ method: { name: 'standard', params: { epochs: 3 } }, epochs: 3 });
     expect(config.evaluation).toMatchObject({ examples: 500, workers: 2, diagnostics: true, params: {} });
-    expect(config.evaluation.attacks.map((a) => a.mode)).toEqual(['untargeted', 'targeted']);
+    // No mode decided by name: an unset mode is left to the attack's declared default (the engine asks it).
+    expect(config.evaluation.attacks.map((a) => a.mode)).toEqual([undefined, undefined]);
+    expect(config.evaluation).toMatchObject({ metrics: [] });
+    expect(config.evaluation).not.toHaveProperty('transferFrom');
   });
 
   it('accepts method and attack names it does not know (plugins add them; preflight checks the registry)', () => {
@@ -44,6 +47,11 @@ describe('run config: one schema', () => {
       [{ ...base, name: 'my run' }, 'name: expected a name of letters, digits and dashes, got "my run"'],
       [{ ...base, students: [{ name: 'a', method: 'ard', params: [1] }] }, 'students[0].params: expected an object, got [1]'],
       [{ ...base, evaluation: { attacks: ['pgd', { name: 'pgd', mode: 'sideways' }] } }, 'evaluation.attacks[1].mode: expected untargeted or targeted, got "sideways"'],
+      [{ ...base, evaluation: { transferFrom: 'nobody' } }, 'evaluation.transferFrom: expected the name of a student of this run, got "nobody"'],
+      [{ ...base, evaluation: { params: { batchSize: 0 } } }, 'evaluation.params.batchSize'],
+      [{ ...base, evaluation: { params: { workers: 3 } } }, 'evaluation.params'],
+      [{ ...base, evaluation: { params: { diagnostics: { thresholds: { transferTolerence: 0.1 } } } } }, 'evaluation.params.diagnostics.thresholds.transferTolerence: unknown field'],
+      [{ ...base, evaluation: { metrics: ['m', { name: 'm' }] } }, 'evaluation.metrics[1].as: "m" is used twice'],
       [{ ...base, evaluation: { attacks: ['pgd', 'pgd'] } }, 'evaluation.attacks[1].as: "pgd" is used twice'],
       [{ ...base, teacher: { epochs: 0 } }, 'teacher.epochs: expected ≥ 1, got 0'],
       [{ ...base, students: [{ name: 'a', method: 'ard', teacher: 'b' }] }, 'students[0].teacher: expected the name of an earlier student'],

@@ -2,7 +2,7 @@ import { readFileSync, existsSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, checkSchema, oneLineError, type BackendPreference } from '@tempered/core/node';
-import { RUN_CONFIG_SCHEMA, runConfigSchema, type PluginParamSchemas, type RawRunConfig } from './config-schema.js';
+import { RUN_CONFIG_SCHEMA, runConfigSchema, type EvaluationParams, type PluginParamSchemas, type RawRunConfig } from './config-schema.js';
 
 /** A plugin reference as torchdistill writes it: `name` plus `params`. */
 export interface PluginRef {
@@ -13,7 +13,13 @@ export interface PluginRef {
 export interface AttackRef extends PluginRef {
   /** Name in results (defaults to the plugin name; lets one attack appear twice, e.g. pgd-l2). */
   readonly as: string;
-  readonly mode: 'untargeted' | 'targeted';
+  /** Absent: the attack's declared default mode (resolved by the engine, which asks the attack). */
+  readonly mode?: 'untargeted' | 'targeted';
+}
+
+export interface MetricRef extends PluginRef {
+  /** Key in `results.models.<m>.metrics` (defaults to the plugin name). */
+  readonly as: string;
 }
 
 export interface StudentConfig {
@@ -60,7 +66,11 @@ export interface RunConfig {
     readonly workers: number;
     readonly attacks: readonly AttackRef[];
     readonly diagnostics: boolean;
-    readonly params: Record<string, unknown>;
+    /** The transfer check's source (a student's name), false for none; absent: see {@link transferSourceOf}. */
+    readonly transferFrom?: string | false;
+    /** Metrics run besides the built-ins. */
+    readonly metrics: readonly MetricRef[];
+    readonly params: EvaluationParams;
   };
 }
 
@@ -116,9 +126,20 @@ export function validateConfig(input: unknown, source = 'config'): RunConfig {
     const as = (typeof a === 'string' ? undefined : a.as) ?? ref.name;
     if (attackNames.has(as)) throw new ConfigError(`evaluation.attacks[${i}].as`, `"${as}" is used twice; give one of them another "as" name`);
     attackNames.add(as);
-    const mode = (typeof a === 'string' ? undefined : a.mode) ?? (ref.name === 'jsma' ? 'targeted' : 'untargeted');
-    return { ...ref, as, mode };
+    const mode = typeof a === 'string' ? undefined : a.mode;
+    return { ...ref, as, ...(mode !== undefined ? { mode } : {}) };
   });
+  const metricNames = new Set<string>();
+  const metrics = (e.metrics ?? []).map((m, i): MetricRef => {
+    const ref = pluginRef(m);
+    const as = (typeof m === 'string' ? undefined : m.as) ?? ref.name;
+    if (metricNames.has(as)) throw new ConfigError(`evaluation.metrics[${i}].as`, `"${as}" is used twice; give one of them another "as" name`);
+    metricNames.add(as);
+    return { ...ref, as };
+  });
+  if (typeof e.transferFrom === 'string' && !names.has(e.transferFrom)) {
+    throw new ConfigError('evaluation.transferFrom', `expected the name of a student of this run, got "${e.transferFrom}"; students: ${[...names].join(', ')}`);
+  }
 
   return {
     name: raw.name ?? 'run',
@@ -131,7 +152,15 @@ export function validateConfig(input: unknown, source = 'config'): RunConfig {
     teacher,
     students,
     ...(raw.divergence ? { divergence: { ...raw.divergence } } : {}),
-    evaluation: { examples: e.examples ?? 500, workers: e.workers ?? 2, attacks, diagnostics: e.diagnostics ?? true, params: e.params ?? {} },
+    evaluation: {
+      examples: e.examples ?? 500,
+      workers: e.workers ?? 2,
+      attacks,
+      diagnostics: e.diagnostics ?? true,
+      ...(e.transferFrom !== undefined ? { transferFrom: e.transferFrom } : {}),
+      metrics,
+      params: e.params ?? {},
+    },
   };
 }
 

@@ -1,24 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
-import { StepProgress, type BackendInfo, type DatasetSplits, type Student, type Teacher } from '@tempered/core/node';
-import { RESULTS_FILE, evaluate, renderReports, writeResults, type TeacherInfo, type TrainingCurves, type TrainingEpoch } from '@tempered/reports/node';
+import { StepProgress, type BackendInfo, type ProgressSink, type DatasetSplits, type Student, type Teacher } from '@tempered/core/node';
+import { RESULTS_FILE, evaluate, renderReports, writeResults, type DiagnosticsOptions, type TeacherInfo, type TrainingCurves } from '@tempered/reports/node';
 import type { RunConfig } from './config.js';
-
-/** Per-model training curves as the trainer reported them, keyed by phase. */
-export interface TrainingCurve {
-  epochs: Array<{ phase: string; epoch: number; loss: number; accuracy?: number; terms: Record<string, number>; learningRate?: number; learningRates?: number[] }>;
-}
-
-function toCurves(curve: TrainingCurve | undefined): TrainingCurves | undefined {
-  if (!curve) return undefined;
-  const out: Record<string, TrainingEpoch[]> = {};
-  for (const e of curve.epochs) {
-    const rates = e.learningRate === undefined ? {} : { learningRate: e.learningRate, ...(e.learningRates?.length ? { learningRates: e.learningRates } : {}) };
-    (out[e.phase] ??= []).push({ epoch: e.epoch, loss: e.loss, accuracy: e.accuracy, ...e.terms, ...rates } as TrainingEpoch);
-  }
-  return out;
-}
 
 export interface EvaluateRunArgs {
   readonly config: RunConfig;
@@ -31,7 +16,10 @@ export interface EvaluateRunArgs {
   readonly studentTeachers?: ReadonlyMap<string, Teacher>;
   readonly students: ReadonlyMap<string, Student>;
   readonly methods: Readonly<Record<string, { method: string; params: Record<string, unknown>; teacher?: TeacherInfo }>>;
-  readonly curves: ReadonlyMap<string, TrainingCurve>;
+  /** Each model's training curves (results' own type, see curvesFromLog). */
+  readonly curves: ReadonlyMap<string, TrainingCurves>;
+  /** The transfer check's source (a model of `students` or `transferSources`); absent: none. */
+  readonly transferFrom?: string;
   /** Models not evaluated here but available as the transfer check's source (see @tempered/reports). */
   readonly transferSources?: ReadonlyArray<{ readonly name: string; readonly method: string; readonly model: Student }>;
   readonly container: DependencyContainer;
@@ -41,9 +29,16 @@ export interface EvaluateRunArgs {
   /** Where the progress bar or lines go (default stderr; a worker process sends them to its parent). */
   readonly progressStream?: NodeJS.WriteStream;
   readonly progressTty?: boolean;
+  /** Progress events instead of drawn text (see JobContext.progressSink). */
+  readonly progressSink?: ProgressSink;
 }
 
 type Results = Awaited<ReturnType<typeof evaluate>>;
+type Diagnostics = NonNullable<RunConfig['evaluation']['params']['diagnostics']>;
+
+function withTransfer(diagnostics: Diagnostics, transferFrom: string | false): DiagnosticsOptions {
+  return { ...diagnostics, reruns: diagnostics.reruns === false ? false : { ...diagnostics.reruns, transferFrom } };
+}
 
 /** Attacks the given trained models; returns their results (the run's fields filled in), writing nothing. */
 export async function evaluateRun(args: EvaluateRunArgs): Promise<Results> {
@@ -56,10 +51,11 @@ export async function evaluateRun(args: EvaluateRunArgs): Promise<Results> {
     model,
     teacher: args.studentTeachers?.get(name) ?? args.teacher,
     ...(args.methods[name]!.teacher ? { teacherInfo: args.methods[name]!.teacher } : {}),
-    training: toCurves(args.curves.get(name)),
+    ...(args.curves.has(name) ? { training: args.curves.get(name)! } : {}),
   }));
+  const { batchSize, examplesPerAttack, gradientExamples, diagnostics } = config.evaluation.params;
   // A bar with ETA on a TTY, one plain line per step (clean pass, attack, sweep point) otherwise.
-  const progress = new StepProgress({ quiet: args.quiet, stream: args.progressStream, tty: args.progressTty });
+  const progress = new StepProgress({ quiet: args.quiet, stream: args.progressStream, tty: args.progressTty, sink: args.progressSink });
   let results: Results | undefined;
   try {
     results = await evaluate({
@@ -68,14 +64,18 @@ export async function evaluateRun(args: EvaluateRunArgs): Promise<Results> {
       transferSources: args.transferSources,
       test: args.splits.test,
       examples: config.evaluation.examples,
-      attacks: config.evaluation.attacks.map((a) => ({ name: a.name, key: a.as, params: a.params, mode: a.mode })),
+      attacks: config.evaluation.attacks.map((a) => ({ name: a.name, key: a.as, params: a.params, ...(a.mode ? { mode: a.mode } : {}) })),
+      metrics: config.evaluation.metrics.map((m) => ({ name: m.name, key: m.as, params: m.params })),
       seed: args.seed,
       workers: config.evaluation.workers,
       plugins: args.pluginModules,
       backend: args.backend.name === 'tensorflow' ? 'tensorflow' : args.backend.name === 'wasm' ? 'wasm' : 'cpu',
-      diagnostics: config.evaluation.diagnostics ? {} : false,
+      ...(batchSize !== undefined ? { batchSize } : {}),
+      ...(examplesPerAttack !== undefined ? { examplesPerAttack } : {}),
+      ...(gradientExamples !== undefined ? { gradientExamples } : {}),
+      // The plan chose the transfer source (evaluation.transferFrom or its default); none is none.
+      diagnostics: config.evaluation.diagnostics ? withTransfer(diagnostics ?? {}, args.transferFrom ?? false) : false,
       onProgress: (message, step) => (step ? progress.step(step.done, step.total, message) : progress.note(message)),
-      ...config.evaluation.params,
     });
   } finally {
     progress.end(results ? 'evaluation done' : 'evaluation stopped');

@@ -7,10 +7,10 @@ import 'reflect-metadata';
 
 export { main } from './main.js';
 export { readConfig, validateConfig, configJsonSchema } from './config.js';
-export type { RunConfig, PluginRef, AttackRef, StudentConfig, TeacherConfig } from './config.js';
-export { runConfig } from './run-config.js';
+export type { RunConfig, PluginRef, AttackRef, MetricRef, StudentConfig, TeacherConfig } from './config.js';
+export { runConfig, teacherUse, trainsClean } from './run-config.js';
 export type { RunCommandOptions } from './run-config.js';
-export { buildPlan, formatPlan, parseShard, shardJobs, teacherMethod } from './plan.js';
+export { buildPlan, formatPlan, parseShard, shardJobs, teacherMethod, transferSourceOf } from './plan.js';
 export type { Plan, Job, TrainJob, EvaluateJob, ReportJob, Shard, TeacherUse } from './plan.js';
 export { preflight, runContainer, checkOutputDir } from './run.js';
 export type { RunOptions, RunState } from './run.js';

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { progressBar, type ProgressEvent } from '@tempered/core';
 import { JobBoard } from './job-board.js';
 
 /** What a terminal shows after `text`: a cursor, carriage return, newline, cursor-up, clear line and clear below. */
@@ -35,28 +36,41 @@ function capture(): { stream: NodeJS.WritableStream; text: () => string } {
   return { stream, text: () => text };
 }
 
+const bar = (done: number, total: number, label: string): ProgressEvent => ({ type: 'bar', done, total, elapsedMs: 1000 * done, label });
+const line = (text: string): ProgressEvent => ({ type: 'line', text });
+
 describe('JobBoard', () => {
   it('on a TTY keeps one live line per running job under the lines that stay', () => {
     const out = capture();
     const board = new JobBoard({ tty: true, quiet: false, stream: out.stream });
     board.start('seed-1/teacher');
     board.start('seed-1/baseline');
-    board.output('seed-1/teacher', '\r[##..] 10% teacher epoch 1/3\x1b[K');
-    board.output('seed-1/baseline', '\r[#...] 5% baseline epoch 1/2\x1b[K');
-    board.output('seed-1/teacher', '\r\x1b[Kteacher/train epoch 1/3 loss 1.2\n\r[####] 50% teacher epoch 2/3\x1b[K');
+    board.progress('seed-1/teacher', bar(1, 10, 'teacher epoch 1/3'));
+    board.progress('seed-1/baseline', bar(1, 20, 'baseline epoch 1/2'));
+    board.progress('seed-1/teacher', line('teacher/student epoch 1/3 loss 1.2'));
+    board.progress('seed-1/teacher', bar(5, 10, 'teacher epoch 2/3'));
     const shown = screen(out.text());
-    expect(shown).toEqual(['[seed-1/teacher] teacher/train epoch 1/3 loss 1.2', 'seed-1/teacher: [####] 50% teacher epoch 2/3', 'seed-1/baseline: [#...] 5% baseline epoch 1/2']);
+    expect(shown).toEqual([
+      '[seed-1/teacher] teacher/student epoch 1/3 loss 1.2',
+      `seed-1/teacher: ${progressBar(5, 10, 5000, 'teacher epoch 2/3')}`,
+      `seed-1/baseline: ${progressBar(1, 20, 1000, 'baseline epoch 1/2')}`,
+    ]);
     board.end('seed-1/teacher', 'done in 3.0 s');
-    expect(screen(out.text())).toEqual(['[seed-1/teacher] teacher/train epoch 1/3 loss 1.2', '[seed-1/teacher] done in 3.0 s', 'seed-1/baseline: [#...] 5% baseline epoch 1/2']);
+    // A late event of a job that ended draws nothing.
+    board.progress('seed-1/teacher', bar(10, 10, 'teacher epoch 3/3'));
+    expect(screen(out.text())).toEqual(['[seed-1/teacher] teacher/student epoch 1/3 loss 1.2', '[seed-1/teacher] done in 3.0 s', `seed-1/baseline: ${progressBar(1, 20, 1000, 'baseline epoch 1/2')}`]);
+    // Nothing a terminal would have to interpret is left in the lines that stay.
+    expect(out.text().split('\n')[0]).not.toMatch(/\x1b\[K/);
   });
 
-  it('in CI prints whole lines prefixed with their job, and no bar', () => {
+  it('in CI prints lines and steps prefixed with their job, and no bar', () => {
     const out = capture();
     const board = new JobBoard({ tty: false, quiet: false, stream: out.stream });
     board.start('seed-1/kd');
-    board.output('seed-1/kd', 'kd/train epoch 1/2 loss 0.5');
-    board.output('seed-1/kd', ' acc 80%\n');
+    board.progress('seed-1/kd', bar(3, 10, 'kd epoch 1/2'));
+    board.progress('seed-1/kd', line('kd/student epoch 1/2 loss 0.5 acc 80%'));
+    board.progress('seed-1/kd', { type: 'step', done: 0, total: 4, elapsedMs: 0, label: 'kd: clean pass over 100 examples' });
     board.end('seed-1/kd', 'done in 1.0 s');
-    expect(out.text()).toBe('[seed-1/kd] kd/train epoch 1/2 loss 0.5 acc 80%\n[seed-1/kd] done in 1.0 s\n');
+    expect(out.text()).toBe('[seed-1/kd] kd/student epoch 1/2 loss 0.5 acc 80%\n[seed-1/kd] [1/4] kd: clean pass over 100 examples\n[seed-1/kd] done in 1.0 s\n');
   });
 });

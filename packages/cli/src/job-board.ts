@@ -1,11 +1,13 @@
+import { progressBar, stepLine, type ProgressEvent } from '@tempered/core';
+
 /**
- * Progress of jobs running side by side. On a TTY: one live line per running job (its progress
- * bar) below the lines that stay (epoch ends, jobs finished). In CI or when piped: every line
- * that stays, prefixed with its job id; bars are not drawn.
+ * Progress of jobs running side by side, drawn from the structured events the worker processes
+ * send ({@link ProgressEvent}). On a TTY: one live line per running job (its progress bar) below
+ * the lines that stay (epoch ends, jobs finished). In CI or when piped: every line that stays and
+ * every evaluation step, prefixed with its job id; bars are not drawn.
  */
 export class JobBoard {
   private readonly status = new Map<string, string>();
-  private readonly partial = new Map<string, string>();
   private drawnLines = 0;
 
   constructor(
@@ -22,26 +24,25 @@ export class JobBoard {
     this.redraw();
   }
 
-  /** Text a job printed: whole lines stay; on a TTY the text after the last carriage return is its live status. */
-  output(id: string, text: string): void {
-    const buffered = (this.partial.get(id) ?? '') + text;
-    const lines = buffered.split('\n');
-    this.partial.set(id, lines.pop() ?? '');
-    for (const line of lines) {
-      const kept = line.split('\r').pop()!.replace(/\x1b\[K/g, '');
-      if (kept.trim()) this.line(`[${id}] ${kept}`);
-    }
-    const live = (this.partial.get(id) ?? '').split('\r').pop()!.replace(/\x1b\[K/g, '');
-    if (live.trim() && this.status.has(id)) {
-      this.status.set(id, live);
+  /**
+   * A progress event of a job: a line stays, prefixed with the job; a step or bar becomes the
+   * job's live line on a TTY; in CI a step is a plain line and a fine bar is dropped.
+   */
+  progress(id: string, event: ProgressEvent): void {
+    if (event.type === 'line') {
+      if (event.text.trim()) this.line(`[${id}] ${event.text}`);
+    } else if (this.options.tty) {
+      if (!this.status.has(id)) return; // the job already ended
+      this.status.set(id, progressBar(event.done, event.total, event.elapsedMs, event.label));
       this.redraw();
+    } else if (event.type === 'step') {
+      this.line(`[${id}] ${stepLine(event.done, event.total, event.label)}`);
     }
   }
 
   /** A job ended; `outcome` says how ("done in 12 s", "stopped"). */
   end(id: string, outcome: string): void {
     this.status.delete(id);
-    this.partial.delete(id);
     this.line(`[${id}] ${outcome}`);
   }
 

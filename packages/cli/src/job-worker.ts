@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { Writable } from 'node:stream';
-import { oneLineError, selectBackend } from '@tempered/core/node';
+import { oneLineError, selectBackend, type ProgressEvent } from '@tempered/core/node';
 import type { RunConfig } from './config.js';
 import { datasetLoader, runJob, type JobContext } from './jobs.js';
 import type { Plan } from './plan.js';
@@ -21,7 +20,8 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'output'; id: string; text: string }
+  /** Progress of the running job as data (the parent draws it), never drawn text. */
+  | { type: 'progress'; id: string; event: ProgressEvent }
   | { type: 'finished'; id: string; stopped: boolean }
   | { type: 'failed'; id: string; message: string };
 
@@ -39,13 +39,8 @@ process.on('SIGINT', () => once('SIGINT'));
 process.on('SIGTERM', () => once('SIGTERM'));
 process.on('disconnect', () => process.exit(1));
 
-/** Progress text for the parent, tagged with the job it belongs to. */
-const progressStream = new Writable({
-  write(chunk: Buffer, _encoding, callback) {
-    send({ type: 'output', id: current, text: chunk.toString() });
-    callback();
-  },
-}) as unknown as NodeJS.WriteStream;
+/** Progress events for the parent, tagged with the job they belong to. */
+const progressSink = (event: ProgressEvent): void => send({ type: 'progress', id: current, event });
 
 let context: { ctx: JobContext; plan: Plan } | undefined;
 let queue: Promise<void> = Promise.resolve();
@@ -62,9 +57,10 @@ async function init(message: Extract<ToWorker, { type: 'init' }>): Promise<void>
     pluginModules,
     backend,
     quiet: message.quiet,
-    log: (line) => progressStream.write(`${line}\n`),
+    log: (text) => progressSink({ type: 'line', text }),
     stop,
-    progressStream,
+    progressSink,
+    // Fine bars only when the parent draws on a terminal.
     progressTty: message.tty,
     // Evaluation keeps nothing partial; the parent sees the exit code and reports the stop.
     abortEvaluation: () => process.exit(stop.exitCode),

@@ -13,6 +13,7 @@ import {
   LayersTeacher,
   ModelError,
   ProgressListener,
+  type ProgressSink,
   TOKENS,
   Trainer,
   assertCompatible,
@@ -56,6 +57,8 @@ export interface JobContext {
   /** Where training and evaluation progress goes (default stderr). */
   readonly progressStream?: NodeJS.WriteStream;
   readonly progressTty?: boolean;
+  /** Progress as events instead of drawn text (a worker process sends them to its parent). */
+  readonly progressSink?: ProgressSink;
   /** Called when a signal arrives during evaluation, which keeps nothing partial: exits the process. */
   readonly abortEvaluation: () => void;
   readonly splits: () => Promise<DatasetSplits>;
@@ -182,7 +185,7 @@ async function runTrainJob(job: TrainJob, ctx: JobContext): Promise<boolean> {
     const position = hasCheckpoint(checkpointDir) ? await loadCheckpoint(checkpointDir, method) : undefined;
     const resumeTotals = position ? readCheckpointManifest(checkpointDir)?.epochTotals : undefined;
     const trainer = new Trainer().use(
-      new ProgressListener({ quiet: ctx.quiet, stream: ctx.progressStream, tty: ctx.progressTty }),
+      new ProgressListener({ quiet: ctx.quiet, stream: ctx.progressStream, tty: ctx.progressTty, sink: ctx.progressSink }),
       new JsonlLogger(join(dir, 'metrics.jsonl')),
       // Before the checkpoint listener: a diverged batch stops the run before its weights are saved.
       new DivergenceGuard(config.divergence),
@@ -256,6 +259,7 @@ async function runEvaluateJob(job: EvaluateJob, ctx: JobContext): Promise<boolea
       students: new Map([[job.model, model]]),
       methods,
       transferSources: source && transferModel ? [{ name: source.name, method: source.method.name, model: transferModel }] : [],
+      ...(job.transferFrom ? { transferFrom: job.transferFrom } : {}),
       curves: curvesFromLog(dir),
       container,
       pluginModules: [...ctx.pluginModules],
@@ -263,6 +267,7 @@ async function runEvaluateJob(job: EvaluateJob, ctx: JobContext): Promise<boolea
       log: ctx.log,
       progressStream: ctx.progressStream,
       progressTty: ctx.progressTty,
+      progressSink: ctx.progressSink,
     });
     writeJsonAtomic(evaluationPath(dir, job.model), results);
     return true;

@@ -5,6 +5,8 @@ import { buildPlan, formatPlan, parseShard, shardJobs, type TeacherUse } from '.
 /** Teacher use as the built-in methods declare it (kd and ard distil; standard and pgd-at do not). */
 const USE: Record<string, TeacherUse> = { standard: 'none', 'pgd-at': 'none', kd: 'required', ard: 'required', 'defensive-distillation': 'optional' };
 const teacherUse = (ref: { name: string }): TeacherUse => USE[ref.name]!;
+/** Methods that declare `teacher: 'none'` and `adversarial: false` (standard training). */
+const trainsClean = (ref: { name: string }): boolean => ref.name === 'standard';
 
 const config = (extra: Record<string, unknown> = {}) =>
   validateConfig({
@@ -21,7 +23,7 @@ const config = (extra: Record<string, unknown> = {}) =>
 
 describe('plan of jobs', () => {
   it('orders teacher → students → evaluations → results, with dependencies only where a teacher is used', () => {
-    const plan = buildPlan(config(), teacherUse);
+    const plan = buildPlan(config(), teacherUse, trainsClean);
     const byId = new Map(plan.jobs.map((j) => [j.id, j]));
     expect(plan.jobs.map((j) => j.id)).toEqual([
       'seed-1/teacher',

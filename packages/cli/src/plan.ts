@@ -96,10 +96,27 @@ function rel(dir: string, path: string): string {
 export type TeacherUse = 'required' | 'optional' | 'none';
 
 /**
+ * The student whose adversarials the transfer check replays on every other model:
+ * `evaluation.transferFrom` when given (false: none), else the first student whose method declares
+ * it trains without a teacher and without adversarial examples (`trainsClean`). Undefined: no
+ * source, and the check reports why it did not run.
+ */
+export function transferSourceOf(config: RunConfig, trainsClean: (method: PluginRef) => boolean): { readonly name: string } | undefined {
+  const chosen = config.evaluation.transferFrom;
+  if (chosen === false) return undefined;
+  if (chosen !== undefined) return config.students.find((s) => s.name === chosen);
+  return defaultTransferSource(config.students.map((s) => ({ name: s.name, transferCandidate: trainsClean(s.method) })));
+}
+
+/**
  * Derives the plan from a config. `teacherUse(method)` is asked of the method plugin; the plan
  * itself knows no concrete method.
  */
-export function buildPlan(config: RunConfig, teacherUse: (method: PluginRef) => TeacherUse): Plan {
+export function buildPlan(
+  config: RunConfig,
+  teacherUse: (method: PluginRef) => TeacherUse,
+  trainsClean: (method: PluginRef) => boolean = () => false,
+): Plan {
   const jobs: Job[] = [];
   const steps = new Map<string, number>();
   const add = <J extends Job>(job: Omit<J, 'step'>): J => {
@@ -153,9 +170,9 @@ export function buildPlan(config: RunConfig, teacherUse: (method: PluginRef) => 
       trainJobs.set(s.name, job);
       return job;
     });
-    // Each model is evaluated in its own job, so the transfer check's source (the baseline) is
-    // handed to every other model's evaluation as an extra, unevaluated model.
-    const source = defaultTransferSource(config.students.map((s) => ({ name: s.name, method: s.method.name })));
+    // Each model is evaluated in its own job, so the transfer check's source is handed to every
+    // other model's evaluation as an extra, unevaluated model.
+    const source = transferSourceOf(config, trainsClean);
     const evaluations = students.map((student, i) => {
       // Agreement is measured against the model's own teacher, else the run's teacher.
       const own = config.students[i]!.teacher;

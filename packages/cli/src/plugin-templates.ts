@@ -114,6 +114,7 @@ export const ${C} = defineMethod({
   name: '${name}',
   description: 'Soft-label distillation (Hinton et al. 2015), written by tempered new',
   teacher: 'required',
+  adversarial: false,
   params: ${C}_PARAMS,
   step({ batch: { x, labels }, params: { temperature, alpha }, student, teacher, minimize }) {
     // The teacher's soft labels are constants of the step: computed outside the gradient tape.

@@ -28,11 +28,19 @@ export interface RunCommandOptions extends RunOptions {
 }
 
 /** Whether a method distils from a teacher with these params ('optional' methods may say no, e.g. defensive distillation training its own). */
-function teacherUse(container: DependencyContainer, ref: PluginRef): TeacherUse {
+export function teacherUse(container: DependencyContainer, ref: PluginRef): TeacherUse {
   const method = createPlugin(container, TOKENS.Method, ref.name, ref.params) as TrainingMethod;
   const use = method.teacher === 'optional' && method.usesTeacher?.() === false ? 'none' : method.teacher;
   method.dispose();
   return use;
+}
+
+/** Whether a method declares it trains without a teacher and without adversarial examples (a fair transfer source). */
+export function trainsClean(container: DependencyContainer, ref: PluginRef): boolean {
+  const method = createPlugin(container, TOKENS.Method, ref.name, ref.params) as TrainingMethod;
+  const clean = method.teacher === 'none' && method.adversarial === false;
+  method.dispose();
+  return clean;
 }
 
 /** Refuses a run directory another live process writes to, naming it; a whole run also waits for shards. */
@@ -69,7 +77,7 @@ export async function runConfig(config: RunConfig, options: RunCommandOptions): 
   const effective: RunConfig = { ...config, seeds, backend: options.backend ?? config.backend };
   const { container, pluginModules } = await runContainer(effective, options.baseDir);
   preflight(container, effective);
-  const plan = buildPlan(effective, (ref) => teacherUse(container, ref));
+  const plan = buildPlan(effective, (ref) => teacherUse(container, ref), (ref) => trainsClean(container, ref));
   if (options.step !== undefined) {
     // A typo in a scheduler script (--step 9 of a 4-step plan) must not pass for success.
     const steps = Math.max(...plan.jobs.map((j) => j.step));

@@ -16,7 +16,7 @@ import {
 import type { RunConfig, PluginRef } from './config.js';
 import { foreignFiles, isDirectory } from './run-layout.js';
 import { checkPluginRef, registerBuiltins, registerUserPlugins, BUILTIN_MODULES } from './plugins.js';
-import type { TrainingCurve } from './evaluate.js';
+import type { TrainingCurves, TrainingEpoch } from '@tempered/reports/node';
 
 export interface RunOptions {
   readonly out: string;
@@ -133,6 +133,8 @@ export function preflight(container: DependencyContainer, config: RunConfig): vo
     }
   });
   config.evaluation.attacks.forEach((a, i) => checkPluginRef(container, 'attack', `evaluation.attacks[${i}].name`, a));
+  // Before any training: a metric that is not registered would otherwise fail only at evaluation.
+  config.evaluation.metrics.forEach((m, i) => checkPluginRef(container, 'metric', `evaluation.metrics[${i}].name`, m));
 }
 
 export function buildModel(container: DependencyContainer, ref: PluginRef, name: string, splits: DatasetSplits, seed: number): Student {
@@ -145,9 +147,13 @@ export function buildModel(container: DependencyContainer, ref: PluginRef, name:
   });
 }
 
-/** Training curves already logged (for resumed runs): read back from metrics.jsonl. */
-export function curvesFromLog(out: string): Map<string, TrainingCurve> {
-  const curves = new Map<string, TrainingCurve>();
+/**
+ * Each model's training curves, read from metrics.jsonl (where resumed runs also find the epochs
+ * logged before the interruption), in the results' own type: per phase, one {@link TrainingEpoch}
+ * per epoch with the loss terms beside loss and accuracy.
+ */
+export function curvesFromLog(out: string): Map<string, TrainingCurves> {
+  const curves = new Map<string, Record<string, TrainingEpoch[]>>();
   const path = join(out, 'metrics.jsonl');
   if (!existsSync(path)) return curves;
   for (const line of readFileSync(path, 'utf8').split('\n')) {
@@ -159,19 +165,21 @@ export function curvesFromLog(out: string): Map<string, TrainingCurve> {
       continue; // a line cut by a crash
     }
     if (record.event !== 'epoch:end') continue;
-    const name = record.model as string;
-    const curve = curves.get(name) ?? { epochs: [] };
-    // A resumed epoch replaces the record of the same epoch logged before the interruption.
-    const phase = record.phase as string;
-    const epoch = record.epoch as number;
-    const at = curve.epochs.findIndex((e) => e.phase === phase && e.epoch === epoch);
-    const entry = {
-      phase, epoch, loss: record.loss as number, accuracy: record.accuracy as number | undefined, terms: (record.terms as Record<string, number>) ?? {},
-      learningRate: record.learningRate as number | undefined, learningRates: record.learningRates as number[] | undefined,
+    const phases = curves.get(record.model as string) ?? {};
+    const epochs = (phases[record.phase as string] ??= []);
+    const entry: TrainingEpoch = {
+      epoch: record.epoch as number,
+      loss: record.loss as number,
+      ...(record.accuracy !== undefined ? { accuracy: record.accuracy as number } : {}),
+      ...((record.terms as Record<string, number> | undefined) ?? {}),
+      ...(record.learningRate !== undefined ? { learningRate: record.learningRate as number } : {}),
+      ...((record.learningRates as number[] | undefined)?.length ? { learningRates: record.learningRates as number[] } : {}),
     };
-    if (at >= 0) curve.epochs[at] = entry;
-    else curve.epochs.push(entry);
-    curves.set(name, curve);
+    // A resumed epoch replaces the record of the same epoch logged before the interruption.
+    const at = epochs.findIndex((e) => e.epoch === entry.epoch);
+    if (at >= 0) epochs[at] = entry;
+    else epochs.push(entry);
+    curves.set(record.model as string, phases);
   }
   return curves;
 }

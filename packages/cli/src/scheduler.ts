@@ -105,7 +105,7 @@ function runOnWorkers(pending: readonly Job[], count: number, options: ScheduleO
     };
     const onMessage = (slot: WorkerSlot, message: FromWorker): void => {
       if (message.type === 'ready') slot.ready = true;
-      else if (message.type === 'output') board.output(message.id, message.text);
+      else if (message.type === 'progress') board.progress(message.id, message.event);
       else if (message.type === 'finished') {
         const seconds = ((performance.now() - slot.startedMs) / 1000).toFixed(1);
         board.end(message.id, message.stopped ? 'stopped; checkpoint saved' : `done in ${seconds} s`);

@@ -14,6 +14,7 @@ export type {
   AttackMode,
   AttackOptions,
   AttackResult,
+  AttackTraits,
   Dataset,
   DistillationMethod,
   TrainingMethod,
@@ -37,6 +38,7 @@ export type {
   TrainingBatch,
   TrainingPhase,
 } from './types.js';
+export { attackTraits } from './attack-traits.js';
 export { TOKENS, PLUGIN_KINDS } from './tokens.js';
 export type { PluginKind, ModelArchitecture, ModelBuildOptions, DatasetSource, DatasetSplits } from './tokens.js';
 export {
@@ -128,5 +130,5 @@ export type { DivergenceGuardOptions } from './listeners/divergence.js';
 export { EpochAccumulator, epochTotalsProblem } from './epoch-totals.js';
 export type { EpochTotals } from './epoch-totals.js';
 export type { EarlyStoppingOptions } from './listeners/early-stopping.js';
-export { ProgressListener, StepProgress, progressBar } from './listeners/progress.js';
-export type { ProgressOptions } from './listeners/progress.js';
+export { ProgressListener, StepProgress, progressBar, stepLine, terminalSink } from './listeners/progress.js';
+export type { ProgressOptions, ProgressEvent, ProgressSink } from './listeners/progress.js';

@@ -89,6 +89,8 @@ export interface MethodDefinition<S extends ParamSpecs, L extends string, R, T e
   readonly description: string;
   /** Whether the run must supply a teacher ('required'), may ('optional') or is ignored ('none'). */
   readonly teacher: T;
+  /** Whether it trains on adversarial examples (see {@link TrainingMethod.adversarial}); undeclared: unknown. */
+  readonly adversarial?: boolean;
   /** The method's parameters ({@link defineParams}); `epochs`, `optimizer`, `schedule` are added ({@link METHOD_TRAINING_PARAMS}). */
   readonly params: S;
   /**
@@ -187,6 +189,7 @@ interface Run {
 class DefinedMethod implements TrainingMethod {
   readonly name: string;
   readonly teacher: 'required' | 'optional' | 'none';
+  readonly adversarial?: boolean;
   private run?: Run;
 
   constructor(
@@ -196,6 +199,7 @@ class DefinedMethod implements TrainingMethod {
   ) {
     this.name = definition.name;
     this.teacher = definition.teacher;
+    if (definition.adversarial !== undefined) this.adversarial = definition.adversarial;
   }
 
   usesTeacher(): boolean {

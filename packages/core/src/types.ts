@@ -130,6 +130,34 @@ export interface AttackResult {
   readonly ran?: readonly string[];
 }
 
+/**
+ * What the evaluation engine needs to know about an attack, declared by the attack itself (IBM
+ * ART's estimator requirements, torchattacks' supported modes): the engine asks, never tests a name.
+ * Read it through {@link attackTraits}, which fills in the defaults for an attack that declares none.
+ */
+export interface AttackTraits {
+  /** The mode a config that names none runs (default 'untargeted'; JSMA: 'targeted'). */
+  readonly defaultMode: AttackMode;
+  /** Score-based: never reads a gradient, so gradient masking cannot stop it (Square). Default: `requires` lacks 'inputGradients'. */
+  readonly blackBox: boolean;
+  /**
+   * Looks for the smallest perturbation rather than searching a ball (C&W, JSMA): it never enters
+   * a threat model's worst case. Default: true exactly when `epsilon` is not finite.
+   */
+  readonly minimumDistortion: boolean;
+  /** One gradient step, no start or step count to vary (FGSM). Default false. */
+  readonly singleStep: boolean;
+  /** Runs other attacks (AutoAttack): too costly to re-run in the diagnostics. Default false. */
+  readonly ensemble: boolean;
+  /** Ensembles: the components that are black-box, by the name they report in `ran`/`brokenBy`. Default []. */
+  readonly blackBoxComponents: readonly string[];
+  /**
+   * The params that turn this configuration into its margin-loss twin (Carlini & Wagner's loss at
+   * the same budget, for the gradient-masking check), or undefined when it has none (default).
+   */
+  marginTwin?(params: Readonly<Record<string, unknown>>): Record<string, unknown> | undefined;
+}
+
 /** An evasion attack (torchattacks style: one `generate(x, y)`; every parameter has a default). */
 export interface Attack {
   readonly name: string;
@@ -139,6 +167,8 @@ export interface Attack {
   readonly epsilon: number;
   readonly supportedModes: readonly AttackMode[];
   readonly requires: readonly ModelCapability[];
+  /** What the engine needs to know about this attack; missing fields take {@link attackTraits}' defaults. */
+  readonly traits?: Partial<AttackTraits>;
   /** Adversarial inputs for x [batch, ...] with labels y (int32 [batch]); caller disposes. */
   generate(model: Model, x: tf.Tensor, y: tf.Tensor1D, options?: AttackOptions): Promise<tf.Tensor>;
   /** Like generate, with per-example iteration counts. */
@@ -259,6 +289,12 @@ export interface TrainingMethod {
   readonly name: string;
   /** 'required': the run must supply a teacher; 'none': the method ignores it. */
   readonly teacher: 'required' | 'optional' | 'none';
+  /**
+   * Whether the method trains on adversarial examples (PGD-AT, TRADES, ARD: true; standard
+   * training: false). Undeclared: unknown. The transfer check's default source is the first model
+   * whose method needs no teacher and declares `adversarial: false`.
+   */
+  readonly adversarial?: boolean;
   /**
    * For 'optional' methods: whether this configuration distils from the supplied teacher (e.g.
    * defensive distillation only with `reuseTeacher`), so the run records that teacher for it.

@@ -198,6 +198,7 @@ export const CRDND = defineMethod({
   name: 'crdnd',
   description: 'CRDND (Wang et al. 2023; our design from the abstract): denoised, reliability-weighted ARD + contrastive and relational terms',
   teacher: 'required',
+  adversarial: true,
   params: CRDND_PARAMS,
   prepare,
   release({ variables, imitation }) {

@@ -16,9 +16,11 @@ import {
 const params = { ...defaultParams(GRADIENT_NORMS_PARAMS), quantity: 'loss' as const, norm: 'l2' as const };
 const N = 100;
 
+/** A summary as the built-in attack of that name writes it, its declared traits included. */
 function attack(name: string, over: Partial<AttackSummary>): AttackSummary {
+  const traits = { blackBox: name === 'square', singleStep: name === 'fgsm', ensemble: name === 'autoattack', blackBoxComponents: name === 'autoattack' ? ['square'] : [] };
   return {
-    name, params: {}, mode: 'untargeted', norm: 'linf', kind: 'bounded', epsilon: 0.3, evaluated: N, pairs: N,
+    name, params: {}, traits, mode: 'untargeted', norm: 'linf', kind: 'bounded', epsilon: 0.3, evaluated: N, pairs: N,
     successRate: 0, robustAccuracy: 0.9, meanL0: null, medianL0: null, meanL2: null, medianL2: null, meanLinf: null, medianLinf: null,
     meanIterations: 40, ...over,
   };

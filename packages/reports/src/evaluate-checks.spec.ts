@@ -31,7 +31,7 @@ describe('evaluate: threat models, per-example breakers and the checks on real r
           container: scope(), test: fixtureDataset(24), examples: 18, batchSize: 9, seed: 5,
           attacks: [{ name: 'seeded-pgd', params: { epsilon: 0.3, steps: 5, stepSize: 0.1 } }, { name: 'fake-ensemble', params: { epsilon: 0.3 } }],
           models: [
-            { name: 'baseline', method: 'standard', model: baseline },
+            { name: 'baseline', method: 'standard', model: baseline, transferCandidate: true },
             { name: 'masked', method: 'stop-gradient', model: masked },
             { name: 'stuck', method: 'standard', model: stuck },
           ],

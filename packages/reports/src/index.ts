@@ -21,8 +21,8 @@ export { ConfidenceMetric, CONFIDENCE_PARAMS } from './metrics/confidence.js';
 export { AgreementMetric, AGREEMENT_PARAMS } from './metrics/agreement.js';
 export { GradientNormsMetric, GRADIENT_NORMS_PARAMS, EVALUATED_MODEL, gradientHistogram, vectorNorm } from './metrics/gradient-norms.js';
 export type { GradientNormsParams } from './metrics/gradient-norms.js';
-export { attackRows, L0_TOLERANCE } from './metrics/rows.js';
-export type { AttackRow, IndexedEvaluationBatch } from './metrics/rows.js';
+export { attackRows } from './metrics/rows.js';
+export type { IndexedEvaluationBatch } from './metrics/rows.js';
 
 export {
   diagnose,
@@ -40,11 +40,11 @@ export {
 } from './diagnostics.js';
 export type { DiagnosticThresholds } from './diagnostics.js';
 
-export type { EvaluationOptions, ModelUnderEvaluation, AttackConfig, DiagnosticsOptions, SweepOptions, RerunOptions } from './evaluation/options.js';
+export type { EvaluationOptions, ModelUnderEvaluation, AttackConfig, MetricConfig, DiagnosticsOptions, SweepOptions, RerunOptions } from './evaluation/options.js';
 export { attackKind } from './evaluation/attack-run.js';
 export { defaultTransferSource } from './evaluation/reruns.js';
 export { computeThreatModels, perClassAccuracy } from './threat-models.js';
-export type { AttackRecord, CleanOutcome } from './threat-models.js';
+export type { AttackRun, CleanOutcome } from './threat-models.js';
 export { fixedBatches, splitContiguous, runAttackBatches } from './attack-batches.js';
 export type { AttackJob, AttackBatchOutput, BatchRange, ExampleSlice } from './attack-batches.js';
 
@@ -70,6 +70,9 @@ export type {
   Rerun,
   SeedSpecific,
   Interval,
+  MetricValue,
+  PluginMetricResult,
+  RecordedAttackTraits,
 } from './schema.js';
 export { mergeResults } from './merge.js';
 export { renderMarkdown, teacherDescription } from './render-markdown.js';

@@ -194,6 +194,22 @@ function minimumDistortionSection(results: ResultsFile): string[] {
   ];
 }
 
+/** Metric plugins (`evaluation.metrics`): one row per model and metric, named values spelled out. */
+function pluginMetricsSection(results: ResultsFile): string[] {
+  const rows: string[][] = [];
+  for (const [name, m] of Object.entries(results.models)) {
+    for (const [key, entry] of Object.entries(m.metrics ?? {})) {
+      const value = entry.value;
+      const shown = value === null || typeof value === 'number'
+        ? plain(value, 4)
+        : Object.entries(value).map(([k, v]) => `${k}: ${plain(v, 4)}`).join('; ');
+      rows.push([name, key, entry.name, shown]);
+    }
+  }
+  if (rows.length === 0) return [];
+  return ['## Metrics', '', 'Metric plugins configured in `evaluation.metrics`, over the clean pass and every attack run (margin-loss twins included).', '', ...table(['Model', 'Key', 'Metric', 'Value'], rows, 3), ''];
+}
+
 const STATUS_LABEL = { flagged: '**Flagged**', passed: 'Passed', 'not-run': 'Not run' } as const;
 
 function diagnosticLine(d: Diagnostic): string {
@@ -226,6 +242,7 @@ export function renderMarkdown(results: ResultsFile): string {
   }
   for (const key of threatModelColumns(results)) lines.push(...threatModelSection(results, key));
   lines.push(...minimumDistortionSection(results));
+  lines.push(...pluginMetricsSection(results));
   lines.push('## Diagnostics', '', 'Checks of Carlini et al. (2019), Athalye et al. (2018) and Pintor et al. (2022): flagged with evidence, passed, or not run (and why).', '');
   for (const [name, model] of Object.entries(results.models)) {
     lines.push(`### ${cell(name)}`, '');

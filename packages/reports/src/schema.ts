@@ -59,6 +59,15 @@ export type BudgetedSuccess = Of<typeof BudgetedSuccessSchema>;
 const AttackKindSchema = Type.Union([Type.Literal('bounded'), Type.Literal('minimum-distortion')]);
 export type AttackKind = Static<typeof AttackKindSchema>;
 
+/** What an attack declared about itself (core's `AttackTraits`, minus its margin-twin function). */
+export const AttackTraitsSchema = Type.Object({
+  blackBox: Type.Boolean(), // score-based: reads no gradient (Square)
+  singleStep: Type.Boolean(), // one gradient step (FGSM)
+  ensemble: Type.Boolean(), // runs other attacks (AutoAttack)
+  blackBoxComponents: Type.Array(Str), // ensembles: names in `ran` of the black-box components
+});
+export type RecordedAttackTraits = Of<typeof AttackTraitsSchema>;
+
 /** Everything measured for one configured attack on one model (see the field comments). */
 export const AttackSummarySchema = Type.Object({
   name: Str, // registered attack name (the key in `attacks` may differ, e.g. "pgd-eps0.1")
@@ -87,6 +96,7 @@ export const AttackSummarySchema = Type.Object({
   meanIterations: NullableNumber,
   budgets: Type.Optional(Type.Array(BudgetedSuccessSchema)), // minimum-distortion: success within each threat model's budget
   ran: Type.Optional(Type.Array(Str)), // ensembles (AutoAttack): the component attacks that ran, in order
+  traits: Type.Optional(AttackTraitsSchema), // what the attack declared about itself (the checks read these, never its name)
 });
 export type AttackSummary = Of<typeof AttackSummarySchema>;
 
@@ -235,6 +245,21 @@ export const TeacherInfoSchema = Type.Object({
 export type TeacherInfo = Of<typeof TeacherInfoSchema>;
 
 /** Everything measured for one trained model (see the field comments). */
+/**
+ * The value of a metric plugin run by `evaluation.metrics`: one number, or named numbers (null
+ * where undefined, e.g. no example qualified). Anything else is refused when the metric reports it.
+ */
+export const MetricValueSchema = Type.Union([NullableNumber, Type.Record(Type.String(), NullableNumber)]);
+export type MetricValue = Of<typeof MetricValueSchema>;
+
+/** One configured metric plugin's result on one model. */
+export const PluginMetricResultSchema = Type.Object({
+  name: Str, // registered metric name (the key may differ)
+  params: Params, // as configured
+  value: MetricValueSchema,
+});
+export type PluginMetricResult = Of<typeof PluginMetricResultSchema>;
+
 export const ModelResultsSchema = Type.Object({
   method: Str, // training method, e.g. "defensive-distillation", "ard", "pgd-at"
   methodParams: Type.Optional(Params),
@@ -250,6 +275,7 @@ export const ModelResultsSchema = Type.Object({
   gradientHistogram: GradientHistogramSchema, // ‖∇ₓ softmax(z)_ŷ‖ at T = 1 (Papernot et al. 2016)
   lossGradientHistogram: GradientHistogramSchema, // ‖∇ₓ CE‖ at T = 1 (zero or non-finite gradient check)
   epsilonSweep: Type.Optional(EpsilonSweepSchema),
+  metrics: Type.Optional(Type.Record(Type.String(), PluginMetricResultSchema)), // evaluation.metrics, keyed by `as`
   diagnostics: Type.Array(DiagnosticSchema),
   training: Type.Optional(Type.Record(Type.String(), Type.Array(TrainingEpochSchema))),
   examples: Type.Record(Type.String(), Type.Array(AdversarialExampleSchema)), // the first seed's when merged

@@ -20,6 +20,23 @@ describe('Wilson score interval (95 %)', () => {
     }
   });
 
+  it('starts at exactly 0 for 0 of N and ends at exactly 1 for N of N (Newcombe 1998, Table I: 0/10 → [0, 0.2775])', () => {
+    // The report: 0 of N printed a lower bound of 3.5e-18; a bound of exactly 0 renders as "0.0".
+    for (const n of [1, 10, 100, 1000, 12345]) {
+      const [lo, hi] = wilsonInterval(0, n)!;
+      expect(lo).toBe(0);
+      expect(hi).toBeGreaterThan(0);
+      const [lo1, hi1] = wilsonInterval(n, n)!;
+      expect(hi1).toBe(1);
+      expect(lo1).toBeLessThan(1);
+    }
+    expect(wilsonInterval(0, 10)![1]).toBeCloseTo(0.2775, 4);
+    expect(wilsonInterval(10, 10)![0]).toBeCloseTo(0.7225, 4);
+    expect(rateInterval(0, 100)![0]).toBe(0);
+    // Right next to the edges the general formula still applies and stays continuous.
+    expect(wilsonInterval(1e-9, 10)![1]).toBeCloseTo(wilsonInterval(0, 10)![1], 6);
+  });
+
   it('is undefined without trials, contains the estimate, stays in [0, 1] and narrows as N grows', () => {
     expect(wilsonInterval(0, 0)).toBeNull();
     expect(rateInterval(null, 100)).toBeNull();

@@ -44,11 +44,15 @@ export const Z_95 = 1.959963984540054;
  * fractional (a mean over seeds times n). Null when `trials` is 0.
  *
  * centre = (p̂ + z²/2n) / (1 + z²/n), half-width = z·√(p̂(1 − p̂)/n + z²/4n²) / (1 + z²/n).
+ * At p̂ = 0 and p̂ = 1 the bound at the edge is exactly 0 or 1 (the formula gives centre = half
+ * there, which floating point turns into ±1e-18), and the other is z²/(n + z²) from it.
  */
 export function wilsonInterval(successes: number, trials: number, z = Z_95): Interval | null {
   if (!(trials > 0) || !Number.isFinite(successes)) return null;
   const p = Math.min(1, Math.max(0, successes / trials));
   const z2 = z * z;
+  if (p === 0) return [0, z2 / (trials + z2)];
+  if (p === 1) return [trials / (trials + z2), 1];
   const denominator = 1 + z2 / trials;
   const centre = (p + z2 / (2 * trials)) / denominator;
   const half = (z * Math.sqrt((p * (1 - p)) / trials + z2 / (4 * trials * trials))) / denominator;

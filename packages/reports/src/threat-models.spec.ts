@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { computeThreatModels, type AttackRecord, type AttackRow } from './index.js';
+import type { AttackRecord } from '@tempered/attacks';
+import { computeThreatModels, type AttackRun } from './index.js';
 
 /** An untargeted row of example `example` (label `label`) whose adversarial prediction is `adversarial`. */
-function row(example: number, label: number, cleanCorrect: boolean, adversarial: number): AttackRow {
+function row(example: number, label: number, cleanCorrect: boolean, adversarial: number): AttackRecord {
   const cleanPrediction = cleanCorrect ? label : (label + 1) % 3;
   return {
-    example, label, cleanPrediction, adversarialPrediction: adversarial,
-    attackable: cleanCorrect, success: cleanCorrect && adversarial !== label, robust: cleanCorrect && adversarial === label,
+    example, label, cleanPrediction, prediction: adversarial,
+    attackable: cleanCorrect, success: adversarial !== label, robust: cleanCorrect && adversarial === label,
     l0: 1, l2: 0.1, linf: 0.1, featureCount: 4,
   };
 }
@@ -17,7 +18,7 @@ describe('threat models', () => {
     const labels = Int32Array.from([0, 1, 2, 0, 1, 2]);
     const correct = [true, true, true, true, true, false];
     const rows = (broken: number[]) => Array.from(labels, (label, i) => row(i, label, correct[i]!, broken.includes(i) ? (label + 1) % 3 : label));
-    const records: AttackRecord[] = [
+    const records: AttackRun[] = [
       { key: 'fgsm', norm: 'linf', epsilon: 0.3, rows: rows([0]) },
       { key: 'pgd', norm: 'linf', epsilon: 0.3, rows: rows([0, 1]) },
       { key: 'pgd-small', norm: 'linf', epsilon: 0.1, rows: rows([]) },

@@ -1,5 +1,5 @@
 import type { Norm } from '@tempered/core';
-import type { AttackRow } from './metrics/rows.js';
+import type { AttackRecord } from '@tempered/attacks';
 import { threatModelKey, type ClassAccuracy, type ThreatModelResult } from './schema.js';
 import { rateInterval } from './stats.js';
 
@@ -11,14 +11,14 @@ import { rateInterval } from './stats.js';
  * minimum-distortion attacks (C&W, JSMA), whose success within a budget is reported apart.
  */
 
-/** One attack run as the threat models see it. */
-export interface AttackRecord {
+/** One attack run as the threat models see it: its per-example records and where it belongs. */
+export interface AttackRun {
   /** Key in `attacks`. */
   readonly key: string;
   readonly norm: Norm;
   /** Budget of a bounded attack; null for a minimum-distortion attack (skipped here). */
   readonly epsilon: number | null;
-  readonly rows: readonly AttackRow[];
+  readonly rows: readonly AttackRecord[];
   /** Ensembles: per row, the component attack that broke it (AttackResult.brokenBy). */
   readonly components?: readonly (string | null)[];
   /** Ensembles: the component attacks that ran. */
@@ -33,7 +33,7 @@ export interface CleanOutcome {
 }
 
 /** Name under which a row's breaker is recorded: the ensemble component when the attack named one. */
-function breakerOf(record: AttackRecord, row: number): string {
+function breakerOf(record: AttackRun, row: number): string {
   const component = record.components?.[row];
   return component ? `${record.key}/${component}` : record.key;
 }
@@ -73,8 +73,39 @@ export function perClassAccuracy(clean: CleanOutcome, robust: ArrayLike<boolean>
  * case: which attack broke each example first (in run order; ensembles name their component),
  * the examples each attack broke, robust accuracy with its 95 % Wilson interval, and per class.
  */
-export function computeThreatModels(records: readonly AttackRecord[], clean: CleanOutcome): Record<string, ThreatModelResult> {
-  const groups = new Map<string, AttackRecord[]>();
+/** Clean accuracy: the share of examples classified correctly (0 for none). Computed here once for the model and its threat models. */
+export function cleanAccuracyOf(clean: Pick<CleanOutcome, 'correct'>): number {
+  const n = clean.correct.length;
+  let correct = 0;
+  for (let i = 0; i < n; i++) if (clean.correct[i]) correct++;
+  return n === 0 ? 0 : correct / n;
+}
+
+/**
+ * The per-example worst case of attack runs: an example is broken by the first row (in run order)
+ * that moved its correctly classified clean input off the label; misclassified ones are broken by
+ * 'clean'. The one computation behind a threat model's robust accuracy and an attack's own.
+ */
+export function worstCase(group: readonly AttackRun[], cleanCorrect: ArrayLike<boolean>): { brokenBy: Array<string | null>; broken: Record<string, Set<number>>; ran: string[]; robustAccuracy: number | null } {
+  const n = cleanCorrect.length;
+  const brokenBy: Array<string | null> = Array.from({ length: n }, (_, i) => (cleanCorrect[i] ? null : 'clean'));
+  const broken: Record<string, Set<number>> = {};
+  const ran: string[] = [];
+  for (const record of group) {
+    for (const name of record.ran ? record.ran.map((c) => `${record.key}/${c}`) : [record.key]) if (!ran.includes(name)) ran.push(name);
+    record.rows.forEach((row, r) => {
+      if (!row.attackable || row.robust || row.example < 0 || row.example >= n) return;
+      const name = breakerOf(record, r);
+      (broken[name] ??= new Set()).add(row.example);
+      brokenBy[row.example] ??= name;
+    });
+  }
+  const robustAccuracy = n === 0 ? null : brokenBy.filter((b) => b === null).length / n;
+  return { brokenBy, broken, ran, robustAccuracy };
+}
+
+export function computeThreatModels(records: readonly AttackRun[], clean: CleanOutcome): Record<string, ThreatModelResult> {
+  const groups = new Map<string, AttackRun[]>();
   for (const record of records) {
     if (record.epsilon === null || !Number.isFinite(record.epsilon)) continue;
     const key = threatModelKey(record.norm, record.epsilon);
@@ -82,25 +113,13 @@ export function computeThreatModels(records: readonly AttackRecord[], clean: Cle
   }
   const n = clean.labels.length;
   const cleanCorrect = Array.from({ length: n }, (_, i) => Boolean(clean.correct[i]));
-  const cleanAccuracy = n === 0 ? 0 : cleanCorrect.filter(Boolean).length / n;
+  const cleanAccuracy = cleanAccuracyOf({ correct: cleanCorrect });
   const out: Record<string, ThreatModelResult> = {};
   for (const [key, group] of groups) {
-    const brokenBy: Array<string | null> = cleanCorrect.map((ok) => (ok ? null : 'clean'));
-    const broken: Record<string, Set<number>> = {};
-    const ran: string[] = [];
-    for (const record of group) {
-      for (const name of record.ran ? record.ran.map((c) => `${record.key}/${c}`) : [record.key]) if (!ran.includes(name)) ran.push(name);
-      record.rows.forEach((row, r) => {
-        if (!row.attackable || row.robust || row.example < 0 || row.example >= n) return;
-        const name = breakerOf(record, r);
-        (broken[name] ??= new Set()).add(row.example);
-        brokenBy[row.example] ??= name;
-      });
-    }
+    const { brokenBy, broken, ran, robustAccuracy } = worstCase(group, cleanCorrect);
     const breakers: Record<string, number> = {};
     for (const name of brokenBy) if (name !== null) breakers[name] = (breakers[name] ?? 0) + 1;
     const robust = brokenBy.map((b) => b === null);
-    const robustAccuracy = n === 0 ? null : robust.filter(Boolean).length / n;
     out[key] = {
       norm: group[0]!.norm,
       epsilon: group[0]!.epsilon!,

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { StepProgress } from './progress.js';
+import { StepProgress, type ProgressEvent } from './progress.js';
 
 function capture(): { stream: NodeJS.WriteStream; text: () => string } {
   let text = '';
@@ -41,5 +41,23 @@ describe('StepProgress', () => {
     progress.note('y');
     progress.end('z');
     expect(out.text()).toBe('');
+  });
+
+  it('with a sink sends structured events (what a worker process sends its parent), never drawn text', () => {
+    const events: ProgressEvent[] = [];
+    const out = capture();
+    const progress = new StepProgress({ stream: out.stream, sink: (e) => events.push(e) });
+    progress.step(0, 2, 'a: clean pass');
+    progress.note('a note');
+    progress.step(1, 2, 'a: pgd');
+    progress.end('done');
+    expect(out.text()).toBe('');
+    expect(events.map((e) => (e.type === 'line' ? `line ${e.text.replace(/\(.*\)/, '(t)')}` : `${e.type} ${e.done}/${e.total} ${e.label}`))).toEqual([
+      'step 0/2 a: clean pass',
+      'line a note',
+      'step 1/2 a: pgd',
+      'line done (t)',
+    ]);
+    expect(JSON.parse(JSON.stringify(events))).toEqual(events); // survives IPC serialisation
   });
 });

@@ -1,11 +1,58 @@
 import type { TrainerEvents, TrainerPlugin } from '../events.js';
 
+/**
+ * Progress as data, so it can cross a process boundary and be drawn by whoever owns the terminal
+ * (a worker of `tempered run --jobs N` sends these to its parent, which draws every job's bar).
+ * - `line`: a line that stays (an epoch's loss, a note).
+ * - `step`: step `done + 1` of `total` of a coarse count (evaluation: a clean pass, an attack):
+ *   a bar on a TTY, one plain line each in CI.
+ * - `bar`: fine progress (a batch within an epoch): a bar on a TTY, nothing in CI.
+ */
+export type ProgressEvent =
+  | { readonly type: 'line'; readonly text: string }
+  | { readonly type: 'step' | 'bar'; readonly done: number; readonly total: number; readonly elapsedMs: number; readonly label: string };
+
+/** Where progress events go. */
+export type ProgressSink = (event: ProgressEvent) => void;
+
 export interface ProgressOptions {
   readonly stream?: NodeJS.WriteStream;
   /** Nothing but errors. */
   readonly quiet?: boolean;
   /** Force the bar on or off; default: the stream is a TTY and CI is not set. */
   readonly tty?: boolean;
+  /** Send events here instead of drawing them on `stream` (with `tty` false, no `bar` event is sent). */
+  readonly sink?: ProgressSink;
+}
+
+/** `[n/total] label`, the plain line of a step in CI. */
+export function stepLine(done: number, total: number, label: string): string {
+  return `[${done + 1}/${total}] ${label}`;
+}
+
+/**
+ * Draws progress events on a stream: on a TTY a bar redrawn in place under the lines that stay;
+ * otherwise plain lines (steps as `[n/total] label`, fine bars dropped).
+ */
+export function terminalSink(stream: NodeJS.WritableStream, tty: boolean): ProgressSink {
+  let drawn = false;
+  return (event) => {
+    if (event.type === 'line') {
+      stream.write(`${drawn ? '\r\x1b[K' : ''}${event.text}\n`);
+      drawn = false;
+    } else if (tty) {
+      stream.write(`\r${progressBar(event.done, event.total, event.elapsedMs, event.label)}\x1b[K`);
+      drawn = true;
+    } else if (event.type === 'step') {
+      stream.write(`${stepLine(event.done, event.total, event.label)}\n`);
+    }
+  };
+}
+
+function sinkOf(options: ProgressOptions): { sink: ProgressSink; tty: boolean } {
+  const stream = options.stream ?? process.stderr;
+  const tty = options.tty ?? (options.sink ? false : Boolean(stream.isTTY) && !process.env.CI);
+  return { sink: options.sink ?? terminalSink(stream, tty), tty };
 }
 
 function formatDuration(ms: number): string {
@@ -32,32 +79,26 @@ export class ProgressListener implements TrainerPlugin {
 
   attach(trainer: TrainerEvents): void {
     if (this.options.quiet) return;
-    const stream = this.options.stream ?? process.stderr;
-    const tty = this.options.tty ?? (Boolean(stream.isTTY) && !process.env.CI);
+    const { sink, tty } = sinkOf(this.options);
+    const line = (text: string) => sink({ type: 'line', text });
     let epochStart = 0;
-    trainer.on('phase:start', (e) => {
-      stream.write(`${e.model}: phase ${e.phase.name} (${e.phase.epochs} epochs)\n`);
-    });
+    trainer.on('phase:start', (e) => line(`${e.model}: phase ${e.phase.name} (${e.phase.epochs} epochs)`));
     trainer.on('epoch:start', () => {
       epochStart = performance.now();
     });
     if (tty) {
       trainer.on('batch:end', (e) => {
         const label = `${e.model}/${e.phase.name} epoch ${e.epoch + 1}/${e.phase.epochs} loss ${e.loss.toFixed(4)}`;
-        stream.write(`\r${progressBar(e.batch + 1, e.batches, performance.now() - epochStart, label)}\x1b[K`);
+        sink({ type: 'bar', done: e.batch + 1, total: e.batches, elapsedMs: performance.now() - epochStart, label });
       });
     }
     trainer.on('epoch:end', (e) => {
       const acc = e.accuracy === undefined ? '' : ` acc ${(e.accuracy * 100).toFixed(1)}%`;
-      stream.write(
-        `${tty ? '\r\x1b[K' : ''}${e.model}/${e.phase.name} epoch ${e.epoch + 1}/${e.phase.epochs} loss ${e.loss.toFixed(4)}${acc} (${formatDuration(e.durationMs)})\n`,
-      );
+      line(`${e.model}/${e.phase.name} epoch ${e.epoch + 1}/${e.phase.epochs} loss ${e.loss.toFixed(4)}${acc} (${formatDuration(e.durationMs)})`);
     });
-    trainer.on('warning', (e) => {
-      stream.write(`warning: ${e.model}: ${e.message}\n`);
-    });
+    trainer.on('warning', (e) => line(`warning: ${e.model}: ${e.message}`));
     trainer.on('checkpoint', (e) => {
-      if (e.reason !== 'epoch') stream.write(`${e.model}: checkpoint saved at ${e.path}\n`);
+      if (e.reason !== 'epoch') line(`${e.model}: checkpoint saved at ${e.path}`);
     });
   }
 }
@@ -68,37 +109,25 @@ export class ProgressListener implements TrainerPlugin {
  * when piped; nothing with `quiet`. `note` prints a line without advancing.
  */
 export class StepProgress {
-  private readonly stream: NodeJS.WriteStream;
-  private readonly tty: boolean;
+  private readonly sink: ProgressSink;
   private readonly started = performance.now();
-  private drawn = false;
 
   constructor(private readonly options: ProgressOptions = {}) {
-    this.stream = options.stream ?? process.stderr;
-    this.tty = options.tty ?? (Boolean(this.stream.isTTY) && !process.env.CI);
+    this.sink = sinkOf(options).sink;
   }
 
   /** Step `done + 1` of `total` starts; `label` says what it is. */
   step(done: number, total: number, label: string): void {
-    if (this.options.quiet) return;
-    if (this.tty) {
-      this.stream.write(`\r${progressBar(done, total, performance.now() - this.started, label)}\x1b[K`);
-      this.drawn = true;
-    } else {
-      this.stream.write(`[${done + 1}/${total}] ${label}\n`);
-    }
+    if (!this.options.quiet) this.sink({ type: 'step', done, total, elapsedMs: performance.now() - this.started, label });
   }
 
   /** A line that stays (a warning, a skipped part), printed above the bar. */
   note(line: string): void {
-    if (this.options.quiet) return;
-    this.stream.write(`${this.drawn ? '\r\x1b[K' : ''}${line}\n`);
-    this.drawn = false;
+    if (!this.options.quiet) this.sink({ type: 'line', text: line });
   }
 
   /** Clears the bar and prints the elapsed time. */
   end(label: string): void {
-    if (this.options.quiet) return;
     this.note(`${label} (${formatDuration(performance.now() - this.started)})`);
   }
 }

@@ -131,6 +131,7 @@ export const DEFENSIVE_DISTILLATION = defineMethod({
   name: 'defensive-distillation',
   description: 'Papernot et al. 2016: teacher at T on hard labels, student at T on its soft labels, deployed at T = 1',
   teacher: 'optional',
+  adversarial: false,
   params: DEFENSIVE_DISTILLATION_PARAMS,
   /** Only with `reuseTeacher` does the run's teacher label the data; otherwise the method trains its own. */
   usesTeacher: (p) => p.reuseTeacher,

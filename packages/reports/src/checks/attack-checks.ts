@@ -4,7 +4,7 @@ import {
   brokenByAny,
   flagged,
   fmt,
-  isBlackBox,
+  isBlackBoxRun,
   isCrossEntropyIterative,
   isIterative,
   isMarginLoss,
@@ -122,7 +122,7 @@ export function checkBlackBox(model: ModelResults, thresholds = DEFAULT_DIAGNOST
   const out: Diagnostic[] = [];
   for (const [tmKey, tm] of threatModelsOf(model)) {
     const names = tm.ran.filter((name) => name !== 'clean');
-    const isBlack = (name: string) => isBlackBox(name.split('/').at(-1)!) || isBlackBox(model.attacks[name]?.name ?? '');
+    const isBlack = (name: string) => isBlackBoxRun(name, model.attacks);
     const black = names.filter(isBlack);
     const white = names.filter((name) => !isBlack(name));
     if (black.length === 0 || white.length === 0) continue;
@@ -148,10 +148,10 @@ export function checkBlackBox(model: ModelResults, thresholds = DEFAULT_DIAGNOST
 const RERUNS = [
   { id: 'restart-changes-result', rerun: 'restart', tolerance: 'restartTolerance', what: 'another random start', against: 'the attack itself', meaning: 'the result depends on the start: add restarts until it stops changing' },
   { id: 'loss-not-converged', rerun: 'moreSteps', tolerance: 'moreStepsTolerance', what: 'twice the steps', against: 'the attack itself', meaning: 'the attack had not converged: its last steps were still moving; use more steps or a larger step size' },
-  { id: 'transfer-beats-white-box', rerun: 'transfer', tolerance: 'transferTolerance', what: 'adversarials transferred from the baseline model', against: 'every white-box attack', meaning: 'a black-box transfer attack beats the white-box one, a hallmark of gradient masking' },
+  { id: 'transfer-beats-white-box', rerun: 'transfer', tolerance: 'transferTolerance', what: 'adversarials transferred from a cleanly trained model', against: 'every white-box attack', meaning: 'a black-box transfer attack beats the white-box one, a hallmark of gradient masking' },
 ] as const;
 
-/** Re-runs (another start, more steps, transfer from the baseline) that break what the threat model's attacks left robust. */
+/** Re-runs (another start, more steps, transfer from a cleanly trained model) that break what the threat model's attacks left robust. */
 export function checkReruns(model: ModelResults, thresholds = DEFAULT_DIAGNOSTIC_THRESHOLDS): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const spec of RERUNS) {
@@ -177,7 +177,12 @@ export function checkReruns(model: ModelResults, thresholds = DEFAULT_DIAGNOSTIC
         );
       } else out.push(passed(spec.id, `at ${tmKey}, ${rerun.attack} with ${spec.what} (${rerun.change}): ${rerun.newlyBroken} more of ${rerun.evaluated} examples broken`, evidence));
     }
-    if (ran === 0) out.push(notRun(spec.id, `no re-run with ${spec.what} (needs an untargeted iterative bounded attack${spec.rerun === 'transfer' ? ' and a baseline model in the run' : ''})`));
+    if (ran === 0) {
+      const needs = spec.rerun === 'transfer'
+        ? ', and a transfer source other than this model: evaluation.transferFrom, by default the first model whose method declares it trains without a teacher and without adversarial examples'
+        : '';
+      out.push(notRun(spec.id, `no re-run with ${spec.what} (needs an untargeted iterative bounded attack${needs})`));
+    }
   }
   return out;
 }

@@ -68,7 +68,7 @@ export const SAME_EPSILON = 1e-9;
 export function isSingleStep([, a]: Entry): boolean {
   // By construction, not by meanIterations: PGD reports the iteration of first success, which
   // averages ≤ 1 on a weak model and would make PGD look single-step.
-  return a.name === 'fgsm' || (a.params['steps'] === 1 && a.epsilon !== null);
+  return a.traits?.singleStep === true || (a.params['steps'] === 1 && a.epsilon !== null);
 }
 
 export function isMarginLoss([, a]: Entry): boolean {
@@ -76,21 +76,27 @@ export function isMarginLoss([, a]: Entry): boolean {
   return typeof loss === 'string' && /margin|cw|dlr/i.test(loss);
 }
 
-/** Score-based black-box attacks: they never read a gradient, so masking cannot stop them. */
-export function isBlackBox(name: string): boolean {
-  return /square/i.test(name);
+/**
+ * Whether a name in a threat model's `ran` (an attack key, or `key/component` of an ensemble) is
+ * a score-based black-box attack, as the attack declared (`traits`): it never reads a gradient,
+ * so masking cannot stop it. Results written before attacks declared traits count as white-box.
+ */
+export function isBlackBoxRun(name: string, attacks: Readonly<Record<string, AttackSummary>>): boolean {
+  const slash = name.indexOf('/');
+  if (slash < 0) return attacks[name]?.traits?.blackBox === true;
+  return attacks[name.slice(0, slash)]?.traits?.blackBoxComponents.includes(name.slice(slash + 1)) === true;
 }
 
 /** Bounded, untargeted, iterative, white-box attacks (PGD, APGD, an ensemble such as AutoAttack). */
 export function isIterative(entry: Entry): boolean {
   const [, a] = entry;
-  return a.mode === 'untargeted' && a.epsilon !== null && a.kind !== 'minimum-distortion' && !isSingleStep(entry) && !isBlackBox(a.name) && a.name !== 'cw';
+  return a.mode === 'untargeted' && a.epsilon !== null && a.kind !== 'minimum-distortion' && !isSingleStep(entry) && a.traits?.blackBox !== true;
 }
 
 /** Iterative attacks with a cross-entropy loss alone (the usual PGD): not margin/DLR losses, not ensembles. */
 export function isCrossEntropyIterative(entry: Entry): boolean {
   const [, a] = entry;
-  return isIterative(entry) && !isMarginLoss(entry) && a.ran === undefined && a.name !== 'autoattack';
+  return isIterative(entry) && !isMarginLoss(entry) && a.ran === undefined && a.traits?.ensemble !== true;
 }
 
 export function sameBudget(a: AttackSummary, b: AttackSummary): boolean {

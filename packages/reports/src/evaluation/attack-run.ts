@@ -1,12 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DependencyContainer } from 'tsyringe';
-import { TOKENS, createPlugin, type Attack, type AttackMode, type Metric, type Model } from '@tempered/core';
+import { TOKENS, attackTraits, createPlugin, type Attack, type AttackMode, type Metric, type Model } from '@tempered/core';
 import { createJobAttack, type AttackBatchOutput, type AttackJob, type BatchRange, type ExampleSlice } from '../attack-batches.js';
 import type { DistortionResult } from '../metrics/distortion.js';
-import { attackRows, type AttackRow, type IndexedEvaluationBatch } from '../metrics/rows.js';
-import { threatModelKey, type AdversarialExample, type AttackKind, type AttackSummary } from '../schema.js';
+import type { AttackRecord } from '@tempered/attacks';
+import { attackRows, type IndexedEvaluationBatch } from '../metrics/rows.js';
+import { threatModelKey, type AdversarialExample, type AttackKind, type AttackSummary, type RecordedAttackTraits } from '../schema.js';
 import { finiteOrNull, mean, rateInterval } from '../stats.js';
-import type { AttackRecord } from '../threat-models.js';
+import { worstCase, type AttackRun } from '../threat-models.js';
 import { featureSizeOf, keepExamples } from './examples.js';
 import type { AttackRunner, ModelEntry } from './runner.js';
 
@@ -17,10 +18,17 @@ export function metric<R>(container: DependencyContainer, name: string, params: 
 /**
  * Minimum-distortion attacks look for the smallest perturbation rather than search a ball: C&W
  * (ε = ∞) and L0 attacks such as JSMA, whose "budget" γ is a share of the features, not a
- * threat model anyone certifies. They never enter a threat model's worst case.
+ * threat model anyone certifies. They never enter a threat model's worst case. The attack
+ * declares it (`traits.minimumDistortion`).
  */
-export function attackKind(attack: Pick<Attack, 'norm' | 'epsilon'>): AttackKind {
-  return !Number.isFinite(attack.epsilon) || attack.norm === 'l0' ? 'minimum-distortion' : 'bounded';
+export function attackKind(attack: Pick<Attack, 'epsilon' | 'traits'>): AttackKind {
+  return attackTraits(attack).minimumDistortion ? 'minimum-distortion' : 'bounded';
+}
+
+/** The traits results.json keeps (the checks read them from the results alone). */
+export function recordedTraits(attack: Attack): RecordedAttackTraits {
+  const { blackBox, singleStep, ensemble, blackBoxComponents } = attackTraits(attack);
+  return { blackBox, singleStep, ensemble, blackBoxComponents: [...blackBoxComponents] };
 }
 
 /** Row outcomes of an attack's outputs on `model`, fed to the metrics batch by batch. */
@@ -31,7 +39,7 @@ export async function feedAttack(
   attackName: string,
   mode: AttackMode,
   metrics: readonly Metric[],
-  onRows: (rows: AttackRow[], output: AttackBatchOutput) => void,
+  onRows: (rows: AttackRecord[], output: AttackBatchOutput) => void,
 ): Promise<void> {
   const featureSize = featureSizeOf(slice);
   for (const output of outputs) {
@@ -68,7 +76,7 @@ export async function feedAttack(
 /** Everything one configured attack produced on one model. */
 export interface AttackOutcome {
   readonly summary: AttackSummary;
-  readonly record: AttackRecord;
+  readonly record: AttackRun;
   readonly examples: AdversarialExample[];
 }
 
@@ -81,19 +89,22 @@ export async function runAttack(
   slice: ExampleSlice,
   batches: readonly BatchRange[],
   examplesPerAttack: number,
+  /** Per example, whether the clean input was classified correctly (the clean pass's outcome). */
+  cleanCorrect: ArrayLike<boolean>,
+  /** Metric plugins (evaluation.metrics) that also see this attack's batches. */
+  extraMetrics: readonly Metric[] = [],
 ): Promise<AttackOutcome> {
   const attack = createJobAttack(scope, job);
   const count = slice.labels.length;
   const outputs = await runner.run(handle, job, slice, batches);
-  const robust = metric<number>(scope, 'robust-accuracy');
   const success = metric<number>(scope, 'success-rate');
   const distortion = metric<DistortionResult>(scope, 'distortion');
   const rho = metric<number>(scope, 'adversarial-robustness', { attack: attack.name });
   const kept: AdversarialExample[] = [];
-  const rows: AttackRow[] = [];
+  const rows: AttackRecord[] = [];
   const components: Array<string | null> = [];
   const ran: string[] = [];
-  await feedAttack(handle.model, outputs, slice, attack.name, job.mode, [robust, success, distortion, rho], (batchRows, output) => {
+  await feedAttack(handle.model, outputs, slice, attack.name, job.mode, [success, distortion, rho, ...extraMetrics], (batchRows, output) => {
     rows.push(...batchRows);
     batchRows.forEach((_, r) => components.push(output.brokenBy?.[r] ?? null));
     for (const name of output.ran ?? []) if (!ran.includes(name)) ran.push(name);
@@ -103,10 +114,19 @@ export async function runAttack(
   const d = distortion.result();
   const attackable = rows.filter((r) => r.attackable).length;
   const successRate = finiteOrNull(success.result());
-  const robustAccuracy = finiteOrNull(robust.result());
   const epsilon = kind === 'bounded' ? attack.epsilon : null;
   const featureCount = featureSizeOf(slice);
   const reportsRan = outputs.some((o) => o.ran !== undefined);
+  const record: AttackRun = {
+    key: job.key,
+    norm: attack.norm,
+    epsilon,
+    rows,
+    ...(components.some((c) => c !== null) ? { components } : {}),
+    ...(reportsRan ? { ran } : {}),
+  };
+  // The attack's own robust accuracy is the worst case of its one run, as a threat model counts it.
+  const robustAccuracy = worstCase([record], cleanCorrect).robustAccuracy;
   const summary: AttackSummary = {
     name: attack.name,
     params: attack.params(),
@@ -132,14 +152,7 @@ export async function runAttack(
     ...(attack.norm === 'l0' ? { rhoAdv: finiteOrNull(rho.result()) } : {}),
     meanIterations: finiteOrNull(mean(outputs.flatMap((o) => Array.from(o.iterations)))),
     ...(reportsRan ? { ran } : {}),
-  };
-  const record: AttackRecord = {
-    key: job.key,
-    norm: attack.norm,
-    epsilon,
-    rows,
-    ...(components.some((c) => c !== null) ? { components } : {}),
-    ...(reportsRan ? { ran } : {}),
+    traits: recordedTraits(attack),
   };
   return { summary, record, examples: kept };
 }

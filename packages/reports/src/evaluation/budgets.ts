@@ -1,9 +1,9 @@
 import type { Norm } from '@tempered/core';
-import type { AttackRow } from '../metrics/rows.js';
+import type { AttackRecord } from '@tempered/attacks';
 import type { AttackSummary, BudgetedSuccess, ThreatModelResult } from '../schema.js';
 import { rateInterval } from '../stats.js';
 
-function distanceIn(row: AttackRow, norm: Norm): number {
+function distanceIn(row: AttackRecord, norm: Norm): number {
   return norm === 'l0' ? row.l0 : norm === 'l2' ? row.l2 : row.linf;
 }
 
@@ -12,12 +12,12 @@ function distanceIn(row: AttackRow, norm: Norm): number {
  * a row counts only if its perturbation fits the (norm, ε) ball. The table says how a
  * minimum-distortion attack compares with the bounded ones without entering their worst case.
  */
-export function budgetTable(rows: readonly AttackRow[], threatModels: Readonly<Record<string, ThreatModelResult>>, count: number): BudgetedSuccess[] {
+export function budgetTable(rows: readonly AttackRecord[], threatModels: Readonly<Record<string, ThreatModelResult>>, count: number): BudgetedSuccess[] {
   const attackable = rows.filter((r) => r.attackable);
   const list: BudgetedSuccess[] = [];
   for (const { norm, epsilon } of Object.values(threatModels)) {
     const tolerance = 1e-5 * Math.max(1, epsilon);
-    const within = (row: AttackRow) => row.success && distanceIn(row, norm) <= epsilon + tolerance;
+    const within = (row: AttackRecord) => row.attackable && row.success && distanceIn(row, norm) <= epsilon + tolerance;
     const fooled = new Set(rows.filter(within).map((r) => r.example));
     const robust = new Set(attackable.map((r) => r.example).filter((e) => !fooled.has(e)));
     const successRate = attackable.length === 0 ? null : attackable.filter(within).length / attackable.length;
@@ -37,7 +37,7 @@ export function budgetTable(rows: readonly AttackRow[], threatModels: Readonly<R
 /** Adds {@link budgetTable} to every untargeted minimum-distortion attack's summary. */
 export function addBudgets(
   attacks: Record<string, AttackSummary>,
-  rowsByKey: ReadonlyMap<string, readonly AttackRow[]>,
+  rowsByKey: ReadonlyMap<string, readonly AttackRecord[]>,
   threatModels: Readonly<Record<string, ThreatModelResult>>,
   count: number,
 ): void {

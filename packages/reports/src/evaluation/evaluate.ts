@@ -1,19 +1,20 @@
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
-import type { DependencyContainer } from 'tsyringe';
-import { ConfigError, TOKENS, listPlugins } from '@tempered/core';
+import { container, type DependencyContainer } from 'tsyringe';
+import { ConfigError, TOKENS, getPlugin, listPlugins, registerPlugin, type Metric } from '@tempered/core';
 import { fixedBatches, type AttackBatchOutput, type AttackJob, type BatchRange, type ExampleSlice } from '../attack-batches.js';
 import { diagnose } from '../diagnostics.js';
 import { EVALUATED_MODEL } from '../metrics/gradient-norms.js';
-import type { AttackRow, IndexedEvaluationBatch } from '../metrics/rows.js';
+import type { AttackRecord } from '@tempered/attacks';
+import type { IndexedEvaluationBatch } from '../metrics/rows.js';
 import { register } from '../register.js';
-import { RESULTS_SCHEMA_VERSION, type AdversarialExample, type AttackSummary, type GradientHistogram, type ModelResults, type ResultsFile } from '../schema.js';
+import { RESULTS_SCHEMA_VERSION, type AdversarialExample, type AttackSummary, type GradientHistogram, type MetricValue, type ModelResults, type ResultsFile } from '../schema.js';
 import { finiteOrNull, rateInterval } from '../stats.js';
-import { computeThreatModels, type AttackRecord } from '../threat-models.js';
+import { cleanAccuracyOf, computeThreatModels, type AttackRun } from '../threat-models.js';
 import { metric, runAttack } from './attack-run.js';
 import { addBudgets } from './budgets.js';
 import { featureSizeOf, sliceOf } from './examples.js';
-import { attackKeys, diagnosticsOf, plannedRuns, rerunsOf, sweepOf, type EvaluationOptions, type ModelUnderEvaluation, type PlannedRun } from './options.js';
+import { attackKeys, diagnosticsOf, plannedRuns, rerunsOf, sweepOf, type EvaluationOptions, type MetricConfig, type ModelUnderEvaluation, type PlannedRun } from './options.js';
 import { progressSink, type ProgressSink } from './progress.js';
 import { planReruns, rerunSteps, runReruns, type RerunPlan } from './reruns.js';
 import { createRunner, type AttackRunner, type ModelEntry } from './runner.js';
@@ -23,6 +24,16 @@ import { runSweep, sweepSteps } from './sweep.js';
 export const TEMPERED_VERSION: string = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
+
+/** Registers the built-in metrics the container lacks (the caller may have registered only attacks, or replaced some). */
+function registerMissing(scope: DependencyContainer): void {
+  const present = new Set(listPlugins(scope, TOKENS.Metric));
+  const builtins = container.createChildContainer(); // apart from the caller's, so nothing clashes
+  register(builtins);
+  for (const name of listPlugins(builtins, TOKENS.Metric)) {
+    if (!present.has(name)) registerPlugin(scope, TOKENS.Metric, getPlugin(builtins, TOKENS.Metric, name));
+  }
+}
 
 /** What every model of one evaluation shares. */
 interface RunContext {
@@ -107,12 +118,41 @@ interface CleanPass {
   readonly lossGradientHistogram: GradientHistogram;
 }
 
-/** Clean accuracy (per example), confidence, agreement and the gradient histograms. */
-async function cleanPass(context: RunContext, entry: ModelUnderEvaluation, scope: DependencyContainer): Promise<CleanPass> {
+/** The configured metric plugins of one model, fresh (each is created from the registry by name). */
+interface PluginMetrics {
+  readonly entries: ReadonlyArray<{ readonly key: string; readonly config: MetricConfig; readonly metric: Metric }>;
+}
+
+function createPluginMetrics(scope: DependencyContainer, configs: readonly MetricConfig[]): PluginMetrics {
+  const seen = new Set<string>();
+  return {
+    entries: configs.map((config, i) => {
+      const key = config.key ?? config.name;
+      if (seen.has(key)) throw new ConfigError(`evaluation.metrics[${i}]`, `"${key}" is used twice; give one of them another key`);
+      seen.add(key);
+      return { key, config, metric: metric(scope, config.name, config.params ?? {}) };
+    }),
+  };
+}
+
+/** A metric's result checked against {@link MetricValueSchema}: a number (non-finite → null), null, or an object of them. */
+export function metricValue(key: string, value: unknown): MetricValue {
+  const scalar = (v: unknown, field: string): number | null => {
+    if (v === null || (typeof v === 'number' && !Number.isFinite(v))) return null;
+    if (typeof v === 'number') return v;
+    throw new ConfigError(field, `expected a metric result that is a number, null or an object of numbers, got ${JSON.stringify(v)}`);
+  };
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scalar(v, `evaluation.metrics.${key}.${k}`)]));
+  }
+  return scalar(value, `evaluation.metrics.${key}`);
+}
+
+/** Clean accuracy (per example), confidence, agreement and the gradient histograms; plugin metrics see every clean batch. */
+async function cleanPass(context: RunContext, entry: ModelUnderEvaluation, scope: DependencyContainer, plugins: PluginMetrics): Promise<CleanPass> {
   const { slice, batches, options } = context;
   const { model } = entry;
   const featureSize = featureSizeOf(slice);
-  const cleanAccuracy = metric<number>(scope, 'clean-accuracy');
   const confidence = metric<number>(scope, 'confidence');
   const agreement = metric<number>(scope, 'agreement');
   const probabilityGradients = metric<GradientHistogram>(scope, 'gradient-norms', { quantity: 'probability', norm: 'l1' });
@@ -133,7 +173,7 @@ async function cleanPass(context: RunContext, entry: ModelUnderEvaluation, scope
         indices: Int32Array.from({ length: range.count }, (_, i) => range.start + i),
         ...(teacherLogits ? { teacherLogits } : {}),
       };
-      for (const m of [cleanAccuracy, confidence, agreement]) await m.update(batch);
+      for (const m of [confidence, agreement, ...plugins.entries.map((p) => p.metric)]) await m.update(batch);
       const predictions = tf.tidy(() => tf.argMax(logits, 1).dataSync());
       for (let i = 0; i < range.count; i++) correct.push(predictions[i] === slice.labels[range.start + i]);
       if (range.start < gradientExamples) {
@@ -152,7 +192,8 @@ async function cleanPass(context: RunContext, entry: ModelUnderEvaluation, scope
   }
   return {
     correct,
-    cleanAccuracy: cleanAccuracy.result(),
+    // Computed once from the per-example outcome the threat models also use.
+    cleanAccuracy: cleanAccuracyOf({ correct }),
     confidence: finiteOrNull(confidence.result()),
     agreement: finiteOrNull(agreement.result()),
     gradientHistogram: probabilityGradients.result(),
@@ -166,21 +207,22 @@ async function evaluateModel(context: RunContext, entry: ModelUnderEvaluation): 
   const scope = options.container.createChildContainer();
   scope.register(EVALUATED_MODEL, { useValue: entry.model });
   // The evaluation needs its own metrics even when the caller registered only attacks.
-  if (!listPlugins(scope, TOKENS.Metric).includes('clean-accuracy')) register(scope);
+  registerMissing(scope);
   const count = slice.labels.length;
 
+  const plugins = createPluginMetrics(scope, options.metrics ?? []);
   progress.step(`${entry.name}: clean pass over ${count} examples`);
-  const clean = await cleanPass(context, entry, scope);
+  const clean = await cleanPass(context, entry, scope, plugins);
 
   const attacks: Record<string, AttackSummary> = {};
   const examples: Record<string, AdversarialExample[]> = {};
-  const records: AttackRecord[] = [];
-  const rowsByKey = new Map<string, readonly AttackRow[]>();
+  const records: AttackRun[] = [];
+  const rowsByKey = new Map<string, readonly AttackRecord[]>();
   for (const { key, config } of context.runs) {
-    const mode = config.mode ?? 'untargeted';
+    const mode = config.mode ?? 'untargeted'; // resolved by plannedRuns
     const job: AttackJob = { key, name: config.name, params: config.params ?? {}, mode, seed, modelName: entry.name };
     progress.step(`${entry.name}: ${key} (${mode}) on ${count} examples`);
-    const outcome = await runAttack(scope, runner, handle, job, slice, batches, options.examplesPerAttack ?? 4);
+    const outcome = await runAttack(scope, runner, handle, job, slice, batches, options.examplesPerAttack ?? 4, clean.correct, plugins.entries.map((p) => p.metric));
     attacks[key] = outcome.summary;
     examples[key] = outcome.examples;
     records.push(outcome.record);
@@ -193,7 +235,7 @@ async function evaluateModel(context: RunContext, entry: ModelUnderEvaluation): 
   const sweep = sweepOf(diagnostics);
   const epsilonSweep = sweep ? await runSweep(options, sweep, handle, runner, slice, seed, scope, progress) : undefined;
   const reruns = rerunsOf(diagnostics);
-  if (reruns) threatModels = await runReruns({ ...context, reruns, handle }, threatModels, Object.fromEntries(Object.entries(attacks).map(([k, a]) => [k, a.name])));
+  if (reruns) threatModels = await runReruns({ ...context, reruns, handle }, threatModels, attacks);
   const partial: ModelResults = {
     method: entry.method,
     ...(entry.methodParams ? { methodParams: entry.methodParams } : {}),
@@ -208,6 +250,9 @@ async function evaluateModel(context: RunContext, entry: ModelUnderEvaluation): 
     gradientHistogram: clean.gradientHistogram,
     lossGradientHistogram: clean.lossGradientHistogram,
     ...(epsilonSweep ? { epsilonSweep } : {}),
+    ...(plugins.entries.length > 0
+      ? { metrics: Object.fromEntries(plugins.entries.map(({ key, config, metric: m }) => [key, { name: config.name, params: config.params ?? {}, value: metricValue(key, m.result()) }])) }
+      : {}),
     diagnostics: [],
     ...(entry.training ? { training: entry.training } : {}),
     examples,

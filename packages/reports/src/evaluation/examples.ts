@@ -1,6 +1,6 @@
 import type { Dataset } from '@tempered/core';
 import type { ExampleSlice } from '../attack-batches.js';
-import type { AttackRow } from '../metrics/rows.js';
+import type { AttackRecord } from '@tempered/attacks';
 import type { AdversarialExample } from '../schema.js';
 
 /** Values per example (product of the input shape). */
@@ -38,18 +38,18 @@ function round3(values: Float32Array): number[] {
  * Adds the successful rows of one batch to `kept` for the report's image grids, one row per
  * example, until `limit` are kept (successes only, so the grid shows what the attack does).
  */
-export function keepExamples(kept: AdversarialExample[], limit: number, rows: readonly AttackRow[], adversarial: Float32Array, slice: ExampleSlice): void {
+export function keepExamples(kept: AdversarialExample[], limit: number, rows: readonly AttackRecord[], adversarial: Float32Array, slice: ExampleSlice): void {
   const featureSize = featureSizeOf(slice);
   for (let r = 0; r < rows.length && kept.length < limit; r++) {
     const row = rows[r]!;
-    if (!row.success || kept.some((k) => k.index === row.example)) continue;
+    if (!(row.attackable && row.success) || kept.some((k) => k.index === row.example)) continue;
     const from = (row.example - slice.start) * featureSize;
     kept.push({
       index: row.example,
       label: row.label,
       ...(row.target !== undefined ? { target: row.target } : {}),
       cleanPrediction: row.cleanPrediction,
-      adversarialPrediction: row.adversarialPrediction,
+      adversarialPrediction: row.prediction,
       success: row.success,
       shape: [...slice.inputShape],
       clean: round3(slice.x.subarray(from, from + featureSize)),

@@ -1,5 +1,5 @@
 import type { DependencyContainer } from 'tsyringe';
-import { ConfigError, TOKENS, createPlugin, type AttackMode, type BackendPreference, type Dataset, type Model } from '@tempered/core';
+import { ConfigError, TOKENS, attackTraits, createPlugin, type Attack, type AttackMode, type BackendPreference, type Dataset, type Model } from '@tempered/core';
 import type { DiagnosticThresholds } from '../diagnostics.js';
 import type { TeacherInfo, TrainingCurves } from '../schema.js';
 
@@ -16,6 +16,12 @@ export interface ModelUnderEvaluation {
   /** How the teacher was made, recorded as `results.models.<m>.teacher`. */
   readonly teacherInfo?: TeacherInfo;
   readonly training?: TrainingCurves;
+  /**
+   * Trained without a teacher and without adversarial examples (its method declares
+   * `teacher: 'none'` and `adversarial: false`): a fair source for the transfer check's
+   * adversarials. The default source is the first such model.
+   */
+  readonly transferCandidate?: boolean;
 }
 
 /** One attack to run: a registered name, its params and the mode. */
@@ -24,8 +30,16 @@ export interface AttackConfig {
   /** Key in `results.models.<m>.attacks`; default the name (suffixed -2, -3 … when repeated). */
   readonly key?: string;
   readonly params?: Record<string, unknown>;
-  /** Default 'untargeted'; 'targeted' attacks every other class (Papernot et al.). */
+  /** Default: the attack's declared default mode ({@link attackTraits}); 'targeted' attacks every other class (Papernot et al.). */
   readonly mode?: AttackMode;
+}
+
+/** A metric plugin to run on every model (see {@link EvaluationOptions.metrics} for the batches it sees). */
+export interface MetricConfig {
+  readonly name: string;
+  /** Key in `results.models.<m>.metrics`; default the name. */
+  readonly key?: string;
+  readonly params?: Record<string, unknown>;
 }
 
 /** The ε sweep of the large-ε check (see {@link DiagnosticsOptions.sweep}). */
@@ -46,7 +60,8 @@ export interface RerunOptions {
   readonly moreSteps?: boolean;
   /**
    * Craft the adversarials on this model (a name in `models` or `transferSources`) and replay them
-   * on every other model. Default: {@link defaultTransferSource}; false disables.
+   * on every other model. Default: {@link defaultTransferSource} (the first model marked
+   * `transferCandidate`); false disables. Without a source the check is reported as not run.
    */
   readonly transferFrom?: string | false;
 }
@@ -55,13 +70,14 @@ export interface RerunOptions {
 export interface DiagnosticsOptions {
   /**
    * Robust accuracy vs ε sweep. `epsilons` are fractions of the input range (default [0.05, 0.1,
-   * 0.2, 0.3, 0.5, 1]); `examples` defaults to min(N, 50); `params` default to the first
-   * configured attack named `attack` (default 'pgd'). Any `stepSize` keeps its ratio to ε. false disables.
+   * 0.2, 0.3, 0.5, 1]); `examples` defaults to min(N, 50). `attack` defaults to the first
+   * configured untargeted attack that is bounded, white-box, iterative and not an ensemble (by
+   * its traits), and `params` to that configured attack's. Any `stepSize` keeps its ratio to ε. false disables.
    */
   readonly sweep?: false | SweepOptions;
   /**
-   * A margin-loss PGD at the budget of each configured CE-PGD. 'auto' (default) adds
-   * `{ loss: 'margin' }` to the PGD's params when the attack accepts a `loss` parameter.
+   * A margin-loss twin at the budget of each configured untargeted attack that declares one
+   * (`traits.marginTwin`, e.g. PGD with `loss: 'margin'`). 'auto' (default) adds every declared twin.
    */
   readonly marginAttack?: 'auto' | false | AttackConfig;
   /** Restart, more-steps and transfer re-runs per threat model; false disables all three. */
@@ -83,6 +99,13 @@ export interface EvaluationOptions {
   /** N, default 1000 (capped at the split's size). */
   readonly examples?: number;
   readonly attacks: readonly AttackConfig[];
+  /**
+   * Metric plugins (registered under TOKENS.Metric, built-in or from a plugin) run on every model:
+   * they see every clean batch, then every attack run's batches (margin twins included; not the
+   * sweep or re-runs). Each `result()` must be a number, null or an object of them, and lands in
+   * `results.models.<m>.metrics.<key>`.
+   */
+  readonly metrics?: readonly MetricConfig[];
   /** Examples per batch (targeted runs have K − 1 rows per example). Default 50. */
   readonly batchSize?: number;
   readonly seed?: number;
@@ -107,7 +130,10 @@ export interface EvaluationOptions {
 /** One attack run of the evaluation: its result key and configuration. */
 export interface PlannedRun {
   readonly key: string;
-  readonly config: AttackConfig;
+  /** Its mode resolved (configured, else the attack's declared default). */
+  readonly config: AttackConfig & { readonly mode: AttackMode };
+  /** A margin-loss twin the diagnostics added (not re-run). */
+  readonly margin?: boolean;
 }
 
 /** ε fractions of the input range the sweep uses by default. */
@@ -143,28 +169,56 @@ export function rerunsOf(diagnostics: DiagnosticsOptions | undefined): RerunOpti
   return diagnostics && diagnostics.reruns !== false ? (diagnostics.reruns ?? {}) : undefined;
 }
 
-/** The configured attacks plus the margin-loss PGD runs, in the order they run. */
+/** The attack of a configuration, or undefined when its params do not build it (its own run then reports why). */
+export function tryCreateAttack(container: DependencyContainer, config: Pick<AttackConfig, 'name' | 'params'>): Attack | undefined {
+  try {
+    return createPlugin(container, TOKENS.Attack, config.name, config.params ?? {});
+  } catch {
+    return undefined;
+  }
+}
+
+/** The configuration with its mode resolved: the configured one, else the attack's declared default. */
+export function withMode(container: DependencyContainer, config: AttackConfig): AttackConfig & { readonly mode: AttackMode } {
+  if (config.mode !== undefined) return config as AttackConfig & { readonly mode: AttackMode };
+  const attack = tryCreateAttack(container, config);
+  return { ...config, mode: attack ? attackTraits(attack).defaultMode : 'untargeted' };
+}
+
+/**
+ * The attack the ε sweep follows by default: the first configured untargeted attack that is
+ * bounded, white-box, iterative and not an ensemble, as its traits declare.
+ */
+export function defaultSweepAttack(options: EvaluationOptions): AttackConfig | undefined {
+  return options.attacks.find((config) => {
+    if (withMode(options.container, config).mode !== 'untargeted') return false;
+    const attack = tryCreateAttack(options.container, config);
+    if (!attack) return false;
+    const traits = attackTraits(attack);
+    return !traits.minimumDistortion && !traits.blackBox && !traits.singleStep && !traits.ensemble;
+  });
+}
+
+/** The configured attacks (modes resolved) plus the margin-loss twins, in the order they run. */
 export function plannedRuns(options: EvaluationOptions, keys: readonly string[]): PlannedRun[] {
-  const runs = options.attacks.map((config, i) => ({ key: keys[i]!, config }));
+  const runs = options.attacks.map((config, i) => ({ key: keys[i]!, config: withMode(options.container, config) }));
   const diagnostics = diagnosticsOf(options);
   return diagnostics ? [...runs, ...marginRuns(options, runs, diagnostics)] : runs;
 }
 
-/** Margin-loss twins of the configured untargeted PGD runs, when the attack accepts `loss`. */
+/** Margin-loss twins of the configured untargeted runs whose attack declares one. */
 function marginRuns(options: EvaluationOptions, runs: readonly PlannedRun[], diagnostics: DiagnosticsOptions): PlannedRun[] {
   const setting = diagnostics.marginAttack ?? 'auto';
   if (setting === false) return [];
-  if (setting !== 'auto') return [{ key: setting.key ?? `${setting.name}-margin`, config: setting }];
+  if (setting !== 'auto') return [{ key: setting.key ?? `${setting.name}-margin`, config: withMode(options.container, setting), margin: true }];
   const out: PlannedRun[] = [];
   for (const { key, config } of runs) {
-    if (config.name !== 'pgd' || (config.mode ?? 'untargeted') !== 'untargeted' || config.params?.['loss'] !== undefined) continue;
-    const params = { ...config.params, loss: 'margin' };
-    try {
-      createPlugin(options.container, TOKENS.Attack, config.name, params);
-    } catch {
-      continue; // this PGD has no margin loss; the stronger-attack check then relies on C&W alone
-    }
-    out.push({ key: `${key}-margin`, config: { ...config, key: `${key}-margin`, params } });
+    if (config.mode !== 'untargeted') continue;
+    const attack = tryCreateAttack(options.container, config);
+    const params = attack ? attackTraits(attack).marginTwin?.(config.params ?? {}) : undefined;
+    // Without a twin the stronger-attack check relies on the minimum-distortion attacks alone.
+    if (!params || !tryCreateAttack(options.container, { name: config.name, params })) continue;
+    out.push({ key: `${key}-margin`, config: { ...config, key: `${key}-margin`, params }, margin: true });
   }
   return out;
 }

@@ -1,8 +1,9 @@
 import type { DependencyContainer } from 'tsyringe';
 import { fixedBatches, createJobAttack, type AttackBatchOutput, type AttackJob, type ExampleSlice } from '../attack-batches.js';
-import type { AttackRow } from '../metrics/rows.js';
-import { threatModelKey, type Rerun, type ThreatModelResult } from '../schema.js';
-import { isBlackBox } from '../checks/common.js';
+import type { AttackRecord } from '@tempered/attacks';
+import { attackTraits } from '@tempered/core';
+import { threatModelKey, type AttackSummary, type Rerun, type ThreatModelResult } from '../schema.js';
+import { isBlackBoxRun } from '../checks/common.js';
 import { attackKind, feedAttack } from './attack-run.js';
 import { headOf } from './examples.js';
 import { diagnosticsOf, rerunsOf, type EvaluationOptions, type ModelUnderEvaluation, type PlannedRun, type RerunOptions } from './options.js';
@@ -33,7 +34,7 @@ export interface RerunPlan {
 export function planReruns(container: DependencyContainer, runs: readonly PlannedRun[]): RerunPlan[] {
   const plans = new Map<string, RerunPlan>();
   for (const run of runs) {
-    if ((run.config.mode ?? 'untargeted') !== 'untargeted' || run.key.endsWith('-margin')) continue;
+    if (run.config.mode !== 'untargeted' || run.margin) continue;
     let attack;
     try {
       attack = createJobAttack(container, { key: run.key, name: run.config.name, params: run.config.params ?? {}, mode: 'untargeted', seed: 0, modelName: '' });
@@ -41,7 +42,8 @@ export function planReruns(container: DependencyContainer, runs: readonly Planne
       continue; // the attack's own run reports the configuration error
     }
     // Re-run a plain white-box attack: a black-box one has no gradient to mask, an ensemble is too costly to repeat.
-    if (attackKind(attack) !== 'bounded' || isBlackBox(attack.name) || /autoattack/i.test(attack.name)) continue;
+    const traits = attackTraits(attack);
+    if (attackKind(attack) !== 'bounded' || traits.blackBox || traits.ensemble || traits.singleStep) continue;
     const params = attack.params();
     const stepsParam = STEP_PARAMS.find((p) => typeof params[p] === 'number');
     if (stepsParam === undefined || (params[stepsParam] as number) <= 1) continue; // single-step attacks have no start or steps to vary
@@ -51,9 +53,13 @@ export function planReruns(container: DependencyContainer, runs: readonly Planne
   return [...plans.values()];
 }
 
-/** The default transfer source among a run's models: the one named "baseline", else the first trained with `standard`. */
-export function defaultTransferSource<M extends { readonly name: string; readonly method: string }>(models: readonly M[]): M | undefined {
-  return models.find((m) => m.name === 'baseline') ?? models.find((m) => m.method === 'standard');
+/**
+ * The default transfer source among a run's models: the first {@link ModelUnderEvaluation.transferCandidate}
+ * (trained without a teacher and without adversarial examples, as its method declares). It
+ * depends on no model's or method's name.
+ */
+export function defaultTransferSource<M extends { readonly name: string; readonly transferCandidate?: boolean }>(models: readonly M[]): M | undefined {
+  return models.find((m) => m.transferCandidate === true);
 }
 
 /** The model adversarials are transferred from, or undefined when there is none. */
@@ -92,7 +98,7 @@ export interface RerunContext {
 export async function runReruns(
   context: RerunContext,
   threatModels: Record<string, ThreatModelResult>,
-  attackNames: Readonly<Record<string, string>>,
+  attacks: Readonly<Record<string, AttackSummary>>,
 ): Promise<Record<string, ThreatModelResult>> {
   const { options, reruns, handle, runner, progress } = context;
   const count = Math.min(context.slice.labels.length, reruns.examples ?? 100);
@@ -108,7 +114,7 @@ export async function runReruns(
     const base: AttackJob = { key: reference.key, name: reference.config.name, params: reference.config.params ?? {}, mode: 'untargeted', seed: context.seed, modelName: handle.model.name };
     const results: Record<string, Rerun> = {};
     const measure = async (change: string, outputs: AttackBatchOutput[], against: readonly string[]): Promise<Rerun> => {
-      const rows: AttackRow[] = [];
+      const rows: AttackRecord[] = [];
       await feedAttack(handle.model, outputs, part, base.name, 'untargeted', [], (batchRows) => rows.push(...batchRows));
       return summariseRerun(reference.key, change, rows, threatModel, count, against);
     };
@@ -134,7 +140,7 @@ export async function runReruns(
         crafted = runner.run(sourceHandle, job, part, batches);
         context.transferCache.set(cacheKey, crafted);
       }
-      results['transfer'] = await measure(`crafted on ${source.name}`, await crafted, whiteBoxNames(threatModel, attackNames));
+      results['transfer'] = await measure(`crafted on ${source.name}`, await crafted, whiteBoxNames(threatModel, attacks));
     }
     if (Object.keys(results).length > 0) out[plan.threatModel] = { ...threatModel, reruns: results };
   }
@@ -145,7 +151,7 @@ export async function runReruns(
  * Robust accuracy of a re-run; the examples it broke that none of `reference` (attack names as
  * in `threatModel.broken`) broke, and those no attack of the threat model broke.
  */
-export function summariseRerun(attack: string, change: string, rows: readonly AttackRow[], threatModel: ThreatModelResult, count: number, reference: readonly string[]): Rerun {
+export function summariseRerun(attack: string, change: string, rows: readonly AttackRecord[], threatModel: ThreatModelResult, count: number, reference: readonly string[]): Rerun {
   const broken = new Set(rows.filter((r) => r.attackable && !r.robust).map((r) => r.example));
   const cleanCorrect = new Set(rows.filter((r) => r.attackable).map((r) => r.example));
   let robust = 0;
@@ -177,7 +183,7 @@ export function namesOf(threatModel: ThreatModelResult, key: string): string[] {
   return threatModel.ran.filter((name) => name === key || name.startsWith(`${key}/`));
 }
 
-/** Names in `threatModel.broken` of white-box attacks (everything but score-based black-box ones). */
-export function whiteBoxNames(threatModel: ThreatModelResult, attackNames: Readonly<Record<string, string>>): string[] {
-  return threatModel.ran.filter((name) => !isBlackBox(name.split('/').at(-1)!) && !isBlackBox(attackNames[name] ?? ''));
+/** Names in `threatModel.broken` of white-box attacks (everything but score-based black-box ones, as they declared). */
+export function whiteBoxNames(threatModel: ThreatModelResult, attacks: Readonly<Record<string, AttackSummary>>): string[] {
+  return threatModel.ran.filter((name) => !isBlackBoxRun(name, attacks));
 }

@@ -4,8 +4,10 @@ import { fixedBatches, type AttackJob, type ExampleSlice } from '../attack-batch
 import type { EpsilonSweep, SweepPoint } from '../schema.js';
 import { finiteOrNull, rateInterval } from '../stats.js';
 import { feedAttack, metric } from './attack-run.js';
+import type { AttackRecord } from '@tempered/attacks';
+import { worstCase } from '../threat-models.js';
 import { headOf } from './examples.js';
-import { DEFAULT_SWEEP_EPSILONS, type EvaluationOptions, type SweepOptions } from './options.js';
+import { DEFAULT_SWEEP_EPSILONS, defaultSweepAttack, withMode, type EvaluationOptions, type SweepOptions } from './options.js';
 import type { ProgressSink } from './progress.js';
 import type { AttackRunner, ModelEntry } from './runner.js';
 
@@ -29,8 +31,14 @@ export async function runSweep(
   scope: DependencyContainer,
   progress: ProgressSink,
 ): Promise<EpsilonSweep | undefined> {
-  const attackName = sweep.attack ?? 'pgd';
-  const configured = options.attacks.find((a) => a.name === attackName && (a.mode ?? 'untargeted') === 'untargeted');
+  const configured = sweep.attack === undefined
+    ? defaultSweepAttack(options)
+    : options.attacks.find((a) => a.name === sweep.attack && withMode(options.container, a).mode === 'untargeted');
+  const attackName = sweep.attack ?? configured?.name;
+  if (attackName === undefined) {
+    progress.note('ε sweep skipped: no configured untargeted, bounded, white-box iterative attack to sweep (set diagnostics.sweep.attack)');
+    return undefined;
+  }
   const baseParams = sweep.params ?? configured?.params ?? {};
   let base;
   try {
@@ -54,10 +62,13 @@ export async function runSweep(
     progress.step(`${handle.model.name}: ε sweep ${attackName} ε = ${epsilon} on ${count} examples`);
     const job: AttackJob = { key: `sweep-${attackName}-${epsilon}`, name: attackName, params, mode: 'untargeted', seed, modelName: handle.model.name };
     const outputs = await runner.run(handle, job, part, batches);
-    const robust = metric<number>(scope, 'robust-accuracy');
     const success = metric<number>(scope, 'success-rate');
-    await feedAttack(handle.model, outputs, part, attackName, 'untargeted', [robust, success], () => {});
-    const robustAccuracy = finiteOrNull(robust.result());
+    const rows: AttackRecord[] = [];
+    await feedAttack(handle.model, outputs, part, attackName, 'untargeted', [success], (batchRows) => rows.push(...batchRows));
+    // Untargeted: one row per example, whose `attackable` is the clean outcome.
+    const cleanCorrect = Array.from({ length: count }, () => false);
+    for (const row of rows) if (row.example < count) cleanCorrect[row.example] = row.attackable;
+    const robustAccuracy = worstCase([{ key: attackName, norm: base.norm, epsilon, rows }], cleanCorrect).robustAccuracy;
     points.push({ epsilon, robustAccuracy, robustAccuracyInterval: rateInterval(robustAccuracy, count), successRate: finiteOrNull(success.result()) });
   }
   return { attack: attackName, params: baseValues, norm: base.norm, evaluated: count, range, points };

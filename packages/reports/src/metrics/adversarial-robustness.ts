@@ -44,7 +44,7 @@ export class AdversarialRobustnessMetric implements Metric<number> {
   update(batch: IndexedEvaluationBatch): void {
     if (!followsAttack(batch, this.attack)) return;
     for (const row of attackRows(batch)) {
-      if (!row.success) continue;
+      if (!(row.attackable && row.success)) continue;
       this.fractionSum += row.l0 / row.featureCount;
       this.count++;
     }

@@ -54,7 +54,7 @@ export class DistortionMetric implements Metric<DistortionResult> {
   update(batch: IndexedEvaluationBatch): void {
     if (!followsAttack(batch, this.attack)) return;
     for (const row of attackRows(batch)) {
-      if (!row.success) continue;
+      if (!(row.attackable && row.success)) continue;
       this.l0.push(row.l0);
       this.l2.push(row.l2);
       this.linf.push(row.linf);
