@@ -11,6 +11,7 @@ import { register as registerModels } from '@tempered/models';
 import { register as registerDefensiveDistillation } from '@tempered/defensive-distillation';
 import { register as registerArd } from '@tempered/ard';
 import { register as registerCrdnd } from '@tempered/crdnd';
+import { register as registerRobustDistillation } from '@tempered/robust-distillation';
 import { register as registerReports } from '@tempered/reports/node';
 
 /** Every @tempered plugin package's register, in a stable order. */
@@ -21,6 +22,7 @@ export const BUILTIN_REGISTRARS: ReadonlyArray<(container: DependencyContainer) 
   registerDefensiveDistillation,
   registerArd,
   registerCrdnd,
+  registerRobustDistillation,
   registerReports,
 ];
 
@@ -32,6 +34,7 @@ export const BUILTIN_MODULES = [
   '@tempered/defensive-distillation',
   '@tempered/ard',
   '@tempered/crdnd',
+  '@tempered/robust-distillation',
   '@tempered/reports',
 ];
 
