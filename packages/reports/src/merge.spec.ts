@@ -74,3 +74,15 @@ describe('mergeResults (seeds)', () => {
     expect(renderMarkdown(merged)).toMatch(/\| m ⚠ \| ard \| — \| 75\.0 ± 35\.4 \| 37\.5 ± 17\.7 \|/);
   });
 });
+
+describe('mergeResults (ensembles that stopped early on one seed)', () => {
+  it("unites the seeds' lists of attacks that ran, in first-seen order, instead of dropping them", () => {
+    // Seed 1: APGD-CE broke every example, so APGD-T never ran; seed 2: both ran.
+    const early = { ...threatModel(['pgd', 'pgd', 'pgd', 'pgd'], [[0, 0], [1, 0]]), ran: ['autoattack/apgd-ce'] };
+    const full = { ...threatModel(['pgd', null, 'pgd', 'pgd'], [[0, 0], [1, 0.5]]), ran: ['autoattack/apgd-ce', 'autoattack/apgd-t'] };
+    const base = { clean: 1, cwL2: 1, budget: 0.5, gradients: [1e-3, 1e-3], note: 'n' };
+    const merged = mergeResults([run(1, { ...base, tm: early }), run(2, { ...base, tm: full })]);
+    expect(merged.models['m']!.threatModels['linf:0.3']!.ran).toEqual(['autoattack/apgd-ce', 'autoattack/apgd-t']);
+    expect(() => parseResults(JSON.parse(JSON.stringify(merged)))).not.toThrow();
+  });
+});

@@ -101,13 +101,18 @@ function averageable(model: ModelResults, breakerNames: ReadonlyMap<string, Read
   return { ...model, threatModels };
 }
 
-/** The worst class recomputed from the merged per-class table (a mean of labels means nothing). */
-function withWorstClass(threatModels: Record<string, ThreatModelResult>): Record<string, ThreatModelResult> {
+/**
+ * The worst class recomputed from the merged per-class table (a mean of labels means nothing), and
+ * the attacks that ran in any seed, in first-seen order: an ensemble stops early on a seed whose
+ * first component breaks every example, so seeds' `ran` lists can differ in length.
+ */
+function withWorstClass(threatModels: Record<string, ThreatModelResult>, entries: ReadonlyArray<{ model: ModelResults }>): Record<string, ThreatModelResult> {
   const out: Record<string, ThreatModelResult> = {};
   for (const [key, tm] of Object.entries(threatModels)) {
     let worst: ThreatModelResult['worstClass'] = null;
     for (const c of tm.perClass) if (c.robustAccuracy !== null && (worst === null || c.robustAccuracy < worst.robustAccuracy!)) worst = { label: c.label, robustAccuracy: c.robustAccuracy };
-    out[key] = { ...tm, worstClass: worst };
+    const ran = [...new Set(entries.flatMap((e) => e.model.threatModels?.[key]?.ran ?? []))];
+    out[key] = { ...tm, ran, worstClass: worst };
   }
   return out;
 }
@@ -135,7 +140,7 @@ function mergeModel(entries: ReadonlyArray<{ file: ResultsFile; model: ModelResu
   });
   return {
     ...value,
-    threatModels: withWorstClass({ ...value.threatModels }),
+    threatModels: withWorstClass({ ...value.threatModels }, entries),
     diagnostics: unitedDiagnostics(entries),
     examples: first.examples,
     seeds,
