@@ -39,6 +39,9 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 function mergeNode(values: readonly unknown[], path: Path, state: MergeState): Merged {
   if (values.every((v) => v === undefined)) return { value: undefined };
+  // Attacks that ran (threat models, ensembles): every seed's, in first-seen order. An ensemble
+  // stops early on a seed whose first component breaks every example, so the lists can differ.
+  if (path.at(-1) === 'ran' && values.every((v) => v === undefined || Array.isArray(v))) return { value: [...new Set(values.flatMap((v) => (v as unknown[] | undefined) ?? []))] };
   if (values.every(isNumeric)) {
     const finite = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
     if (finite.length === 0) return { value: null };
@@ -101,18 +104,13 @@ function averageable(model: ModelResults, breakerNames: ReadonlyMap<string, Read
   return { ...model, threatModels };
 }
 
-/**
- * The worst class recomputed from the merged per-class table (a mean of labels means nothing), and
- * the attacks that ran in any seed, in first-seen order: an ensemble stops early on a seed whose
- * first component breaks every example, so seeds' `ran` lists can differ in length.
- */
-function withWorstClass(threatModels: Record<string, ThreatModelResult>, entries: ReadonlyArray<{ model: ModelResults }>): Record<string, ThreatModelResult> {
+/** The worst class recomputed from the merged per-class table (a mean of labels means nothing). */
+function withWorstClass(threatModels: Record<string, ThreatModelResult>): Record<string, ThreatModelResult> {
   const out: Record<string, ThreatModelResult> = {};
   for (const [key, tm] of Object.entries(threatModels)) {
     let worst: ThreatModelResult['worstClass'] = null;
     for (const c of tm.perClass) if (c.robustAccuracy !== null && (worst === null || c.robustAccuracy < worst.robustAccuracy!)) worst = { label: c.label, robustAccuracy: c.robustAccuracy };
-    const ran = [...new Set(entries.flatMap((e) => e.model.threatModels?.[key]?.ran ?? []))];
-    out[key] = { ...tm, ran, worstClass: worst };
+    out[key] = { ...tm, worstClass: worst };
   }
   return out;
 }
@@ -140,7 +138,7 @@ function mergeModel(entries: ReadonlyArray<{ file: ResultsFile; model: ModelResu
   });
   return {
     ...value,
-    threatModels: withWorstClass({ ...value.threatModels }, entries),
+    threatModels: withWorstClass({ ...value.threatModels }),
     diagnostics: unitedDiagnostics(entries),
     examples: first.examples,
     seeds,
