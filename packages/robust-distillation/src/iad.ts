@@ -96,7 +96,8 @@ export const IAD = defineMethod({
     try {
       return minimize((): StepLoss => {
         const adversarialLogits = student.logits(xAdv, { training: true });
-        const teacherKl = tf.mul(reduceKl(tf.div(teacherNatural, tau) as tf.Tensor2D, tf.div(adversarialLogits, tau) as tf.Tensor2D, 'batchmean'), tau * tau) as tf.Scalar;
+        const softened = (logits: tf.Tensor2D) => tf.div(logits, tau) as tf.Tensor2D;
+        const teacherKl = tf.mul(reduceKl(softened(teacherNatural), softened(adversarialLogits), 'batchmean'), tau * tau) as tf.Scalar;
         const terms: Record<string, tf.Scalar> = { teacherKl };
         let loss = tf.mul(teacherKl, alpha) as tf.Scalar;
         const cleanLogits = trust || alpha < 1 ? student.logits(x, { training: true }) : undefined;

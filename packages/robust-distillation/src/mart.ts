@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { EpsilonSchedule, WALK_PARAMS, batchesPerEpoch, objectiveWalk } from '@tempered/attacks';
-import { crossEntropy, crossEntropyPerExample, defineMethod, defineParams, type ParamValues, type StepLoss } from '@tempered/core';
+import { crossEntropy, crossEntropyPerExample, defineMethod, defineParams, klDivergencePerExample, type ParamValues, type StepLoss } from '@tempered/core';
 
 export const MART_PARAMS = defineParams({
   lambda: { type: 'number', default: 6, min: 0, description: 'Weight λ of the misclassification-aware KL term (authors: 6)' },
@@ -17,9 +17,9 @@ export function martTerms(cleanLogits: tf.Tensor2D, adversarialLogits: tf.Tensor
     // max_{k≠y} p(x′)_k: the strongest wrong class (their argsort-based new_y).
     const strongestWrong = tf.max(tf.mul(adversarialProbs, tf.sub(1, oneHot)), 1);
     const boostedCe = tf.add(crossEntropy(adversarialLogits, labels), tf.mean(tf.neg(tf.log(tf.add(tf.sub(1.0001, strongestWrong), 1e-12)))));
-    const cleanProbs = tf.softmax(cleanLogits);
+    const cleanProbs = tf.softmax(cleanLogits) as tf.Tensor2D;
     // KL(p(x) ‖ p(x′)) per example, their kl(log(p(x′) + 1e-12), p(x)); p(x) is not detached.
-    const kl = tf.sum(tf.mul(cleanProbs, tf.sub(tf.log(tf.maximum(cleanProbs, 1e-12)), tf.log(tf.add(adversarialProbs, 1e-12)))), 1);
+    const kl = klDivergencePerExample(cleanProbs, adversarialLogits);
     const trueProb = tf.sum(tf.mul(cleanProbs, oneHot), 1);
     return { boostedCe: boostedCe as tf.Scalar, weightedKl: tf.mean(tf.mul(kl, tf.sub(1.0000001, trueProb))) as tf.Scalar };
   });
@@ -41,7 +41,8 @@ export function martTerms(cleanLogits: tf.Tensor2D, adversarialLogits: tf.Tensor
  * `weightedKl`; accuracy is the student's on x′.
  *
  * KL normalisation: theirs sums over the classes and divides by the batch (true KL,
- * 'batchmean'), as ours; the 1e-12 inside both logs and 1.0000001 are theirs.
+ * 'batchmean'), as ours. Their 1e-12 inside the boosted term's log and the 1.0000001 are kept;
+ * their 1e-12 inside the KL's log p(x′) is not (core's log-softmax KL is exact).
  *
  * Parameters (defaults, MNIST-scale; the authors' CIFAR-10 values in brackets, WRN-34-10 /
  * ResNet-18 scripts): `lambda` 6 [6 / 5], `norm` 'linf', `epsilon` 0.3 [0.031], `stepSize` 0.05
