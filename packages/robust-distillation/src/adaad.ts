@@ -19,8 +19,8 @@ export type AdaadParams = ParamValues<typeof ADAAD_PARAMS>;
 
 /**
  * AdaAD, Adaptive Adversarial Distillation (Huang et al. 2023, "Boosting Accuracy and
- * Robustness of Student Models via Adaptive Adversarial Distillation", CVPR), as in the authors' code (boyellow/AdaAD, `main.py` method 'AdaAD' and
- * `AT_helper.adaad_inner_loss`):
+ * Robustness of Student Models via Adaptive Adversarial Distillation", CVPR), as in the
+ * authors' code (boyellow/AdaAD, `main.py` method 'AdaAD' and `AT_helper.adaad_inner_loss`):
  *
  * `L = α·KL(T(x′) ‖ S(x′)) + (1 − α)·KL(T(x) ‖ S(x))`, x′ = argmax_{‖x′−x‖∞≤ε} KL(T(x′) ‖ S(x′))
  *
