@@ -31,7 +31,7 @@ describe('the tempered command', () => {
 
   it('lists every registered plugin and exports the config JSON Schema with their params', () => {
     const list = run('list');
-    expect(list.stdout).toMatch(/^method: ard, crdnd, defensive-distillation, kd, pgd-at, standard, trades$/m);
+    expect(list.stdout).toMatch(/^method: adaad, ard, crdnd, defensive-distillation, iad, kd, mart, pgd-at, rslad, standard, trades$/m);
     expect(list.stdout).toMatch(/^attack: apgd, autoattack, cw, fgsm, jsma, pgd, square$/m);
     type Conditional = { if: { properties: { method: { const?: string } } }; then: { properties: { params: { properties: Record<string, unknown> } } } };
     const schema = JSON.parse(run('schema').stdout) as { properties: { students: { items: { allOf: Conditional[] } }; teacher: { allOf: Conditional[] } } };
