@@ -39,8 +39,9 @@ export type AdaadParams = ParamValues<typeof ADAAD_PARAMS>;
  * CIFAR-10 choice, 'batchmean' the true KL.
  *
  * Parameters (defaults, MNIST-scale; the authors' CIFAR-10 values in brackets): `alpha` 1 [1],
- * `klReduction` 'elementwise-mean' [same], `norm` 'linf', `epsilon` 0.3 [their script's
- * default 16/255 with step 4/255; their PGD-10 check uses 8/255], `stepSize` 0.05,
+ * `klReduction` 'elementwise-mean' [same], `norm` 'linf', `epsilon` 0.3 [8/255; their README
+ * also trains with a larger search radius, 16/255 with step 4/255, paper §3.4 and §4.2: the
+ * walk may range beyond the evaluation ε], `stepSize` 0.05 [2/255],
  * `steps` 10 [10], `start` 'gaussian' [x + 0.001·N(0, I)], `cleanEpochs` 0, `warmupEpochs` 1
  * [0], `epochs` 10 [200], `optimizer` 'adam', `learningRate` 1e-3 [SGD 0.1, momentum 0.9,
  * weight decay 5e-4, ×0.1 at epochs 100 and 150; batch 128]. Teacher: theirs a robust
