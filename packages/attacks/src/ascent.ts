@@ -72,6 +72,11 @@ export function projectedAscent(
  * RSLAD, AdaAD, MART), the bundle a method spreads into its own `defineParams`. Defaults are for MNIST in [0, 1] (10 steps of 0.05 cross the
  * ε = 0.3 ball); the authors' CIFAR-10 values are ε 8/255 (0.031), step 2/255 (0.007 in TRADES), 10
  * steps. Includes {@link WARMUP_PARAMS}. The CE inner attack's bundle is `INNER_MAX_PARAMS`.
+ *
+ * @example
+ * const PARAMS = defineParams({ alpha: { type: 'number', default: 1, description: '…' }, ...WALK_PARAMS });
+ * // in prepare: new EpsilonSchedule(params, batchesPerEpoch(train.size, batchSize)); in step:
+ * const xAdv = klWalk(student, teacher, x, { ...params, ...schedule.budget(step) }, step.rng);
  */
 export const WALK_PARAMS = defineParams({
   norm: { type: 'enum', values: ['linf', 'l2'], default: 'linf', description: 'Norm of the perturbation budget' },

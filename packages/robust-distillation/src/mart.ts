@@ -9,7 +9,13 @@ export const MART_PARAMS = defineParams({
 
 export type MartParams = ParamValues<typeof MART_PARAMS>;
 
-/** MART's two terms for student logits on x and x′ [batch, classes] and labels [batch] (batch means). */
+/**
+ * MART's two terms for student logits on x and x′ [batch, classes] and labels [batch] (batch
+ * means): the boosted CE on x′ and the misclassification-weighted KL(S(x) ‖ S(x′)).
+ *
+ * @example
+ * const { boostedCe, weightedKl } = martTerms(student.logits(x), student.logits(xAdv), labels);
+ */
 export function martTerms(cleanLogits: tf.Tensor2D, adversarialLogits: tf.Tensor2D, labels: tf.Tensor1D): { boostedCe: tf.Scalar; weightedKl: tf.Scalar } {
   return tf.tidy(() => {
     const oneHot = tf.oneHot(labels, adversarialLogits.shape[1]);
