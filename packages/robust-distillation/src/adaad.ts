@@ -24,7 +24,7 @@ export type AdaadParams = ParamValues<typeof ADAAD_PARAMS>;
  *
  * `L = α·KL(T(x′) ‖ S(x′)) + (1 − α)·KL(T(x) ‖ S(x))`, x′ = argmax_{‖x′−x‖∞≤ε} KL(T(x′) ‖ S(x′))
  *
- * The teacher joins the inner maximisation: the walk ({@link klWalk} with the teacher as target)
+ * The teacher joins the inner maximisation: the walk (`klWalk` of @tempered/attacks, the teacher as target)
  * looks for the input where the two models disagree most, evaluating the teacher at each iterate
  * and following the gradient through both models (theirs: `kl(log_softmax(S(x′)),
  * softmax(T(x′))).sum()` under `enable_grad`, nothing detached), from x + 0.001·N(0, I), sign

@@ -39,7 +39,7 @@ export function martTerms(cleanLogits: tf.Tensor2D, adversarialLogits: tf.Tensor
  * `L = BCE(S(x′), y) + λ·(1/B)·Σᵢ KL(S(xᵢ) ‖ S(x′ᵢ))·(1 − p_S(xᵢ)_{yᵢ})`,
  * `BCE = CE(S(x′), y) − log(1.0001 − max_{k≠y} p_S(x′)_k)`
  *
- * x′ = PGD on the student maximising CE(S(x′), y) ({@link objectiveWalk}) from x + 0.001·N(0, I),
+ * x′ = PGD on the student maximising CE(S(x′), y) (`objectiveWalk` of @tempered/attacks) from x + 0.001·N(0, I),
  * sign steps, student in inference mode (their `model.eval()`). The boosted CE also pushes down
  * the strongest wrong class; the KL term weighs examples the student misclassifies on clean x
  * more. Gradient flows through both S(x) and S(x′), as theirs. No teacher: the adversarial-

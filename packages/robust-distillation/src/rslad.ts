@@ -25,7 +25,7 @@ export type RsladParams = ParamValues<typeof RSLAD_PARAMS>;
  * `L = w·KL(T(x) ‖ S(x′)) + (1 − w)·KL(T(x) ‖ S(x))`, x′ = argmax_{‖x′−x‖∞≤ε} KL(T(x) ‖ S(x′))
  *
  * The robust teacher's soft labels on *clean* x replace the hard labels everywhere: in both
- * outer terms and in the inner maximisation, a KL walk ({@link klWalk}) from x + 0.001·N(0, I)
+ * outer terms and in the inner maximisation, a KL walk (`klWalk` of @tempered/attacks) from x + 0.001·N(0, I)
  * with sign steps, student in inference mode (their `model.eval()`), teacher logits held fixed.
  * KL direction: the paper writes KL(S, T), the code calls `kl(log_softmax(S), softmax(T))`, i.e.
  * Σ p_T log(p_T / p_S), teacher first, which is what we compute. T = 1 (no temperature).
