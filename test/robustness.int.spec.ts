@@ -104,7 +104,6 @@ describe('adversarial methods gain robustness (embedded MNIST, MLP, ε = 0.1)', 
       for (const m of [standard, at, trades, mart, ...distilled]) m.dispose();
       // The baseline learned the task, so its low robust accuracy is the attack's doing.
       expect(measured.standard.clean, JSON.stringify(measured)).toBeGreaterThan(0.75);
-      console.log(`seed ${seed}: ${JSON.stringify(measured)}`);
       for (const method of ['pgd-at', 'trades', 'mart', 'ard', 'rslad', 'iad', 'adaad']) {
         expect(measured[method]!.robust - measured.standard.robust, `${method}: ${JSON.stringify(measured)}`).toBeGreaterThan(MARGIN);
       }
