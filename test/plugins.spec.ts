@@ -45,15 +45,15 @@ describe('loading outside plugins by package name', () => {
     const project = tempDir('plugins');
     const configDir = join(project, 'configs');
     mkdirSync(configDir);
-    fakePackage(project, 'tempered-iad', { exports: { '.': { import: './dist/index.js' } } }, { 'dist/index.js': REGISTER('iad') });
-    fakePackage(configDir, '@lab/tempered-mart', { main: './lib/main.js' }, { 'lib/main.js': REGISTER('mart') });
+    fakePackage(project, 'tempered-iad', { exports: { '.': { import: './dist/index.js' } } }, { 'dist/index.js': REGISTER('outside-iad') });
+    fakePackage(configDir, '@lab/tempered-mart', { main: './lib/main.js' }, { 'lib/main.js': REGISTER('outside-mart') });
     const container = rootContainer.createChildContainer();
     registerBuiltins(container);
     await registerUserPlugins(container, ['tempered-iad', '@lab/tempered-mart'], { baseDir: configDir, projectRoot: project });
-    expect(listPlugins(container, TOKENS.Method)).toEqual(expect.arrayContaining(['iad', 'mart', 'ard']));
+    expect(listPlugins(container, TOKENS.Method)).toEqual(expect.arrayContaining(['outside-iad', 'outside-mart', 'ard']));
     // The published schema describes them, and never rejects a method name it does not know.
     const schema = JSON.stringify(configJsonSchema(pluginSchemas(container)));
-    expect(schema).toContain('"iad"');
+    expect(schema).toContain('"outside-iad"');
     const bare = configJsonSchema(pluginSchemas(rootContainer.createChildContainer())) as { properties: { students: { items: { properties: { method: Record<string, unknown> } } } } };
     expect(bare.properties.students.items.properties.method.enum).toBeUndefined();
   });

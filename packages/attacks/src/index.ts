@@ -44,5 +44,7 @@ export {
   warmupFactor,
 } from './training.js';
 export type { InnerMaxSettings, ScheduledBudget, WarmupSettings } from './training.js';
-export { klPgd } from './kl-pgd.js';
-export type { KlPgdOptions, KlPgdSettings } from './kl-pgd.js';
+export { klPgd, klWalk } from './kl-pgd.js';
+export type { KlPgdOptions, KlPgdSettings, KlWalkTarget } from './kl-pgd.js';
+export { WALK_PARAMS, ascentStart, objectiveWalk, projectedAscent } from './ascent.js';
+export type { AscentStart, AscentWalk, WalkSettings } from './ascent.js';

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { klDivergencePerExample, softmaxAt, type Model, type Rng } from '@tempered/core';
-import { projectToBall, sampleBall } from './pgd.js';
-import { l2Norms, perExample } from './tensors.js';
+import { objectiveWalk, type AscentStart, type WalkSettings } from './ascent.js';
 
 /** Budget and walk of a KL inner maximisation (ε and step size already scheduled). */
 export interface KlPgdSettings {
@@ -21,45 +20,57 @@ export interface KlPgdOptions {
 }
 
 /**
- * PGD maximising Σᵢ KL(softmax(targetLogitsᵢ) ‖ softmax(model(x′ᵢ))) over the ε-ball around x,
- * the inner problem of TRADES (targets = the model's own clean logits) and of CRDND's
- * `innerLoss: 'kl'` (targets = the teacher's). Steps follow the sign of the gradient (L∞) or
- * the L2-normalised gradient (L2), each followed by projection onto the ball ∩ input bounds.
- * The sum over the batch is what is ascended (TRADES' `KLDivLoss(size_average=False)`); with
- * sign or normalised steps the reduction does not change x′. The model is called as given
- * (pass a training-mode view for `net.train()` behaviour). Returns x′; the caller disposes it.
+ * What a KL walk moves away from: fixed logits [batch, classes] (TRADES: the model's own clean
+ * logits; RSLAD, CRDND: the teacher's on x), or a model evaluated at the iterate x′ itself
+ * (AdaAD: the teacher joins the inner maximisation, and the gradient flows through it).
+ */
+export type KlWalkTarget = tf.Tensor2D | Model;
+
+/**
+ * PGD maximising Σᵢ KL(softmax(targetᵢ) ‖ softmax(model(x′ᵢ))) over the ε-ball around x, the
+ * inner problem of TRADES, RSLAD and CRDND (fixed target logits) and of AdaAD (target = the
+ * teacher, evaluated at x′: KL(T(x′) ‖ S(x′)), differentiated through both). The sum over the
+ * batch is what is ascended (TRADES' `KLDivLoss(size_average=False)`, AdaAD's
+ * `KLDivLoss(reduction='none').sum()`). Models are called as given, inference mode (pass a
+ * training-mode view for `net.train()` behaviour). Returns x′; the caller disposes it.
  *
- * Departures from the TRADES code: the Gaussian start is clipped into the input bounds before
- * the first step (theirs only after it); L2 takes plain normalised-gradient steps instead of
- * their SGD-on-δ with renormalisation.
+ * Departures from the authors' code: the Gaussian start is clipped into the input bounds before
+ * the first step (theirs only after it); L2 takes plain normalised-gradient steps.
  *
- * Shapes: x [batch, ...inputShape], targetLogits [batch, classes].
+ * Shapes: x [batch, ...inputShape]; fixed target logits [batch, classes].
+ *
+ * @example
+ * const xAdv = klWalk(student, teacher, x, { norm: 'linf', epsilon: 0.3, stepSize: 0.05, steps: 10, start: 'gaussian' }, rng);
+ */
+export function klWalk(model: Model, target: KlWalkTarget, x: tf.Tensor, walk: WalkSettings, rng: Rng): tf.Tensor {
+  if (target instanceof tf.Tensor) {
+    const targets = softmaxAt(target); // constant: only x′ is differentiated
+    try {
+      return objectiveWalk(x, (v) => tf.sum(klDivergencePerExample(targets, model.logits(v, { training: false }))), walk, rng, model.bounds);
+    } finally {
+      targets.dispose();
+    }
+  }
+  const teacher = target;
+  return objectiveWalk(
+    x,
+    (v) => tf.sum(klDivergencePerExample(softmaxAt(teacher.logits(v, { training: false })), model.logits(v, { training: false }))),
+    walk,
+    rng,
+    model.bounds,
+  );
+}
+
+/**
+ * {@link klWalk} against fixed target logits, with the TRADES-era settings shape
+ * (`randomStart` plus `options.start`): the inner problem of TRADES (targets = the model's own
+ * clean logits) and CRDND's `innerLoss: 'kl'` (targets = the teacher's).
  *
  * @example
  * const xAdv = klPgd(student, cleanLogits, x, { norm: 'linf', epsilon: 0.3, stepSize: 0.01, steps: 40, randomStart: true }, rng, { start: 'gaussian' });
  */
 export function klPgd(model: Model, targetLogits: tf.Tensor2D, x: tf.Tensor, settings: KlPgdSettings, rng: Rng, options: KlPgdOptions = {}): tf.Tensor {
   const { norm, epsilon, stepSize, steps, randomStart } = settings;
-  const bounds = model.bounds;
-  const start = options.start ?? (norm === 'linf' ? 'uniform' : 'gaussian');
-  const targets = softmaxAt(targetLogits); // constant: tf.grad differentiates x′ only
-  const gradient = tf.grad((input: tf.Tensor) => tf.sum(klDivergencePerExample(targets, model.logits(input, { training: false }))));
-  let adversarial = tf.tidy(() => {
-    if (!randomStart || epsilon === 0) return x.clone();
-    const noise = start === 'uniform' ? sampleBall(x.shape, norm, epsilon, rng) : tf.tensor(rng.normalArray(x.size).map((v) => 0.001 * v), x.shape);
-    return tf.clipByValue(tf.add(x, noise), bounds.min, bounds.max);
-  });
-  if (epsilon > 0) {
-    for (let i = 0; i < steps; i++) {
-      const next = tf.tidy(() => {
-        const g = gradient(adversarial);
-        const direction = norm === 'linf' ? tf.sign(g) : tf.div(g, perExample(tf.maximum(l2Norms(g), 1e-12) as tf.Tensor1D, g));
-        return projectToBall(tf.add(adversarial, tf.mul(direction, stepSize)), x, norm, epsilon, bounds);
-      });
-      adversarial.dispose();
-      adversarial = next;
-    }
-  }
-  targets.dispose();
-  return adversarial;
+  const start: AscentStart = randomStart ? (options.start ?? (norm === 'linf' ? 'uniform' : 'gaussian')) : 'none';
+  return klWalk(model, targetLogits, x, { norm, epsilon, stepSize, steps, start }, rng);
 }

@@ -11,6 +11,7 @@ import {
   type ParamValues,
 } from '@tempered/core';
 import { inject, injectable } from 'tsyringe';
+import { ascentStart, projectedAscent } from './ascent.js';
 import { BaseAttack, runOnModelLike, splitCall, type AttackContext } from './base.js';
 import type { ModelLike } from './model-like.js';
 import { isAdversarial, objectiveGradient } from './objective.js';
@@ -162,20 +163,13 @@ export class Pgd extends BaseAttack<typeof PGD_PARAMS> {
     const batch = x.shape[0]!;
     const objective = { loss, targeted, confidence };
 
-    let adversarial: tf.Tensor;
-    if (randomStart && epsilon > 0) {
-      const noise = sampleBall(x.shape, norm, epsilon, new Rng(seed));
-      adversarial = tf.tidy(() => tf.clipByValue(tf.add(x, noise), bounds.min, bounds.max));
-      noise.dispose();
-    } else {
-      adversarial = x.clone();
-    }
+    const start = ascentStart(x, { norm, epsilon }, randomStart ? 'uniform' : 'none', new Rng(seed), bounds);
     let firstSuccess: tf.Tensor1D = tf.fill([batch], -1, 'int32');
-    let lastSuccessful: tf.Tensor | undefined = keepSuccessful ? adversarial.clone() : undefined;
+    let lastSuccessful: tf.Tensor | undefined = keepSuccessful ? start.clone() : undefined;
     let everSucceeded: tf.Tensor1D = tf.zeros([batch], 'bool');
 
     // Records which examples the iterate reached after `iteration` steps is adversarial for.
-    const record = (logits: tf.Tensor2D, iteration: number): void => {
+    const record = (logits: tf.Tensor2D, iteration: number, adversarial: tf.Tensor): void => {
       const next = tf.tidy(() => {
         const success = isAdversarial(logits, labels, targeted);
         const first = tf.where(tf.logicalAnd(success, tf.less(firstSuccess, 0)), tf.fill([batch], iteration, 'int32'), firstSuccess);
@@ -190,20 +184,15 @@ export class Pgd extends BaseAttack<typeof PGD_PARAMS> {
       lastSuccessful = next.kept;
     };
 
-    for (let iteration = 0; iteration < steps; iteration++) {
-      const { gradient, logits } = objectiveGradient(model, adversarial, labels, objective);
-      record(logits, iteration);
-      const next = tf.tidy(() => {
-        const direction = norm === 'linf' ? tf.sign(gradient) : tf.div(gradient, perExample(tf.maximum(l2Norms(gradient), 1e-12) as tf.Tensor1D, gradient));
-        return projectToBall(tf.add(adversarial, tf.mul(direction, stepSize)), x, norm, epsilon, bounds);
-      });
-      gradient.dispose();
+    // The one ascent loop; this attack's success record observes each iterate before its step.
+    const adversarial = projectedAscent(x, start, { norm, epsilon, stepSize, steps }, bounds, (iterate, iteration) => {
+      const { gradient, logits } = objectiveGradient(model, iterate, labels, objective);
+      record(logits, iteration, iterate);
       logits.dispose();
-      adversarial.dispose();
-      adversarial = next;
-    }
+      return gradient;
+    });
     const finalLogits = tf.tidy(() => model.logits(adversarial, { training: false }));
-    record(finalLogits, steps);
+    record(finalLogits, steps, adversarial);
     finalLogits.dispose();
 
     const result = lastSuccessful ? selectRows(everSucceeded, lastSuccessful, adversarial) : adversarial.clone();

@@ -12,6 +12,7 @@ import { register as registerBaselines } from '@tempered/baselines';
 import { register as registerDefensiveDistillation } from '@tempered/defensive-distillation';
 import { register as registerArd } from '@tempered/ard';
 import { register as registerCrdnd } from '@tempered/crdnd';
+import { register as registerRobustDistillation } from '@tempered/robust-distillation';
 import { register as registerReports } from '@tempered/reports/node';
 
 /** Every @tempered plugin package's register, in a stable order. */
@@ -23,6 +24,7 @@ export const BUILTIN_REGISTRARS: ReadonlyArray<(container: DependencyContainer) 
   registerDefensiveDistillation,
   registerArd,
   registerCrdnd,
+  registerRobustDistillation,
   registerReports,
 ];
 
@@ -35,6 +37,7 @@ export const BUILTIN_MODULES = [
   '@tempered/defensive-distillation',
   '@tempered/ard',
   '@tempered/crdnd',
+  '@tempered/robust-distillation',
   '@tempered/reports',
 ];
 

@@ -111,3 +111,20 @@ describe('mergeResults refuses what does not belong together', () => {
     expect(() => mergeResults([a, other])).toThrow(/models\.m\.methodParams\.epochs is 3 but absent in results\[0\]/);
   });
 });
+
+describe('mergeResults (ensembles that stopped early on one seed)', () => {
+  it("unites the seeds' lists of attacks that ran, in first-seen order, instead of dropping them", () => {
+    // Seed 1: APGD-CE broke every example, so APGD-T never ran; seed 2: both ran.
+    const early = { ...threatModel(['pgd', 'pgd', 'pgd', 'pgd'], [[0, 0], [1, 0]]), ran: ['autoattack/apgd-ce'] };
+    const full = { ...threatModel(['pgd', null, 'pgd', 'pgd'], [[0, 0], [1, 0.5]]), ran: ['autoattack/apgd-ce', 'autoattack/apgd-t'] };
+    const base = { clean: 1, cwL2: 1, budget: 0.5, gradients: [1e-3, 1e-3], note: 'n' };
+    const one = run(1, { ...base, tm: early });
+    const two = run(2, { ...base, tm: full });
+    (one.models['m']!.attacks as Record<string, AttackSummary>)['autoattack'] = { ...cw(1, 0.5), name: 'autoattack', ran: ['apgd-ce'] };
+    (two.models['m']!.attacks as Record<string, AttackSummary>)['autoattack'] = { ...cw(1, 0.5), name: 'autoattack', ran: ['apgd-ce', 'apgd-t'] };
+    const merged = mergeResults([one, two]);
+    expect(merged.models['m']!.threatModels['linf:0.3']!.ran).toEqual(['autoattack/apgd-ce', 'autoattack/apgd-t']);
+    expect(merged.models['m']!.attacks['autoattack']!.ran).toEqual(['apgd-ce', 'apgd-t']);
+    expect(() => parseResults(JSON.parse(JSON.stringify(merged)))).not.toThrow();
+  });
+});

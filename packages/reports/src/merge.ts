@@ -39,6 +39,9 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 function mergeNode(values: readonly unknown[], path: Path, state: MergeState): Merged {
   if (values.every((v) => v === undefined)) return { value: undefined };
+  // Attacks that ran (threat models, ensembles): every seed's, in first-seen order. An ensemble
+  // stops early on a seed whose first component breaks every example, so the lists can differ.
+  if (path.at(-1) === 'ran' && values.every((v) => v === undefined || Array.isArray(v))) return { value: [...new Set(values.flatMap((v) => (v as unknown[] | undefined) ?? []))] };
   if (values.every(isNumeric)) {
     const finite = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
     if (finite.length === 0) return { value: null };

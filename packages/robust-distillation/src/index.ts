@@ -1,0 +1,31 @@
+/**
+ * @tempered/robust-distillation: the field's robust-distillation methods, each as its authors
+ * wrote it, RSLAD (Zi et al. 2021), IAD (Zhu et al. 2022) and AdaAD (Huang et al. 2023), as method
+ * plugins written with core's `defineMethod`. The MART baseline they are compared with is in
+ * @tempered/baselines.
+ * @packageDocumentation
+ */
+import 'reflect-metadata';
+import type { DependencyContainer } from 'tsyringe';
+import { TOKENS, registerPlugin } from '@tempered/core';
+import { ADAAD } from './adaad.js';
+import { IAD } from './iad.js';
+import { RSLAD } from './rslad.js';
+
+export { ADAAD, ADAAD_PARAMS } from './adaad.js';
+export type { AdaadParams } from './adaad.js';
+export { IAD, IAD_PARAMS } from './iad.js';
+export type { IadParams } from './iad.js';
+export { RSLAD, RSLAD_PARAMS } from './rslad.js';
+export type { RsladParams } from './rslad.js';
+export { klReductionParam, reduceKl } from './kl.js';
+export type { KlReduction } from './kl.js';
+
+/**
+ * Registers the `rslad`, `iad` and `adaad` methods (TOKENS.Method). IAD resolves its
+ * inner attack ('pgd' by default) by name at setup, so register @tempered/attacks into the same
+ * container.
+ */
+export function register(container: DependencyContainer): void {
+  for (const method of [RSLAD, IAD, ADAAD]) registerPlugin(container, TOKENS.Method, method);
+}

@@ -1,0 +1,75 @@
+/**
+ * Each method as a plugin: resolved by name, trains a few epochs on real digits with a finite,
+ * falling loss and the same tf.memory().numTensors at every epoch end, leaves nothing after
+ * dispose(), reports its terms, refuses a run without a teacher when it needs one, and names the
+ * field of a bad parameter.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { container as rootContainer } from 'tsyringe';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { register as registerAttacks } from '@tempered/attacks';
+import { TOKENS, Trainer, createPlugin, listPlugins, type DistillationMethod, type Teacher } from '@tempered/core';
+import { mlpStudent, trainTeacher } from '@tempered/core/testing';
+import { mnistTiny } from '@tempered/datasets/testing';
+import { register as registerBaselines } from '@tempered/baselines';
+import { register } from './index.js';
+
+const { train, teacherTrain } = mnistTiny();
+const container = rootContainer.createChildContainer();
+let teacher: Teacher;
+
+beforeAll(() => {
+  registerAttacks(container);
+  register(container);
+  registerBaselines(container); // MART, the adversarial-training baseline these are compared with
+  teacher = trainTeacher(teacherTrain, { epochs: 5 });
+});
+afterAll(() => teacher.dispose());
+
+const INNER = { epsilon: 0.1, stepSize: 0.04, steps: 2, learningRate: 3e-3, epochs: 3 };
+const CASES: Array<{ method: string; params: Record<string, unknown>; terms: string[]; teacher: boolean }> = [
+  { method: 'rslad', params: {}, terms: ['adversarialKl', 'naturalKl'], teacher: true },
+  { method: 'iad', params: { introspectionEpoch: 1 }, terms: ['introspectionKl', 'teacherKl', 'trust'], teacher: true },
+  { method: 'adaad', params: { alpha: 0.9 }, terms: ['adversarialKl', 'naturalKl'], teacher: true },
+  { method: 'mart', params: {}, terms: ['boostedCe', 'weightedKl'], teacher: false },
+];
+
+describe('@tempered/robust-distillation methods', () => {
+  it('registers rslad, iad, adaad and mart in the run container only', () => {
+    expect(listPlugins(container, TOKENS.Method)).toEqual(expect.arrayContaining(['rslad', 'iad', 'adaad', 'mart']));
+    expect(listPlugins(rootContainer, TOKENS.Method)).not.toContain('rslad');
+  });
+
+  for (const c of CASES) {
+    it(`${c.method}: trains with a falling loss, constant numTensors per epoch, nothing left after dispose`, async () => {
+      const student = mlpStudent(`${c.method}-student`, 3);
+      const baseline = tf.memory().numTensors;
+      const method = createPlugin(container, TOKENS.Method, c.method, { ...INNER, ...c.params }) as DistillationMethod;
+      await method.setup({ student, teacher: c.teacher ? teacher : undefined, createModel: () => student, train, batchSize: 50, seed: 2, container });
+      const records: Array<{ loss: number; numTensors: number; terms: Readonly<Record<string, number>> }> = [];
+      await new Trainer()
+        .on('epoch:end', (e) => void records.push({ loss: e.loss, numTensors: e.numTensors, terms: e.terms }))
+        .run(method, { model: c.method, train, batchSize: 50, seed: 2 });
+      expect(records.every((r) => Number.isFinite(r.loss))).toBe(true);
+      expect(records.at(-1)!.loss).toBeLessThan(records[0]!.loss);
+      expect(new Set(records.map((r) => r.numTensors)).size, records.map((r) => r.numTensors).join(', ')).toBe(1);
+      expect(Object.keys(records.at(-1)!.terms).sort()).toEqual(c.terms);
+      method.dispose();
+      expect(tf.memory().numTensors).toBe(baseline);
+      student.dispose();
+    });
+  }
+
+  it('refuses a missing teacher and bad parameters, naming the field', async () => {
+    const student = mlpStudent('refusals', 4);
+    for (const name of ['rslad', 'iad', 'adaad']) {
+      const method = createPlugin(container, TOKENS.Method, name, {}) as DistillationMethod;
+      await expect(async () => method.setup({ student, createModel: () => student, train, batchSize: 50, seed: 1, container })).rejects.toThrow(new RegExp(`^${name}\\.teacher`));
+    }
+    expect(() => createPlugin(container, TOKENS.Method, 'rslad', { adversarialWeight: 2 })).toThrow(/^rslad\.adversarialWeight/);
+    expect(() => createPlugin(container, TOKENS.Method, 'adaad', { klReduction: 'sum' })).toThrow(/^adaad\.klReduction/);
+    expect(() => createPlugin(container, TOKENS.Method, 'iad', { beta: -1 })).toThrow(/^iad\.beta/);
+    expect(() => createPlugin(container, TOKENS.Method, 'mart', { start: 'sideways' })).toThrow(/^mart\.start/);
+    student.dispose();
+  });
+});
