@@ -70,9 +70,18 @@ export type {
   Rerun,
   SeedSpecific,
   Interval,
+  Comparisons,
+  PairedComparison,
+  SeedComparison,
 } from './schema.js';
 export { mergeResults } from './merge.js';
 export { renderMarkdown, teacherDescription } from './render-markdown.js';
 export { renderHtml, escapeHtml, lineChart, histogramChart } from './render-html.js';
 export { encodePng, pngDataUri, crc32, diverging, imageToRgb, perturbationToRgb } from './png.js';
 export { mean, median, std, wilsonInterval, rateInterval, Z_95 } from './stats.js';
+export {
+  binomialHalfCdf, mcnemarExact, newcombePairedInterval, holmAdjust, mcnemarSampleSize, minimumDetectableDifference,
+  pairedTable, pairedTTest, studentTTwoSided, normalCdf, normalQuantile, Z_POWER_80,
+} from './paired.js';
+export type { PairedTable, SeedTest } from './paired.js';
+export { compareModels, compareAcrossSeeds, comparisonsOf, withComparisons, relationOf, COMPARISON_ALPHA, COMPARISON_POWER, CLEAN } from './comparisons.js';

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { defaultParams } from '@tempered/core';
+import { compareModels, gradientHistogram, GRADIENT_NORMS_PARAMS, mergeResults, parseResults, type ModelResults, type ResultsFile, type TeacherInfo } from './index.js';
+
+const histogram = gradientHistogram([1e-3], { ...defaultParams(GRADIENT_NORMS_PARAMS), quantity: 'loss' as const, norm: 'l2' as const });
+
+/** A model whose per-example outcomes under L∞ 0.3 are `brokenBy` ('clean': wrong on the clean input, null: robust). */
+function model(brokenBy: Array<string | null>, extra: Partial<ModelResults> = {}): ModelResults {
+  const n = brokenBy.length;
+  const clean = brokenBy.filter((b) => b !== 'clean').length / n;
+  const robust = brokenBy.filter((b) => b === null).length / n;
+  return {
+    method: 'm', classes: 10, cleanAccuracy: clean, confidence: null,
+    threatModels: {
+      'linf:0.3': { norm: 'linf', epsilon: 0.3, attacks: ['pgd'], ran: ['pgd'], evaluated: n, cleanAccuracy: clean, robustAccuracy: robust, breakers: {}, brokenBy, perClass: [], worstClass: null },
+    },
+    attacks: {}, gradientHistogram: histogram, lossGradientHistogram: histogram, diagnostics: [], examples: {},
+    ...extra,
+  };
+}
+
+/** brokenBy for counts of (robust, broken by pgd, wrong on clean), in that order. */
+const outcomes = (robust: number, broken: number, wrong: number): Array<string | null> => [
+  ...Array<null>(robust).fill(null), ...Array<string>(broken).fill('pgd'), ...Array<string>(wrong).fill('clean'),
+];
+
+const teacher: TeacherInfo = { name: 'teacher', source: 'trained', method: 'trades' };
+
+function file(models: Record<string, ModelResults>, seed = 1): ResultsFile {
+  const n = Object.values(models)[0]!.threatModels['linf:0.3']!.evaluated;
+  return { schemaVersion: 2, tempered: 't', createdAt: '2026-12-07T00:00:00.000Z', dataset: { name: 'd', split: 'test', size: 100 }, evaluatedExamples: n, backend: { name: 'cpu', workers: 0 }, seed, models };
+}
+
+/** Issue 24's demo: on 100 digits ARD and CRDND both keep 16, ARD alone 10, CRDND alone 4. */
+function demo(): ResultsFile {
+  // Example order: 16 kept by both, 10 by ARD only, 4 by CRDND only, 70 by neither (all clean-correct but 5 / 8).
+  const ard = [...outcomes(16, 0, 0), ...outcomes(10, 0, 0), ...outcomes(0, 4, 0), ...outcomes(0, 65, 5)];
+  const crdnd = [...outcomes(16, 0, 0), ...outcomes(0, 10, 0), ...outcomes(4, 0, 0), ...outcomes(0, 62, 8)];
+  const teacherRuns = [...outcomes(7, 0, 0), ...outcomes(0, 79, 14)];
+  const baseline = [...outcomes(0, 99, 1)];
+  return file({
+    teacher: model(teacherRuns, { method: 'trades', taught: ['ard', 'crdnd'] }),
+    baseline: model(baseline, { method: 'standard' }),
+    ard: model(ard, { method: 'ard', teacher }),
+    crdnd: model(crdnd, { method: 'crdnd', teacher }),
+  });
+}
+
+describe('paired comparisons of a run\'s models', () => {
+  it('reproduces the issue\'s ARD vs CRDND numbers, student first', () => {
+    const comparisons = compareModels(demo());
+    const robust = comparisons.pairs.find((c) => c.measure === 'linf:0.3' && c.first === 'ard' && c.second === 'crdnd')!;
+    expect(robust).toMatchObject({ relation: 'student-student', evaluated: 100, firstAccuracy: 0.26, secondAccuracy: 0.2, table: { both: 16, firstOnly: 10, secondOnly: 4, neither: 70 } });
+    expect(robust.difference).toBeCloseTo(0.06, 12);
+    expect(robust.pValue).toBeCloseTo(0.1796, 4);
+    expect(robust.discordance).toBeCloseTo(0.14, 12);
+    // The interval contains 0 (p > 0.05) and the run could not detect 6 points.
+    expect(robust.interval![0]).toBeLessThan(0);
+    expect(robust.interval![1]).toBeGreaterThan(0.06);
+    expect(robust.minimumDetectableDifference!).toBeGreaterThan(0.06);
+    // Connor (1987) with δ = 0.06, ψ = 0.14: (1.96·√0.14 + 0.8416·√(0.14 − 0.0036))² / 0.0036.
+    expect(robust.examplesNeeded).toBe(Math.ceil((1.959964 * Math.sqrt(0.14) + 0.841621 * Math.sqrt(0.1364)) ** 2 / 0.0036));
+    const clean = comparisons.pairs.find((c) => c.measure === 'clean' && c.first === 'ard' && c.second === 'crdnd')!;
+    expect(clean.table).toEqual({ both: 92, firstOnly: 3, secondOnly: 0, neither: 5 });
+  });
+
+  it('orients and labels every pair from the data, and Holm-adjusts over all of them', () => {
+    const comparisons = compareModels(demo());
+    // 4 models → 6 pairs × 2 measures.
+    expect(comparisons.pairs).toHaveLength(12);
+    const relation = (a: string, b: string) => comparisons.pairs.find((c) => c.first === a && c.second === b)?.relation;
+    expect(relation('ard', 'teacher')).toBe('student-teacher');
+    expect(relation('crdnd', 'teacher')).toBe('student-teacher');
+    expect(relation('ard', 'baseline')).toBe('student-baseline');
+    expect(relation('teacher', 'baseline')).toBe('other');
+    const raw = comparisons.pairs.map((c) => c.pValue);
+    const sorted = [...raw].sort((a, b) => a - b);
+    const smallest = comparisons.pairs.find((c) => c.pValue === sorted[0])!;
+    expect(smallest.adjustedPValue).toBeCloseTo(Math.min(1, 12 * sorted[0]!), 12);
+    for (const c of comparisons.pairs) expect(c.adjustedPValue).toBeGreaterThanOrEqual(c.pValue);
+  });
+
+  it('writes a schema-valid results.json and skips pairs evaluated on different examples', () => {
+    const results = demo();
+    expect(() => parseResults({ ...results, comparisons: compareModels(results) }, 'results.json')).not.toThrow();
+    const short = file({ a: model(outcomes(3, 1, 0)), b: model(outcomes(2, 2, 0)), c: model(outcomes(1, 2, 0)) });
+    expect(compareModels(short).pairs.filter((p) => p.first === 'c' || p.second === 'c')).toHaveLength(0);
+  });
+
+  it('compares across merged seeds with each seed\'s own pairing, and says the examples were the same', () => {
+    const seedRun = (seed: number, aOnly: number, bOnly: number) =>
+      file({ a: model([...outcomes(10, 0, 0), ...outcomes(aOnly, 0, 0), ...outcomes(0, bOnly, 0), ...outcomes(0, 20 - aOnly - bOnly, 0)]), b: model([...outcomes(10, 0, 0), ...outcomes(0, aOnly, 0), ...outcomes(bOnly, 0, 0), ...outcomes(0, 20 - aOnly - bOnly, 0)]) }, seed);
+    const merged = mergeResults([seedRun(1, 4, 1), seedRun(2, 5, 1), seedRun(3, 3, 0)]);
+    expect(merged.seedsShareTestExamples).toBe(true);
+    const seeds = merged.comparisons!.acrossSeeds!.find((c) => c.measure === 'linf:0.3')!;
+    // Per seed: (4 − 1)/30, (5 − 1)/30, (3 − 0)/30 → mean 10/90, sd of (3, 4, 3)/30.
+    expect(seeds.differences.map((d) => d * 30)).toEqual([3, 4, 3].map((v) => expect.closeTo(v, 12)));
+    expect(seeds.mean).toBeCloseTo(1 / 9, 12);
+    expect(seeds.std).toBeCloseTo(Math.sqrt(1 / 3) / 30, 12);
+    const t = (1 / 9) / (Math.sqrt(1 / 3) / 30 / Math.sqrt(3));
+    expect(seeds.t).toBeCloseTo(t, 9);
+    expect(seeds.pValue).toBeCloseTo(1 - t / Math.sqrt(2 + t * t), 9); // Student t, 2 degrees of freedom
+    expect(seeds.perSeedPValues[0]).toBeCloseTo(2 * (1 + 5) / 32, 12); // exact McNemar 4 vs 1
+    // The merged file keeps no per-example outcomes at top level: no pooled pairs across seeds.
+    expect(merged.comparisons!.pairs).toHaveLength(0);
+    expect(() => parseResults(JSON.parse(JSON.stringify(merged)), 'merged')).not.toThrow();
+  });
+});
