@@ -86,4 +86,5 @@ export {
   pairedTable, pairedTTest, studentTTwoSided, normalCdf, normalQuantile, Z_POWER_80,
 } from './paired.js';
 export type { PairedTable, SeedTest } from './paired.js';
+export { markTeachers } from './teachers.js';
 export { compareModels, compareAcrossSeeds, comparisonsOf, withComparisons, relationOf, COMPARISON_ALPHA, COMPARISON_POWER, CLEAN } from './comparisons.js';
