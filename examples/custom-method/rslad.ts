@@ -51,7 +51,7 @@ export const RSLAD = defineMethod({
         const adversarialKl = losses.kl({ teacher: teacherOutputs, student: { logits: adversarialLogits } });
         const naturalKl = losses.kl({ teacher: teacherOutputs, student: { logits: student.logits(x, { training: true }) } });
         const loss = tf.add(tf.mul(adversarialKl, w), tf.mul(naturalKl, 1 - w)) as tf.Scalar;
-        return { loss, terms: { adversarialKl, naturalKl }, logits: adversarialLogits, labels };
+        return { loss, terms: { adversarialKl, naturalKl }, logits: adversarialLogits, labels, accuracyOn: 'adversarial' };
       });
     } finally {
       xAdv.dispose();

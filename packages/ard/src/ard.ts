@@ -127,10 +127,10 @@ export class ArdMethod extends AdversarialTrainingMethod<ArdParams> {
         };
         if (this.replacement) {
           const loss = this.replacement.compute(context);
-          return { loss, terms: { [this.values.distillationLoss]: loss }, logits: adversarialLogits, labels };
+          return { loss, terms: { [this.values.distillationLoss]: loss }, logits: adversarialLogits, labels, accuracyOn: 'adversarial' };
         }
         const { loss, terms } = this.loss.computeTerms(context);
-        return { loss, terms, logits: adversarialLogits, labels };
+        return { loss, terms, logits: adversarialLogits, labels, accuracyOn: 'adversarial' };
       });
     } finally {
       xAdv.dispose();

@@ -108,7 +108,7 @@ export class TradesMethod extends AdversarialTrainingMethod<TradesParams> {
         const ce = crossEntropy(cleanLogits, labels);
         const kl = klBetweenLogits(cleanLogits, adversarialLogits);
         const loss = tf.add(ce, tf.mul(kl, this.values.beta)) as tf.Scalar;
-        return { loss, terms: { ce, kl }, logits: adversarialLogits, labels };
+        return { loss, terms: { ce, kl }, logits: adversarialLogits, labels, accuracyOn: 'adversarial' };
       });
     } finally {
       xAdv.dispose();

@@ -7,13 +7,13 @@ import type { RunConfig } from './config.js';
 
 /** Per-model training curves as the trainer reported them, keyed by phase. */
 export interface TrainingCurve {
-  epochs: Array<{ phase: string; epoch: number; loss: number; accuracy?: number; terms: Record<string, number> }>;
+  epochs: Array<{ phase: string; epoch: number; loss: number; accuracy?: number; accuracyOn?: 'clean' | 'adversarial'; terms: Record<string, number> }>;
 }
 
 function toCurves(curve: TrainingCurve | undefined): TrainingCurves | undefined {
   if (!curve) return undefined;
-  const out: Record<string, Array<{ epoch: number; loss: number; accuracy?: number; [k: string]: number | undefined }>> = {};
-  for (const e of curve.epochs) (out[e.phase] ??= []).push({ epoch: e.epoch, loss: e.loss, accuracy: e.accuracy, ...e.terms });
+  const out: Record<string, Array<{ epoch: number; loss: number; accuracy?: number; accuracyOn?: 'clean' | 'adversarial'; [k: string]: number | string | undefined }>> = {};
+  for (const e of curve.epochs) (out[e.phase] ??= []).push({ epoch: e.epoch, loss: e.loss, accuracy: e.accuracy, ...(e.accuracyOn ? { accuracyOn: e.accuracyOn } : {}), ...e.terms });
   return out;
 }
 

@@ -137,7 +137,9 @@ export function curvesFromLog(out: string): Map<string, TrainingCurve> {
     const phase = record.phase as string;
     const epoch = record.epoch as number;
     const at = curve.epochs.findIndex((e) => e.phase === phase && e.epoch === epoch);
-    const entry = { phase, epoch, loss: record.loss as number, accuracy: record.accuracy as number | undefined, terms: (record.terms as Record<string, number>) ?? {} };
+    const on = record.accuracyOn;
+    const accuracyOn = on === 'clean' || on === 'adversarial' ? { accuracyOn: on as 'clean' | 'adversarial' } : {};
+    const entry = { phase, epoch, loss: record.loss as number, accuracy: record.accuracy as number | undefined, ...accuracyOn, terms: (record.terms as Record<string, number>) ?? {} };
     if (at >= 0) curve.epochs[at] = entry;
     else curve.epochs.push(entry);
     curves.set(name, curve);

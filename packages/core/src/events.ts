@@ -1,4 +1,4 @@
-import type { DistillationMethod, TrainingPhase } from './types.js';
+import type { AccuracyInput, DistillationMethod, TrainingPhase } from './types.js';
 
 /** Where training is: the next step to run is batch `batch` of epoch `epoch` of phase `phase`. */
 export interface TrainerPosition {
@@ -44,6 +44,8 @@ export interface EpochEndEvent extends PhaseEvent {
   readonly terms: Readonly<Record<string, number>>;
   /** Training accuracy over the epoch (when steps report it). */
   readonly accuracy?: number;
+  /** What that accuracy was measured on, as the steps declared it ('clean' x or 'adversarial' x′); absent when they did not say. */
+  readonly accuracyOn?: AccuracyInput;
   /** tf.memory().numTensors at epoch end: constant across epochs when nothing leaks. */
   readonly numTensors: number;
   readonly durationMs: number;

@@ -31,6 +31,7 @@ export type {
   PluginDescriptor,
   StepContext,
   StepResult,
+  AccuracyInput,
   Student,
   Teacher,
   TrainingBatch,

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { countCorrect } from './ops.js';
-import type { StepResult } from './types.js';
+import type { AccuracyInput, StepResult } from './types.js';
 
 /** What a loss closure returns for {@link optimizeStep}. */
 export interface StepLoss {
@@ -10,6 +10,8 @@ export interface StepLoss {
   /** Logits whose accuracy against `labels` is reported. */
   readonly logits?: tf.Tensor2D;
   readonly labels?: tf.Tensor1D;
+  /** What `logits` were computed on: the clean batch or its adversarial examples (labels epoch lines and metrics.jsonl). */
+  readonly accuracyOn?: AccuracyInput;
 }
 
 /**
@@ -19,11 +21,15 @@ export interface StepLoss {
 export function optimizeStep(optimizer: tf.Optimizer, variables: tf.Variable[], compute: () => StepLoss): StepResult {
   const kept: Record<string, tf.Scalar> = {};
   let correct: number | undefined;
+  let accuracyOn: AccuracyInput | undefined;
   const loss = optimizer.minimize(
     () => {
       const out = compute();
       for (const [name, value] of Object.entries(out.terms ?? {})) kept[name] = tf.keep(value.clone());
-      if (out.logits && out.labels) correct = countCorrect(out.logits, out.labels);
+      if (out.logits && out.labels) {
+        correct = countCorrect(out.logits, out.labels);
+        accuracyOn = out.accuracyOn;
+      }
       return out.loss;
     },
     true,
@@ -36,5 +42,5 @@ export function optimizeStep(optimizer: tf.Optimizer, variables: tf.Variable[], 
   }
   const lossValue = loss.dataSync()[0]!;
   loss.dispose();
-  return { loss: lossValue, terms, correct };
+  return { loss: lossValue, terms, correct, ...(accuracyOn ? { accuracyOn } : {}) };
 }

@@ -12,7 +12,7 @@ import type {
 } from './events.js';
 import { Rng, deriveSeed, permutation } from './random.js';
 import { batchIndices } from './data.js';
-import type { Dataset, DistillationMethod, StepResult } from './types.js';
+import type { AccuracyInput, Dataset, DistillationMethod, StepResult } from './types.js';
 
 /**
  * One macrotask turn (setImmediate in Node, a zero timeout in browsers). Long loops of tensor
@@ -132,6 +132,8 @@ export class Trainer implements TrainerEvents {
         let seen = 0;
         let counted = 0;
         let reportsCorrect = false;
+        // What the epoch's accuracy is measured on: what the steps declared, unless they disagreed.
+        let accuracyOn: AccuracyInput | null | undefined;
         const termSums: Record<string, number> = {};
         let batch = 0;
         for (const indices of batchIndices(order, batchSize)) {
@@ -163,6 +165,7 @@ export class Trainer implements TrainerEvents {
           seen += indices.length;
           if (result.correct !== undefined) {
             reportsCorrect = true;
+            accuracyOn = accuracyOn === undefined ? (result.accuracyOn ?? null) : accuracyOn === result.accuracyOn ? accuracyOn : null;
             correct += result.correct;
           }
           for (const [name, value] of Object.entries(result.terms ?? {})) termSums[name] = (termSums[name] ?? 0) + value;
@@ -190,6 +193,7 @@ export class Trainer implements TrainerEvents {
           loss: lossSum / Math.max(1, counted),
           terms,
           accuracy: reportsCorrect && seen > 0 ? correct / seen : undefined,
+          ...(reportsCorrect && accuracyOn ? { accuracyOn } : {}),
           numTensors: tf.memory().numTensors,
           durationMs: performance.now() - epochStarted,
           position,

@@ -263,7 +263,7 @@ export class CrdndMethod implements DistillationMethod {
           terms.relation = relation.compute(context(adversarial.features!, teacherOut.features!));
           loss = tf.add(loss, tf.mul(terms.relation, v.relationalWeight));
         }
-        return { loss, terms, logits: adversarial.logits, labels };
+        return { loss, terms, logits: adversarial.logits, labels, accuracyOn: 'adversarial' };
       });
     } finally {
       xAdv.dispose();

@@ -492,8 +492,8 @@ function figureSections(results: ResultsFile): Block[] {
   const training: Figure[] = models.flatMap(([name, m]) =>
     Object.entries(m.training ?? {}).map(([phase, epochs]) => {
       // Which input an epoch's accuracy was measured on is recorded with it (accuracyOn); older logs say nothing.
-      const on = epochs.find((e) => typeof (e as Record<string, unknown>)['accuracyOn'] === 'string') as Record<string, unknown> | undefined;
-      const label = on ? `${phase} accuracy on ${on['accuracyOn'] === 'adversarial' ? 'x′' : 'clean x'}` : `${phase} accuracy`;
+      const on = epochs.find((e) => e.accuracyOn !== undefined)?.accuracyOn;
+      const label = on ? `${phase} accuracy on ${on === 'adversarial' ? 'x′' : 'clean x'}` : `${phase} accuracy`;
       return {
         type: 'lines' as const,
         heading: `${name} — ${phase}`,

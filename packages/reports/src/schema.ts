@@ -181,10 +181,16 @@ export type Diagnostic = Of<typeof DiagnosticSchema>;
 // A diverged loss is NaN in memory (a number) and null on disk: accepting null lets such a run still write its results.
 const TrainingValue = Type.Unsafe<number>({ type: ['number', 'null'] });
 export const TrainingEpochSchema = Type.Object(
-  { epoch: Int, loss: TrainingValue, accuracy: Type.Optional(TrainingValue) },
+  {
+    epoch: Int,
+    loss: TrainingValue,
+    accuracy: Type.Optional(TrainingValue),
+    // What `accuracy` was measured on, as the method's step declared it (issue 24).
+    accuracyOn: Type.Optional(Type.Union([Type.Literal('clean'), Type.Literal('adversarial')])),
+  },
   { additionalProperties: TrainingValue },
 );
-export type TrainingEpoch = Of<typeof TrainingEpochSchema> & { readonly [metric: string]: number | undefined };
+export type TrainingEpoch = Of<typeof TrainingEpochSchema> & { readonly [metric: string]: number | string | undefined };
 /** Per-phase training curves, e.g. `{ teacher: [...], student: [...] }`. */
 export type TrainingCurves = Readonly<Record<string, readonly TrainingEpoch[]>>;
 

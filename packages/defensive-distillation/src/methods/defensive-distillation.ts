@@ -242,7 +242,7 @@ export class DefensiveDistillation extends Parameterised<typeof DEFENSIVE_DISTIL
     return optimizeStep(optimizer, model.trainableVariables(), () => {
       const logits = model.logits(batch.x, { training: true });
       const loss = this.hardLoss.compute(lossContext(batch, logits, temperature, context));
-      return { loss, terms: { ce: loss }, logits, labels: batch.labels };
+      return { loss, terms: { ce: loss }, logits, labels: batch.labels, accuracyOn: 'clean' };
     });
   }
 
@@ -256,10 +256,10 @@ export class DefensiveDistillation extends Parameterised<typeof DEFENSIVE_DISTIL
         const logits = student.logits(batch.x, { training: true });
         const lossInput: LossContext = { ...lossContext(batch, logits, temperature, context), softTargets: targets };
         const soft = this.softLoss.compute(lossInput);
-        if (hardLabelWeight === 0) return { loss: soft, terms: { softCe: soft }, logits, labels: batch.labels };
+        if (hardLabelWeight === 0) return { loss: soft, terms: { softCe: soft }, logits, labels: batch.labels, accuracyOn: 'clean' };
         const hard = this.hardLoss.compute(lossInput);
         const loss = tf.add(tf.mul(1 - hardLabelWeight, soft), tf.mul(hardLabelWeight, hard)) as tf.Scalar;
-        return { loss, terms: { softCe: soft, hardCe: hard }, logits, labels: batch.labels };
+        return { loss, terms: { softCe: soft, hardCe: hard }, logits, labels: batch.labels, accuracyOn: 'clean' };
       });
     } finally {
       targets.dispose();

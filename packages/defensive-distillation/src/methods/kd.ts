@@ -79,7 +79,7 @@ export class KnowledgeDistillation extends OnePhaseMethod<typeof KD_PARAMS> {
                 epoch: context.epoch,
                 step: context.step,
               });
-              return { loss: value, terms: { kl, ce }, logits, labels: batch.labels };
+              return { loss: value, terms: { kl, ce }, logits, labels: batch.labels, accuracyOn: 'clean' };
             });
           } finally {
             teacherLogits.dispose();

@@ -63,7 +63,7 @@ export class StandardTraining extends OnePhaseMethod<typeof STANDARD_PARAMS> {
               epoch: context.epoch,
               step: context.step,
             });
-            return { loss, terms: { ce: loss }, logits, labels: batch.labels };
+            return { loss, terms: { ce: loss }, logits, labels: batch.labels, accuracyOn: 'clean' };
           }),
       },
     ];
