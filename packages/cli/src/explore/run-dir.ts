@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { container as rootContainer } from 'tsyringe';
 import { ConfigError, TOKENS, createPlugin, listPlugins, type DatasetSource } from '@tempered/core';
 import type { RunConfig } from '../config.js';
+import { TEACHER, teacherMethod } from '../plan.js';
 import { registerBuiltins, registerUserPlugins } from '../plugins.js';
 import type { ExplorerAttack, ExplorerManifest } from './manifest.js';
 
@@ -37,10 +38,11 @@ export async function readExplorerRun(dir: string, maxDigits: number): Promise<E
   const config = (JSON.parse(readFileSync(join(runDir, 'run-state.json'), 'utf8')) as { config: RunConfig }).config;
   const modelsDir = join(runDir, 'models');
   const trained = existsSync(modelsDir) ? readdirSync(modelsDir).filter((m) => existsSync(join(modelsDir, m, 'model.json'))) : [];
-  const order = [...config.students.map((s) => s.name), 'teacher'];
+  const order = [...config.students.map((s) => s.name), TEACHER];
   const models = trained
     .sort((a, b) => (order.indexOf(a) + 1 || order.length + 1) - (order.indexOf(b) + 1 || order.length + 1) || a.localeCompare(b))
-    .map((name) => ({ name, method: name === 'teacher' ? 'standard' : config.students.find((s) => s.name === name)?.method.name }));
+    // The run's teacher is a model like the others, trained with the config's teacher method.
+    .map((name) => ({ name, method: config.students.find((s) => s.name === name)?.method.name ?? (name === TEACHER ? teacherMethod(config).name : undefined) }));
   if (models.length === 0) throw new ConfigError('explore', `${modelsDir} holds no trained model (models/<name>/model.json); has the run trained anything yet?`);
 
   const container = rootContainer.createChildContainer();
