@@ -192,6 +192,8 @@ async function runEvaluateJob(job: EvaluateJob, ctx: JobContext): Promise<boolea
   const described = student ? { method: student.method.name, params: describeMethod(container, student.method).params } : runTeacherMethod(container, config);
   const methods = { [job.model]: { ...described, ...(info ? { teacher: info } : {}) } };
   const teacher = job.teacher ? await loadTeacher(config, dir, await ctx.splits(), job.teacher) : undefined;
+  // A loaded teacher is checked against the dataset as its students check it (one-line error), before it is attacked.
+  if (!student && config.teacher?.path) (await loadTeacher(config, dir, await ctx.splits())).dispose();
   const model = new LayersStudent(await loadLayersModel(modelPath(config, dir, job.model)), { name: job.model });
   const source = job.transferFrom ? config.students.find((s) => s.name === job.transferFrom) : undefined;
   const transferModel = source ? new LayersStudent(await loadLayersModel(join(dir, 'models', source.name)), { name: source.name }) : undefined;
