@@ -70,4 +70,16 @@ describe('tempered run with teacher.method and students[i].teacher', () => {
     expect(report.indexOf('(teacher teacher)')).toBeLessThan(report.indexOf('## Models'));
     expect(report).toMatch(/\| kd \| teacher \| [-+]?\d+\.\d/);
   });
+
+  it('labels every epoch\'s accuracy with what the method\'s step measured it on', () => {
+    expect(status, stderr.split('\n').slice(-5).join('\n')).toBe(0);
+    const epochEnds = readJsonl(join(out, 'metrics.jsonl')).filter((l) => l.event === 'epoch:end');
+    const on = Object.fromEntries(epochEnds.map((l) => [l.model as string, l.accuracyOn]));
+    expect(on).toEqual({ teacher: 'adversarial', 'pgd-at': 'adversarial', kd: 'clean', 'ard-from-at': 'adversarial' });
+    expect(stderr).toMatch(/kd\/student epoch 1\/1 loss \d+\.\d+ acc on clean x \d/);
+    expect(stderr).toMatch(/pgd-at\/student epoch 1\/1 loss \d+\.\d+ acc on x′ \d/);
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    expect(results.models.kd.training.student[0].accuracyOn).toBe('clean');
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('student accuracy on x′');
+  });
 });
