@@ -142,7 +142,7 @@ describe('Newcombe (1998) method 10 paired interval', () => {
 
 describe('Holm (1979) adjustment', () => {
   it('reproduces a worked example', () => {
-    // The Holm–Bonferroni worked example (four hypotheses, α = 0.05): p = 0.01, 0.04, 0.03, 0.005;
+    // The worked example of Wikipedia's "Holm–Bonferroni method" (four hypotheses, α = 0.05): p = 0.01, 0.04, 0.03, 0.005;
     // H(0.005) and H(0.01) rejected, the rest not. Adjusted: 4·0.005, 3·0.01, max(2·0.03, ·), max(1·0.04, 0.06).
     const adjusted = holmAdjust([0.01, 0.04, 0.03, 0.005]);
     expect(adjusted.map((p) => Number(p.toFixed(10)))).toEqual([0.03, 0.06, 0.06, 0.02]);
@@ -169,9 +169,9 @@ describe('McNemar sample size and minimum detectable difference (Connor 1987)', 
     // proportions, McNemar Z-test, 2-sided"): p10 = 0.05, p01 = 0.45, α = 0.05, power 0.8 → 23 pairs.
     expect(Math.ceil(mcnemarSampleSize(0.05 - 0.45, 0.5))).toBe(23);
     expect(mcnemarSampleSize(0.05 - 0.45, 0.5)).toBeCloseTo(22.01, 2);
-    // Chow, Shao & Wang (Sample Size Calculations in Clinical Research, McNemar's test example):
-    // p10 = 0.50, p01 = 0.20 → 59 pairs.
-    expect(Math.ceil(mcnemarSampleSize(0.3, 0.7))).toBe(59);
+    // The same formula's worked example in the clinicaltrials-tools McNemar calculator (Connor 1987):
+    // discordant share 0.45, |p10 − p01| = 0.15 (discordant odds ratio 2) → 155 pairs.
+    expect(Math.ceil(mcnemarSampleSize(0.15, 0.45))).toBe(155);
     expect(mcnemarSampleSize(0, 0.3)).toBe(Number.POSITIVE_INFINITY);
     expect(mcnemarSampleSize(0.4, 0.3)).toBeNaN();
   });
