@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compareModels, mergeResults, parseResults } from './index.js';
+import fc from 'fast-check';
+import { compareModels, markTeachers, mcnemarExact, mergeResults, parseResults } from './index.js';
 import { demo, file, model, outcomes } from './spec-results.js';
 
 describe('paired comparisons of a run\'s models', () => {
@@ -60,5 +61,40 @@ describe('paired comparisons of a run\'s models', () => {
     // The merged file keeps no per-example outcomes at top level: no pooled pairs across seeds.
     expect(merged.comparisons!.pairs).toHaveLength(0);
     expect(() => parseResults(JSON.parse(JSON.stringify(merged)), 'merged')).not.toThrow();
+  });
+
+  it('counts every random pair of outcome lists as a separate count over examples does', () => {
+    const outcome = fc.constantFrom<string | null>(null, 'pgd', 'clean');
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 40 }).chain((n) => fc.tuple(fc.array(outcome, { minLength: n, maxLength: n }), fc.array(outcome, { minLength: n, maxLength: n }))), ([x, y]) => {
+        const results = file({ x: model(x), y: model(y) });
+        const robust = compareModels(results).pairs.find((c) => c.measure === 'linf:0.3')!;
+        let firstOnly = 0;
+        let secondOnly = 0;
+        for (let i = 0; i < x.length; i++) {
+          if (x[i] === null && y[i] !== null) firstOnly++;
+          if (x[i] !== null && y[i] === null) secondOnly++;
+        }
+        expect(robust.table.firstOnly).toBe(firstOnly);
+        expect(robust.table.secondOnly).toBe(secondOnly);
+        expect(robust.firstAccuracy - robust.secondAccuracy).toBeCloseTo(robust.difference, 12);
+        expect(robust.firstAccuracy).toBeCloseTo(results.models.x!.threatModels['linf:0.3']!.robustAccuracy!, 12);
+        expect(robust.pValue).toBe(mcnemarExact(firstOnly, secondOnly));
+        // One pair, two measures: Holm multiplies the smaller p by 2.
+        const ps = compareModels(results).pairs.map((c) => c.pValue).sort((a, b) => a - b);
+        expect(Math.min(...compareModels(results).pairs.map((c) => c.adjustedPValue))).toBeCloseTo(Math.min(1, 2 * ps[0]!), 12);
+      }),
+      { numRuns: 80 },
+    );
+  });
+
+  it('marks each evaluated teacher with the students it taught', () => {
+    const { teacher: t, ...rest } = demo().models;
+    const { taught: _taught, ...bare } = t!;
+    const marked = markTeachers(file({ teacher: bare, ...rest }));
+    expect(marked.models.teacher!.taught).toEqual(['ard', 'crdnd']);
+    expect(marked.models.ard!.taught).toBeUndefined();
+    // A teacher that is not a model of the run has no entry to mark.
+    expect(Object.keys(markTeachers(file(rest)).models)).toEqual(['baseline', 'ard', 'crdnd']);
   });
 });
