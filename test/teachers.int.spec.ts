@@ -66,8 +66,8 @@ describe('tempered run with teacher.method and students[i].teacher', () => {
     );
     expect(pairs).toHaveLength(6 * 2);
     const report = readFileSync(join(out, 'report.md'), 'utf8');
-    expect(report).toMatch(/- (\*\*Flagged\*\*|Passed) \(teacher teacher\): teacher/);
-    expect(report.indexOf('(teacher teacher)')).toBeLessThan(report.indexOf('## Models'));
+    expect(report).toMatch(/- (\*\*Flagged\*\*|Passed) \(teacher-worth-distilling\): teacher/);
+    expect(report.indexOf('(teacher-worth-distilling)')).toBeLessThan(report.indexOf('## Models'));
     expect(report).toMatch(/\| kd \| teacher \| [-+]?\d+\.\d/);
   });
 

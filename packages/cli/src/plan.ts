@@ -5,7 +5,8 @@ import type { PluginRef, RunConfig } from './config.js';
 
 /**
  * A run as a plan of jobs (a DAG): for each seed, one training job per model (the teacher, then
- * each student), one evaluation job per student, one job assembling that seed's results.json,
+ * each student), one evaluation job per model of the run (each student, and the run's teacher when one
+ * distils from it), one job assembling that seed's results.json,
  * and, with several seeds, one report job merging them. Each job reads only files its dependencies wrote, so any job can run in any
  * process, on any machine sharing the run directory, once its dependencies are done.
  */

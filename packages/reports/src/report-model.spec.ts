@@ -44,7 +44,7 @@ describe('report document model', () => {
 
   it('flags a teacher weaker than its students before any student\'s number, and shows each student\'s gap', () => {
     const md = renderMarkdown(demo());
-    const flag = md.indexOf('- **Flagged** (teacher teacher): teacher is less robust than its own students: ard 26.0 % vs 7.0 %');
+    const flag = md.indexOf('- **Flagged** (teacher-worth-distilling): teacher is less robust than its own students: ard 26.0 % vs 7.0 %');
     expect(flag).toBeGreaterThan(0);
     expect(flag).toBeLessThan(md.indexOf('## Models'));
     expect(md).toMatch(/\| teacher \(teacher of ard, crdnd\) \| trades \| — \|/);
@@ -54,11 +54,11 @@ describe('report document model', () => {
 
   it('says when a teacher was not evaluated, and when it is degenerate', () => {
     const { teacher: _t, ...rest } = demo().models;
-    expect(renderMarkdown(file(rest))).toContain('- Not run (teacher teacher): teacher (teacher of ard, crdnd) was not evaluated in this run');
+    expect(renderMarkdown(file(rest))).toContain('- Not run (teacher-worth-distilling): teacher (teacher of ard, crdnd) was not evaluated in this run');
     const degenerate = withDiagnostics(demo(), 'teacher', [{ id: 'degenerate-model', status: 'flagged', severity: 'warning', message: 'at chance', evidence: {} }]);
-    expect(renderMarkdown(degenerate)).toContain('- **Flagged** (teacher teacher): teacher is degenerate');
+    expect(renderMarkdown(degenerate)).toContain('- **Flagged** (teacher-worth-distilling): teacher is degenerate');
     const fine = file({ t: model(outcomes(60, 30, 10), { taught: ['s'] }), s: model(outcomes(50, 40, 10), { teacher: { ...teacher, name: 't' } }) });
-    expect(renderMarkdown(fine)).toContain('- Passed (teacher t)');
+    expect(renderMarkdown(fine)).toContain('- Passed (teacher-worth-distilling): t: clean');
   });
 
   it('leads with the comparisons a reader asks for and gives a sentence to act on', () => {

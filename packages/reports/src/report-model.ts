@@ -203,6 +203,9 @@ function summaryTable(results: ResultsFile): Block {
   return { kind: 'table', header, rows, leftColumns: 3 };
 }
 
+/** Id of the verdict on each teacher. */
+export const TEACHER_CHECK = 'teacher-worth-distilling';
+
 /**
  * Whether a teacher is worth reading its students against: 'flagged' when it is at or near
  * chance (the degenerate check), or when a student it taught is significantly more robust than
@@ -219,7 +222,7 @@ export function teacherVerdicts(results: ResultsFile, pairs: readonly PairedComp
   const out: Verdict[] = [];
   for (const [name, students] of teachers) {
     const model = results.models[name];
-    const id = `teacher ${name}`;
+    const id = TEACHER_CHECK;
     if (!model) {
       out.push({ status: 'not-run', id, message: `${name} (teacher of ${students.join(', ')}) was not evaluated in this run: its students cannot be read against it.` });
       continue;
