@@ -97,7 +97,7 @@ function exampleImages(example: AdversarialExample, range: [number, number]): st
 
 const STYLE = `body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#222;max-width:1200px}
 table{border-collapse:collapse;font-size:12px;margin:12px 0}th,td{border:1px solid #ccc;padding:3px 6px;text-align:right}
-td.left,th:first-child{text-align:left}.charts{display:flex;flex-wrap:wrap;gap:16px}
+td.left,th.left{text-align:left}.charts{display:flex;flex-wrap:wrap;gap:16px}
 .verdicts .flagged{color:#a4161a}.verdicts .flagged .status{font-weight:bold}.verdicts .passed{color:#2e6b30}.verdicts .not-run{color:#555}figure.example{display:inline-block;margin:4px 8px;text-align:center}
 figure.example img{image-rendering:pixelated;margin:1px;border:1px solid #ddd}figcaption{font-size:11px}.empty{color:#777}`;
 
@@ -170,7 +170,7 @@ function block(b: Block): string {
       return `<ul>${b.items.map((item) => `<li>${spans(item)}</li>`).join('')}</ul>`;
     case 'table':
       return (
-        `<table><thead><tr>${b.header.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>` +
+        `<table><thead><tr>${b.header.map((h, i) => `<th${i < b.leftColumns ? ' class="left"' : ''}>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>` +
         b.rows.map((r) => `<tr>${r.map((c, i) => `<td${i < b.leftColumns ? ' class="left"' : ''}>${escapeHtml(c)}</td>`).join('')}</tr>`).join('') +
         '</tbody></table>'
       );

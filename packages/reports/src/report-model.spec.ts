@@ -19,7 +19,7 @@ describe('report document model', () => {
       }
       if (block.kind === 'table') {
         expect(md).toContain(`| ${block.header.join(' | ')} |`);
-        expect(html).toContain(`<tr>${block.header.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr>`);
+        expect(html).toContain(`<tr>${block.header.map((h, i) => `<th${i < block.leftColumns ? ' class="left"' : ''}>${escapeHtml(h)}</th>`).join('')}</tr>`);
         for (const row of block.rows) expect(html).toContain(escapeHtml(row[row.length - 1]!));
       }
     }
