@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildReport, compareModels, escapeHtml, renderHtml, renderMarkdown, type ModelResults, type ResultsFile } from './index.js';
+import { buildReport, compareModels, escapeHtml, mergeResults, renderHtml, renderMarkdown, type ModelResults, type ResultsFile } from './index.js';
 import { demo, file, model, outcomes, teacher } from './spec-results.js';
 
 function withDiagnostics(results: ResultsFile, name: string, diagnostics: ModelResults['diagnostics']): ResultsFile {
@@ -87,5 +87,16 @@ describe('report document model', () => {
     const bars = renderHtml({ ...withIntervals, models: { ...withIntervals.models, ard: { ...ard, cleanAccuracyInterval: [0.8, 0.95], threatModels: { 'linf:0.3': { ...tm, robustAccuracyInterval: [0.18, 0.35] } } } } });
     expect(bars.match(/<line class="interval"/g)).toHaveLength(2);
     expect(svg).toContain('<title>teacher (teacher): clean 86.0 %, robust 7.0 %</title>');
+  });
+});
+
+describe('report of merged seeds', () => {
+  it('reads teachers against their students over seeds: flagged when weaker in every seed, gaps as mean ± sd', () => {
+    const merged = mergeResults([{ ...demo(), seed: 1 }, { ...demo(), seed: 2 }]);
+    const md = renderMarkdown(merged);
+    expect(md).toContain('- **Flagged** (teacher-worth-distilling): teacher is less robust than its own students in every seed: ard by +19.0 points on average under L∞ ε = 0.3 (McNemar p < 0.05 in each of 2 seeds)');
+    expect(md).toMatch(/mean ± sd over seeds, each seed paired example by example/);
+    expect(md).toContain('| ard | teacher | +9.0 ± 0.0 | +19.0 ± 0.0 |');
+    expect(md).toContain('### Across seeds');
   });
 });

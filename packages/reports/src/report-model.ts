@@ -210,10 +210,11 @@ export const TEACHER_CHECK = 'teacher-worth-distilling';
  * Whether a teacher is worth reading its students against: 'flagged' when it is at or near
  * chance (the degenerate check), or when a student it taught is significantly more robust than
  * it under a threat model (the paired interval of student − teacher lies above 0): the premise
- * of robust distillation, a robust teacher, does not hold. 'not-run' when the teacher was not
- * evaluated in this run.
+ * of robust distillation, a robust teacher, does not hold (for merged seeds: more robust in
+ * every seed, with McNemar p < 0.05 within each). 'not-run' when the teacher was not evaluated
+ * in this run.
  */
-export function teacherVerdicts(results: ResultsFile, pairs: readonly PairedComparison[]): Verdict[] {
+export function teacherVerdicts(results: ResultsFile, pairs: readonly PairedComparison[], acrossSeeds: readonly SeedComparison[] = []): Verdict[] {
   const teachers = new Map<string, string[]>();
   for (const [name, m] of Object.entries(results.models)) {
     if (m.teacher) teachers.set(m.teacher.name, [...(teachers.get(m.teacher.name) ?? []), name]);
@@ -244,26 +245,44 @@ export function teacherVerdicts(results: ResultsFile, pairs: readonly PairedComp
       });
       continue;
     }
+    // Merged seeds keep no pooled pairs: a student more robust in every seed, significantly so within each, flags the teacher.
+    const beatenInEverySeed = acrossSeeds.filter(
+      (c) => c.measure !== CLEAN && c.second === name && students.includes(c.first) && c.differences.every((d) => d > 0) && c.perSeedPValues.every((p) => p < 0.05),
+    );
+    if (beatenInEverySeed.length > 0) {
+      out.push({
+        status: 'flagged',
+        id,
+        message:
+          `${name} is less robust than its own student${beatenInEverySeed.length > 1 ? 's' : ''} in every seed: ` +
+          beatenInEverySeed.map((c) => `${c.first} by ${points(c.mean)} points on average under ${threatModelLabel(results, c.measure)} (McNemar p < 0.05 in each of ${c.seeds.length} seeds)`).join('; ') +
+          '. The students\' robustness did not come from this teacher.',
+      });
+      continue;
+    }
     out.push({ status: 'passed', id, message: `${name}: clean ${percent(model.cleanAccuracy)} %; no student it taught is significantly more robust than it.` });
   }
   return out;
 }
 
-/** Student − teacher gaps, clean and per threat model, with their paired intervals. */
-function teacherGaps(results: ResultsFile, pairs: readonly PairedComparison[]): Block[] {
-  const gaps = pairs.filter((p) => p.relation === 'student-teacher');
+/** Student − teacher gaps, clean and per threat model: with their paired intervals, or, for merged seeds, mean ± sd over seeds. */
+function teacherGaps(results: ResultsFile, pairs: readonly PairedComparison[], acrossSeeds: readonly SeedComparison[]): Block[] {
+  const single = pairs.filter((p) => p.relation === 'student-teacher');
+  const seeds = acrossSeeds.filter((c) => c.relation === 'student-teacher');
+  const gaps: ReadonlyArray<{ first: string; second: string; measure: string; text: string }> =
+    single.length > 0
+      ? single.map((g) => ({ ...g, text: difference(g.difference, g.interval) }))
+      : seeds.map((c) => ({ ...c, text: `${points(c.mean)}${c.std === null ? '' : ` ± ${(c.std * 100).toFixed(1)}`}` }));
   if (gaps.length === 0) return [];
   const measures = [CLEAN, ...threatModelColumns(results)].filter((m) => gaps.some((g) => g.measure === m));
   const students = [...new Set(gaps.map((g) => `${g.first}\u0000${g.second}`))];
   const rows = students.map((key) => {
     const [student, teacher] = key.split('\u0000') as [string, string];
-    return [student, teacher, ...measures.map((m) => {
-      const g = gaps.find((x) => x.first === student && x.second === teacher && x.measure === m);
-      return g ? difference(g.difference, g.interval) : 'n/a';
-    })];
+    return [student, teacher, ...measures.map((m) => gaps.find((x) => x.first === student && x.second === teacher && x.measure === m)?.text ?? 'n/a')];
   });
+  const how = single.length > 0 ? 'paired 95 % interval' : `mean ± sd over seeds, each seed paired example by example`;
   return [
-    { kind: 'paragraph', spans: ['Each distilled student against its teacher (student − teacher, percentage points, paired 95 % interval): the robustness transferred, read at a glance.'] },
+    { kind: 'paragraph', spans: [`Each distilled student against its teacher (student − teacher, percentage points, ${how}): the robustness transferred, read at a glance.`] },
     { kind: 'table', header: ['Student', 'Teacher', ...measures.map((m) => `${threatModelLabel(results, m)} (pts)`)], rows, leftColumns: 2 },
   ];
 }
@@ -550,7 +569,7 @@ export function buildReport(results: ResultsFile): ReportDocument {
       ],
     },
   ];
-  const teachers = teacherVerdicts(results, comparisons.pairs);
+  const teachers = teacherVerdicts(results, comparisons.pairs, comparisons.acrossSeeds ?? []);
   const taught = Object.entries(results.models).filter(([, model]) => model.teacher);
   if (teachers.length > 0 || taught.length > 0) {
     // Before any student's number: whether the teachers were worth distilling from, and how each was made.
@@ -569,7 +588,7 @@ export function buildReport(results: ResultsFile): ReportDocument {
         'the threat model (per-example worst case, AutoAttack counting). [a, b]: 95 % Wilson interval for N examples. ' +
         '⚠: a masking check flagged the model; (degenerate): clean accuracy at or near chance, no masking verdict.',
     ],
-  }, ...teacherGaps(results, comparisons.pairs));
+  }, ...teacherGaps(results, comparisons.pairs, comparisons.acrossSeeds ?? []));
   blocks.push(...comparisonSection(results, comparisons.pairs, comparisons.acrossSeeds ?? []));
   for (const key of threatModelColumns(results)) blocks.push(...threatModelSection(results, key));
   blocks.push(...minimumDistortionSection(results), ...diagnosticsSection(results), ...figureSections(results));
