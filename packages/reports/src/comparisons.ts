@@ -104,6 +104,11 @@ function pairsOf(results: ResultsFile): Array<[string, string]> {
  * adjustment over the run's comparisons, and the smallest difference the run could detect at
  * α 0.05 with power 0.8 given its examples and observed discordance (Connor 1987), with the
  * examples the observed difference would need.
+ *
+ * @example
+ * const { pairs } = compareModels(readResults('runs/quickstart'));
+ * const ardVsCrdnd = pairs.find((c) => c.first === 'ard' && c.second === 'crdnd' && c.measure === 'linf:0.3');
+ * // { difference: 0.06, interval: [-0.016, 0.137], pValue: 0.18, minimumDetectableDifference: 0.104, examplesNeeded: 303, … }
  */
 export function compareModels(results: ResultsFile): Comparisons {
   const outcomes = new Map(Object.entries(results.models).map(([name, m]) => [name, outcomesOf(m.threatModels ?? {})]));

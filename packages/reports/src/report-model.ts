@@ -555,7 +555,16 @@ function figureSections(results: ResultsFile): Block[] {
   ];
 }
 
-/** The report of a results file, as a document both renderers draw. */
+/**
+ * The report of a results file, as a document both renderers draw: the run, each teacher's
+ * verdict, the models, each student's gap to its teacher, the comparisons a reader asks for,
+ * each threat model, minimum-distortion attacks, diagnostics, then the figures.
+ *
+ * @example
+ * const doc = buildReport(results);
+ * writeFileSync('report.md', documentToMarkdown(doc));
+ * const flagged = doc.blocks.flatMap((b) => (b.kind === 'verdicts' ? b.items : [])).filter((v) => v.status === 'flagged');
+ */
 export function buildReport(results: ResultsFile): ReportDocument {
   const comparisons = comparisonsOf(results);
   const seeds = results.seeds ? `seeds ${results.seeds.join(', ')} (mean ± std)` : `seed ${results.seed ?? 'n/a'}`;
