@@ -14,6 +14,8 @@ export interface ExplorerRun {
   readonly manifest: ExplorerManifest;
   /** Float32 pixels of the digits, [count, ...inputShape]. */
   readonly digits: Float32Array;
+  /** Where each listed model is saved: models/<name>, or teacher.path for a loaded teacher. */
+  readonly modelDirs: ReadonlyMap<string, string>;
 }
 
 const PAGE_ATTACKS: Record<ExplorerAttack['name'], { label: string; defaults: Record<string, unknown> }> = {
@@ -38,11 +40,18 @@ export async function readExplorerRun(dir: string, maxDigits: number): Promise<E
   const config = (JSON.parse(readFileSync(join(runDir, 'run-state.json'), 'utf8')) as { config: RunConfig }).config;
   const modelsDir = join(runDir, 'models');
   const trained = existsSync(modelsDir) ? readdirSync(modelsDir).filter((m) => existsSync(join(modelsDir, m, 'model.json'))) : [];
+  const modelDirs = new Map(trained.map((name) => [name, join(modelsDir, name)]));
+  // A loaded teacher is a model of the run too (relative paths resolve from the current directory, as the run's did).
+  const loaded = config.teacher?.path;
+  if (loaded && !modelDirs.has(TEACHER) && existsSync(join(loaded, 'model.json'))) {
+    modelDirs.set(TEACHER, resolve(loaded));
+    trained.push(TEACHER);
+  }
   const order = [...config.students.map((s) => s.name), TEACHER];
   const models = trained
     .sort((a, b) => (order.indexOf(a) + 1 || order.length + 1) - (order.indexOf(b) + 1 || order.length + 1) || a.localeCompare(b))
     // The run's teacher is a model like the others, trained with the config's teacher method.
-    .map((name) => ({ name, method: config.students.find((s) => s.name === name)?.method.name ?? (name === TEACHER ? teacherMethod(config).name : undefined) }));
+    .map((name) => ({ name, method: config.students.find((s) => s.name === name)?.method.name ?? (name === TEACHER ? (loaded ? 'loaded' : teacherMethod(config).name) : undefined) }));
   if (models.length === 0) throw new ConfigError('explore', `${modelsDir} holds no trained model (models/<name>/model.json); has the run trained anything yet?`);
 
   const container = rootContainer.createChildContainer();
@@ -67,6 +76,7 @@ export async function readExplorerRun(dir: string, maxDigits: number): Promise<E
   return {
     dir: runDir,
     digits,
+    modelDirs,
     manifest: {
       name: config.name,
       models,
