@@ -17,7 +17,7 @@ describe('several seeds', () => {
       dataset: { name: 'mnist', params: { trainSize: 300, testSize: 40 } },
       model: { name: 'mlp', params: { hiddenSizes: '32' } },
       batchSize: 50,
-      students: [{ name: 'baseline', method: 'standard', params: { epochs: 2 } }],
+      students: [{ name: 'baseline', method: 'standard', params: { epochs: 2 } }, { name: 'short', method: 'standard', params: { epochs: 1 } }],
       evaluation: { examples: 40, workers: 0, diagnostics: false, attacks: [{ name: 'fgsm', params: { epsilon: 0.1 } }] },
     };
     result = runCli(['run', writeConfig(dir, config), '--out', out]);
@@ -38,5 +38,23 @@ describe('several seeds', () => {
     expect(merged.models.baseline.std.cleanAccuracy).toBeCloseTo(Math.abs(accuracies[0]! - accuracies[1]!) / Math.SQRT2, 10);
     expect(existsSync(join(out, 'report.html'))).toBe(true);
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/±/);
+  });
+
+  it('compares the models across seeds, each seed paired example by example', () => {
+    expect(result.status, result.stderr).toBe(0);
+    const perSeed = [1, 2].map((s) => JSON.parse(readFileSync(join(out, `seed-${s}`, 'results.json'), 'utf8')));
+    // Each seed's own results.json compares its two models on its examples.
+    expect(perSeed[0].comparisons.pairs.map((p: { first: string; second: string; measure: string }) => `${p.first}/${p.second}/${p.measure}`)).toEqual(['baseline/short/clean', 'baseline/short/linf:0.1']);
+    const merged = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    expect(merged.seedsShareTestExamples).toBe(true);
+    const clean = merged.comparisons.acrossSeeds.find((c: { measure: string }) => c.measure === 'clean');
+    const differences = perSeed.map((r) => r.models.baseline.cleanAccuracy - r.models.short.cleanAccuracy);
+    expect(clean.differences[0]).toBeCloseTo(differences[0]!, 12);
+    expect(clean.differences[1]).toBeCloseTo(differences[1]!, 12);
+    expect(clean.mean).toBeCloseTo((differences[0]! + differences[1]!) / 2, 12);
+    expect(clean.perSeedPValues).toEqual(perSeed.map((r) => r.comparisons.pairs[0].pValue));
+    const report = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(report).toContain('### Across seeds');
+    expect(report).toContain('Every seed evaluated the same test examples');
   });
 });

@@ -59,11 +59,11 @@ describe('shards and the run lock', () => {
     const early = runCli(shard(0, 2, 2));
     expect(early.status).toBe(75);
     expect(early.stderr.trim().split('\n').at(-1)).toMatch(
-      /^error: shard 0\/2 \(step 2\): 2 job\(s\) wait for dependencies not done yet: seed-1\/kd \(after seed-1\/teacher\); seed-2\/kd \(after seed-2\/teacher\); run this shard again once they are done$/,
+      /^error: shard 0\/2 \(step 2\): 3 job\(s\) wait for dependencies not done yet: seed-1\/kd \(after seed-1\/teacher\); seed-1\/evaluate\/teacher \(after seed-1\/teacher, seed-1\/baseline\); seed-2\/evaluate\/baseline \(after seed-2\/teacher, seed-2\/baseline\); run this shard again once they are done$/,
     );
     expect(existsSync(join(out, 'seed-1', 'models'))).toBe(false);
 
-    // Step 1: teachers and baselines; 2: kd and the baselines' evaluations; 3: kd's evaluations; 4: each seed's results.
+    // Step 1: teachers and baselines; 2: kd and the baselines' and teachers' evaluations; 3: kd's evaluations; 4: each seed's results.
     for (const [step, count] of [[1, 2], [2, 3], [3, 2], [4, 1]] as const) {
       const results = await together(Array.from({ length: count }, (_, i) => shard(i, count, step)));
       results.forEach((r, i) => expect(r.status, `step ${step} shard ${i}: ${r.stderr}`).toBe(0));
@@ -96,7 +96,7 @@ describe('shards and the run lock', () => {
     expect(r.status, r.stderr).toBe(0);
     const report = runCli(['report', out]);
     expect(report.status).toBe(75);
-    expect(report.stderr.trim()).toMatch(/^error: \S*partial: 8 job\(s\) not done yet: seed-1\/kd, seed-1\/evaluate\/baseline, seed-1\/evaluate\/kd, seed-1\/results, seed-2\/kd, /);
+    expect(report.stderr.trim()).toMatch(/^error: \S*partial: 10 job\(s\) not done yet: seed-1\/kd, seed-1\/evaluate\/baseline, seed-1\/evaluate\/kd, seed-1\/evaluate\/teacher, seed-1\/results, seed-2\/kd, /);
   });
 
   it('refuses a second writer naming the first, and lets --resume take over the lock of a killed run', async () => {

@@ -37,7 +37,9 @@ describe('tempered run examples/smoke', () => {
     expect(results.evaluatedExamples).toBe(100);
     expect(results.backend.name).toBe('wasm');
     expect(results.backend.source).toMatch(/@tempered\/wasm-train/);
-    expect(Object.keys(results.models).sort()).toEqual(['ard', 'baseline', 'crdnd', 'defensive-distillation', 'kd', 'pgd-at']);
+    // The run's teacher is a model of the run, evaluated like the students.
+    expect(Object.keys(results.models).sort()).toEqual(['ard', 'baseline', 'crdnd', 'defensive-distillation', 'kd', 'pgd-at', 'teacher']);
+    expect(results.models.teacher.taught).toEqual(['kd', 'ard', 'crdnd']);
     for (const [name, model] of Object.entries<Record<string, any>>(results.models)) {
       expect(model.cleanAccuracy, name).toBeGreaterThan(0.1);
       for (const attack of ['fgsm', 'pgd', 'jsma', 'cw']) {

@@ -52,4 +52,34 @@ describe('tempered run with teacher.method and students[i].teacher', () => {
     expect(report).toMatch(/\*\*ard-from-at\*\* ← pgd-at, a model of this run: trained with pgd-at \(/);
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('<h2>Teachers</h2>');
   });
+
+  it('evaluates the teacher like the students, marks who taught whom, and compares each student with its teacher', () => {
+    expect(status, stderr.split('\n').slice(-5).join('\n')).toBe(0);
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    expect(Object.keys(results.models)).toEqual(['teacher', 'pgd-at', 'kd', 'ard-from-at']);
+    expect(results.models.teacher).toMatchObject({ method: 'trades', taught: ['kd'], methodParams: { beta: 6 } });
+    expect(results.models.teacher.threatModels['linf:0.1'].brokenBy).toHaveLength(20);
+    expect(results.models['pgd-at'].taught).toEqual(['ard-from-at']);
+    const pairs = results.comparisons.pairs as Array<{ first: string; second: string; measure: string; relation: string; evaluated: number }>;
+    expect(pairs.filter((p) => p.relation === 'student-teacher').map((p) => `${p.first}/${p.second}/${p.measure}`).sort()).toEqual(
+      ['ard-from-at/pgd-at/clean', 'ard-from-at/pgd-at/linf:0.1', 'kd/teacher/clean', 'kd/teacher/linf:0.1'],
+    );
+    expect(pairs).toHaveLength(6 * 2);
+    const report = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(report).toMatch(/- (\*\*Flagged\*\*|Passed) \(teacher-worth-distilling\): teacher/);
+    expect(report.indexOf('(teacher-worth-distilling)')).toBeLessThan(report.indexOf('## Models'));
+    expect(report).toMatch(/\| kd \| teacher \| [-+]?\d+\.\d/);
+  });
+
+  it('labels every epoch\'s accuracy with what the method\'s step measured it on', () => {
+    expect(status, stderr.split('\n').slice(-5).join('\n')).toBe(0);
+    const epochEnds = readJsonl(join(out, 'metrics.jsonl')).filter((l) => l.event === 'epoch:end');
+    const on = Object.fromEntries(epochEnds.map((l) => [l.model as string, l.accuracyOn]));
+    expect(on).toEqual({ teacher: 'adversarial', 'pgd-at': 'adversarial', kd: 'clean', 'ard-from-at': 'adversarial' });
+    expect(stderr).toMatch(/kd\/student epoch 1\/1 loss \d+\.\d+ acc on clean x \d/);
+    expect(stderr).toMatch(/pgd-at\/student epoch 1\/1 loss \d+\.\d+ acc on x′ \d/);
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    expect(results.models.kd.training.student[0].accuracyOn).toBe('clean');
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('student accuracy on x′');
+  });
 });

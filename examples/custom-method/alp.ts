@@ -50,7 +50,7 @@ export const ALP = defineMethod({
         const mixedCe = tf.div(tf.add(crossEntropy(cleanLogits, labels), crossEntropy(adversarialLogits, labels)), 2) as tf.Scalar;
         const pairing = losses.pairing({ student: { logits: cleanLogits }, studentAdv: { logits: adversarialLogits } });
         const loss = tf.add(mixedCe, tf.mul(pairing, params.pairingWeight)) as tf.Scalar;
-        return { loss, terms: { mixedCe, pairing }, logits: adversarialLogits, labels };
+        return { loss, terms: { mixedCe, pairing }, logits: adversarialLogits, labels, accuracyOn: 'adversarial' };
       });
     } finally {
       xAdv.dispose();

@@ -92,10 +92,10 @@ export const ARD = defineMethod({
         };
         if (replacement) {
           const loss = replacement.compute(context);
-          return { loss, terms: { [params.distillationLoss]: loss }, logits: adversarialLogits, labels };
+          return { loss, terms: { [params.distillationLoss]: loss }, logits: adversarialLogits, labels, accuracyOn: 'adversarial' };
         }
         const { loss, terms } = objective.computeTerms(context);
-        return { loss, terms, logits: adversarialLogits, labels };
+        return { loss, terms, logits: adversarialLogits, labels, accuracyOn: 'adversarial' };
       });
     } finally {
       xAdv.dispose();

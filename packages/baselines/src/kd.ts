@@ -46,7 +46,7 @@ export const KD = defineMethod({
         const { loss: value, kl, ce } = loss.parts({
           x, labels, student: { logits }, teacher: { logits: teacherLogits }, temperature, epoch: step.epoch, step: step.step,
         });
-        return { loss: value, terms: { kl, ce }, logits, labels };
+        return { loss: value, terms: { kl, ce }, logits, labels, accuracyOn: 'clean' };
       });
     } finally {
       teacherLogits.dispose();

@@ -86,7 +86,7 @@ export const MART = defineMethod({
         const adversarialLogits = student.logits(xAdv, { training: true });
         const { boostedCe, weightedKl } = martTerms(student.logits(x, { training: true }), adversarialLogits, labels);
         const loss = tf.add(boostedCe, tf.mul(weightedKl, params.lambda)) as tf.Scalar;
-        return { loss, terms: { boostedCe, weightedKl }, logits: adversarialLogits, labels };
+        return { loss, terms: { boostedCe, weightedKl }, logits: adversarialLogits, labels, accuracyOn: 'adversarial' };
       });
     } finally {
       xAdv.dispose();

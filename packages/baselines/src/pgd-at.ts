@@ -54,10 +54,10 @@ export const PGD_AT = defineMethod({
       return minimize((): StepLoss => {
         const adversarialLogits = student.logits(xAdv, { training: true });
         const adversarialCe = crossEntropy(adversarialLogits, labels);
-        if (w === 0) return { loss: adversarialCe, terms: { adversarialCe }, logits: adversarialLogits, labels };
+        if (w === 0) return { loss: adversarialCe, terms: { adversarialCe }, logits: adversarialLogits, labels, accuracyOn: 'adversarial' };
         const cleanCe = crossEntropy(student.logits(x, { training: true }), labels);
         const loss = tf.add(tf.mul(adversarialCe, 1 - w), tf.mul(cleanCe, w)) as tf.Scalar;
-        return { loss, terms: { adversarialCe, cleanCe }, logits: adversarialLogits, labels };
+        return { loss, terms: { adversarialCe, cleanCe }, logits: adversarialLogits, labels, accuracyOn: 'adversarial' };
       });
     } finally {
       xAdv.dispose();

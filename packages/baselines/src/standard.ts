@@ -35,6 +35,6 @@ export const STANDARD = defineMethod({
     minimize(() => {
       const logits = student.logits(x, { training: true });
       const ce = crossEntropy(logits, labels, 1);
-      return { loss: ce, terms: { ce }, logits, labels };
+      return { loss: ce, terms: { ce }, logits, labels, accuracyOn: 'clean' };
     }),
 });

@@ -84,7 +84,7 @@ export const TRADES = defineMethod({
         const ce = crossEntropy(cleanLogits, labels);
         const kl = klBetweenLogits(cleanLogits, adversarialLogits);
         const loss = tf.add(ce, tf.mul(kl, params.beta)) as tf.Scalar;
-        return { loss, terms: { ce, kl }, logits: adversarialLogits, labels };
+        return { loss, terms: { ce, kl }, logits: adversarialLogits, labels, accuracyOn: 'adversarial' };
       });
     } finally {
       xAdv.dispose();

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
 import { StepProgress, type BackendInfo, type ProgressSink, type DatasetSplits, type Student, type Teacher } from '@tempered/core/node';
-import { RESULTS_FILE, evaluate, renderReports, writeResults, type DiagnosticsOptions, type TeacherInfo, type TrainingCurves } from '@tempered/reports/node';
+import { RESULTS_FILE, evaluate, markTeachers, renderReports, withComparisons, writeResults, type DiagnosticsOptions, type TeacherInfo, type TrainingCurves } from '@tempered/reports/node';
 import type { RunConfig } from './config.js';
 
 export interface EvaluateRunArgs {
@@ -97,11 +97,13 @@ export function evaluationPath(dir: string, model: string): string {
 
 /**
  * results.json from the models' separate evaluations (each model is evaluated on its own, so
- * nothing but the `models` map and the time differ between them), then report.md and report.html.
+ * nothing but the `models` map and the time differ between them), teachers marked with the
+ * students they taught and every pair of models compared, then report.md and report.html.
  */
 export function assembleResults(dir: string, models: readonly string[]): string {
   const parts = models.map((m) => JSON.parse(readFileSync(evaluationPath(dir, m), 'utf8')) as Results);
-  writeResults(dir, { ...parts[0]!, createdAt: new Date().toISOString(), models: Object.assign({}, ...parts.map((p) => p.models)) as Results['models'] });
+  // Comparisons need every model: they are computed here, once the models' evaluations are together.
+  writeResults(dir, withComparisons(markTeachers({ ...parts[0]!, createdAt: new Date().toISOString(), models: Object.assign({}, ...parts.map((p) => p.models)) as Results['models'] })));
   renderReports(dir);
   return join(dir, RESULTS_FILE);
 }

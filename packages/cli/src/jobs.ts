@@ -147,7 +147,7 @@ export function dependenciesDone(runDir: string, job: Job): boolean {
  * given, else any model a job of this seed trained into models/<name>.
  */
 export async function loadTeacher(config: RunConfig, dir: string, splits: DatasetSplits, name: string = TEACHER): Promise<Teacher> {
-  const path = name === TEACHER && config.teacher?.path ? config.teacher.path : join(dir, 'models', name);
+  const path = modelPath(config, dir, name);
   const teacher = new LayersTeacher(await loadLayersModel(path), { name });
   if (teacher.numClasses !== splits.train.numClasses || teacher.inputShape.join('x') !== splits.train.inputShape.join('x')) {
     teacher.dispose();
@@ -237,15 +237,30 @@ export function teacherInfo(container: DependencyContainer, config: RunConfig, s
   return { name: TEACHER, source: 'trained', method: method.name, methodParams: describeMethod(container, method).params, model: (config.teacher?.model ?? config.model).name };
 }
 
+/** Where a model of the seed is saved: the run's teacher at teacher.path when loaded, else models/<name>. */
+function modelPath(config: RunConfig, dir: string, name: string): string {
+  return name === TEACHER && config.teacher?.path ? config.teacher.path : join(dir, 'models', name);
+}
+
+/** How the run's own teacher was made, as results.json records a model's method. */
+function runTeacherMethod(container: DependencyContainer, config: RunConfig): { method: string; params: Record<string, unknown> } {
+  if (config.teacher?.path) return { method: 'loaded', params: { path: config.teacher.path } };
+  const method = teacherMethod(config);
+  return { method: method.name, params: describeMethod(container, method).params };
+}
+
 async function runEvaluateJob(job: EvaluateJob, ctx: JobContext): Promise<boolean> {
   const { container, config } = ctx;
   const dir = join(ctx.runDir, job.dir);
   const unsubscribe = ctx.stop.onStop(() => ctx.abortEvaluation());
-  const student = config.students.find((s) => s.name === job.model)!;
-  const info = teacherInfo(container, config, job.model);
-  const methods = { [job.model]: { method: student.method.name, params: describeMethod(container, student.method).params, ...(info ? { teacher: info } : {}) } };
+  const student = config.students.find((s) => s.name === job.model);
+  const info = student ? teacherInfo(container, config, job.model) : undefined;
+  const described = student ? { method: student.method.name, params: describeMethod(container, student.method).params } : runTeacherMethod(container, config);
+  const methods = { [job.model]: { ...described, ...(info ? { teacher: info } : {}) } };
   const teacher = job.teacher ? await loadTeacher(config, dir, await ctx.splits(), job.teacher) : undefined;
-  const model = new LayersStudent(await loadLayersModel(join(dir, 'models', job.model)), { name: job.model });
+  // A loaded teacher is checked against the dataset as its students check it (one-line error), before it is attacked.
+  if (!student && config.teacher?.path) (await loadTeacher(config, dir, await ctx.splits())).dispose();
+  const model = new LayersStudent(await loadLayersModel(modelPath(config, dir, job.model)), { name: job.model });
   const source = job.transferFrom ? config.students.find((s) => s.name === job.transferFrom) : undefined;
   const transferModel = source ? new LayersStudent(await loadLayersModel(join(dir, 'models', source.name)), { name: source.name }) : undefined;
   try {

@@ -35,6 +35,7 @@ describe('plan of jobs', () => {
       'seed-1/evaluate/kd',
       'seed-1/evaluate/dd',
       'seed-1/evaluate/at',
+      'seed-1/evaluate/teacher',
       'seed-1/results',
     ]);
     expect(byId.get('seed-1/baseline')!.dependsOn).toEqual([]);
@@ -45,8 +46,12 @@ describe('plan of jobs', () => {
     expect(byId.get('seed-1/evaluate/at')!.dependsOn).toEqual(['seed-1/teacher', 'seed-1/baseline', 'seed-1/at']);
     expect(byId.get('seed-1/evaluate/at')).toMatchObject({ transferFrom: 'baseline' });
     expect(byId.get('seed-1/evaluate/baseline')).not.toHaveProperty('transferFrom');
-    expect(byId.get('seed-1/results')!.dependsOn).toHaveLength(4);
-    expect(plan.jobs.map((j) => j.step)).toEqual([1, 1, 2, 2, 1, 2, 3, 3, 2, 4]);
+    // The teacher is a model of the run: evaluated like the students, first in results.json.
+    expect(byId.get('seed-1/evaluate/teacher')).toMatchObject({ model: 'teacher', transferFrom: 'baseline', dependsOn: ['seed-1/teacher', 'seed-1/baseline'] });
+    expect(byId.get('seed-1/evaluate/teacher')).not.toHaveProperty('teacher');
+    expect(byId.get('seed-1/results')).toMatchObject({ models: ['teacher', 'baseline', 'kd', 'dd', 'at'] });
+    expect(byId.get('seed-1/results')!.dependsOn).toHaveLength(5);
+    expect(plan.jobs.map((j) => j.step)).toEqual([1, 1, 2, 2, 1, 2, 3, 3, 2, 2, 4]);
     // Every job comes after its dependencies.
     plan.jobs.forEach((job, i) => job.dependsOn.forEach((d) => expect(plan.jobs.findIndex((j) => j.id === d)).toBeLessThan(i)));
   });
@@ -58,15 +63,17 @@ describe('plan of jobs', () => {
     expect(loaded.jobs.some((j) => j.id === 'seed-1/teacher')).toBe(false);
     const kd = loaded.jobs.find((j) => j.id === 'seed-1/kd');
     expect(kd).toMatchObject({ teacher: 'teacher', dependsOn: [] });
+    // A loaded teacher is evaluated too, as soon as the transfer source is trained.
+    expect(loaded.jobs.find((j) => j.id === 'seed-1/evaluate/teacher')).toMatchObject({ dependsOn: ['seed-1/baseline'] });
   });
 
   it('gives each seed its own jobs and directory, and merges the seeds in a report job', () => {
     const plan = buildPlan(config({ seeds: [1, 2] }), teacherUse);
-    expect(plan.jobs).toHaveLength(21);
+    expect(plan.jobs).toHaveLength(23);
     const report = plan.jobs.at(-1)!;
     expect(report).toMatchObject({ kind: 'report', dependsOn: ['seed-1/results', 'seed-2/results'], step: 5 });
     expect(plan.jobs.find((j) => j.id === 'seed-2/kd')).toMatchObject({ dir: 'seed-2', dependsOn: ['seed-2/teacher'], writes: ['seed-2/models/kd/', 'seed-2/checkpoints/kd/', 'seed-2/metrics.jsonl'] });
-    expect(formatPlan(plan)[0]).toBe('21 jobs in 5 steps (a job runs once its dependencies are done)');
+    expect(formatPlan(plan)[0]).toBe('23 jobs in 5 steps (a job runs once its dependencies are done)');
   });
 
   it('deals every job to exactly one shard, balanced within each step', () => {

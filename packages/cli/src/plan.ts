@@ -5,7 +5,8 @@ import type { PluginRef, RunConfig } from './config.js';
 
 /**
  * A run as a plan of jobs (a DAG): for each seed, one training job per model (the teacher, then
- * each student), one evaluation job per student, one job assembling that seed's results.json,
+ * each student), one evaluation job per model of the run (each student, and the run's teacher when one
+ * distils from it), one job assembling that seed's results.json,
  * and, with several seeds, one report job merging them. Each job reads only files its dependencies wrote, so any job can run in any
  * process, on any machine sharing the run directory, once its dependencies are done.
  */
@@ -24,7 +25,7 @@ export interface TrainJob {
   readonly architecture: PluginRef;
   /** Model name of the teacher it distils from, when its method takes one. */
   readonly teacher?: string;
-  /** True for the run's teacher: saved, but not evaluated as a student. */
+  /** True for the run's teacher (trained here): saved, and evaluated like every model of the run. */
   readonly isTeacher: boolean;
   readonly dependsOn: readonly string[];
   /** Directory of this seed's models, checkpoints and metrics.jsonl (relative to the run directory). */
@@ -34,7 +35,7 @@ export interface TrainJob {
   readonly step: number;
 }
 
-/** All attacks on one trained student: its part of the seed's results. */
+/** All attacks on one model of the run (a student, or the run's teacher): its part of the seed's results. */
 export interface EvaluateJob {
   readonly kind: 'evaluate';
   readonly id: string;
@@ -55,7 +56,7 @@ export interface ResultsJob {
   readonly id: string;
   readonly seed: number;
   readonly dir: string;
-  /** Students, in config order. */
+  /** The run's teacher (when it has one), then the students in config order. */
   readonly models: readonly string[];
   readonly dependsOn: readonly string[];
   readonly writes: readonly string[];
@@ -192,13 +193,30 @@ export function buildPlan(
         writes: [rel(dir, `evaluations/${student.model}.json`)],
       });
     });
+    // The run's teacher, trained or loaded, is a model of the run: evaluated like the students,
+    // so its students can be read against it (a teacher that teaches nothing is not worth the cost).
+    const teaches = students.some((s) => s.teacher === TEACHER);
+    const teacherEvaluation = hasTeacher && teaches
+      ? [
+          add<EvaluateJob>({
+            kind: 'evaluate',
+            id: `seed-${seed}/evaluate/${TEACHER}`,
+            seed,
+            dir,
+            model: TEACHER,
+            ...(source ? { transferFrom: source.name } : {}),
+            dependsOn: [...(teacherJob ? [teacherJob.id] : []), ...(source ? [trainJobs.get(source.name)!.id] : [])],
+            writes: [rel(dir, `evaluations/${TEACHER}.json`)],
+          }),
+        ]
+      : [];
     const results = add<ResultsJob>({
       kind: 'results',
       id: `seed-${seed}/results`,
       seed,
       dir,
-      models: students.map((s) => s.model),
-      dependsOn: evaluations.map((e) => e.id),
+      models: [...teacherEvaluation.map((e) => e.model), ...students.map((s) => s.model)],
+      dependsOn: [...teacherEvaluation, ...evaluations].map((e) => e.id),
       writes: ['results.json', 'report.md', 'report.html'].map((f) => rel(dir, f)),
     });
     seedResults.push(results.id);

@@ -171,6 +171,7 @@ export function curvesFromLog(out: string): Map<string, TrainingCurves> {
       epoch: record.epoch as number,
       loss: record.loss as number,
       ...(record.accuracy !== undefined ? { accuracy: record.accuracy as number } : {}),
+      ...(record.accuracyOn === 'clean' || record.accuracyOn === 'adversarial' ? { accuracyOn: record.accuracyOn } : {}),
       ...((record.terms as Record<string, number> | undefined) ?? {}),
       ...(record.learningRate !== undefined ? { learningRate: record.learningRate as number } : {}),
       ...((record.learningRates as number[] | undefined)?.length ? { learningRates: record.learningRates as number[] } : {}),

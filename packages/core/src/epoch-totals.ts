@@ -1,4 +1,4 @@
-import type { StepResult } from './types.js';
+import type { AccuracyInput, StepResult } from './types.js';
 
 /**
  * The running sums of one epoch's training metrics: what the epoch's mean loss, mean loss terms
@@ -19,6 +19,8 @@ export interface EpochTotals {
   readonly reportsCorrect: boolean;
   /** Sum of each named loss term over the batches. */
   readonly termSums: Readonly<Record<string, number>>;
+  /** What the accuracy is measured on, as the steps declared it; null when they disagreed or did not say. */
+  readonly accuracyOn?: AccuracyInput | null;
 }
 
 /** Accumulates an epoch's metrics batch by batch; restorable from a checkpoint's {@link EpochTotals}. */
@@ -29,6 +31,7 @@ export class EpochAccumulator {
   private examples = 0;
   private reportsCorrect = false;
   private readonly termSums: Record<string, number> = {};
+  private accuracyOn: AccuracyInput | null | undefined;
 
   /** A fresh accumulator, or one continuing from saved totals (a resumed epoch). */
   constructor(saved?: EpochTotals) {
@@ -39,6 +42,7 @@ export class EpochAccumulator {
     this.examples = saved.examples;
     this.reportsCorrect = saved.reportsCorrect;
     Object.assign(this.termSums, saved.termSums);
+    this.accuracyOn = saved.accuracyOn;
   }
 
   /** Adds one batch's step result over `size` examples. Same order of additions as an uninterrupted epoch. */
@@ -49,23 +53,27 @@ export class EpochAccumulator {
     if (result.correct !== undefined) {
       this.reportsCorrect = true;
       this.correct += result.correct;
+      // What the steps declared, unless they disagreed.
+      const declared = result.accuracyOn ?? null;
+      this.accuracyOn = this.accuracyOn === undefined || this.accuracyOn === declared ? declared : null;
     }
     for (const [name, value] of Object.entries(result.terms ?? {})) this.termSums[name] = (this.termSums[name] ?? 0) + value;
   }
 
   /** The sums so far, for a checkpoint. */
   totals(): EpochTotals {
-    return { lossSum: this.lossSum, batches: this.batches, correct: this.correct, examples: this.examples, reportsCorrect: this.reportsCorrect, termSums: { ...this.termSums } };
+    return { lossSum: this.lossSum, batches: this.batches, correct: this.correct, examples: this.examples, reportsCorrect: this.reportsCorrect, termSums: { ...this.termSums }, ...(this.accuracyOn !== undefined ? { accuracyOn: this.accuracyOn } : {}) };
   }
 
-  /** The epoch's mean loss, mean terms and accuracy (undefined when steps report no `correct`). */
-  means(): { loss: number; terms: Record<string, number>; accuracy: number | undefined } {
+  /** The epoch's mean loss, mean terms and accuracy (undefined when steps report no `correct`), and what that accuracy is on when the steps agreed. */
+  means(): { loss: number; terms: Record<string, number>; accuracy: number | undefined; accuracyOn?: AccuracyInput } {
     const terms: Record<string, number> = {};
     for (const [name, sum] of Object.entries(this.termSums)) terms[name] = sum / Math.max(1, this.batches);
     return {
       loss: this.lossSum / Math.max(1, this.batches),
       terms,
       accuracy: this.reportsCorrect && this.examples > 0 ? this.correct / this.examples : undefined,
+      ...(this.reportsCorrect && this.accuracyOn ? { accuracyOn: this.accuracyOn } : {}),
     };
   }
 }
@@ -77,5 +85,6 @@ export function epochTotalsProblem(value: unknown): string | undefined {
   for (const key of ['lossSum', 'batches', 'correct', 'examples'] as const) if (typeof v[key] !== 'number') return `${key}: expected a number`;
   if (typeof v.reportsCorrect !== 'boolean') return 'reportsCorrect: expected true or false';
   if (typeof v.termSums !== 'object' || v.termSums === null) return 'termSums: expected an object';
+  if (v.accuracyOn !== undefined && v.accuracyOn !== null && v.accuracyOn !== 'clean' && v.accuracyOn !== 'adversarial') return 'accuracyOn: expected clean, adversarial or null';
   return undefined;
 }

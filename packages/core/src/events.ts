@@ -1,5 +1,5 @@
 import type { EpochTotals } from './epoch-totals.js';
-import type { TrainingMethod, TrainingPhase } from './types.js';
+import type { AccuracyInput, TrainingMethod, TrainingPhase } from './types.js';
 
 /** Where training is: the next step to run is batch `batch` of epoch `epoch` of phase `phase`. */
 export interface TrainerPosition {
@@ -47,6 +47,8 @@ export interface EpochEndEvent extends PhaseEvent {
   readonly terms: Readonly<Record<string, number>>;
   /** Training accuracy over the epoch (when steps report it). */
   readonly accuracy?: number;
+  /** What that accuracy was measured on, as the steps declared it ('clean' x or 'adversarial' x′); absent when they did not say. */
+  readonly accuracyOn?: AccuracyInput;
   /** tf.memory().numTensors at epoch end: constant across epochs when nothing leaks. */
   readonly numTensors: number;
   /** The learning rate in force during the epoch's last step (the schedule's, when the phase has one). */

@@ -33,6 +33,7 @@ export type {
   PluginDescriptor,
   StepContext,
   StepResult,
+  AccuracyInput,
   Student,
   Teacher,
   TrainingBatch,

@@ -138,7 +138,7 @@ function slotParams(name: string, slots: readonly string[]): ParamSpecs {
  *   name: 'my-method', description: 'CE on clean inputs', teacher: 'none', params: defineParams({}),
  *   step: ({ batch, student, minimize }) => minimize(() => {
  *     const logits = student.logits(batch.x, { training: true });
- *     return { loss: crossEntropy(logits, batch.labels), logits, labels: batch.labels };
+ *     return { loss: crossEntropy(logits, batch.labels), logits, labels: batch.labels, accuracyOn: 'clean' };
  *   }),
  * });
  * registerPlugin(container, TOKENS.Method, MY_METHOD);

@@ -5,7 +5,7 @@ import { crossEntropy } from './ops.js';
 import { createOptimizer } from './optimizers.js';
 import { Rng } from './random.js';
 import { optimizeStep } from './step.js';
-import type { TrainingMethod, Student, TrainingPhase } from './types.js';
+import type { AccuracyInput, TrainingMethod, Student, TrainingPhase } from './types.js';
 
 /** Shared fixtures for core specs (not exported from the package). */
 
@@ -43,6 +43,8 @@ export class PlainMethod implements TrainingMethod {
     private readonly epochs: number,
     private readonly optimizerName: 'adam' | 'sgd' | 'momentum' = 'adam',
     private readonly step?: (x: tf.Tensor) => void,
+    /** What each step declares its logits were computed on (by step index); undefined: says nothing. */
+    private readonly accuracyOn?: (step: number) => AccuracyInput | undefined,
   ) {}
   setup(): void {
     const student = this.student;
@@ -52,11 +54,12 @@ export class PlainMethod implements TrainingMethod {
       model: student,
       epochs: this.epochs,
       optimizer,
-      trainStep: (batch) => {
+      trainStep: (batch, context) => {
         this.step?.(batch.x);
+        const accuracyOn = this.accuracyOn?.(context.step);
         return optimizeStep(optimizer, student.trainableVariables(), () => {
           const logits = student.logits(batch.x, { training: true });
-          return { loss: crossEntropy(logits, batch.labels), logits, labels: batch.labels };
+          return { loss: crossEntropy(logits, batch.labels), logits, labels: batch.labels, ...(accuracyOn ? { accuracyOn } : {}) };
         });
       },
     };

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { countCorrect } from './ops.js';
 import { learningRateOf, weightDecayOf } from './optimizers.js';
-import type { StepResult } from './types.js';
+import type { AccuracyInput, StepResult } from './types.js';
 
 /** What a loss closure returns for {@link optimizeStep}. */
 export interface StepLoss {
@@ -11,6 +11,8 @@ export interface StepLoss {
   /** Logits whose accuracy against `labels` is reported. */
   readonly logits?: tf.Tensor2D;
   readonly labels?: tf.Tensor1D;
+  /** What `logits` were computed on: the clean batch or its adversarial examples (labels epoch lines and metrics.jsonl). */
+  readonly accuracyOn?: AccuracyInput;
 }
 
 /**
@@ -20,10 +22,14 @@ export interface StepLoss {
 export function optimizeStep(optimizer: tf.Optimizer, variables: tf.Variable[], compute: () => StepLoss): StepResult {
   const kept: Record<string, tf.Scalar> = {};
   let correct: number | undefined;
+  let accuracyOn: AccuracyInput | undefined;
   const closure = () => {
     const out = compute();
     for (const [name, value] of Object.entries(out.terms ?? {})) kept[name] = tf.keep(value.clone());
-    if (out.logits && out.labels) correct = countCorrect(out.logits, out.labels);
+    if (out.logits && out.labels) {
+      correct = countCorrect(out.logits, out.labels);
+      accuracyOn = out.accuracyOn;
+    }
     return out.loss;
   };
   const decay = weightDecayOf(optimizer);
@@ -35,7 +41,7 @@ export function optimizeStep(optimizer: tf.Optimizer, variables: tf.Variable[], 
   }
   const lossValue = loss.dataSync()[0]!;
   loss.dispose();
-  return { loss: lossValue, terms, correct };
+  return { loss: lossValue, terms, correct, ...(accuracyOn ? { accuracyOn } : {}) };
 }
 
 /**

@@ -183,6 +183,32 @@ describe('Trainer', () => {
     method.result().dispose();
   });
 
+  it('labels each epoch\'s accuracy with what the steps declared it was measured on', async () => {
+    const run = async (accuracyOn?: (step: number) => 'clean' | 'adversarial' | undefined) => {
+      const dir = mkdtempSync(join(tmpdir(), 'tempered-trainer-'));
+      const method = new PlainMethod(tinyMlp(7), 1, 'adam', undefined, accuracyOn);
+      method.setup();
+      let text = '';
+      const stream = new Writable({ write: (chunk, _e, cb) => ((text += chunk.toString()), cb()) }) as unknown as NodeJS.WriteStream;
+      await new Trainer().use(new JsonlLogger(join(dir, 'metrics.jsonl')), new ProgressListener({ stream, tty: false })).run(method, { model: 'm', train: data, batchSize: 16, seed: 1 });
+      method.dispose();
+      method.result().dispose();
+      const epochEnd = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.event === 'epoch:end');
+      return { epochEnd, text };
+    };
+    const adversarial = await run(() => 'adversarial');
+    expect(adversarial.epochEnd.accuracyOn).toBe('adversarial');
+    expect(adversarial.text).toMatch(/m\/student epoch 1\/1 loss \d+\.\d+ acc on x′ \d+\.\d%/);
+    const clean = await run(() => 'clean');
+    expect(clean.epochEnd.accuracyOn).toBe('clean');
+    expect(clean.text).toMatch(/ acc on clean x \d+\.\d%/);
+    // Steps that disagree, or say nothing, leave the accuracy unlabelled rather than guessed.
+    const mixed = await run((step) => (step % 2 === 0 ? 'clean' : 'adversarial'));
+    expect(mixed.epochEnd).not.toHaveProperty('accuracyOn');
+    expect(mixed.text).toMatch(/ acc \d+\.\d%/);
+    expect((await run()).epochEnd).not.toHaveProperty('accuracyOn');
+  });
+
   it('redraws a progress bar with ETA in place on a TTY', async () => {
     const method = new PlainMethod(tinyMlp(8), 1);
     method.setup();

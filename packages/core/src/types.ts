@@ -230,6 +230,9 @@ export interface StepContext {
   readonly rng: Rng;
 }
 
+/** What the accuracy a step reports is measured on: the clean batch x, or its adversarial x′. */
+export type AccuracyInput = 'clean' | 'adversarial';
+
 /** Scalars a training step reports; `loss` must be finite. */
 export interface StepResult {
   readonly loss: number;
@@ -237,6 +240,8 @@ export interface StepResult {
   readonly terms?: Readonly<Record<string, number>>;
   /** Correct predictions in this batch (for epoch accuracy). */
   readonly correct?: number;
+  /** What `correct` was counted on (the step knows which logits it returned). */
+  readonly accuracyOn?: AccuracyInput;
 }
 
 /** One stage of a method, e.g. "teacher" then "student" for defensive distillation. */

@@ -240,7 +240,7 @@ export const CRDND = defineMethod({
           terms.relation = relation.compute(context(adversarial.features!, teacherOut.features!));
           loss = tf.add(loss, tf.mul(terms.relation, v.relationalWeight));
         }
-        return { loss, terms, logits: adversarial.logits, labels };
+        return { loss, terms, logits: adversarial.logits, labels, accuracyOn: 'adversarial' };
       }, trainable);
     } finally {
       xAdv.dispose();

@@ -70,12 +70,24 @@ export type {
   Rerun,
   SeedSpecific,
   Interval,
+  Comparisons,
+  PairedComparison,
+  SeedComparison,
   MetricValue,
   PluginMetricResult,
   RecordedAttackTraits,
 } from './schema.js';
 export { mergeResults } from './merge.js';
-export { renderMarkdown, teacherDescription } from './render-markdown.js';
-export { renderHtml, escapeHtml, lineChart, histogramChart } from './render-html.js';
+export { renderMarkdown, documentToMarkdown } from './render-markdown.js';
+export { buildReport, teacherDescription, teacherVerdicts, studentsOf, percent, rate } from './report-model.js';
+export type { ReportDocument, Block, Span, Verdict, Figure, TradeoffPoint } from './report-model.js';
+export { renderHtml, documentToHtml, escapeHtml, lineChart, histogramChart, tradeoffChart } from './render-html.js';
 export { encodePng, pngDataUri, crc32, diverging, imageToRgb, perturbationToRgb } from './png.js';
 export { mean, median, std, wilsonInterval, rateInterval, Z_95 } from './stats.js';
+export {
+  binomialHalfCdf, mcnemarExact, newcombePairedInterval, holmAdjust, mcnemarSampleSize, minimumDetectableDifference,
+  pairedTable, pairedTTest, studentTTwoSided, normalCdf, normalQuantile, Z_POWER_80,
+} from './paired.js';
+export type { PairedTable, SeedTest } from './paired.js';
+export { markTeachers } from './teachers.js';
+export { compareModels, compareAcrossSeeds, comparisonsOf, withComparisons, relationOf, COMPARISON_ALPHA, COMPARISON_POWER, CLEAN } from './comparisons.js';

@@ -1,6 +1,7 @@
 import { ConfigError } from '@tempered/core';
 import { RESULTS_SCHEMA_VERSION, type Diagnostic, type ModelResults, type ModelSpread, type ResultsFile, type SeedSpecific, type ThreatModelResult } from './schema.js';
 import { mean, std } from './stats.js';
+import { compareModels } from './comparisons.js';
 
 /**
  * Merging runs of the same models with different seeds. Every number becomes the mean over the
@@ -259,7 +260,9 @@ export function mergeResults(results: readonly ResultsFile[], sources: readonly 
   for (const [name, entries] of groups) models[name] = mergeModel(entries);
   const seeds = [...new Set(results.flatMap((r) => (r.seeds ? [...r.seeds] : r.seed !== undefined ? [r.seed] : [])))].sort((a, b) => a - b);
   const first = results[0]!;
-  return {
+  // The test split does not depend on the run's seed: the same dataset and count mean the same examples, in order.
+  const sameExamples = results.every((r) => r.dataset.name === first.dataset.name && r.dataset.size === first.dataset.size && r.evaluatedExamples === first.evaluatedExamples);
+  const merged: ResultsFile = {
     schemaVersion: RESULTS_SCHEMA_VERSION,
     tempered: first.tempered,
     createdAt: new Date().toISOString(),
@@ -269,5 +272,7 @@ export function mergeResults(results: readonly ResultsFile[], sources: readonly 
     ...(seeds.length === 1 ? { seed: seeds[0]! } : { seeds }),
     ...(first.config ? { config: { ...first.config, seeds } } : {}),
     models,
+    ...(results.length > 1 ? { seedsShareTestExamples: sameExamples } : {}),
   };
+  return { ...merged, comparisons: compareModels(merged) };
 }

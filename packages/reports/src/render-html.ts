@@ -1,6 +1,6 @@
 import { imageToRgb, encodePng, perturbationToRgb, pngDataUri } from './png.js';
-import { attackColumns, rate, renderMarkdown } from './render-markdown.js';
-import type { AdversarialExample, GradientHistogram, ResultsFile, TrainingEpoch } from './schema.js';
+import { buildReport, type Block, type Figure, type ReportDocument, type Series, type Span, type TradeoffPoint } from './report-model.js';
+import type { AdversarialExample, GradientHistogram, ResultsFile } from './schema.js';
 
 /** Escapes text for HTML content and attribute values. */
 export function escapeHtml(text: unknown): string {
@@ -8,11 +8,6 @@ export function escapeHtml(text: unknown): string {
 }
 
 const PALETTE = ['#1b6ca8', '#d1495b', '#2e933c', '#edae49', '#6a4c93', '#00798c', '#8d6a9f', '#444444'];
-
-interface Series {
-  readonly label: string;
-  readonly points: ReadonlyArray<readonly [number, number]>;
-}
 
 const W = 420;
 const H = 260;
@@ -100,100 +95,111 @@ function exampleImages(example: AdversarialExample, range: [number, number]): st
   return `<figure class="example">${img(clean, `clean #${example.index}`)}${img(perturbation, `perturbation #${example.index}`)}${img(adversarial, `adversarial #${example.index}`)}<figcaption>${escapeHtml(caption)}</figcaption></figure>`;
 }
 
-function inline(text: string): string {
-  return escapeHtml(text.replace(/\\\|/g, '|')).replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>');
-}
-
-/**
- * report.md → HTML, for the subset renderMarkdown writes (headings, tables, lists, paragraphs):
- * both views then show the same tables. Every text is escaped.
- */
-export function markdownToHtml(markdown: string): string {
-  const out: string[] = [];
-  const blocks = markdown.split(/\n\s*\n/);
-  for (const block of blocks) {
-    const lines = block.split('\n').filter((l) => l.trim() !== '');
-    if (lines.length === 0) continue;
-    const first = lines[0]!;
-    if (first.startsWith('# ')) continue; // the page has its own title
-    if (first.startsWith('### ')) out.push(`<h3>${inline(first.slice(4))}</h3>`);
-    else if (first.startsWith('## ')) out.push(`<h2>${inline(first.slice(3))}</h2>`);
-    else if (first.startsWith('| ')) {
-      const split = (l: string) => l.slice(2, -2).split(/(?<!\\) \| /);
-      const [head, , ...body] = lines;
-      out.push(
-        `<table><thead><tr>${split(head!).map((c) => `<th>${inline(c)}</th>`).join('')}</tr></thead><tbody>${body
-          .map((r) => `<tr>${split(r).map((c) => `<td>${inline(c)}</td>`).join('')}</tr>`)
-          .join('')}</tbody></table>`,
-      );
-    } else if (first.startsWith('- ')) {
-      out.push(`<ul>${lines.map((l) => `<li class="${/^- \*\*Flagged/.test(l) ? 'warning' : 'info'}">${inline(l.slice(2))}</li>`).join('')}</ul>`);
-    } else out.push(`<p>${inline(lines.join(' '))}</p>`);
-  }
-  return out.join('\n');
-}
-
 const STYLE = `body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#222;max-width:1200px}
 table{border-collapse:collapse;font-size:12px;margin:12px 0}th,td{border:1px solid #ccc;padding:3px 6px;text-align:right}
-th:first-child,td:first-child,th:nth-child(2),td:nth-child(2){text-align:left}.charts{display:flex;flex-wrap:wrap;gap:16px}
-.warning{color:#a4161a}.info{color:#555}figure.example{display:inline-block;margin:4px 8px;text-align:center}
+td.left,th.left{text-align:left}.charts{display:flex;flex-wrap:wrap;gap:16px}
+.verdicts .flagged{color:#a4161a}.verdicts .flagged .status{font-weight:bold}.verdicts .passed{color:#2e6b30}.verdicts .not-run{color:#555}figure.example{display:inline-block;margin:4px 8px;text-align:center}
 figure.example img{image-rendering:pixelated;margin:1px;border:1px solid #ddd}figcaption{font-size:11px}.empty{color:#777}`;
 
-/** report.html: one self-contained page (inline CSS and SVG, PNGs as data: URIs, no network). */
-export function renderHtml(results: ResultsFile): string {
-  const markdown = renderMarkdown(results);
-  const models = Object.entries(results.models);
-  const sweep = lineChart(
-    'Robust accuracy vs ε',
-    'ε',
-    'robust accuracy',
-    models
-      .filter(([, m]) => m.epsilonSweep)
-      .map(([name, m]) => ({
-        label: `${name} (${m.epsilonSweep!.attack}, ${m.epsilonSweep!.norm})`,
-        points: m.epsilonSweep!.points.filter((p) => p.robustAccuracy !== null).map((p) => [p.epsilon, p.robustAccuracy!] as const),
-      })),
-    [0, 1],
-  );
-  // Every step's learning rate, at epoch + step/steps (one point per epoch when only that was logged).
-  const learningRateSeries = (phase: string, epochs: readonly TrainingEpoch[]) => {
-    const points = epochs.flatMap((e) =>
-      e.learningRates?.length ? e.learningRates.map((rate, i, all) => [e.epoch + i / all.length, rate] as const) : typeof e.learningRate === 'number' ? [[e.epoch, e.learningRate] as const] : [],
+/**
+ * The clean vs robust trade-off: one point per model at (robust, clean accuracy) with its 95 %
+ * intervals as bars on both axes; teachers are squares, students circles.
+ */
+export function tradeoffChart(title: string, points: readonly TradeoffPoint[]): string {
+  if (points.length === 0) return `<p class="empty">${escapeHtml(title)}: no data</p>`;
+  const size = 300;
+  const m = { left: 48, right: 12, top: 12, bottom: 40 };
+  const sx = (v: number) => m.left + v * (size - m.left - m.right);
+  const sy = (v: number) => size - m.bottom - v * (size - m.top - m.bottom);
+  const parts = [
+    `<svg class="chart tradeoff" role="img" aria-label="${escapeHtml(title)}" viewBox="0 0 ${size} ${size + 18 * points.length}" width="${size}" xmlns="http://www.w3.org/2000/svg">`,
+    `<title>${escapeHtml(title)}</title>`,
+    `<line x1="${m.left}" y1="${size - m.bottom}" x2="${size - m.right}" y2="${size - m.bottom}" stroke="#333"/>`,
+    `<line x1="${m.left}" y1="${m.top}" x2="${m.left}" y2="${size - m.bottom}" stroke="#333"/>`,
+  ];
+  for (const t of [0, 0.25, 0.5, 0.75, 1]) {
+    parts.push(`<text x="${sx(t).toFixed(1)}" y="${size - m.bottom + 14}" font-size="10" text-anchor="middle">${t * 100}</text>`);
+    parts.push(`<text x="${m.left - 4}" y="${(sy(t) + 3).toFixed(1)}" font-size="10" text-anchor="end">${t * 100}</text>`);
+  }
+  parts.push(`<text x="${(size + m.left) / 2}" y="${size - 8}" font-size="11" text-anchor="middle">worst-case robust accuracy (%)</text>`);
+  parts.push(`<text x="12" y="${(size - m.bottom + m.top) / 2}" font-size="11" text-anchor="middle" transform="rotate(-90 12 ${(size - m.bottom + m.top) / 2})">clean accuracy (%)</text>`);
+  points.forEach((p, i) => {
+    const color = PALETTE[i % PALETTE.length]!;
+    const [x, y] = [sx(p.robust), sy(p.clean)];
+    if (p.robustInterval) parts.push(`<line class="interval" x1="${sx(p.robustInterval[0]).toFixed(1)}" y1="${y.toFixed(1)}" x2="${sx(p.robustInterval[1]).toFixed(1)}" y2="${y.toFixed(1)}" stroke="${color}"/>`);
+    if (p.cleanInterval) parts.push(`<line class="interval" x1="${x.toFixed(1)}" y1="${sy(p.cleanInterval[0]).toFixed(1)}" x2="${x.toFixed(1)}" y2="${sy(p.cleanInterval[1]).toFixed(1)}" stroke="${color}"/>`);
+    const label = `${p.model}${p.teacher ? ' (teacher)' : ''}: clean ${(p.clean * 100).toFixed(1)} %, robust ${(p.robust * 100).toFixed(1)} %`;
+    parts.push(
+      p.teacher
+        ? `<rect class="teacher" x="${(x - 5).toFixed(1)}" y="${(y - 5).toFixed(1)}" width="10" height="10" fill="${color}"><title>${escapeHtml(label)}</title></rect>`
+        : `<circle class="student" cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="4" fill="${color}"><title>${escapeHtml(label)}</title></circle>`,
     );
-    return points.length ? [{ label: `${phase} learning rate`, points }] : [];
-  };
-  const training = models.flatMap(([name, m]) =>
-    Object.entries(m.training ?? {}).map(([phase, epochs]) =>
-      `<div><h3>${escapeHtml(`${name} — ${phase}`)}</h3>` +
-      lineChart(`Training ${name} / ${phase}`, 'epoch', 'loss / accuracy', [
-        { label: `${phase} loss`, points: epochs.map((e) => [e.epoch, e.loss] as const) },
-        ...(epochs.some((e) => e.accuracy !== undefined) ? [{ label: `${phase} accuracy`, points: epochs.filter((e) => e.accuracy !== undefined).map((e) => [e.epoch, e.accuracy!] as const) }] : []),
-        ...learningRateSeries(phase, epochs),
-      ]) +
-      '</div>',
-    ),
-  );
-  const histograms = models.map(([name, m]) => `<div><h3>${escapeHtml(name)}</h3>${histogramChart(`Input-gradient magnitudes, ${name}`, m.gradientHistogram)}</div>`);
-  const grids = models.flatMap(([name, m]) =>
-    attackColumns(results)
-      .filter((key) => (m.examples[key] ?? []).length > 0)
-      .map(
-        (key) =>
-          `<h3>${escapeHtml(`${name} — ${key}`)} <small>(clean · perturbation · adversarial; success ${escapeHtml(rate(m.attacks[key]?.successRate, m.attacks[key]?.successRateInterval))} %)</small></h3>` +
-          m.examples[key]!.map((e) => exampleImages(e, [0, 1])).join(''),
-      ),
-  );
+    const key = p.teacher ? `<rect x="${m.left}" y="${size + 18 * i + 2}" width="10" height="10" fill="${color}"/>` : `<circle cx="${m.left + 5}" cy="${size + 18 * i + 7}" r="4" fill="${color}"/>`;
+    parts.push(`${key}<text x="${m.left + 16}" y="${size + 18 * i + 11}" font-size="11">${escapeHtml(`${p.model}${p.teacher ? ' (teacher)' : ''}`)}</text>`);
+  });
+  parts.push('</svg>');
+  return parts.join('');
+}
+
+function spans(items: readonly Span[]): string {
+  return items.map((s) => (typeof s === 'string' ? escapeHtml(s) : 'strong' in s ? `<strong>${escapeHtml(s.strong)}</strong>` : `<code>${escapeHtml(s.code)}</code>`)).join('');
+}
+
+const STATUS_LABEL = { flagged: 'Flagged', passed: 'Passed', 'not-run': 'Not run' } as const;
+
+function figure(f: Figure): string {
+  switch (f.type) {
+    case 'tradeoff':
+      return `<div>${tradeoffChart(f.title, f.points)}</div>`;
+    case 'lines':
+      return `<div>${f.heading ? `<h3>${escapeHtml(f.heading)}</h3>` : ''}${lineChart(f.title, f.xLabel, f.yLabel, f.series, f.yRange ? [f.yRange[0], f.yRange[1]] : undefined)}</div>`;
+    case 'histogram':
+      return `<div>${f.heading ? `<h3>${escapeHtml(f.heading)}</h3>` : ''}${histogramChart(f.title, f.histogram)}</div>`;
+    case 'examples':
+      return `<div class="grid"><h3>${escapeHtml(f.heading)} <small>(${escapeHtml(f.note)})</small></h3>${f.examples.map((e) => exampleImages(e, [0, 1])).join('')}</div>`;
+  }
+}
+
+function block(b: Block): string {
+  switch (b.kind) {
+    case 'heading':
+      return `<h${b.level}>${escapeHtml(b.text)}</h${b.level}>`;
+    case 'paragraph':
+      return `<p>${spans(b.spans)}</p>`;
+    case 'list':
+      return `<ul>${b.items.map((item) => `<li>${spans(item)}</li>`).join('')}</ul>`;
+    case 'table':
+      return (
+        `<table><thead><tr>${b.header.map((h, i) => `<th${i < b.leftColumns ? ' class="left"' : ''}>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>` +
+        b.rows.map((r) => `<tr>${r.map((c, i) => `<td${i < b.leftColumns ? ' class="left"' : ''}>${escapeHtml(c)}</td>`).join('')}</tr>`).join('') +
+        '</tbody></table>'
+      );
+    case 'verdicts':
+      return `<ul class="verdicts">${b.items
+        .map((v) => `<li class="${v.status}" data-status="${v.status}"><span class="status">${STATUS_LABEL[v.status]}</span> (${escapeHtml(v.id)}): ${escapeHtml(v.message)}</li>`)
+        .join('')}</ul>`;
+    case 'figures': {
+      if (b.figures.length === 0) return `<p class="empty">${escapeHtml(b.empty)}</p>`;
+      const grids = b.figures.every((f) => f.type === 'examples');
+      return grids ? b.figures.map(figure).join('') : `<div class="charts">${b.figures.map(figure).join('')}</div>`;
+    }
+  }
+}
+
+/** A report document as the body of an HTML page. */
+export function documentToHtml(doc: ReportDocument): string {
+  return [`<h1>${escapeHtml(doc.title)}</h1>`, ...doc.blocks.map(block)].join('\n');
+}
+
+/** report.html: one self-contained page (inline CSS and SVG, PNGs as data: URIs, no network), from the same document as report.md. */
+export function renderHtml(results: ResultsFile): string {
+  const doc = buildReport(results);
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
 <title>Tempered robustness report — ${escapeHtml(results.dataset.name)}</title><style>${STYLE}</style></head>
 <body data-images-loaded="pending">
-<h1>Robustness evaluation — ${escapeHtml(results.dataset.name)}</h1>
-${markdownToHtml(markdown)}
-<h2>Robust accuracy vs ε</h2><div class="charts">${sweep}</div>
-<h2>Training curves</h2><div class="charts">${training.join('') || '<p class="empty">No training curves in results.json.</p>'}</div>
-<h2>Input-gradient magnitudes (T = 1)</h2><div class="charts">${histograms.join('')}</div>
-<h2>Adversarial examples</h2>${grids.join('') || '<p class="empty">No adversarial examples recorded.</p>'}
+${documentToHtml({ ...doc, title: `${doc.title} — ${results.dataset.name}` })}
 <script>
 (function () {
   var images = Array.prototype.slice.call(document.images);

@@ -95,6 +95,8 @@ describe('reports', () => {
       expect(dom).toMatch(/<path class="series" d="M[\d.]+,[\d.]+ L/);
       expect(dom).toMatch(/<path class="bar"/);
       expect(dom).toMatch(/<circle /);
+      // The clean vs robust trade-off: one point per model with its two interval bars.
+      expect(dom).toMatch(/<svg class="chart tradeoff"[^]*<line class="interval"[^]*<line class="interval"[^]*<circle class="student"/);
       // mergeReports writes a merged results.json and renders both reports.
       const second = join(dir, 'second');
       writeResults(second, withSeed(base, 2, 0.1));

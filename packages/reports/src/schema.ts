@@ -195,10 +195,17 @@ const TrainingValue = Type.Unsafe<number>({ type: ['number', 'null'] });
 const TrainingShare = Type.Unsafe<number>({ type: ['number', 'null'], minimum: 0, maximum: 1 });
 // `learningRate` is the rate of the epoch's last step; `learningRates` every step's, in order.
 export const TrainingEpochSchema = Type.Object(
-  { epoch: Int, loss: TrainingValue, accuracy: Type.Optional(TrainingShare), learningRates: Type.Optional(Type.Array(Type.Number())) },
+  {
+    epoch: Int,
+    loss: TrainingValue,
+    accuracy: Type.Optional(TrainingShare),
+    // What `accuracy` was measured on, as the method's step declared it.
+    accuracyOn: Type.Optional(Type.Union([Type.Literal('clean'), Type.Literal('adversarial')])),
+    learningRates: Type.Optional(Type.Array(Type.Number())),
+  },
   { additionalProperties: TrainingValue },
 );
-export type TrainingEpoch = Of<typeof TrainingEpochSchema> & { readonly [metric: string]: number | readonly number[] | undefined };
+export type TrainingEpoch = Of<typeof TrainingEpochSchema> & { readonly [metric: string]: number | string | readonly number[] | undefined };
 /** Per-phase training curves, e.g. `{ teacher: [...], student: [...] }`. */
 export type TrainingCurves = Readonly<Record<string, readonly TrainingEpoch[]>>;
 
@@ -244,6 +251,80 @@ export const TeacherInfoSchema = Type.Object({
 });
 export type TeacherInfo = Of<typeof TeacherInfoSchema>;
 
+
+// ---------------------------------------------------------------------------------------------
+// Teachers as models of the run, and paired comparisons (issue 24). Kept apart from the fields
+// above: every field here is optional, so files written before it still parse.
+// ---------------------------------------------------------------------------------------------
+
+/** Counts of a paired 2×2 table over the shared examples (first model right/wrong × second). */
+export const PairedTableSchema = Type.Object({
+  both: Count,
+  firstOnly: Count,
+  secondOnly: Count,
+  neither: Count,
+});
+
+/** What a reader asks of a pair, decided from the data: a student and its teacher, a distilled student and a model trained without a teacher, two distilled students. */
+const RelationSchema = Type.Union([Type.Literal('student-teacher'), Type.Literal('student-baseline'), Type.Literal('student-student'), Type.Literal('other')]);
+const Difference = Type.Number({ minimum: -1, maximum: 1 });
+// 95 % paired interval of a difference [lower, upper] in [−1, 1], null when undefined.
+const DifferenceIntervalSchema = Type.Unsafe<readonly [lower: number, upper: number] | null>({
+  type: ['array', 'null'], items: { type: 'number', minimum: -1, maximum: 1 }, minItems: 2, maxItems: 2,
+});
+const PValue = Type.Number({ minimum: 0, maximum: 1 });
+
+/** Two models on the same examples, one measure ('clean' or a threat-model key); differences are first − second. */
+export const PairedComparisonSchema = Type.Object({
+  first: Str, // the student when one of the two is distilled
+  second: Str,
+  measure: Str, // "clean" or a key of `threatModels` (worst-case robust accuracy)
+  relation: RelationSchema,
+  evaluated: Type.Integer({ minimum: 0 }),
+  firstAccuracy: Share,
+  secondAccuracy: Share,
+  difference: Difference,
+  interval: DifferenceIntervalSchema, // Newcombe (1998) method 10, 95 %
+  table: PairedTableSchema,
+  pValue: PValue, // exact McNemar, two-sided
+  adjustedPValue: PValue, // Holm over every pair and measure of the run
+  discordance: Share, // share of examples on which the two disagree
+  minimumDetectableDifference: nullable(Type.Number({ minimum: 0, maximum: 1 })), // at α and power below (Connor 1987)
+  examplesNeeded: nullable(Type.Integer({ minimum: 0 })), // examples the observed difference needs at α and power
+});
+export type PairedComparison = Of<typeof PairedComparisonSchema>;
+
+/** One pair and measure over merged seeds: each seed's paired difference and a paired t test over them. */
+export const SeedComparisonSchema = Type.Object({
+  first: Str,
+  second: Str,
+  measure: Str,
+  relation: RelationSchema,
+  seeds: Type.Array(Str), // keys of `perSeed`
+  differences: Type.Array(Difference), // per seed, from that seed's per-example pairing
+  mean: Difference,
+  std: NullableNumber, // sample standard deviation over seeds; null for one seed
+  t: NullableNumber, // paired t over seeds; null below two seeds or without spread
+  pValue: nullable(PValue),
+  adjustedPValue: nullable(PValue), // Holm over the across-seed tests
+  perSeedPValues: Type.Array(PValue), // exact McNemar within each seed
+  sameExamples: Type.Boolean(), // every seed evaluated the same test examples
+});
+export type SeedComparison = Of<typeof SeedComparisonSchema>;
+
+export const ComparisonsSchema = Type.Object({
+  alpha: Num,
+  power: Num,
+  pairs: Type.Array(PairedComparisonSchema),
+  acrossSeeds: Type.Optional(Type.Array(SeedComparisonSchema)),
+});
+export type Comparisons = Of<typeof ComparisonsSchema>;
+
+/** Fields of a model's results about teaching (see ModelResultsSchema). */
+const TeachingFields = {
+  taught: Type.Optional(Type.Array(Str)), // this model is a teacher: the students of the run it taught
+};
+
 /** Everything measured for one trained model (see the field comments). */
 /**
  * The value of a metric plugin run by `evaluation.metrics`: one number, or named numbers (null
@@ -283,6 +364,7 @@ export const ModelResultsSchema = Type.Object({
   std: Type.Optional(ModelSpreadSchema), // standard deviations across seeds
   missing: Type.Optional(Type.Record(Type.String(), Type.Array(Int))), // paths null on some seeds → those seeds
   perSeed: Type.Optional(Type.Record(Type.String(), SeedSpecificSchema)),
+  ...TeachingFields,
 });
 export type ModelResults = Of<typeof ModelResultsSchema> & { readonly training?: TrainingCurves; readonly std?: ModelSpread };
 
@@ -303,6 +385,9 @@ export const RESULTS_JSON_SCHEMA = Type.Object(
     // The run's effective config, seeds as this file's: runs merge only when the rest agrees.
     config: Type.Optional(Params),
     models: Type.Record(Type.String(), ModelResultsSchema),
+    // Issue 24 block: paired comparisons of the models (compareModels), and whether merged seeds shared their test examples.
+    comparisons: Type.Optional(ComparisonsSchema),
+    seedsShareTestExamples: Type.Optional(Type.Boolean()),
   },
   {
     $schema: 'http://json-schema.org/draft-07/schema#',

@@ -76,10 +76,10 @@ export const ADAAD = defineMethod({
       return minimize((): StepLoss => {
         const adversarialLogits = student.logits(xAdv, { training: true });
         const adversarialKl = reduceKl(teacherAdversarial, adversarialLogits, klReduction);
-        if (!teacherNatural) return { loss: adversarialKl, terms: { adversarialKl }, logits: adversarialLogits, labels };
+        if (!teacherNatural) return { loss: adversarialKl, terms: { adversarialKl }, logits: adversarialLogits, labels, accuracyOn: 'adversarial' };
         const naturalKl = reduceKl(teacherNatural, student.logits(x, { training: true }), klReduction);
         const loss = tf.add(tf.mul(adversarialKl, alpha), tf.mul(naturalKl, 1 - alpha)) as tf.Scalar;
-        return { loss, terms: { adversarialKl, naturalKl }, logits: adversarialLogits, labels };
+        return { loss, terms: { adversarialKl, naturalKl }, logits: adversarialLogits, labels, accuracyOn: 'adversarial' };
       });
     } finally {
       tf.dispose([xAdv, teacherAdversarial, ...(teacherNatural ? [teacherNatural] : [])]);

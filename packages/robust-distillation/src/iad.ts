@@ -111,7 +111,7 @@ export const IAD = defineMethod({
           terms.ce = crossEntropy(cleanLogits!, labels);
           loss = tf.add(loss, tf.mul(terms.ce, 1 - alpha)) as tf.Scalar;
         }
-        return { loss, terms, logits: adversarialLogits, labels };
+        return { loss, terms, logits: adversarialLogits, labels, accuracyOn: 'adversarial' };
       });
     } finally {
       tf.dispose([xAdv, teacherNatural, ...(trust ? [trust] : [])]);

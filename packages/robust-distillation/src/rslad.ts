@@ -74,7 +74,7 @@ export const RSLAD = defineMethod({
         const adversarialKl = reduceKl(teacherLogits, adversarialLogits, klReduction);
         const naturalKl = reduceKl(teacherLogits, student.logits(x, { training: true }), klReduction);
         const loss = tf.add(tf.mul(adversarialKl, w), tf.mul(naturalKl, 1 - w)) as tf.Scalar;
-        return { loss, terms: { adversarialKl, naturalKl }, logits: adversarialLogits, labels };
+        return { loss, terms: { adversarialKl, naturalKl }, logits: adversarialLogits, labels, accuracyOn: 'adversarial' };
       });
     } finally {
       xAdv.dispose();

@@ -4,6 +4,8 @@ import { container as rootContainer } from 'tsyringe';
 import { ConfigError, TOKENS, createPlugin, listPlugins, type DatasetSource } from '@tempered/core';
 import { verifyModelFiles } from '@tempered/core/node';
 import { readRunState } from '../run.js';
+import type { RunConfig } from '../config.js';
+import { TEACHER, teacherMethod } from '../plan.js';
 import { registerBuiltins, registerUserPlugins } from '../plugins.js';
 import type { ExplorerAttack, ExplorerManifest } from './manifest.js';
 
@@ -14,6 +16,8 @@ export interface ExplorerRun {
   readonly manifest: ExplorerManifest;
   /** Float32 pixels of the digits, [count, ...inputShape]. */
   readonly digits: Float32Array;
+  /** Where each listed model is saved: models/<name>, or teacher.path for a loaded teacher. */
+  readonly modelDirs: ReadonlyMap<string, string>;
 }
 
 const PAGE_ATTACKS: Record<ExplorerAttack['name'], { label: string; defaults: Record<string, unknown> }> = {
@@ -38,13 +42,21 @@ export async function readExplorerRun(dir: string, maxDigits: number): Promise<E
   const config = readRunState(runDir)!.config;
   const modelsDir = join(runDir, 'models');
   const trained = existsSync(modelsDir) ? readdirSync(modelsDir).filter((m) => existsSync(join(modelsDir, m, 'model.json'))) : [];
+  const modelDirs = new Map(trained.map((name) => [name, join(modelsDir, name)]));
+  // A loaded teacher is a model of the run too (relative paths resolve from the current directory, as the run's did).
+  const loaded = config.teacher?.path;
+  if (loaded && !modelDirs.has(TEACHER) && existsSync(join(loaded, 'model.json'))) {
+    modelDirs.set(TEACHER, resolve(loaded));
+    trained.push(TEACHER);
+  }
   // The page loads these files as they are: a truncated model.json, damaged weights (checksum)
   // or NaN weights are refused here, naming the file, rather than served.
-  for (const name of trained) verifyModelFiles(join(modelsDir, name));
-  const order = [...config.students.map((s) => s.name), 'teacher'];
+  for (const dir of modelDirs.values()) verifyModelFiles(dir);
+  const order = [...config.students.map((s) => s.name), TEACHER];
   const models = trained
     .sort((a, b) => (order.indexOf(a) + 1 || order.length + 1) - (order.indexOf(b) + 1 || order.length + 1) || a.localeCompare(b))
-    .map((name) => ({ name, method: name === 'teacher' ? 'standard' : config.students.find((s) => s.name === name)?.method.name }));
+    // The run's teacher is a model like the others, trained with the config's teacher method.
+    .map((name) => ({ name, method: config.students.find((s) => s.name === name)?.method.name ?? (name === TEACHER ? (loaded ? 'loaded' : teacherMethod(config).name) : undefined) }));
   if (models.length === 0) throw new ConfigError('explore', `${modelsDir} holds no trained model (models/<name>/model.json); has the run trained anything yet?`);
 
   const container = rootContainer.createChildContainer();
@@ -69,6 +81,7 @@ export async function readExplorerRun(dir: string, maxDigits: number): Promise<E
   return {
     dir: runDir,
     digits,
+    modelDirs,
     manifest: {
       name: config.name,
       models,

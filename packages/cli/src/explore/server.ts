@@ -33,7 +33,7 @@ export interface Explorer {
 /**
  * Serves the explorer for the run in `dir` on 127.0.0.1 only. Everything the page loads comes
  * from here: its bundle and the wasm binaries, the manifest, the digits, and the run's model
- * files (only models/<name>/ of the models listed in the manifest).
+ * files (only the saved files of the models listed in the manifest: models/<name>/, or a loaded teacher's directory).
  */
 export async function startExplorer(dir: string, options: ExplorerOptions): Promise<Explorer> {
   if (!existsSync(join(PAGE_DIR, 'app.js'))) throw new ConfigError('explore', `${PAGE_DIR} has no app.js: build @tempered/cli first (npm run build)`);
@@ -51,7 +51,7 @@ export async function startExplorer(dir: string, options: ExplorerOptions): Prom
     if (wasm && existsSync(join(PAGE_DIR, 'wasm', wasm[1]!))) return { body: readFileSync(join(PAGE_DIR, 'wasm', wasm[1]!)), type: TYPES['.wasm']! };
     const model = /^\/run\/models\/([^/]+)\/([\w-]+(?:\.[\w-]+)*)$/.exec(path);
     if (model && models.has(model[1]!)) {
-      const file = join(run.dir, 'models', model[1]!, model[2]!);
+      const file = join(run.modelDirs.get(model[1]!) ?? join(run.dir, 'models', model[1]!), model[2]!);
       if (existsSync(file)) return { body: readFileSync(file), type: TYPES[extname(file)] ?? TYPES['.bin']! };
     }
     return undefined;

@@ -93,7 +93,8 @@ export class ProgressListener implements TrainerPlugin {
       });
     }
     trainer.on('epoch:end', (e) => {
-      const acc = e.accuracy === undefined ? '' : ` acc ${(e.accuracy * 100).toFixed(1)}%`;
+      const on = e.accuracyOn === 'adversarial' ? ' on x′' : e.accuracyOn === 'clean' ? ' on clean x' : '';
+      const acc = e.accuracy === undefined ? '' : ` acc${on} ${(e.accuracy * 100).toFixed(1)}%`;
       line(`${e.model}/${e.phase.name} epoch ${e.epoch + 1}/${e.phase.epochs} loss ${e.loss.toFixed(4)}${acc} (${formatDuration(e.durationMs)})`);
     });
     trainer.on('warning', (e) => line(`warning: ${e.model}: ${e.message}`));

@@ -91,7 +91,7 @@ function hardLabelStep({ batch, step, model, prepared, minimize }: Step, tempera
   return minimize(() => {
     const logits = model.logits(batch.x, { training: true });
     const loss = prepared.hardLoss.compute(lossContext(batch, logits, temperature, step));
-    return { loss, terms: { ce: loss }, logits, labels: batch.labels };
+    return { loss, terms: { ce: loss }, logits, labels: batch.labels, accuracyOn: 'clean' };
   });
 }
 
@@ -105,10 +105,10 @@ function studentStep({ batch, step, params, student, prepared, minimize }: Step)
       const logits = student.logits(batch.x, { training: true });
       const lossInput: LossContext = { ...lossContext(batch, logits, temperature, step), softTargets: targets };
       const soft = prepared.softLoss.compute(lossInput);
-      if (hardLabelWeight === 0) return { loss: soft, terms: { softCe: soft }, logits, labels: batch.labels };
+      if (hardLabelWeight === 0) return { loss: soft, terms: { softCe: soft }, logits, labels: batch.labels, accuracyOn: 'clean' };
       const hard = prepared.hardLoss.compute(lossInput);
       const loss = tf.add(tf.mul(1 - hardLabelWeight, soft), tf.mul(hardLabelWeight, hard)) as tf.Scalar;
-      return { loss, terms: { softCe: soft, hardCe: hard }, logits, labels: batch.labels };
+      return { loss, terms: { softCe: soft, hardCe: hard }, logits, labels: batch.labels, accuracyOn: 'clean' };
     });
   } finally {
     targets.dispose();
