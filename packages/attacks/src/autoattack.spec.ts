@@ -25,7 +25,7 @@ describe('AutoAttack', () => {
       const { adversarial, iterations, brokenBy, ran } = await new AutoAttack({ ...CHEAP, queries: 1000, epsilon, seed: 3 }).run(masked, x, y);
       const records = attackRecords(masked, x, adversarial, y);
       const clean = tf.tidy(() => tf.reshape(tf.sub(adversarial, x), [batch, -1]).abs().max(1).arraySync() as number[]);
-      expect(ran).toEqual(['apgd-ce', 'apgd-t', 'square']);
+      expect(ran).toEqual(['apgd-ce', 'apgd-t', 'fab-t', 'square']);
       expect(brokenBy).toHaveLength(batch);
       records.forEach((r, i) => {
         expect(r.linf).toBeLessThanOrEqual(epsilon + 1e-6);
@@ -36,17 +36,19 @@ describe('AutoAttack', () => {
           expect(clean[i]).toBe(0);
           return;
         }
-        // The gradient is zeroed, so what breaks the far examples is Square; each component's cost
-        // is charged only while the example is robust.
+        // The gradient is zeroed (FAB's linearised boundary has a zero normal, so it never moves),
+        // so what breaks the far examples is Square; each component's cost is charged only while
+        // the example is robust.
         expect(brokenBy[i] !== null, `example ${i}`).toBe(r.success);
         if (linf[i]! <= epsilon / 1.05 && linf[i]! > epsilon / 2) expect(brokenBy[i], `example ${i}`).toBe('square');
         if (brokenBy[i] === 'apgd-ce') expect(iterations[i]).toBeLessThanOrEqual(20);
+        expect(brokenBy[i]).not.toBe('fab-t');
         if (brokenBy[i] === 'square') {
-          expect(iterations[i]).toBeGreaterThan(20 + 3 * 20);
-          expect(iterations[i]).toBeLessThanOrEqual(20 + 3 * 20 + 1000);
+          expect(iterations[i]).toBeGreaterThan(20 + 3 * 20 + 3 * 20);
+          expect(iterations[i]).toBeLessThanOrEqual(20 + 3 * 20 + 3 * 20 + 1000);
         }
         if (brokenBy[i] === null) {
-          expect(iterations[i]).toBe(20 + 3 * 20 + 1000);
+          expect(iterations[i]).toBe(20 + 3 * 20 + 3 * 20 + 1000);
           expect(clean[i]).toBe(0); // a robust example is returned unchanged
         }
       });
@@ -70,11 +72,13 @@ describe('AutoAttack', () => {
     });
   });
 
-  it('fixes the standard version: changing a budget throws unless version is custom; FAB is named as missing', () => {
+  it('fixes the standard version (APGD-CE, APGD-T, FAB-T, Square): changing a budget throws unless version is custom', () => {
     expect(() => new AutoAttack({ queries: 100 })).toThrow(/autoattack\.queries: the standard version fixes 5000, got 100; set version: custom/);
     expect(() => new AutoAttack({ steps: 10 })).toThrow(ConfigError);
     expect(new AutoAttack({ version: 'custom', queries: 100 }).params()).toMatchObject({ queries: 100 });
-    expect(() => new AutoAttack({ version: 'custom', attacks: 'apgd-ce,fab-t' })).toThrow(/unknown component "fab-t".*FAB is not implemented/);
+    expect(new AutoAttack().params()['attacks']).toBe('apgd-ce,apgd-t,fab-t,square');
+    expect(() => new AutoAttack({ attacks: 'apgd-ce,apgd-t,square' })).toThrow(/autoattack\.attacks: the standard version fixes/);
+    expect(() => new AutoAttack({ version: 'custom', attacks: 'apgd-ce,fab' })).toThrow(/unknown component "fab"; expected apgd-ce, apgd-dlr, apgd-t, fab-t, square/);
     expect(new AutoAttack().supportedModes).toEqual(['untargeted']);
   });
 
@@ -84,7 +88,7 @@ describe('AutoAttack', () => {
       const x = uniformInputs(3, 6, 8);
       const y = tf.tensor1d(predict(model, x), 'int32');
       const { adversarial, ran } = await autoattack(model, x, y, { ...CHEAP, epsilon: 0.01 });
-      expect(ran).toEqual(['apgd-ce', 'square']);
+      expect(ran).toEqual(['apgd-ce', 'fab-t', 'square']);
       tf.dispose([x, y, adversarial]);
     });
   });

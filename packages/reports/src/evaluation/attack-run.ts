@@ -109,7 +109,7 @@ export async function runAttack(
   const reportsRan = outputs.some((o) => o.ran !== undefined);
   const summary: AttackSummary = {
     name: attack.name,
-    params: attack.params(),
+    params: attack.effectiveParams?.() ?? attack.params(),
     mode: job.mode,
     norm: attack.norm,
     kind,

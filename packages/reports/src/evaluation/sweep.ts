@@ -39,7 +39,7 @@ export async function runSweep(
     progress.note(`ε sweep skipped: ${error instanceof Error ? error.message : String(error)}`);
     return undefined;
   }
-  const baseValues = base.params();
+  const baseValues = base.effectiveParams?.() ?? base.params();
   const range = handle.model.bounds.max - handle.model.bounds.min;
   const count = Math.min(slice.labels.length, sweep.examples ?? 50);
   const part = headOf(slice, count);
