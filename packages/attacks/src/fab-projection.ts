@@ -11,7 +11,8 @@ import type { InputBounds } from '@tempered/core';
  * hits the box. L∞: with radius s every coordinate moves min(s, room_j), changing ⟨w, ·⟩ by
  * |w_j|·min(s, room_j). L2 (KKT): d_j ∝ w_j clipped to the box, i.e. |w_j|·min(s, room_j/|w_j|),
  * changing ⟨w, ·⟩ by w_j²·min(s, room_j/|w_j|). So with slope σ_j and breakpoint b_j,
- * Σ_j σ_j·min(s, b_j) = need is solved exactly by sorting the breakpoints.
+ * Σ_j σ_j·min(s, b_j) = need is solved exactly: a quickselect over the breakpoints finds the
+ * linear piece that holds the solution in expected O(D) (a full sort would be O(D log D)).
  *
  * `out` receives d (length D). Inputs are one example's flat values and the plane's normal.
  */
@@ -36,7 +37,7 @@ export function projectOntoPlane(
     const wj = w[j]!;
     // As the authors: L∞ ignores exact zeros of w, L2 anything below 1e-8.
     const magnitude = Math.abs(wj);
-    if (norm === 'linf' ? wj === 0 : magnitude <= ZERO_WEIGHT_L2) continue;
+    if (norm === 'linf' ? wj === 0 : magnitude < ZERO_WEIGHT_L2) continue;
     const up = lower ? wj < 0 : wj > 0;
     const room = up ? bounds.max - point[j]! : point[j]! - bounds.min;
     if (!(room > 0)) continue;
@@ -48,29 +49,7 @@ export function projectOntoPlane(
     total += s * b;
   }
   // Solve Σ σ_j·min(s, b_j) = need for s (Infinity: the plane is out of reach, saturate all).
-  let radius = 0;
-  if (need > 0) {
-    if (total <= need) {
-      radius = Infinity;
-    } else {
-      const active = order.subarray(0, count).sort((a, b) => breakpoint[a]! - breakpoint[b]!);
-      let saturated = 0;
-      let rising = 0;
-      for (let k = 0; k < count; k++) rising += slope[active[k]!]!;
-      radius = Infinity;
-      for (let k = 0; k < count; k++) {
-        const j = active[k]!;
-        const b = breakpoint[j]!;
-        if (saturated + rising * b >= need) {
-          radius = (need - saturated) / rising;
-          break;
-        }
-        saturated += slope[j]! * b;
-        rising -= slope[j]!;
-      }
-      if (!Number.isFinite(radius)) radius = Infinity; // rounding: every coordinate saturated
-    }
-  }
+  const radius = need === 0 ? 0 : total <= need ? Infinity : solveRadius(order, count, breakpoint, slope, need);
   out.fill(0);
   for (let k = 0; k < count; k++) {
     const j = order[k]!;
@@ -84,6 +63,53 @@ export function projectOntoPlane(
 }
 
 const ZERO_WEIGHT_L2 = 1e-8;
+
+/**
+ * The s ≥ 0 with Σ σ_j·min(s, b_j) = need over the coordinates order[0, count), given that the
+ * left side exceeds need for s large. Three-way partitions around a pivot breakpoint decide, for
+ * a shrinking candidate range, which coordinates are saturated (b_j ≤ s) and which still rise
+ * with s; `order` is permuted.
+ */
+function solveRadius(order: Int32Array, count: number, breakpoint: Float64Array, slope: Float64Array, need: number): number {
+  let lo = 0;
+  let hi = count;
+  let saturated = 0; // Σ σ_j·b_j of the coordinates known to be saturated at the solution
+  let rising = 0; // Σ σ_j of the coordinates known to be unsaturated
+  while (lo < hi) {
+    const pivot = breakpoint[order[(lo + hi) >> 1]!]!;
+    let less = lo;
+    let i = lo;
+    let greater = hi;
+    let belowSum = 0;
+    let pivotSlope = 0;
+    let aboveSlope = 0;
+    while (i < greater) {
+      const j = order[i]!;
+      const b = breakpoint[j]!;
+      if (b < pivot) {
+        order[i++] = order[less]!;
+        order[less++] = j;
+        belowSum += slope[j]! * b;
+      } else if (b > pivot) {
+        order[i] = order[--greater]!;
+        order[greater] = j;
+        aboveSlope += slope[j]!;
+      } else {
+        i++;
+        pivotSlope += slope[j]!;
+      }
+    }
+    const reach = saturated + belowSum + pivot * (rising + pivotSlope + aboveSlope);
+    if (reach >= need) {
+      rising += pivotSlope + aboveSlope; // s ≤ pivot: these never saturate
+      hi = less;
+    } else {
+      saturated += belowSum + pivotSlope * pivot; // s > pivot: these are saturated
+      lo = greater;
+    }
+  }
+  return rising > 0 ? (need - saturated) / rising : Infinity;
+}
 
 /** Reusable work arrays for {@link projectOntoPlane} (one per feature count). */
 export interface ProjectionScratch {

@@ -2,9 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import { container as rootContainer } from 'tsyringe';
 import { ConfigError, TOKENS, createPlugin, selectBackend, type BackendPreference, type DatasetSource, type ModelArchitecture, type Student } from '@tempered/core/node';
 import { benchPapernotCnn, torchReference, winogradPath } from '@tempered/wasm-train/node';
-import { autoattackThroughput, pgdThroughput } from '@tempered/attacks';
+import { attackIterationCosts, autoattackThroughput, pgdThroughput } from '@tempered/attacks';
 import { benchEvaluationSpeedup } from '@tempered/reports/node';
 import { registerBuiltins, BUILTIN_MODULES } from './plugins.js';
+import { torchAttackCosts } from './torch-attacks.js';
 
 export type BenchValues = Record<string, string | boolean | undefined>;
 
@@ -70,6 +71,65 @@ function zooTrainStep(
 }
 const MEASURES: readonly Measure[] = ['trainStep', 'forward', 'inputGrad'];
 
+type AttackMeasure = 'apgdIterationMs' | 'fabIterationMs' | 'squareQueryMs';
+const ATTACK_MEASURES: readonly AttackMeasure[] = ['apgdIterationMs', 'fabIterationMs', 'squareQueryMs'];
+
+/**
+ * One APGD-CE iteration, one FAB-T iteration and one Square query (L∞, ε = 0.3) on the Papernot MNIST
+ * CNN at `batch`, best of `rounds`; with `torch`, each round also times the same loops in PyTorch
+ * (one thread) on the same weights and batch, so both see the same machine load.
+ */
+async function benchAttackIterations(
+  arch: ModelArchitecture, batch: number, iterations: number, rounds: number, torch: boolean, say: (s: string) => void,
+): Promise<Record<string, unknown>> {
+  const model = arch.build({ name: 'bench', inputShape: [28, 28, 1], numClasses: 10, seed: 1 });
+  const x = tf.randomUniform([batch, 28, 28, 1], 0, 1, 'float32', 7);
+  const logits = tf.tidy(() => model.logits(x, { training: false }));
+  const y = tf.tidy(() => tf.argMax(logits, 1).toInt() as tf.Tensor1D);
+  const best: Record<AttackMeasure, number> = { apgdIterationMs: Infinity, fabIterationMs: Infinity, squareQueryMs: Infinity };
+  const bestTorch: Record<AttackMeasure, number> = { apgdIterationMs: Infinity, fabIterationMs: Infinity, squareQueryMs: Infinity };
+  let torchInfo: { torchVersion: string; maxLogitDifference: number } | undefined;
+  let torchMissing = false;
+  try {
+    const inputs = {
+      weights: model.trainableVariables().map((v) => ({ shape: v.shape, values: v.dataSync() as Float32Array })),
+      x: x.dataSync() as Float32Array,
+      labels: y.dataSync() as Int32Array,
+      logits: logits.dataSync() as Float32Array,
+      batch,
+      epsilon: 0.3,
+      iterations,
+    };
+    for (let round = 0; round < rounds; round++) {
+      const costs = await attackIterationCosts(model, x, y, { iterations, epsilon: 0.3 });
+      for (const m of ATTACK_MEASURES) best[m] = Math.min(best[m], costs[m]);
+      if (torch && !torchMissing) {
+        const reference = torchAttackCosts(inputs);
+        if (!reference) {
+          torchMissing = true;
+          continue;
+        }
+        torchInfo = { torchVersion: reference.torchVersion, maxLogitDifference: reference.maxLogitDifference };
+        for (const m of ATTACK_MEASURES) bestTorch[m] = Math.min(bestTorch[m], reference[m]);
+      }
+    }
+  } finally {
+    tf.dispose([x, logits, y]);
+    model.dispose();
+  }
+  say(`attack iterations, Papernot MNIST CNN, batch ${batch}, L∞ ε = 0.3 (best of ${rounds}): APGD-CE iteration ${fmt(best.apgdIterationMs)}, FAB-T iteration ${fmt(best.fabIterationMs)}, Square query ${fmt(best.squareQueryMs)}`);
+  const out: Record<string, unknown> = { batch, rounds, ...best };
+  if (torch && torchInfo) {
+    const ratios = Object.fromEntries(ATTACK_MEASURES.map((m) => [m.replace(/Ms$/, ''), best[m] / bestTorch[m]]));
+    out.torch = { ...torchInfo, ...bestTorch, ratios };
+    say(`PyTorch ${torchInfo.torchVersion} CPU (1 thread), same weights and batch (max |Δlogit| ${torchInfo.maxLogitDifference.toExponential(1)}): APGD-CE iteration ${fmt(bestTorch.apgdIterationMs)}, FAB-T iteration ${fmt(bestTorch.fabIterationMs)}, Square query ${fmt(bestTorch.squareQueryMs)}`);
+    say(`ratio ${tf.getBackend()}/torch: APGD iteration ${(best.apgdIterationMs / bestTorch.apgdIterationMs).toFixed(2)}×, FAB iteration ${(best.fabIterationMs / bestTorch.fabIterationMs).toFixed(2)}×, Square query ${(best.squareQueryMs / bestTorch.squareQueryMs).toFixed(2)}×`);
+  } else if (torch) {
+    say('PyTorch reference: python3 with torch not found (apt-get install python3-torch); skipped');
+  }
+  return out;
+}
+
 /**
  * `tempered bench`: the Papernot MNIST CNN at batch 128 (train step with SGD + momentum, forward,
  * input gradient), PGD-40 L∞ and AutoAttack (standard) throughput through @tempered/attacks, and the 2-worker evaluation
@@ -84,7 +144,7 @@ export async function benchCommand(values: BenchValues, io: { out: (s: string) =
   const iterations = positiveInt('--iterations', values.iterations, 10);
   const rounds = positiveInt('--rounds', values.rounds, 3);
   const skip = new Set(String(values.skip ?? '').split(',').filter(Boolean));
-  for (const part of skip) if (!['model', 'pgd', 'autoattack', 'workers'].includes(part)) throw new ConfigError('--skip', `unknown part "${part}"; expected model, pgd, autoattack or workers`);
+  for (const part of skip) if (!['model', 'attacks', 'pgd', 'autoattack', 'workers'].includes(part)) throw new ConfigError('--skip', `unknown part "${part}"; expected model, attacks, pgd, autoattack or workers`);
   const zoo = values.zoo === undefined ? [] : String(values.zoo).split(',').filter(Boolean);
   for (const name of zoo) if (!(name in ZOO_INPUTS)) throw new ConfigError('--zoo', `unknown model "${name}"; expected ${Object.keys(ZOO_INPUTS).join(', ')}`);
   const info = await selectBackend(backendName as BackendPreference);
@@ -127,6 +187,9 @@ export async function benchCommand(values: BenchValues, io: { out: (s: string) =
   const container = rootContainer.createChildContainer();
   registerBuiltins(container);
   const arch = createPlugin(container, TOKENS.Model, 'papernot-mnist') as ModelArchitecture;
+  if (!skip.has('attacks')) {
+    report.attackIterations = await benchAttackIterations(arch, batch, iterations, rounds, Boolean(values.torch), say);
+  }
   if (!skip.has('pgd')) {
     const model = arch.build({ name: 'bench', inputShape: [28, 28, 1], numClasses: 10, seed: 1 });
     const pgd = await pgdThroughput(model, { batch: Math.min(batch, 64), steps: 40, repeats: 1 });

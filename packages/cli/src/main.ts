@@ -49,7 +49,8 @@ batch with a checkpoint (exit 130/143); a second signal exits at once. See docs/
   bench: `Usage: tempered bench [options]
 
 Times the Papernot MNIST CNN at batch 128 (train step with SGD+momentum, forward, input
-gradient), PGD-40 L∞ throughput, and the evaluation speed-up of 2 workers over 1. Figures are
+gradient), one APGD iteration, one FAB-T iteration and one Square query at that batch, PGD-40 L∞
+and AutoAttack throughput, and the evaluation speed-up of 2 workers over 1. Figures are
 medians from one run; compare ratios, not absolute times, on a shared machine.
 
 Options:
@@ -59,7 +60,7 @@ Options:
   --rounds N         rounds; the best median counts, alternating with PyTorch (default 3)
   --torch            also time PyTorch (CPU, 1 thread) when python3 has torch, and print ratios
   --no-winograd      wasm: use the XNNPACK convolution paths instead of Winograd F(2x2,3x3)
-  --skip LIST        comma-separated parts to skip: model, pgd, autoattack, workers
+  --skip LIST        comma-separated parts to skip: model, attacks, pgd, autoattack, workers
   --zoo LIST         also time an Adam train step (batch 64) of these zoo models: papernot-mnist,
                      papernot-cifar, resnet-small, mobilenet-v2-small (on wasm, against --no-winograd)
   --json             end with one JSON line of all figures`,
