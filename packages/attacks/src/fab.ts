@@ -68,9 +68,10 @@ const DUAL_NORM_STABILITY = 1e-12;
  * iterate within the budget (0 = x already was), or all of them when it stayed robust.
  *
  * Departures from the authors' code: the box is the model's bounds (theirs: [0, 1]); the
- * projections are computed exactly per example in float64 by sorting the breakpoints (theirs: a
- * batched binary search in float32); an example adversarial at x is not attacked and counts as
- * broken at iteration 0 (theirs: returned as x). The L1 version is not implemented.
+ * projections are solved exactly per example in float64 by a quickselect over the breakpoints
+ * (theirs: a sort and a batched binary search in float32); an example adversarial at x is not
+ * attacked and counts as broken at iteration 0 (theirs: returned as x). The L1 version is not
+ * implemented.
  *
  * @example
  * const fabT = new Fab({ norm: 'linf', epsilon: 0.3 });          // FAB-T as in AutoAttack
@@ -190,12 +191,12 @@ export class Fab extends BaseAttack<typeof FAB_PARAMS> {
         const from = k * size;
         const current = x1.subarray(from, from + size);
         const origin = x0.subarray(from, from + size);
-        const size_ = distance(current, origin, norm);
-        if (size_ < bestNorm[k]!) {
-          bestNorm[k] = size_;
+        const found = distance(current, origin, norm);
+        if (found < bestNorm[k]!) {
+          bestNorm[k] = found;
           best.set(current, from);
         }
-        if (size_ <= budget && firstWithin[k]! < 0) firstWithin[k] = iteration;
+        if (found <= budget && firstWithin[k]! < 0) firstWithin[k] = iteration;
         for (let j = 0; j < size; j++) current[j] = origin[j]! + beta * (current[j]! - origin[j]!);
       }
     }
