@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '@tempered/core';
+import { ConfigError, Rng } from '@tempered/core';
 import { expectNoLeaks } from '@tempered/core/testing';
 import { AutoAttack, autoattack } from './autoattack.js';
 import { attackRecords } from './records.js';
-import { linearMulticlass, predict, randomMlp, uniformInputs, zeroGradient } from './spec-fixtures.js';
+import { linearModel, linearMulticlass, predict, randomMlp, uniformInputs, zeroGradient } from './spec-fixtures.js';
 
 const SHAPE = [8, 8, 1];
 // A cheap custom AutoAttack: the standard sequence with smaller budgets.
@@ -80,6 +80,31 @@ describe('AutoAttack', () => {
     expect(() => new AutoAttack({ attacks: 'apgd-ce,apgd-t,square' })).toThrow(/autoattack\.attacks: the standard version fixes/);
     expect(() => new AutoAttack({ version: 'custom', attacks: 'apgd-ce,fab' })).toThrow(/unknown component "fab"; expected apgd-ce, apgd-dlr, apgd-t, fab-t, square/);
     expect(new AutoAttack().supportedModes).toEqual(['untargeted']);
+  });
+
+  it('FAB-T breaks what APGD-CE cannot where the softmax saturates (3 classes, so no APGD-T): exactly the examples within ε', async () => {
+    await expectNoLeaks(async () => {
+      const batch = 16;
+      const { xs, labels, linf } = linearMulticlass(21, 3, 16, batch);
+      // The same linear problem with logits × 10⁴: the cross-entropy's gradient underflows to 0
+      // in float32, while FAB's logit differences keep their exact gradient.
+      const rng = new Rng(21);
+      const weights = Array.from({ length: 3 }, () => Array.from(rng.normalArray(16)));
+      const bias = Array.from({ length: 3 }, () => rng.normal() * 0.2);
+      const saturated = linearModel(weights, bias, 1e4);
+      const x = tf.tensor2d(xs, [batch, 16]);
+      const y = tf.tensor1d(labels, 'int32');
+      expect(Array.from(predict(saturated, x))).toEqual(labels);
+      const epsilon = [...linf].sort((a, b) => a - b)[batch / 2]!;
+      const { brokenBy, ran, adversarial } = await new AutoAttack({ ...CHEAP, epsilon }).run(saturated, x, y);
+      expect(ran).toEqual(['apgd-ce', 'fab-t', 'square']);
+      linf.forEach((d, i) => {
+        if (d > epsilon * (1 + 1e-5)) expect(brokenBy[i], `example ${i}`).toBeNull();
+        if (d < epsilon / 1.05) expect(['apgd-ce', 'fab-t'], `example ${i}`).toContain(brokenBy[i]);
+      });
+      expect(brokenBy.filter((b) => b === 'fab-t').length).toBeGreaterThanOrEqual(3);
+      tf.dispose([x, y, adversarial]);
+    });
   });
 
   it('skips APGD-T below 4 classes, where the targeted DLR loss is undefined', async () => {

@@ -4,10 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '@tempered/core';
 import { expectNoLeaks } from '@tempered/core/testing';
 import { AutoAttack } from './autoattack.js';
+import { attackIterationCosts } from './bench.js';
 import { Fab } from './fab.js';
 import { distance, projectOntoPlane, projectionScratch } from './fab-projection.js';
 import { attackRecords } from './records.js';
-import { linearModel, linearMulticlass, predict, randomMlp, uniformInputs } from './spec-fixtures.js';
+import { linearModel, linearMulticlass, predict, randomMlp, tinyCnn, uniformInputs } from './spec-fixtures.js';
 
 const BOX = { min: 0, max: 1 };
 
@@ -206,5 +207,24 @@ describe('FAB', () => {
         { numRuns: 12 },
       ),
     );
+  });
+
+  it('validates its parameters with one-line errors', () => {
+    expect(() => new Fab({ eta: 0 })).toThrow(/fab\.eta: expected > 0/);
+    expect(() => new Fab({ beta: 1.5 })).toThrow(/fab\.beta: expected ≤ 1/);
+    expect(() => new Fab({ alphaMax: -0.1 })).toThrow(/fab\.alphaMax: expected ≥ 0/);
+    expect(() => new Fab({ norm: 'l1' })).toThrow(/fab\.norm: expected one of linf, l2/);
+    expect(() => new Fab({ targetClasses: 1.5 })).toThrow(/fab\.targetClasses: expected an integer/);
+  });
+
+  it('attackIterationCosts (tempered bench) times APGD, FAB-T and Square iterations without leaking', async () => {
+    const model = tinyCnn(2, 4);
+    const x = tf.tensor4d(new Rng(1).uniformArray(3 * 36, 0, 1), [3, 6, 6, 1]);
+    const y = tf.tensor1d(predict(model, x), 'int32');
+    const costs = await expectNoLeaks(() => attackIterationCosts(model, x, y, { iterations: 2 }));
+    expect(costs.batch).toBe(3);
+    for (const ms of [costs.apgdIterationMs, costs.fabIterationMs, costs.squareQueryMs]) expect(Number.isFinite(ms) && ms >= 0).toBe(true);
+    tf.dispose([x, y]);
+    model.dispose();
   });
 });
