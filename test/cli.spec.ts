@@ -32,7 +32,7 @@ describe('the tempered command', () => {
   it('lists every registered plugin and exports the config JSON Schema with their params', () => {
     const list = run('list');
     expect(list.stdout).toMatch(/^method: ard, crdnd, defensive-distillation, kd, pgd-at, standard, trades$/m);
-    expect(list.stdout).toMatch(/^attack: apgd, autoattack, cw, fgsm, jsma, pgd, square$/m);
+    expect(list.stdout).toMatch(/^attack: apgd, autoattack, cw, fab, fgsm, jsma, pgd, square$/m);
     type Conditional = { if: { properties: { method: { const?: string } } }; then: { properties: { params: { properties: Record<string, unknown> } } } };
     const schema = JSON.parse(run('schema').stdout) as { properties: { students: { items: { allOf: Conditional[] } }; teacher: { allOf: Conditional[] } } };
     const ard = schema.properties.students.items.allOf.find((c) => c.if.properties.method.const === 'ard')!;
