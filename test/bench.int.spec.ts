@@ -17,9 +17,11 @@ describe('tempered bench --json', () => {
       expect(typeof figures[key], key).toBe('number');
       expect(figures[key] as number, key).toBeGreaterThan(0);
     }
-    const iterations = figures.attackIterations as Record<string, number>;
+    const iterations = figures.attackIterations as { batch: number } & Record<string, { wallMs: number; cpuMs: number }>;
     expect(iterations.batch).toBe(16);
-    for (const key of ['apgdIterationMs', 'fabIterationMs', 'squareQueryMs']) expect(Number.isFinite(iterations[key]) && iterations[key]! >= 0, key).toBe(true);
+    for (const part of ['apgd', 'fab', 'square']) {
+      for (const ms of [iterations[part]!.wallMs, iterations[part]!.cpuMs]) expect(Number.isFinite(ms) && ms >= 0, part).toBe(true);
+    }
     // Human-readable lines go to stderr with --json, so stdout stays machine-readable.
     expect(r.stdout.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/Papernot MNIST CNN, batch 16 \(best of 1 medians of 1\): train step/);

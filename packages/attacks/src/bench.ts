@@ -166,18 +166,41 @@ export interface AttackIterationOptions {
   readonly cpuClock?: () => number;
 }
 
-/** Milliseconds per iteration on the whole batch, setup excluded. */
+/** Wall and process CPU milliseconds of one attack call with `iterations` and with 2 × `iterations` steps. */
+export interface IterationTimings {
+  readonly shortMs: number;
+  readonly longMs: number;
+  readonly shortCpuMs: number;
+  readonly longCpuMs: number;
+}
+
+/** Milliseconds per iteration on the whole batch, setup excluded, with the timings they come from. */
 export interface AttackIterationCosts {
   readonly backend: string;
   readonly batch: number;
-  /** The same three figures in process CPU time, when a `cpuClock` was given. */
-  readonly cpu?: { readonly apgdIterationMs: number; readonly fabIterationMs: number; readonly squareQueryMs: number };
+  readonly iterations: number;
   /** One APGD-CE iteration: forward + backward, momentum step, projection, best-point bookkeeping. */
   readonly apgdIterationMs: number;
   /** One FAB-T iteration: the target's linearised boundary (forward + backward), two projections per example, the biased step, a forward to test it. */
   readonly fabIterationMs: number;
   /** One Square query: a random square per example and a forward. */
   readonly squareQueryMs: number;
+  /** The same three figures in process CPU time, when a `cpuClock` was given. */
+  readonly cpu?: { readonly apgdIterationMs: number; readonly fabIterationMs: number; readonly squareQueryMs: number };
+  /** The raw timings, so rounds can be combined with {@link perIteration}. */
+  readonly timings: { readonly apgd: IterationTimings; readonly fab: IterationTimings; readonly square: IterationTimings };
+}
+
+/**
+ * Per-iteration wall and CPU ms from several rounds of {@link IterationTimings}: the fastest short
+ * run and the fastest long run (each the least disturbed by other load), (long − short) / iterations.
+ */
+export function perIteration(rounds: readonly IterationTimings[], iterations: number): { wallMs: number; cpuMs: number } {
+  const fastest = (key: keyof IterationTimings) => Math.min(...rounds.map((r) => r[key]));
+  return {
+    wallMs: Math.max(fastest('longMs') - fastest('shortMs'), 0) / iterations,
+    cpuMs: Math.max(fastest('longCpuMs') - fastest('shortCpuMs'), 0) / iterations,
+  };
 }
 
 /**
@@ -193,7 +216,7 @@ export interface AttackIterationCosts {
  */
 export async function attackIterationCosts(model: Model, x: tf.Tensor, y: tf.Tensor1D, options: AttackIterationOptions = {}): Promise<AttackIterationCosts> {
   const { iterations = 10, epsilon = 0.3, cpuClock } = options;
-  const perIteration = async (make: (count: number) => { generate: (m: Model, x: tf.Tensor, y: tf.Tensor1D) => Promise<tf.Tensor> }): Promise<{ wall: number; cpu: number }> => {
+  const measure = async (make: (count: number) => { generate: (m: Model, x: tf.Tensor, y: tf.Tensor1D) => Promise<tf.Tensor> }): Promise<IterationTimings> => {
     const time = async (count: number): Promise<{ wall: number; cpu: number }> => {
       const start = { wall: performance.now(), cpu: cpuClock?.() ?? 0 };
       const adversarial = await make(count).generate(model, x, y);
@@ -204,17 +227,22 @@ export async function attackIterationCosts(model: Model, x: tf.Tensor, y: tf.Ten
     await time(1); // warm-up: operator creation, memory growth
     const short = await time(iterations);
     const long = await time(2 * iterations);
-    return { wall: Math.max(long.wall - short.wall, 0) / iterations, cpu: Math.max(long.cpu - short.cpu, 0) / iterations };
+    return { shortMs: short.wall, longMs: long.wall, shortCpuMs: short.cpu, longCpuMs: long.cpu };
   };
-  const apgd = await perIteration((steps) => new Apgd({ epsilon, steps, loss: 'ce' }));
-  const fab = await perIteration((steps) => new Fab({ epsilon, steps, targetClasses: 1 }));
-  const square = await perIteration((queries) => new Square({ epsilon: 0, queries }));
+  const timings = {
+    apgd: await measure((steps) => new Apgd({ epsilon, steps, loss: 'ce' })),
+    fab: await measure((steps) => new Fab({ epsilon, steps, targetClasses: 1 })),
+    square: await measure((queries) => new Square({ epsilon: 0, queries })),
+  };
+  const [apgd, fab, square] = [timings.apgd, timings.fab, timings.square].map((t) => perIteration([t], iterations));
   return {
     backend: tf.getBackend(),
     batch: x.shape[0]!,
-    apgdIterationMs: apgd.wall,
-    fabIterationMs: fab.wall,
-    squareQueryMs: square.wall,
-    ...(cpuClock ? { cpu: { apgdIterationMs: apgd.cpu, fabIterationMs: fab.cpu, squareQueryMs: square.cpu } } : {}),
+    iterations,
+    apgdIterationMs: apgd!.wallMs,
+    fabIterationMs: fab!.wallMs,
+    squareQueryMs: square!.wallMs,
+    ...(cpuClock ? { cpu: { apgdIterationMs: apgd!.cpuMs, fabIterationMs: fab!.cpuMs, squareQueryMs: square!.cpuMs } } : {}),
+    timings,
   };
 }

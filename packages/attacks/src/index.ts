@@ -32,8 +32,8 @@ export { toModel } from './model-like.js';
 export type { ModelLike, LogitsFunction, ToModelOptions } from './model-like.js';
 export { attackRecords, allOtherTargets, randomTargets } from './records.js';
 export type { AttackRecord, ClassIndices } from './records.js';
-export { pgdThroughput, autoattackThroughput, attackIterationCosts } from './bench.js';
-export type { PgdThroughput, PgdThroughputOptions, AutoAttackThroughput, AutoAttackThroughputOptions, AttackIterationCosts, AttackIterationOptions } from './bench.js';
+export { pgdThroughput, autoattackThroughput, attackIterationCosts, perIteration } from './bench.js';
+export type { PgdThroughput, PgdThroughputOptions, AutoAttackThroughput, AutoAttackThroughputOptions, AttackIterationCosts, AttackIterationOptions, IterationTimings } from './bench.js';
 export {
   INNER_MAX_PARAMS,
   WARMUP_PARAMS,

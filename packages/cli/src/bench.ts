@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { container as rootContainer } from 'tsyringe';
 import { ConfigError, TOKENS, createPlugin, selectBackend, type BackendPreference, type DatasetSource, type ModelArchitecture, type Student } from '@tempered/core/node';
 import { benchPapernotCnn, torchReference, winogradPath } from '@tempered/wasm-train/node';
-import { attackIterationCosts, autoattackThroughput, pgdThroughput } from '@tempered/attacks';
+import { attackIterationCosts, autoattackThroughput, perIteration, pgdThroughput, type IterationTimings } from '@tempered/attacks';
 import { benchEvaluationSpeedup } from '@tempered/reports/node';
 import { registerBuiltins, BUILTIN_MODULES } from './plugins.js';
 import { torchAttackCosts } from './torch-attacks.js';
@@ -71,13 +71,15 @@ function zooTrainStep(
 }
 const MEASURES: readonly Measure[] = ['trainStep', 'forward', 'inputGrad'];
 
-type AttackMeasure = 'apgdIterationMs' | 'fabIterationMs' | 'squareQueryMs';
-const ATTACK_MEASURES: readonly AttackMeasure[] = ['apgdIterationMs', 'fabIterationMs', 'squareQueryMs'];
+type AttackPart = 'apgd' | 'fab' | 'square';
+const ATTACK_PARTS: readonly AttackPart[] = ['apgd', 'fab', 'square'];
+const ATTACK_LABELS: Record<AttackPart, string> = { apgd: 'APGD-CE iteration', fab: 'FAB-T iteration', square: 'Square query' };
 
 /**
  * One APGD-CE iteration, one FAB-T iteration and one Square query (L∞, ε = 0.3) on the Papernot MNIST
- * CNN at `batch`, best of `rounds`; with `torch`, each round also times the same loops in PyTorch
- * (one thread) on the same weights and batch, so both see the same machine load.
+ * CNN at `batch`: runs of `iterations` and 2 × `iterations` steps, (fastest long − fastest short) /
+ * iterations over `rounds`, in wall and process CPU time. With `torch`, each round also times the
+ * same loops in PyTorch (one thread) on the same weights and batch, so both see the same load.
  */
 async function benchAttackIterations(
   arch: ModelArchitecture, batch: number, iterations: number, rounds: number, torch: boolean, say: (s: string) => void,
@@ -86,17 +88,14 @@ async function benchAttackIterations(
   const x = tf.randomUniform([batch, 28, 28, 1], 0, 1, 'float32', 7);
   const logits = tf.tidy(() => model.logits(x, { training: false }));
   const y = tf.tidy(() => tf.argMax(logits, 1).toInt() as tf.Tensor1D);
-  const none = (): Record<AttackMeasure, number> => ({ apgdIterationMs: Infinity, fabIterationMs: Infinity, squareQueryMs: Infinity });
-  const best = none();
-  const bestCpu = none();
-  const bestTorch = none();
-  const bestTorchCpu = none();
+  const ours: Record<AttackPart, IterationTimings[]> = { apgd: [], fab: [], square: [] };
+  const theirs: Record<AttackPart, IterationTimings[]> = { apgd: [], fab: [], square: [] };
+  let torchInfo: { torchVersion: string; maxLogitDifference: number } | undefined;
+  let torchMissing = false;
   const cpuClock = (): number => {
     const { user, system } = process.cpuUsage();
     return (user + system) / 1000;
   };
-  let torchInfo: { torchVersion: string; maxLogitDifference: number } | undefined;
-  let torchMissing = false;
   try {
     const inputs = {
       weights: model.trainableVariables().map((v) => ({ shape: v.shape, values: v.dataSync() as Float32Array })),
@@ -109,10 +108,7 @@ async function benchAttackIterations(
     };
     for (let round = 0; round < rounds; round++) {
       const costs = await attackIterationCosts(model, x, y, { iterations, epsilon: 0.3, cpuClock });
-      for (const m of ATTACK_MEASURES) {
-        best[m] = Math.min(best[m], costs[m]);
-        bestCpu[m] = Math.min(bestCpu[m], costs.cpu![m]);
-      }
+      for (const part of ATTACK_PARTS) ours[part].push(costs.timings[part]);
       if (torch && !torchMissing) {
         const reference = torchAttackCosts(inputs);
         if (!reference) {
@@ -120,27 +116,26 @@ async function benchAttackIterations(
           continue;
         }
         torchInfo = { torchVersion: reference.torchVersion, maxLogitDifference: reference.maxLogitDifference };
-        for (const m of ATTACK_MEASURES) {
-          bestTorch[m] = Math.min(bestTorch[m], reference[m]);
-          bestTorchCpu[m] = Math.min(bestTorchCpu[m], reference.cpu[m]);
-        }
+        for (const part of ATTACK_PARTS) theirs[part].push(reference[part]);
       }
     }
   } finally {
     tf.dispose([x, logits, y]);
     model.dispose();
   }
-  say(`attack iterations, Papernot MNIST CNN, batch ${batch}, L∞ ε = 0.3 (best of ${rounds}): APGD-CE iteration ${fmt(best.apgdIterationMs)}, FAB-T iteration ${fmt(best.fabIterationMs)}, Square query ${fmt(best.squareQueryMs)}`);
-  const out: Record<string, unknown> = { batch, rounds, ...best, cpu: bestCpu };
+  const figures = (timings: Record<AttackPart, IterationTimings[]>) =>
+    Object.fromEntries(ATTACK_PARTS.map((part) => [part, perIteration(timings[part], iterations)])) as Record<AttackPart, { wallMs: number; cpuMs: number }>;
+  const mine = figures(ours);
+  const list = (f: Record<AttackPart, { wallMs: number; cpuMs: number }>) =>
+    ATTACK_PARTS.map((part) => `${ATTACK_LABELS[part]} ${fmt(f[part].wallMs)} (CPU ${fmt(f[part].cpuMs)})`).join(', ');
+  say(`attack iterations, Papernot MNIST CNN, batch ${batch}, L∞ ε = 0.3 (${rounds} rounds of ${iterations} and ${2 * iterations} steps): ${list(mine)}`);
+  const out: Record<string, unknown> = { batch, rounds, iterations, ...mine };
   if (torch && torchInfo) {
-    const ratiosOf = (ours: Record<AttackMeasure, number>, theirs: Record<AttackMeasure, number>) =>
-      Object.fromEntries(ATTACK_MEASURES.map((m) => [m.replace(/Ms$/, ''), ours[m] / theirs[m]])) as Record<string, number>;
-    const ratios = ratiosOf(best, bestTorch);
-    const cpuRatios = ratiosOf(bestCpu, bestTorchCpu);
-    out.torch = { ...torchInfo, ...bestTorch, cpu: bestTorchCpu, ratios, cpuRatios };
-    const line = (r: Record<string, number>) => `APGD iteration ${r.apgdIteration!.toFixed(2)}×, FAB iteration ${r.fabIteration!.toFixed(2)}×, Square query ${r.squareQuery!.toFixed(2)}×`;
-    say(`PyTorch ${torchInfo.torchVersion} CPU (1 thread), same weights and batch (max |Δlogit| ${torchInfo.maxLogitDifference.toExponential(1)}): APGD-CE iteration ${fmt(bestTorch.apgdIterationMs)}, FAB-T iteration ${fmt(bestTorch.fabIterationMs)}, Square query ${fmt(bestTorch.squareQueryMs)}`);
-    say(`ratio ${tf.getBackend()}/torch, wall time: ${line(ratios)}; CPU time: ${line(cpuRatios)}`);
+    const reference = figures(theirs);
+    const ratios = Object.fromEntries(ATTACK_PARTS.map((part) => [part, { wall: mine[part].wallMs / reference[part].wallMs, cpu: mine[part].cpuMs / reference[part].cpuMs }]));
+    out.torch = { ...torchInfo, ...reference, ratios };
+    say(`PyTorch ${torchInfo.torchVersion} CPU (1 thread), same weights and batch (max |Δlogit| ${torchInfo.maxLogitDifference.toExponential(1)}): ${list(reference)}`);
+    say(`ratio ${tf.getBackend()}/torch: ${ATTACK_PARTS.map((part) => `${ATTACK_LABELS[part]} ${ratios[part]!.wall.toFixed(2)}× wall, ${ratios[part]!.cpu.toFixed(2)}× CPU`).join('; ')}`);
   } else if (torch) {
     say('PyTorch reference: python3 with torch not found (apt-get install python3-torch); skipped');
   }

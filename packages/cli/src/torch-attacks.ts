@@ -2,15 +2,14 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { IterationTimings } from '@tempered/attacks';
 import { findTorchPython } from '@tempered/wasm-train/node';
 
-/** Per-iteration milliseconds of the PyTorch versions of the three attack loops, on the same weights and batch. */
+/** Raw timings of the PyTorch versions of the three attack loops, on the same weights and batch. */
 export interface TorchAttackCosts {
-  apgdIterationMs: number;
-  fabIterationMs: number;
-  squareQueryMs: number;
-  /** The same figures in process CPU time. */
-  cpu: { apgdIterationMs: number; fabIterationMs: number; squareQueryMs: number };
+  apgd: IterationTimings;
+  fab: IterationTimings;
+  square: IterationTimings;
   /** max |Z_torch − Z_tfjs| over the batch's logits: the two models are the same function. */
   maxLogitDifference: number;
   torchVersion: string;
@@ -158,19 +157,18 @@ def square(n):
             best_loss = torch.where(improved, loss, best_loss)
             best = torch.where(improved[:, None, None, None], candidate, best)
 
-def per_iteration(run):
+def timings(run):
     run(1)
-    wall, cpu = [], []
+    best = {'shortMs': float('inf'), 'longMs': float('inf'), 'shortCpuMs': float('inf'), 'longCpuMs': float('inf')}
     for _ in range(warmup + 1):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        run(iterations)
-        wall.append((time.perf_counter() - start) * 1000 / iterations)
-        cpu.append((time.process_time() - start_cpu) * 1000 / iterations)
-    return min(wall[warmup:]), min(cpu[warmup:])
+        for key, count in (('short', iterations), ('long', 2 * iterations)):
+            start, start_cpu = time.perf_counter(), time.process_time()
+            run(count)
+            best[key + 'Ms'] = min(best[key + 'Ms'], (time.perf_counter() - start) * 1000)
+            best[key + 'CpuMs'] = min(best[key + 'CpuMs'], (time.process_time() - start_cpu) * 1000)
+    return best
 
-apgd_ms, fab_ms, square_ms = per_iteration(apgd), per_iteration(fab), per_iteration(square)
-print(json.dumps({'apgdIterationMs': apgd_ms[0], 'fabIterationMs': fab_ms[0], 'squareQueryMs': square_ms[0],
-                  'cpu': {'apgdIterationMs': apgd_ms[1], 'fabIterationMs': fab_ms[1], 'squareQueryMs': square_ms[1]},
+print(json.dumps({'apgd': timings(apgd), 'fab': timings(fab), 'square': timings(square),
                   'maxLogitDifference': difference, 'torchVersion': torch.__version__}))
 `;
 
@@ -188,8 +186,9 @@ export interface TorchAttackInputs {
 }
 
 /**
- * Times one iteration of APGD-CE, FAB-T and Square (L∞) in PyTorch on CPU with one thread, on the
- * given Papernot MNIST CNN weights and batch, when a python with torch is available; else null.
+ * Times APGD-CE, FAB-T and Square (L∞) loops of `iterations` and 2 × `iterations` steps in PyTorch
+ * on CPU with one thread, on the given Papernot MNIST CNN weights and batch (as
+ * `attackIterationCosts` does in tfjs), when a python with torch is available; else null.
  *
  * @example
  * const torch = torchAttackCosts({ weights, x, labels, logits, batch: 128, epsilon: 0.3, iterations: 10 });
