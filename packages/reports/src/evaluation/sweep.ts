@@ -39,7 +39,7 @@ export async function runSweep(
     progress.note(`ε sweep skipped: ${error instanceof Error ? error.message : String(error)}`);
     return undefined;
   }
-  const baseValues = base.effectiveParams?.() ?? base.params();
+  const baseValues = base.params();
   const range = handle.model.bounds.max - handle.model.bounds.min;
   const count = Math.min(slice.labels.length, sweep.examples ?? 50);
   const part = headOf(slice, count);
@@ -60,5 +60,5 @@ export async function runSweep(
     const robustAccuracy = finiteOrNull(robust.result());
     points.push({ epsilon, robustAccuracy, robustAccuracyInterval: rateInterval(robustAccuracy, count), successRate: finiteOrNull(success.result()) });
   }
-  return { attack: attackName, params: baseValues, norm: base.norm, evaluated: count, range, points };
+  return { attack: attackName, params: base.effectiveParams?.() ?? baseValues, norm: base.norm, evaluated: count, range, points };
 }
