@@ -36,7 +36,7 @@ describe('the tempered command', () => {
     expect(rows.every((r) => r !== null), list.stdout).toBe(true);
     const names = (kind: string) => rows.filter((r) => r![1] === kind).map((r) => r![2]);
     expect(names('method')).toEqual(expect.arrayContaining(['adaad', 'ard', 'crdnd', 'defensive-distillation', 'iad', 'kd', 'mart', 'pgd-at', 'rslad', 'standard', 'trades']));
-    expect(names('attack')).toEqual(expect.arrayContaining(['apgd', 'autoattack', 'cw', 'fgsm', 'jsma', 'pgd', 'square']));
+    expect(names('attack')).toEqual(expect.arrayContaining(['apgd', 'autoattack', 'cw', 'fab', 'fgsm', 'jsma', 'pgd', 'square']));
     expect(list.stdout).toMatch(/^method\s+ard\s+Adversarially Robust Distillation \(Goldblum et al\. 2020\)/m);
     type Conditional = { if: { properties: { method: { const?: string } } }; then: { properties: { params: { properties: Record<string, unknown> } } } };
     const schema = JSON.parse(run('schema').stdout) as { properties: { students: { items: { allOf: Conditional[] } }; teacher: { allOf: Conditional[] } } };

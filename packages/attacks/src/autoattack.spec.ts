@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '@tempered/core';
+import { ConfigError, Rng } from '@tempered/core';
 import { expectNoLeaks } from '@tempered/core/testing';
 import { AutoAttack, autoattack } from './autoattack.js';
 import { attackRecords } from './records.js';
-import { linearMulticlass, predict, randomMlp, uniformInputs, zeroGradient } from './spec-fixtures.js';
+import { linearModel, linearMulticlass, predict, randomMlp, uniformInputs, zeroGradient } from './spec-fixtures.js';
 
 const SHAPE = [8, 8, 1];
 // A cheap custom AutoAttack: the standard sequence with smaller budgets.
@@ -25,7 +25,7 @@ describe('AutoAttack', () => {
       const { adversarial, iterations, brokenBy, ran } = await new AutoAttack({ ...CHEAP, queries: 1000, epsilon, seed: 3 }).run(masked, x, y);
       const records = attackRecords(masked, x, adversarial, y);
       const clean = tf.tidy(() => tf.reshape(tf.sub(adversarial, x), [batch, -1]).abs().max(1).arraySync() as number[]);
-      expect(ran).toEqual(['apgd-ce', 'apgd-t', 'square']);
+      expect(ran).toEqual(['apgd-ce', 'apgd-t', 'fab-t', 'square']);
       expect(brokenBy).toHaveLength(batch);
       records.forEach((r, i) => {
         expect(r.linf).toBeLessThanOrEqual(epsilon + 1e-6);
@@ -36,17 +36,19 @@ describe('AutoAttack', () => {
           expect(clean[i]).toBe(0);
           return;
         }
-        // The gradient is zeroed, so what breaks the far examples is Square; each component's cost
-        // is charged only while the example is robust.
+        // The gradient is zeroed (FAB's linearised boundary has a zero normal, so it never moves),
+        // so what breaks the far examples is Square; each component's cost is charged only while
+        // the example is robust.
         expect(brokenBy[i] !== null, `example ${i}`).toBe(r.success);
         if (linf[i]! <= epsilon / 1.05 && linf[i]! > epsilon / 2) expect(brokenBy[i], `example ${i}`).toBe('square');
         if (brokenBy[i] === 'apgd-ce') expect(iterations[i]).toBeLessThanOrEqual(20);
+        expect(brokenBy[i]).not.toBe('fab-t');
         if (brokenBy[i] === 'square') {
-          expect(iterations[i]).toBeGreaterThan(20 + 3 * 20);
-          expect(iterations[i]).toBeLessThanOrEqual(20 + 3 * 20 + 1000);
+          expect(iterations[i]).toBeGreaterThan(20 + 3 * 20 + 3 * 20);
+          expect(iterations[i]).toBeLessThanOrEqual(20 + 3 * 20 + 3 * 20 + 1000);
         }
         if (brokenBy[i] === null) {
-          expect(iterations[i]).toBe(20 + 3 * 20 + 1000);
+          expect(iterations[i]).toBe(20 + 3 * 20 + 3 * 20 + 1000);
           expect(clean[i]).toBe(0); // a robust example is returned unchanged
         }
       });
@@ -70,12 +72,39 @@ describe('AutoAttack', () => {
     });
   });
 
-  it('fixes the standard version: changing a budget throws unless version is custom; FAB is named as missing', () => {
+  it('fixes the standard version (APGD-CE, APGD-T, FAB-T, Square): changing a budget throws unless version is custom', () => {
     expect(() => new AutoAttack({ queries: 100 })).toThrow(/autoattack\.queries: the standard version fixes 5000, got 100; set version: custom/);
     expect(() => new AutoAttack({ steps: 10 })).toThrow(ConfigError);
     expect(new AutoAttack({ version: 'custom', queries: 100 }).params()).toMatchObject({ queries: 100 });
-    expect(() => new AutoAttack({ version: 'custom', attacks: 'apgd-ce,fab-t' })).toThrow(/unknown component "fab-t".*FAB is not implemented/);
+    expect(new AutoAttack().params()['attacks']).toBe('apgd-ce,apgd-t,fab-t,square');
+    expect(() => new AutoAttack({ attacks: 'apgd-ce,apgd-t,square' })).toThrow(/autoattack\.attacks: the standard version fixes/);
+    expect(() => new AutoAttack({ version: 'custom', attacks: 'apgd-ce,fab' })).toThrow(/unknown component "fab"; expected apgd-ce, apgd-dlr, apgd-t, fab-t, square/);
     expect(new AutoAttack().supportedModes).toEqual(['untargeted']);
+  });
+
+  it('FAB-T breaks what APGD-CE cannot where the softmax saturates (3 classes, so no APGD-T): exactly the examples within ε', async () => {
+    await expectNoLeaks(async () => {
+      const batch = 16;
+      const { xs, labels, linf } = linearMulticlass(21, 3, 16, batch);
+      // The same linear problem with logits × 10⁴: the cross-entropy's gradient underflows to 0
+      // in float32, while FAB's logit differences keep their exact gradient.
+      const rng = new Rng(21);
+      const weights = Array.from({ length: 3 }, () => Array.from(rng.normalArray(16)));
+      const bias = Array.from({ length: 3 }, () => rng.normal() * 0.2);
+      const saturated = linearModel(weights, bias, 1e4);
+      const x = tf.tensor2d(xs, [batch, 16]);
+      const y = tf.tensor1d(labels, 'int32');
+      expect(Array.from(predict(saturated, x))).toEqual(labels);
+      const epsilon = [...linf].sort((a, b) => a - b)[batch / 2]!;
+      const { brokenBy, ran, adversarial } = await new AutoAttack({ ...CHEAP, epsilon }).run(saturated, x, y);
+      expect(ran).toEqual(['apgd-ce', 'fab-t', 'square']);
+      linf.forEach((d, i) => {
+        if (d > epsilon * (1 + 1e-5)) expect(brokenBy[i], `example ${i}`).toBeNull();
+        if (d < epsilon / 1.05) expect(['apgd-ce', 'fab-t'], `example ${i}`).toContain(brokenBy[i]);
+      });
+      expect(brokenBy.filter((b) => b === 'fab-t').length).toBeGreaterThanOrEqual(3);
+      tf.dispose([x, y, adversarial]);
+    });
   });
 
   it('skips APGD-T below 4 classes, where the targeted DLR loss is undefined', async () => {
@@ -84,7 +113,7 @@ describe('AutoAttack', () => {
       const x = uniformInputs(3, 6, 8);
       const y = tf.tensor1d(predict(model, x), 'int32');
       const { adversarial, ran } = await autoattack(model, x, y, { ...CHEAP, epsilon: 0.01 });
-      expect(ran).toEqual(['apgd-ce', 'square']);
+      expect(ran).toEqual(['apgd-ce', 'fab-t', 'square']);
       tf.dispose([x, y, adversarial]);
     });
   });

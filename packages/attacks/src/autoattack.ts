@@ -3,17 +3,18 @@ import { ConfigError, TOKENS, defineParams, deriveSeed, type Attack, type Attack
 import { inject, injectable } from 'tsyringe';
 import { Apgd } from './apgd.js';
 import { BaseAttack, runOnModelLike, splitCall, type AttackContext } from './base.js';
+import { Fab } from './fab.js';
 import type { ModelLike } from './model-like.js';
 import { isAdversarial } from './objective.js';
 import { Square } from './square.js';
 import { scatterRows } from './tensors.js';
 
 /** The component attacks AutoAttack can run, by the reference implementation's names. */
-export const AUTOATTACK_COMPONENTS = ['apgd-ce', 'apgd-dlr', 'apgd-t', 'square'] as const;
+export const AUTOATTACK_COMPONENTS = ['apgd-ce', 'apgd-dlr', 'apgd-t', 'fab-t', 'square'] as const;
 export type AutoAttackComponent = (typeof AUTOATTACK_COMPONENTS)[number];
 
-/** The standard version's sequence (FAB-T is not implemented in Tempered; see the TSDoc). */
-export const AUTOATTACK_STANDARD: readonly AutoAttackComponent[] = ['apgd-ce', 'apgd-t', 'square'];
+/** The standard version's sequence, as the reference's `version='standard'`. */
+export const AUTOATTACK_STANDARD: readonly AutoAttackComponent[] = ['apgd-ce', 'apgd-t', 'fab-t', 'square'];
 
 /** AutoAttack parameters. The standard version fixes everything but the threat model and the seed. */
 export const AUTOATTACK_PARAMS = defineParams({
@@ -21,8 +22,8 @@ export const AUTOATTACK_PARAMS = defineParams({
   epsilon: { type: 'number', default: 0.3, min: 0, description: 'radius ε of the ball (MNIST L∞ 0.3, CIFAR-10 L∞ 8/255, L2 0.5)' },
   version: { type: 'enum', values: ['standard', 'custom'], default: 'standard', description: "'standard' fixes the sequence and budgets; 'custom' uses the settings below" },
   attacks: { type: 'string', default: AUTOATTACK_STANDARD.join(','), description: `comma-separated components in order (custom only): ${AUTOATTACK_COMPONENTS.join(', ')}` },
-  steps: { type: 'number', default: 100, min: 1, integer: true, description: 'APGD iterations per run (custom only)' },
-  targetClasses: { type: 'number', default: 9, min: 1, integer: true, description: 'APGD-T target classes (custom only)' },
+  steps: { type: 'number', default: 100, min: 1, integer: true, description: 'APGD and FAB iterations per run (custom only)' },
+  targetClasses: { type: 'number', default: 9, min: 1, integer: true, description: 'APGD-T and FAB-T target classes (custom only)' },
   queries: { type: 'number', default: 5000, min: 1, integer: true, description: 'Square query budget (custom only)' },
   seed: { type: 'number', default: 0, integer: true, min: 0, description: 'seed of every component (options.seed overrides)' },
 });
@@ -36,7 +37,7 @@ export function parseComponents(field: string, list: string): AutoAttackComponen
   if (names.length === 0) throw new ConfigError(field, `expected at least one of ${AUTOATTACK_COMPONENTS.join(', ')}`);
   for (const name of names) {
     if (!(AUTOATTACK_COMPONENTS as readonly string[]).includes(name)) {
-      throw new ConfigError(field, `unknown component "${name}"; expected ${AUTOATTACK_COMPONENTS.join(', ')}${name.startsWith('fab') ? ' (FAB is not implemented)' : ''}`);
+      throw new ConfigError(field, `unknown component "${name}"; expected ${AUTOATTACK_COMPONENTS.join(', ')}`);
     }
   }
   return names as AutoAttackComponent[];
@@ -47,24 +48,26 @@ export function parseComponents(field: string, list: string): AutoAttackComponen
  * diverse parameter-free attacks", ICML 2020): the evaluation RobustBench reports.
  *
  * The standard version runs, in order, APGD-CE (100 iterations, no restarts), APGD-T (targeted
- * DLR, 100 iterations against each of the 9 most likely other classes) and Square (5000 queries,
- * p_init 0.8), each only on the examples still robust, so an example's result is the worst case
- * over the components. Examples the model misclassifies on x are not attacked.
+ * DLR, 100 iterations against each of the 9 most likely other classes), FAB-T (100 iterations
+ * against each of the 9 most likely other classes, 1 restart, α_max 0.1, η 1.05, β 0.9; a success
+ * counts only within ε) and Square (5000 queries, p_init 0.8), each only on the examples still
+ * robust, so an example's result is the worst case over the components. Examples the model
+ * misclassifies on x are not attacked.
  *
  * Parameters (defaults): `norm` ('linf'), `epsilon` (0.3), `seed` (0; `options.seed` overrides),
- * `version` ('standard'). With `version: 'custom'`: `attacks` ('apgd-ce,apgd-t,square'; also
- * 'apgd-dlr'), `steps` (100), `targetClasses` (9), `queries` (5000); changing them under the
- * standard version throws, so a reported "AutoAttack" is always the same evaluation.
+ * `version` ('standard'). With `version: 'custom'`: `attacks` ('apgd-ce,apgd-t,fab-t,square'; also
+ * 'apgd-dlr'), `steps` (100, APGD and FAB), `targetClasses` (9, APGD-T and FAB-T), `queries`
+ * (5000); changing them under the standard version throws, so a reported "AutoAttack" is always
+ * the same evaluation.
  *
  * Result: `adversarial` is the breaking point of each broken example, x for the others;
  * `brokenBy[i]` names the component that first broke example i (null: still robust, or
  * misclassified on x); `ran` lists the components that ran (one is skipped once no example is
- * robust); `iterations[i]` sums the APGD iterations and Square queries spent on example i.
+ * robust); `iterations[i]` sums the APGD and FAB iterations and Square queries spent on example i.
  *
- * Departures from the reference: FAB-T is not part of the standard sequence (FAB is not
- * implemented here; the reference's authors report that it rarely breaks an example APGD-T and
- * Square leave robust); APGD-T is skipped below 4 classes, where the targeted DLR loss is undefined
- * (the reference warns and fails). Untargeted only.
+ * Departures from the reference: APGD-T is skipped below 4 classes, where the targeted DLR loss is
+ * undefined (the reference warns and fails); FAB-T is skipped when ε = 0, where no perturbation
+ * fits the budget. Untargeted only.
  *
  * @example
  * const autoattack = new AutoAttack({ epsilon: 0.3 });
@@ -111,6 +114,8 @@ export class AutoAttack extends BaseAttack<typeof AUTOATTACK_PARAMS> {
         return new Apgd({ norm, epsilon, steps, loss: 'dlr', seed: componentSeed });
       case 'apgd-t':
         return new Apgd({ norm, epsilon, steps, loss: 'dlr', targetClasses, seed: componentSeed });
+      case 'fab-t':
+        return new Fab({ norm, epsilon, steps, targetClasses, restarts: 1, seed: componentSeed });
       case 'square':
         return new Square({ norm, epsilon, queries, seed: componentSeed });
     }
@@ -126,6 +131,7 @@ export class AutoAttack extends BaseAttack<typeof AUTOATTACK_PARAMS> {
     let result = x.clone();
     for (const name of parseComponents('autoattack.attacks', this.values.attacks)) {
       if (name === 'apgd-t' && context.numClasses < 4) continue;
+      if (name === 'fab-t' && this.values.epsilon === 0) continue; // Fab reads epsilon 0 as no budget
       const active = robust.flatMap((r, i) => (r ? [i] : []));
       if (active.length === 0) break;
       ran.push(name);

@@ -128,6 +128,16 @@ export abstract class BaseAttack<S extends ParamSpecs> implements Attack {
     return { ...this.values };
   }
 
+  /** The parameters it runs with: {@link params} with shorthands resolved by {@link resolveParams}. */
+  effectiveParams(): Record<string, unknown> {
+    return this.resolveParams({ ...this.values });
+  }
+
+  /** Replaces shorthand values (such as "0 = derived from ε") by the values the attack uses; default: none. */
+  protected resolveParams(values: ParamValues<S>): Record<string, unknown> {
+    return values;
+  }
+
   setParams(params: Record<string, unknown>): void {
     this.values = this.validate(validateParams(this.owner, this.spec, params, this.values));
   }

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng, deriveSeed, type Model } from '@tempered/core';
 import { Apgd } from './apgd.js';
 import { AutoAttack } from './autoattack.js';
+import { Fab } from './fab.js';
 import { Pgd } from './pgd.js';
 import { Square } from './square.js';
 
@@ -85,11 +86,14 @@ export interface AutoAttackThroughput {
   readonly ran: readonly string[];
   /** One APGD iteration (forward + backward) on the whole batch, ms. */
   readonly apgdIterationMs: number;
+  /** One FAB-T iteration on the whole batch, ms. */
+  readonly fabIterationMs: number;
   /** One Square query (a forward) on the whole batch, ms. */
   readonly squareQueryMs: number;
   /**
    * Images per second when every example stays robust to the end (a robust model): 100 APGD-CE
-   * iterations, 9 × 100 APGD-T iterations and 5000 Square queries per image, from the timings above.
+   * iterations, 9 × 100 APGD-T iterations, 9 × 100 FAB-T iterations and 5000 Square queries per
+   * image, from the timings above.
    */
   readonly worstCaseImagesPerSecond: number;
 }
@@ -125,9 +129,13 @@ export async function autoattackThroughput(model: Model, options: AutoAttackThro
     // With ε = 0 no example can be broken, so Square spends every query.
     const square = await timed(() => new Square({ epsilon: 0, queries: squareQueries, seed }).generate(model, x, y));
     square.value.dispose();
+    // One target's run: every example iterates to its end. 10 iterations + the clean pass.
+    const fab = await timed(() => new Fab({ epsilon, steps: 10, targetClasses: 1 }).generate(model, x, y));
+    fab.value.dispose();
     const apgdIterationMs = apgd.ms / 11;
+    const fabIterationMs = fab.ms / 10;
     const squareQueryMs = square.ms / squareQueries;
-    const worstMs = apgdIterationMs * (101 + 9 * 101) + squareQueryMs * 5000;
+    const worstMs = apgdIterationMs * (101 + 9 * 101) + fabIterationMs * 9 * 100 + squareQueryMs * 5000;
     return {
       backend: tf.getBackend(),
       batch,
@@ -136,6 +144,7 @@ export async function autoattackThroughput(model: Model, options: AutoAttackThro
       robustFraction: robust / batch,
       ran: full.value.ran ?? [],
       apgdIterationMs,
+      fabIterationMs,
       squareQueryMs,
       worstCaseImagesPerSecond: batch / (worstMs / 1000),
     };
@@ -143,4 +152,97 @@ export async function autoattackThroughput(model: Model, options: AutoAttackThro
     x.dispose();
     y.dispose();
   }
+}
+
+export interface AttackIterationOptions {
+  /** Iterations (queries for Square) of the shorter timed run; the longer runs twice as many. Default 10. */
+  readonly iterations?: number;
+  /** L∞ radius of APGD and FAB-T's budget. Default 0.3. */
+  readonly epsilon?: number;
+  /**
+   * A process CPU clock in ms (Node: user + system of `process.cpuUsage()`); when given, each
+   * figure is also reported in CPU time, which other load on a shared machine moves far less.
+   */
+  readonly cpuClock?: () => number;
+}
+
+/** Wall and process CPU milliseconds of one attack call with `iterations` and with 2 × `iterations` steps. */
+export interface IterationTimings {
+  readonly shortMs: number;
+  readonly longMs: number;
+  readonly shortCpuMs: number;
+  readonly longCpuMs: number;
+}
+
+/** Milliseconds per iteration on the whole batch, setup excluded, with the timings they come from. */
+export interface AttackIterationCosts {
+  readonly backend: string;
+  readonly batch: number;
+  readonly iterations: number;
+  /** One APGD-CE iteration: forward + backward, momentum step, projection, best-point bookkeeping. */
+  readonly apgdIterationMs: number;
+  /** One FAB-T iteration: the target's linearised boundary (forward + backward), two projections per example, the biased step, a forward to test it. */
+  readonly fabIterationMs: number;
+  /** One Square query: a random square per example and a forward. */
+  readonly squareQueryMs: number;
+  /** The same three figures in process CPU time, when a `cpuClock` was given. */
+  readonly cpu?: { readonly apgdIterationMs: number; readonly fabIterationMs: number; readonly squareQueryMs: number };
+  /** The raw timings, so rounds can be combined with {@link perIteration}. */
+  readonly timings: { readonly apgd: IterationTimings; readonly fab: IterationTimings; readonly square: IterationTimings };
+}
+
+/**
+ * Per-iteration wall and CPU ms from several rounds of {@link IterationTimings}: the fastest short
+ * run and the fastest long run (each the least disturbed by other load), (long − short) / iterations.
+ */
+export function perIteration(rounds: readonly IterationTimings[], iterations: number): { wallMs: number; cpuMs: number } {
+  const fastest = (key: keyof IterationTimings) => Math.min(...rounds.map((r) => r[key]));
+  return {
+    wallMs: Math.max(fastest('longMs') - fastest('shortMs'), 0) / iterations,
+    cpuMs: Math.max(fastest('longCpuMs') - fastest('shortCpuMs'), 0) / iterations,
+  };
+}
+
+/**
+ * The cost of one iteration of APGD-CE, FAB-T and Square (L∞) on a batch, for `tempered bench`:
+ * each attack runs `iterations` and 2 × `iterations` steps and the difference is divided by
+ * `iterations`, so the per-call setup (clean pass, tensor uploads) cancels. None of the three stops
+ * early on this measurement: APGD never does, FAB-T runs one target (every example iterates to the
+ * end of a run), and Square gets ε = 0, which no example survives to success. x and y belong to the
+ * caller; y is usually the model's own prediction.
+ *
+ * @example
+ * const costs = await attackIterationCosts(model, x, y, { iterations: 10 });
+ */
+export async function attackIterationCosts(model: Model, x: tf.Tensor, y: tf.Tensor1D, options: AttackIterationOptions = {}): Promise<AttackIterationCosts> {
+  const { iterations = 10, epsilon = 0.3, cpuClock } = options;
+  const measure = async (make: (count: number) => { generate: (m: Model, x: tf.Tensor, y: tf.Tensor1D) => Promise<tf.Tensor> }): Promise<IterationTimings> => {
+    const time = async (count: number): Promise<{ wall: number; cpu: number }> => {
+      const start = { wall: performance.now(), cpu: cpuClock?.() ?? 0 };
+      const adversarial = await make(count).generate(model, x, y);
+      await adversarial.data();
+      adversarial.dispose();
+      return { wall: performance.now() - start.wall, cpu: (cpuClock?.() ?? 0) - start.cpu };
+    };
+    await time(1); // warm-up: operator creation, memory growth
+    const short = await time(iterations);
+    const long = await time(2 * iterations);
+    return { shortMs: short.wall, longMs: long.wall, shortCpuMs: short.cpu, longCpuMs: long.cpu };
+  };
+  const timings = {
+    apgd: await measure((steps) => new Apgd({ epsilon, steps, loss: 'ce' })),
+    fab: await measure((steps) => new Fab({ epsilon, steps, targetClasses: 1 })),
+    square: await measure((queries) => new Square({ epsilon: 0, queries })),
+  };
+  const [apgd, fab, square] = [timings.apgd, timings.fab, timings.square].map((t) => perIteration([t], iterations));
+  return {
+    backend: tf.getBackend(),
+    batch: x.shape[0]!,
+    iterations,
+    apgdIterationMs: apgd!.wallMs,
+    fabIterationMs: fab!.wallMs,
+    squareQueryMs: square!.wallMs,
+    ...(cpuClock ? { cpu: { apgdIterationMs: apgd!.cpuMs, fabIterationMs: fab!.cpuMs, squareQueryMs: square!.cpuMs } } : {}),
+    timings,
+  };
 }

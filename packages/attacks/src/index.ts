@@ -1,5 +1,5 @@
 /**
- * @tempered/attacks: FGSM, PGD (L∞/L2), APGD, Square, AutoAttack, JSMA and Carlini & Wagner L2 for TensorFlow.js models,
+ * @tempered/attacks: FGSM, PGD (L∞/L2), APGD, Square, FAB, AutoAttack, JSMA and Carlini & Wagner L2 for TensorFlow.js models,
  * as core `Attack` plugins (`register(container)`), classes, and plain functions of a model.
  * @packageDocumentation
  */
@@ -20,6 +20,8 @@ export { apgdCheckpoints, shouldHalveStep } from './apgd-run.js';
 export type { CheckpointState } from './apgd-run.js';
 export { Square, square, SQUARE_PARAMS } from './square.js';
 export type { SquareParams } from './square.js';
+export { Fab, fab, FAB_PARAMS } from './fab.js';
+export type { FabParams } from './fab.js';
 export { AutoAttack, autoattack, AUTOATTACK_PARAMS, AUTOATTACK_COMPONENTS, AUTOATTACK_STANDARD } from './autoattack.js';
 export type { AutoAttackParams, AutoAttackComponent } from './autoattack.js';
 export { BaseAttack, resolveContext, checkBounds } from './base.js';
@@ -30,8 +32,8 @@ export { toModel } from './model-like.js';
 export type { ModelLike, LogitsFunction, ToModelOptions } from './model-like.js';
 export { attackRecords, recordsOf, allOtherTargets, randomTargets, L0_THRESHOLD } from './records.js';
 export type { AttackRecord, ClassIndices, RecordInputs } from './records.js';
-export { pgdThroughput, autoattackThroughput } from './bench.js';
-export type { PgdThroughput, PgdThroughputOptions, AutoAttackThroughput, AutoAttackThroughputOptions } from './bench.js';
+export { pgdThroughput, autoattackThroughput, attackIterationCosts, perIteration } from './bench.js';
+export type { PgdThroughput, PgdThroughputOptions, AutoAttackThroughput, AutoAttackThroughputOptions, AttackIterationCosts, AttackIterationOptions, IterationTimings } from './bench.js';
 export {
   INNER_MAX_PARAMS,
   WARMUP_PARAMS,

@@ -124,6 +124,11 @@ export class Pgd extends BaseAttack<typeof PGD_PARAMS> {
     return stepSize > 0 ? stepSize : madryStepSize(epsilon, steps);
   }
 
+  /** stepSize 0 recorded as the 2.5·ε/steps it stands for. */
+  protected override resolveParams(values: PgdParams): Record<string, unknown> {
+    return { ...values, stepSize: this.effectiveStepSize };
+  }
+
   protected async attack(model: Model, x: tf.Tensor, _y: tf.Tensor1D, context: AttackContext): Promise<AttackResult> {
     const { restarts } = this.values;
     const batch = x.shape[0]!;

@@ -16,7 +16,7 @@ function freshContainer() {
 describe('registered attacks', () => {
   it('registers every attack by name with parameter specs; registering twice throws', () => {
     const container = freshContainer();
-    expect(listPlugins(container, TOKENS.Attack)).toEqual(['apgd', 'autoattack', 'cw', 'fgsm', 'jsma', 'pgd', 'square']);
+    expect(listPlugins(container, TOKENS.Attack)).toEqual(['apgd', 'autoattack', 'cw', 'fab', 'fgsm', 'jsma', 'pgd', 'square']);
     for (const name of listPlugins(container, TOKENS.Attack)) {
       const descriptor = getPlugin(container, TOKENS.Attack, name);
       expect(descriptor.params).toBeDefined();

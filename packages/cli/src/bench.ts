@@ -2,9 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import { container as rootContainer } from 'tsyringe';
 import { ConfigError, TOKENS, createPlugin, selectBackend, type BackendPreference, type DatasetSource, type ModelArchitecture, type Student } from '@tempered/core/node';
 import { benchPapernotCnn, torchReference, winogradPath } from '@tempered/wasm-train/node';
-import { autoattackThroughput, pgdThroughput } from '@tempered/attacks';
+import { attackIterationCosts, autoattackThroughput, perIteration, pgdThroughput, type IterationTimings } from '@tempered/attacks';
 import { benchEvaluationSpeedup } from '@tempered/reports/node';
 import { registerBuiltins, BUILTIN_MODULES } from './plugins.js';
+import { torchAttackCosts } from './torch-attacks.js';
 
 export type BenchValues = Record<string, string | boolean | undefined>;
 
@@ -70,6 +71,77 @@ function zooTrainStep(
 }
 const MEASURES: readonly Measure[] = ['trainStep', 'forward', 'inputGrad'];
 
+type AttackPart = 'apgd' | 'fab' | 'square';
+const ATTACK_PARTS: readonly AttackPart[] = ['apgd', 'fab', 'square'];
+const ATTACK_LABELS: Record<AttackPart, string> = { apgd: 'APGD-CE iteration', fab: 'FAB-T iteration', square: 'Square query' };
+
+/**
+ * One APGD-CE iteration, one FAB-T iteration and one Square query (L∞, ε = 0.3) on the Papernot MNIST
+ * CNN at `batch`: runs of `iterations` and 2 × `iterations` steps, (fastest long − fastest short) /
+ * iterations over `rounds`, in wall and process CPU time. With `torch`, each round also times the
+ * same loops in PyTorch (one thread) on the same weights and batch, so both see the same load.
+ */
+async function benchAttackIterations(
+  arch: ModelArchitecture, batch: number, iterations: number, rounds: number, torch: boolean, say: (s: string) => void,
+): Promise<Record<string, unknown>> {
+  const model = arch.build({ name: 'bench', inputShape: [28, 28, 1], numClasses: 10, seed: 1 });
+  const x = tf.randomUniform([batch, 28, 28, 1], 0, 1, 'float32', 7);
+  const logits = tf.tidy(() => model.logits(x, { training: false }));
+  const y = tf.tidy(() => tf.argMax(logits, 1).toInt() as tf.Tensor1D);
+  const ours: Record<AttackPart, IterationTimings[]> = { apgd: [], fab: [], square: [] };
+  const theirs: Record<AttackPart, IterationTimings[]> = { apgd: [], fab: [], square: [] };
+  let torchInfo: { torchVersion: string; maxLogitDifference: number } | undefined;
+  let torchMissing = false;
+  const cpuClock = (): number => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  };
+  try {
+    const inputs = {
+      weights: model.trainableVariables().map((v) => ({ shape: v.shape, values: v.dataSync() as Float32Array })),
+      x: x.dataSync() as Float32Array,
+      labels: y.dataSync() as Int32Array,
+      logits: logits.dataSync() as Float32Array,
+      batch,
+      epsilon: 0.3,
+      iterations,
+    };
+    for (let round = 0; round < rounds; round++) {
+      const costs = await attackIterationCosts(model, x, y, { iterations, epsilon: 0.3, cpuClock });
+      for (const part of ATTACK_PARTS) ours[part].push(costs.timings[part]);
+      if (torch && !torchMissing) {
+        const reference = torchAttackCosts(inputs);
+        if (!reference) {
+          torchMissing = true;
+          continue;
+        }
+        torchInfo = { torchVersion: reference.torchVersion, maxLogitDifference: reference.maxLogitDifference };
+        for (const part of ATTACK_PARTS) theirs[part].push(reference[part]);
+      }
+    }
+  } finally {
+    tf.dispose([x, logits, y]);
+    model.dispose();
+  }
+  const figures = (timings: Record<AttackPart, IterationTimings[]>) =>
+    Object.fromEntries(ATTACK_PARTS.map((part) => [part, perIteration(timings[part], iterations)])) as Record<AttackPart, { wallMs: number; cpuMs: number }>;
+  const mine = figures(ours);
+  const list = (f: Record<AttackPart, { wallMs: number; cpuMs: number }>) =>
+    ATTACK_PARTS.map((part) => `${ATTACK_LABELS[part]} ${fmt(f[part].wallMs)} (CPU ${fmt(f[part].cpuMs)})`).join(', ');
+  say(`attack iterations, Papernot MNIST CNN, batch ${batch}, L∞ ε = 0.3 (${rounds} rounds of ${iterations} and ${2 * iterations} steps): ${list(mine)}`);
+  const out: Record<string, unknown> = { batch, rounds, iterations, ...mine };
+  if (torch && torchInfo) {
+    const reference = figures(theirs);
+    const ratios = Object.fromEntries(ATTACK_PARTS.map((part) => [part, { wall: mine[part].wallMs / reference[part].wallMs, cpu: mine[part].cpuMs / reference[part].cpuMs }]));
+    out.torch = { ...torchInfo, ...reference, ratios };
+    say(`PyTorch ${torchInfo.torchVersion} CPU (1 thread), same weights and batch (max |Δlogit| ${torchInfo.maxLogitDifference.toExponential(1)}): ${list(reference)}`);
+    say(`ratio ${tf.getBackend()}/torch: ${ATTACK_PARTS.map((part) => `${ATTACK_LABELS[part]} ${ratios[part]!.wall.toFixed(2)}× wall, ${ratios[part]!.cpu.toFixed(2)}× CPU`).join('; ')}`);
+  } else if (torch) {
+    say('PyTorch reference: python3 with torch not found (apt-get install python3-torch); skipped');
+  }
+  return out;
+}
+
 /**
  * `tempered bench`: the Papernot MNIST CNN at batch 128 (train step with SGD + momentum, forward,
  * input gradient), PGD-40 L∞ and AutoAttack (standard) throughput through @tempered/attacks, and the 2-worker evaluation
@@ -84,7 +156,7 @@ export async function benchCommand(values: BenchValues, io: { out: (s: string) =
   const iterations = positiveInt('--iterations', values.iterations, 10);
   const rounds = positiveInt('--rounds', values.rounds, 3);
   const skip = new Set(String(values.skip ?? '').split(',').filter(Boolean));
-  for (const part of skip) if (!['model', 'pgd', 'autoattack', 'workers'].includes(part)) throw new ConfigError('--skip', `unknown part "${part}"; expected model, pgd, autoattack or workers`);
+  for (const part of skip) if (!['model', 'attacks', 'pgd', 'autoattack', 'workers'].includes(part)) throw new ConfigError('--skip', `unknown part "${part}"; expected model, attacks, pgd, autoattack or workers`);
   const zoo = values.zoo === undefined ? [] : String(values.zoo).split(',').filter(Boolean);
   for (const name of zoo) if (!(name in ZOO_INPUTS)) throw new ConfigError('--zoo', `unknown model "${name}"; expected ${Object.keys(ZOO_INPUTS).join(', ')}`);
   const info = await selectBackend(backendName as BackendPreference);
@@ -127,6 +199,9 @@ export async function benchCommand(values: BenchValues, io: { out: (s: string) =
   const container = rootContainer.createChildContainer();
   registerBuiltins(container);
   const arch = createPlugin(container, TOKENS.Model, 'papernot-mnist') as ModelArchitecture;
+  if (!skip.has('attacks')) {
+    report.attackIterations = await benchAttackIterations(arch, batch, iterations, rounds, Boolean(values.torch), say);
+  }
   if (!skip.has('pgd')) {
     const model = arch.build({ name: 'bench', inputShape: [28, 28, 1], numClasses: 10, seed: 1 });
     const pgd = await pgdThroughput(model, { batch: Math.min(batch, 64), steps: 40, repeats: 1 });

@@ -77,7 +77,8 @@ batch with a checkpoint (exit 130/143); a second signal exits at once. See docs/
     args: '',
     summary: 'time training, input gradients, PGD and evaluation workers',
     description: `Times the Papernot MNIST CNN at batch 128 (train step with SGD+momentum, forward, input
-gradient), PGD-40 L∞ throughput, and the evaluation speed-up of 2 workers over 1. Figures are
+gradient), one APGD iteration, one FAB-T iteration and one Square query at that batch, PGD-40 L∞
+and AutoAttack throughput, and the evaluation speed-up of 2 workers over 1. Figures are
 medians from one run; compare ratios, not absolute times, on a shared machine.`,
     options: [
       { name: 'backend', type: 'string', value: 'NAME', help: 'wasm | cpu | tensorflow (default wasm)', synopsis: '[--backend wasm|cpu|tensorflow]' },
@@ -86,7 +87,7 @@ medians from one run; compare ratios, not absolute times, on a shared machine.`,
       { name: 'rounds', type: 'string', value: 'N', help: 'rounds; the best median counts, alternating with PyTorch (default 3)' },
       { name: 'torch', type: 'boolean', help: 'also time PyTorch (CPU, 1 thread) when python3 has torch, and print ratios' },
       { name: 'no-winograd', type: 'boolean', help: 'wasm: use the XNNPACK convolution paths instead of Winograd F(2x2,3x3)' },
-      { name: 'skip', type: 'string', value: 'LIST', help: 'comma-separated parts to skip: model, pgd, autoattack, workers', synopsis: '[--skip model,pgd,autoattack,workers]' },
+      { name: 'skip', type: 'string', value: 'LIST', help: 'comma-separated parts to skip: model, attacks, pgd, autoattack, workers', synopsis: '[--skip model,attacks,pgd,autoattack,workers]' },
       {
         name: 'zoo',
         type: 'string',

@@ -175,6 +175,12 @@ export interface Attack {
   run(model: Model, x: tf.Tensor, y: tf.Tensor1D, options?: AttackOptions): Promise<AttackResult>;
   /** Current parameters (a copy). */
   params(): Record<string, unknown>;
+  /**
+   * The parameters it runs with: `params()` with every shorthand resolved (e.g. PGD's stepSize 0 →
+   * 2.5·ε/steps), so re-running from them reproduces the attack. What an evaluation records;
+   * when absent, `params()` is recorded.
+   */
+  effectiveParams?(): Record<string, unknown>;
   /** Validates and sets parameters; unknown names throw. */
   setParams(params: Record<string, unknown>): void;
 }

@@ -71,7 +71,7 @@ export type RecordedAttackTraits = Of<typeof AttackTraitsSchema>;
 /** Everything measured for one configured attack on one model (see the field comments). */
 export const AttackSummarySchema = Type.Object({
   name: Str, // registered attack name (the key in `attacks` may differ, e.g. "pgd-eps0.1")
-  params: Params, // the attack's full parameters as it reported them (`attack.params()`)
+  params: Params, // the parameters the attack ran with, shorthands resolved (`attack.effectiveParams()`, else `attack.params()`)
   mode: Type.Union([Type.Literal('untargeted'), Type.Literal('targeted')]),
   norm: NormSchema,
   kind: Type.Optional(AttackKindSchema),

@@ -129,7 +129,7 @@ export async function runAttack(
   const robustAccuracy = worstCase([record], cleanCorrect).robustAccuracy;
   const summary: AttackSummary = {
     name: attack.name,
-    params: attack.params(),
+    params: attack.effectiveParams?.() ?? attack.params(),
     mode: job.mode,
     norm: attack.norm,
     kind,

@@ -71,5 +71,5 @@ export async function runSweep(
     const robustAccuracy = worstCase([{ key: attackName, norm: base.norm, epsilon, rows }], cleanCorrect).robustAccuracy;
     points.push({ epsilon, robustAccuracy, robustAccuracyInterval: rateInterval(robustAccuracy, count), successRate: finiteOrNull(success.result()) });
   }
-  return { attack: attackName, params: baseValues, norm: base.norm, evaluated: count, range, points };
+  return { attack: attackName, params: base.effectiveParams?.() ?? baseValues, norm: base.norm, evaluated: count, range, points };
 }
