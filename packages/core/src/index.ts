@@ -67,6 +67,7 @@ export {
   oneLineError,
 } from './errors.js';
 export { Rng, deriveSeed, permutation } from './random.js';
+export { median } from './stats.js';
 export {
   LayersModelAdapter,
   LayersStudent,
@@ -121,4 +122,4 @@ export { eventRecord } from './listeners/event-record.js';
 export { EarlyStopping } from './listeners/early-stopping.js';
 export type { EarlyStoppingOptions } from './listeners/early-stopping.js';
 export { ProgressListener, StepProgress, progressBar } from './listeners/progress.js';
-export type { ProgressOptions } from './listeners/progress.js';
+export type { ProgressOptions, ProgressStream } from './listeners/progress.js';

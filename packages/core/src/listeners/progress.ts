@@ -1,11 +1,38 @@
 import type { TrainerEvents, TrainerPlugin } from '../events.js';
 
+/** Where progress goes: `process.stderr` in Node, or anything with `write` (a browser page's log). */
+export interface ProgressStream {
+  write(text: string): unknown;
+  readonly isTTY?: boolean;
+}
+
 export interface ProgressOptions {
-  readonly stream?: NodeJS.WriteStream;
+  /** Default: `process.stderr` in Node; in a browser page, the console, one line per call. */
+  readonly stream?: ProgressStream;
   /** Nothing but errors. */
   readonly quiet?: boolean;
   /** Force the bar on or off; default: the stream is a TTY and CI is not set. */
   readonly tty?: boolean;
+}
+
+// This module is in core's browser entry: `process` is read through globalThis, never named, so a
+// page that bundles it neither throws nor needs a shim.
+const nodeProcess = (globalThis as { process?: { stderr?: ProgressStream; env?: Record<string, string | undefined> } }).process;
+
+/** The console as a stream, for a browser page: one `console.info` per line written. */
+const consoleStream: ProgressStream = {
+  write: (text: string) => {
+    for (const line of text.split('\n')) if (line) console.info(line);
+  },
+};
+
+function defaultStream(): ProgressStream {
+  return nodeProcess?.stderr ?? consoleStream;
+}
+
+/** The bar is drawn on a TTY unless CI is set. */
+function drawsBar(stream: ProgressStream): boolean {
+  return Boolean(stream.isTTY) && !nodeProcess?.env?.CI;
 }
 
 function formatDuration(ms: number): string {
@@ -32,8 +59,8 @@ export class ProgressListener implements TrainerPlugin {
 
   attach(trainer: TrainerEvents): void {
     if (this.options.quiet) return;
-    const stream = this.options.stream ?? process.stderr;
-    const tty = this.options.tty ?? (Boolean(stream.isTTY) && !process.env.CI);
+    const stream = this.options.stream ?? defaultStream();
+    const tty = this.options.tty ?? drawsBar(stream);
     let epochStart = 0;
     trainer.on('phase:start', (e) => {
       stream.write(`${e.model}: phase ${e.phase.name} (${e.phase.epochs} epochs)\n`);
@@ -68,14 +95,14 @@ export class ProgressListener implements TrainerPlugin {
  * when piped; nothing with `quiet`. `note` prints a line without advancing.
  */
 export class StepProgress {
-  private readonly stream: NodeJS.WriteStream;
+  private readonly stream: ProgressStream;
   private readonly tty: boolean;
   private readonly started = performance.now();
   private drawn = false;
 
   constructor(private readonly options: ProgressOptions = {}) {
-    this.stream = options.stream ?? process.stderr;
-    this.tty = options.tty ?? (Boolean(this.stream.isTTY) && !process.env.CI);
+    this.stream = options.stream ?? defaultStream();
+    this.tty = options.tty ?? drawsBar(this.stream);
   }
 
   /** Step `done + 1` of `total` starts; `label` says what it is. */
