@@ -75,10 +75,11 @@ export {
   asTeacher,
   assertCompatible,
   layersModelOf,
+  modelView,
   FEATURES_LAYER,
   DEFAULT_BOUNDS,
 } from './model.js';
-export type { LayersModelAdapterOptions } from './model.js';
+export type { LayersModelAdapterOptions, ModelViewChanges } from './model.js';
 export {
   softmaxAt,
   logSoftmaxAt,
