@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { fileURLToPath } from 'node:url';
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -15,6 +16,20 @@ const alias = readdirSync(packagesDir).flatMap((name) => {
   }));
 });
 
+/**
+ * Integration specs (`*.int.spec.ts`, the slow ones) start first. On a fresh clone vitest has no
+ * durations cached and keeps the include order, which put test/*.int.spec.ts last: the suite then
+ * ended with one worker running a long spec while the other sat idle. With a cache (a second
+ * local run), vitest's own longest-first order is kept within each group.
+ */
+class SlowFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const slow = (file: TestSpecification) => file.moduleId.endsWith('.int.spec.ts');
+    return [...sorted.filter(slow), ...sorted.filter((file) => !slow(file))];
+  }
+}
+
 export default defineConfig({
   resolve: { alias },
   // Legacy (experimental) decorators as in tsconfig; spec files sit outside the build tsconfig.
@@ -24,6 +39,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    sequence: { sequencer: SlowFirst },
     setupFiles: ['./test/setup.ts'],
     // CI reads the JSON report for its closing 'N passed, N failed' line.
     reporters: process.env.VITEST_JSON_REPORT ? ['default', 'json'] : ['default'],
