@@ -136,6 +136,9 @@ export type ModelViewChanges = Partial<Pick<Model, 'bounds' | 'logits' | 'forwar
  * bounds, another forward mode, no trainable variables, a no-op dispose. The one way to re-bound
  * or re-mode a model: the view keeps every capability of the model, `toLayersModel` included, so a
  * model passed through views can still be saved (`layersModelOf`) or sent to a worker process.
+ * What is saved is the viewed model's network, so `logits`/`forward` changes may change only the
+ * mode (`training`), never the function; a model that computes something else (e.g. scaled
+ * logits) is a model of its own, not a view.
  *
  * @example
  * ```ts
