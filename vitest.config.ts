@@ -39,15 +39,16 @@ export default defineConfig({
     // tfjs and the packages again for each of ~90 files cost more CPU than most of those specs
     // (core + reports unit specs: 24.5 s CPU isolated, 9.7 s shared; all pass either way). Every
     // spec that changes process-wide state for good (backends, the CLI, child processes, browsers)
-    // is an integration spec (*.int.spec.ts, test/, examples/) and keeps a fresh process per file.
+    // is an integration spec (*.int.spec.ts, test/, examples/) and keeps a fresh process per file,
+    // as do wasm-train's kernel specs, which switch backends and count every buffer a backend holds.
     projects: [
       {
         extends: true,
-        test: { name: 'integration', include: ['packages/*/src/**/*.int.spec.ts', 'test/**/*.spec.ts', 'examples/**/*.spec.ts'] },
+        test: { name: 'integration', include: ['packages/*/src/**/*.int.spec.ts', 'test/**/*.spec.ts', 'examples/**/*.spec.ts', 'packages/wasm-train/src/**/*.spec.ts'] },
       },
       {
         extends: true,
-        test: { name: 'unit', include: ['packages/*/src/**/*.spec.ts'], exclude: ['**/node_modules/**', '**/*.int.spec.ts'], isolate: false },
+        test: { name: 'unit', include: ['packages/*/src/**/*.spec.ts'], exclude: ['**/node_modules/**', '**/*.int.spec.ts', 'packages/wasm-train/**'], isolate: false },
       },
     ],
     testTimeout: 120_000,
