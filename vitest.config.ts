@@ -36,7 +36,7 @@ export default defineConfig({
   oxc: { decorator: { legacy: true, emitDecoratorMetadata: true } },
   test: {
     // Two groups. Unit specs (a package's own *.spec.ts) share their worker processes: importing
-    // tfjs and the packages again for each of ~90 files cost more CPU than most of those specs
+    // tfjs and the packages again for each of 55 files cost more CPU than most of those specs
     // (core + reports unit specs: 24.5 s CPU isolated, 9.7 s shared; all pass either way). Every
     // spec that changes process-wide state for good (backends, the CLI, child processes, browsers)
     // is an integration spec (*.int.spec.ts, test/, examples/) and keeps a fresh process per file,
