@@ -13,14 +13,13 @@ import { CLI, ROOT, assertBuilt, readJsonl, runCli, smokeConfig, startCli, tempD
  */
 const { seed: _single, ...config } = smokeConfig({
   seeds: [1, 2],
-  // What is checked is which job runs where and that the bytes match, not accuracy: little data.
-  dataset: { name: 'mnist', params: { trainSize: 200, testSize: 20 } },
+  dataset: { name: 'mnist', params: { trainSize: 400, testSize: 50 } },
   teacher: { epochs: 2 },
   students: [
     { name: 'baseline', method: 'standard', params: { epochs: 1 } },
     { name: 'kd', method: 'kd', params: { epochs: 1 } },
   ],
-  evaluation: { examples: 20, workers: 0, diagnostics: false, attacks: [{ name: 'fgsm', params: { epsilon: 0.1 } }] },
+  evaluation: { examples: 50, workers: 0, diagnostics: false, attacks: [{ name: 'fgsm', params: { epsilon: 0.1 } }] },
 });
 const MODELS = ['teacher', 'baseline', 'kd'];
 
