@@ -2,7 +2,6 @@ import { defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { fileURLToPath } from 'node:url';
 import { readdirSync, readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 
 // Specs import sibling packages from source, so a change in one package is tested
 // without rebuilding the others; `npm test` still type-checks and builds everything first.
@@ -55,9 +54,6 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    // vitest's default in a run is one worker fewer than the cores: on a 2-core CI machine, one
-    // worker, so in-process specs left a core idle. At least two; as vitest chooses above that.
-    maxWorkers: Math.max(2, availableParallelism() - 1),
     sequence: { sequencer: SlowFirst },
     setupFiles: ['./test/setup.ts'],
     // CI reads the JSON report for its closing 'N passed, N failed' line.
