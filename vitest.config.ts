@@ -18,8 +18,8 @@ const alias = readdirSync(packagesDir).flatMap((name) => {
 
 /**
  * Integration specs (`*.int.spec.ts`, the slow ones) start first. On a fresh clone vitest has no
- * durations cached and keeps the include order, which put test/*.int.spec.ts last: the suite then
- * ended with one worker running a long spec while the other sat idle. With a cache (a second
+ * durations cached and keeps the include order, which put test/*.int.spec.ts last: with several
+ * workers the suite then ended on one long spec while the others sat idle. With a cache (a second
  * local run), vitest's own longest-first order is kept within each group.
  */
 class SlowFirst extends BaseSequencer {
