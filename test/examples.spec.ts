@@ -11,9 +11,18 @@ import { ROOT } from './helpers.js';
 /** Every example config parses, names only registered plugins, and passes parameter validation. */
 describe('example configs', () => {
   const examples = readdirSync(join(ROOT, 'examples')).filter((d) => existsSync(join(ROOT, 'examples', d, 'config.yaml')));
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  /** The README's "Examples:" paragraph: each linked example with its parenthetical, e.g. "Fashion-MNIST, 3 seeds". */
+  const documented = new Map(
+    [...(/^Examples: ([\s\S]*?)\.\n/m.exec(readme)?.[1] ?? '').matchAll(/\[`([\w-]+)`\]\(examples\/([\w-]+)\)(?: \(([^)]*)\))?/g)].map((m) => {
+      expect(m[2], `README link text ${m[1]} and target examples/${m[2]} differ`).toBe(m[1]);
+      return [m[1]!, m[3] ?? ''] as const;
+    }),
+  );
 
-  it('covers the documented examples', () => {
-    expect(examples.sort()).toEqual(['compare-robust-distillation', 'custom-method', 'papernot-mnist', 'quickstart', 'smoke']);
+  it('the README lists exactly the examples that have a config.yaml', () => {
+    expect(documented.size).toBeGreaterThan(0);
+    expect([...documented.keys()].sort()).toEqual([...examples].sort());
   });
 
   for (const example of examples) {
@@ -28,29 +37,39 @@ describe('example configs', () => {
     });
   }
 
-  it('quickstart has the four students the README promises and its five attacks', () => {
+  it('quickstart trains the students the README says `npm run demo` trains, on the data it names', () => {
+    // "the main job: baseline, defensive distillation, ARD and CRDND on embedded MNIST → runs/quickstart/"
+    const line = /npm run demo +# the main job: (.*) on (.*) → runs\/quickstart\//.exec(readme);
+    expect(line, 'the README describes the demo').not.toBeNull();
+    const promised = line![1]!.split(/, | and /).map((name) => name.toLowerCase().replace(/ /g, '-'));
     const config = readConfig(join(ROOT, 'examples/quickstart/config.yaml'));
-    expect(config.students.map((s) => s.name)).toEqual(['baseline', 'defensive-distillation', 'ard', 'crdnd']);
-    expect(config.evaluation.attacks.map((a) => a.name).sort()).toEqual(['autoattack', 'cw', 'fgsm', 'jsma', 'pgd']);
-    expect(config.dataset.name).toBe('mnist');
+    expect(config.students.map((s) => s.name)).toEqual(promised);
+    expect(line![2]).toBe(config.dataset.name === 'mnist' ? 'embedded MNIST' : config.dataset.name);
   });
 
-  it('quickstart and compare-robust-distillation distil ARD and CRDND from a robust teacher', () => {
-    for (const example of ['quickstart', 'compare-robust-distillation']) {
+  it('the README\'s "N seeds" and dataset notes match the configs they describe', () => {
+    for (const [example, note] of documented) {
+      if (!existsSync(join(ROOT, 'examples', example, 'config.yaml'))) continue;
       const config = readConfig(join(ROOT, 'examples', example, 'config.yaml'));
-      expect(['trades', 'pgd-at'], example).toContain(config.teacher?.method.name);
-      expect(config.teacher?.path, example).toBeUndefined();
-      for (const name of ['ard', 'crdnd']) {
-        const student = config.students.find((s) => s.name === name)!;
-        // No per-student override: they distil from the run's robust teacher.
-        expect(student.teacher, `${example}.${name}`).toBeUndefined();
-      }
+      const seeds = /(\d+) seeds/.exec(note);
+      if (seeds) expect(config.seeds, example).toHaveLength(Number(seeds[1]));
+      if (/Fashion-MNIST/.test(note)) expect(config.dataset.name, example).toBe('fashion-mnist');
     }
   });
 
-  it('compare-robust-distillation runs three seeds on Fashion-MNIST', () => {
-    const config = readConfig(join(ROOT, 'examples/compare-robust-distillation/config.yaml'));
-    expect(config.seeds).toEqual([1, 2, 3]);
-    expect(config.dataset.name).toBe('fashion-mnist');
+  it('quickstart and compare-robust-distillation distil ARD and CRDND from a teacher trained under attack', () => {
+    for (const example of ['quickstart', 'compare-robust-distillation']) {
+      const config = readConfig(join(ROOT, 'examples', example, 'config.yaml'));
+      expect(config.teacher?.path, example).toBeUndefined();
+      // Robust: its method maximises the loss in an ε-ball at least as large as the students' own.
+      const teacherEpsilon = Number(config.teacher?.method.params.epsilon ?? 0);
+      for (const name of ['ard', 'crdnd']) {
+        const student = config.students.find((s) => s.method.name === name)!;
+        // No per-student override: they distil from the run's robust teacher.
+        expect(student.teacher, `${example}.${name}`).toBeUndefined();
+        expect(teacherEpsilon, `${example}: teacher ε vs ${name}'s`).toBeGreaterThanOrEqual(Number(student.method.params.epsilon ?? 0));
+      }
+      expect(teacherEpsilon, example).toBeGreaterThan(0);
+    }
   });
 });

@@ -22,7 +22,7 @@ import { register as registerBaselines } from '@tempered/baselines';
 import { register as registerDefensiveDistillation } from '@tempered/defensive-distillation';
 import { register as registerArd } from '@tempered/ard';
 import { register as registerCrdnd } from '@tempered/crdnd';
-import { auditKernelCall, KernelRecorder, KNOWN_WASM_DIFFERENCES, type Disagreement, type KernelCall } from '@tempered/wasm-train';
+import { auditKernelCall, KernelRecorder, KNOWN_WASM_DIFFERENCES, type Disagreement, type KernelCall } from '@tempered/wasm-train/audit';
 
 /**
  * The differential audit of issue 13: every kernel this project dispatches on wasm gives the cpu

@@ -1,12 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertBuilt, readJsonl, runCli, tempDir } from './helpers.js';
+import { assertBuilt, readJsonl, runCli, smokeConfig, tempDir } from './helpers.js';
 
 /**
  * End to end on real data: `tempered run examples/smoke/config.yaml` trains a teacher and every
  * method on 1,000 embedded MNIST digits, attacks each model with FGSM, PGD, JSMA and C&W on the
- * first 100 test digits, and writes the run directory.
+ * first test digits (as many as the config says), and writes the run directory.
  */
 describe('tempered run examples/smoke', () => {
   const out = join(tempDir('smoke'), 'run');
@@ -34,7 +34,7 @@ describe('tempered run examples/smoke', () => {
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     expect(results.schemaVersion).toBe(2);
     expect(results.seed).toBe(1);
-    expect(results.evaluatedExamples).toBe(100);
+    expect(results.evaluatedExamples).toBe((smokeConfig().evaluation as { examples: number }).examples);
     expect(results.backend.name).toBe('wasm');
     expect(results.backend.source).toMatch(/@tempered\/wasm-train/);
     // The run's teacher is a model of the run, evaluated like the students.

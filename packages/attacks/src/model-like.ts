@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { DEFAULT_BOUNDS, LayersModelAdapter, ModelError, type InputBounds, type Model, type ModelOutputs } from '@tempered/core';
+import { DEFAULT_BOUNDS, LayersModelAdapter, ModelError, modelView, type InputBounds, type Model, type ModelOutputs } from '@tempered/core';
 
 /** A function from a batch of inputs to logits [batch, numClasses]. */
 export type LogitsFunction = (x: tf.Tensor) => tf.Tensor2D;
@@ -31,7 +31,7 @@ function isCoreModel(model: ModelLike): model is Model {
 export function toModel(model: ModelLike, options: ToModelOptions = {}): Model {
   if (isCoreModel(model)) {
     if (!options.bounds) return model;
-    return withBounds(model, options.bounds);
+    return modelView(model, { bounds: options.bounds });
   }
   if (model instanceof tf.LayersModel) {
     return new LayersModelAdapter(model, { bounds: options.bounds ?? DEFAULT_BOUNDS, name: options.name });
@@ -63,22 +63,6 @@ function functionModel(
       if (weights.length > 0) throw new ModelError(`model "${info.name}": a logits function has no weights to set`);
     },
     dispose: () => {},
-  };
-}
-
-function withBounds(model: Model, bounds: InputBounds): Model {
-  return {
-    name: model.name,
-    numClasses: model.numClasses,
-    inputShape: model.inputShape,
-    bounds,
-    hasFeatures: model.hasFeatures,
-    logits: model.logits.bind(model),
-    forward: model.forward.bind(model),
-    trainableVariables: model.trainableVariables.bind(model),
-    getWeights: model.getWeights.bind(model),
-    setWeights: model.setWeights.bind(model),
-    dispose: model.dispose.bind(model),
   };
 }
 

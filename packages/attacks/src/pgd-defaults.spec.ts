@@ -9,6 +9,15 @@ import { linearMulticlass, linearProblem, zeroGradient } from './spec-fixtures.j
 const WIDE = { min: -10, max: 10 };
 
 describe('PGD defaults and restarts', () => {
+  it('takes Madry et al.\'s step α = 2.5·ε/steps unless given one (hand values)', () => {
+    // 2.5 × 0.3 / 40 = 0.01875; 2.5 × 0.3 / 10 = 0.075; 2.5 × 8/255 / 10 = 0.0078431…
+    expect(madryStepSize(0.3, 40)).toBeCloseTo(0.01875, 15);
+    expect(new Pgd({ epsilon: 0.3 }).effectiveStepSize).toBeCloseTo(0.01875, 15);
+    expect(new Pgd({ epsilon: 0.3, steps: 10 }).effectiveStepSize).toBeCloseTo(0.075, 15);
+    expect(new Pgd({ epsilon: 8 / 255, steps: 10 }).effectiveStepSize).toBeCloseTo(2 / 255, 15);
+    expect(new Pgd({ epsilon: 0.3, stepSize: 0.01 }).effectiveStepSize).toBe(0.01);
+  });
+
   it('defaults to α = 2.5·ε/steps, which crosses the ball at any ε; the old fixed 0.01 does not', async () => {
     await expectNoLeaks(async () => {
       // A two-class linear problem seen through x/10, so the distances to the boundary are ~1.
@@ -19,7 +28,7 @@ describe('PGD defaults and restarts', () => {
       const y = tf.tensor1d(labels, 'int32');
       const epsilon = Math.max(...distance) * 1.1;
       expect(epsilon).toBeGreaterThan(1);
-      expect(new Pgd({ epsilon }).effectiveStepSize).toBeCloseTo(madryStepSize(epsilon, 40), 12);
+      expect(new Pgd({ epsilon }).effectiveStepSize).toBeCloseTo((2.5 * epsilon) / 40, 12);
       const successes = async (params: Record<string, unknown>) => {
         const adversarial = await new Pgd({ epsilon, ...params }).generate(scaled, x, y, { bounds: WIDE });
         const out = attackRecords(scaled, x, adversarial, y).map((r) => r.success);

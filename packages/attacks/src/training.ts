@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DependencyContainer } from 'tsyringe';
-import { TOKENS, defineParams, getPlugin, type Attack, type Model, type Rng, type StepContext } from '@tempered/core';
+import { TOKENS, defineParams, getPlugin, modelView, type Attack, type Model, type Rng, type StepContext } from '@tempered/core';
 
 /**
  * The ε warm-up every adversarial-training method takes: optional clean epochs (x′ = x), then ε
@@ -117,22 +117,14 @@ export function craftAdversarial(attack: Attack, student: Model, x: tf.Tensor, l
  * call `logits(x, { training: false })`, so an attack on this view sees the model as PyTorch's
  * `net.train()` would. Batch-norm layers normalise with the batch's own statistics and update
  * their moving averages on every attack iteration; dropout layers draw a fresh mask per call.
- * Weights are shared; disposing the view does nothing.
+ * Weights are shared (and `toLayersModel` kept); disposing the view does nothing.
  */
 export function trainingModeView(model: Model): Model {
-  return {
-    name: model.name,
-    numClasses: model.numClasses,
-    inputShape: model.inputShape,
-    bounds: model.bounds,
-    hasFeatures: model.hasFeatures,
+  return modelView(model, {
     logits: (x) => model.logits(x, { training: true }),
     forward: (x) => model.forward(x, { training: true }),
-    trainableVariables: () => model.trainableVariables(),
-    getWeights: () => model.getWeights(),
-    setWeights: (weights) => model.setWeights(weights),
     dispose: () => {},
-  };
+  });
 }
 
 /** The ε and step size the warm-up allows at one training step. */

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { container as rootContainer } from 'tsyringe';
-import { ConfigError, TOKENS, createPlugin, selectBackend, type BackendPreference, type DatasetSource, type ModelArchitecture, type Student } from '@tempered/core/node';
+import { ConfigError, TOKENS, createPlugin, median, selectBackend, type BackendPreference, type DatasetSource, type ModelArchitecture, type Student } from '@tempered/core/node';
 import { benchPapernotCnn, torchReference, winogradPath } from '@tempered/wasm-train/node';
 import { attackIterationCosts, autoattackThroughput, perIteration, pgdThroughput, type IterationTimings } from '@tempered/attacks';
 import { benchEvaluationSpeedup } from '@tempered/reports/node';
@@ -27,11 +27,6 @@ const ZOO_INPUTS: Record<string, number[]> = {
   'resnet-small': [32, 32, 3],
   'mobilenet-v2-small': [32, 32, 3],
 };
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 /**
  * Median Adam train step (batch 64, random data) of a zoo model, best of `rounds`. With `compare`, the

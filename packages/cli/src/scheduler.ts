@@ -61,105 +61,135 @@ interface WorkerSlot {
 }
 
 function runOnWorkers(pending: readonly Job[], count: number, options: ScheduleOptions): Promise<ScheduleOutcome> {
-  const tty = Boolean(process.stderr.isTTY) && !process.env.CI;
-  const board = new JobBoard({ tty, quiet: options.quiet });
-  const done = new Set(options.plan.jobs.filter((j) => isDone(options.runDir, j.id)).map((j) => j.id));
-  const queue = [...pending];
-  const slots: WorkerSlot[] = [];
-  let failure: string | undefined;
-  let stoppedJobs = 0;
-  let finished = false;
-  const exits: Array<Promise<void>> = [];
+  return new Promise<ScheduleOutcome>((resolve, reject) => new WorkerRun(pending, options, resolve, reject).start(count));
+}
 
-  return new Promise<ScheduleOutcome>((resolve, reject) => {
-    const finish = (): void => {
-      if (slots.some((s) => s.job)) return;
-      const more = !options.stop.stopped && !failure && queue.some((j) => ready(j, done));
-      if (more) return;
-      if (finished) return;
-      finished = true;
-      // Workers exit once their IPC channel closes; the run ends after them, never before.
-      for (const slot of slots) if (slot.child.connected) slot.child.disconnect();
-      void Promise.all(exits).then(() => {
-        board.close();
-        unsubscribeStop();
-        unsubscribeForce();
-        if (failure) reject(new JobFailedError(failure));
-        else if (options.stop.stopped || stoppedJobs > 0) resolve('stopped');
-        else if (queue.length > 0) reject(new JobFailedError(`jobs ${queue.map((j) => j.id).join(', ')} could not start: their dependencies did not finish`));
-        else resolve('done');
-      });
-    };
-    const dispatch = (): void => {
-      for (const slot of slots) {
-        if (!slot.ready || slot.job || options.stop.stopped || failure) continue;
-        const next = queue.findIndex((j) => ready(j, done));
-        if (next < 0) break;
-        const job = queue.splice(next, 1)[0]!;
-        slot.job = job;
-        slot.startedMs = performance.now();
-        board.start(job.id);
-        slot.child.send({ type: 'job', id: job.id } satisfies ToWorker);
-      }
-      finish();
-    };
-    const onMessage = (slot: WorkerSlot, message: FromWorker): void => {
-      if (message.type === 'ready') slot.ready = true;
-      else if (message.type === 'progress') board.progress(message.id, message.event);
-      else if (message.type === 'finished') {
-        const seconds = ((performance.now() - slot.startedMs) / 1000).toFixed(1);
-        board.end(message.id, message.stopped ? 'stopped; checkpoint saved' : `done in ${seconds} s`);
-        if (message.stopped) stoppedJobs++;
-        else done.add(message.id);
-        slot.job = undefined;
-      } else if (message.type === 'failed') {
-        board.end(message.id, `failed: ${message.message}`);
-        failure ??= message.id ? `${message.id}: ${message.message}` : `worker process: ${message.message}`;
-        slot.job = undefined;
-        stopAll();
-      }
-      dispatch();
-    };
-    const onExit = (slot: WorkerSlot, code: number | null, signal: NodeJS.Signals | null): void => {
-      slot.ready = false;
-      if (slot.job) {
-        // An evaluation stopped by a signal exits with the signal's code: nothing of it is kept.
-        if (options.stop.stopped && (code === SIGNAL_EXIT.SIGINT || code === SIGNAL_EXIT.SIGTERM)) {
-          board.end(slot.job.id, 'stopped');
-          stoppedJobs++;
-        } else {
-          failure ??= `${slot.job.id}: worker process exited (${signal ?? `code ${code}`})`;
-          stopAll();
-        }
-        slot.job = undefined;
-      }
-      dispatch();
-    };
-    const stopAll = (signal: 'SIGINT' | 'SIGTERM' = 'SIGTERM'): void => {
-      for (const slot of slots) if (slot.child.connected) slot.child.send({ type: 'stop', signal } satisfies ToWorker);
-    };
-    const unsubscribeStop = options.stop.onStop((signal) => {
+/**
+ * One run of the pending jobs on worker processes: hands each idle worker the next job whose
+ * dependencies are done, records what each worker reports, and settles once no job runs and none
+ * can start (all done, a failure, or a stop signal), after every worker has exited.
+ */
+class WorkerRun {
+  private readonly tty = Boolean(process.stderr.isTTY) && !process.env.CI;
+  private readonly board: JobBoard;
+  private readonly done: Set<string>;
+  private readonly queue: Job[];
+  private readonly slots: WorkerSlot[] = [];
+  private readonly exits: Array<Promise<void>> = [];
+  private failure: string | undefined;
+  private stoppedJobs = 0;
+  private finished = false;
+  private unsubscribeStop = (): void => {};
+  private unsubscribeForce = (): void => {};
+
+  constructor(
+    pending: readonly Job[],
+    private readonly options: ScheduleOptions,
+    private readonly resolve: (outcome: ScheduleOutcome) => void,
+    private readonly reject: (error: Error) => void,
+  ) {
+    this.board = new JobBoard({ tty: this.tty, quiet: options.quiet });
+    this.done = new Set(options.plan.jobs.filter((j) => isDone(options.runDir, j.id)).map((j) => j.id));
+    this.queue = [...pending];
+  }
+
+  start(count: number): void {
+    const { options, board } = this;
+    this.unsubscribeStop = options.stop.onStop((signal) => {
       board.line(`${signal}: stopping every job at its next batch (again to exit at once)`);
-      stopAll(signal);
+      this.stopAll(signal);
     });
-    const unsubscribeForce = options.stop.onForce(() => {
-      for (const slot of slots) slot.child.kill('SIGKILL');
+    this.unsubscribeForce = options.stop.onForce(() => {
+      for (const slot of this.slots) slot.child.kill('SIGKILL');
     });
+    const init: ToWorker = { type: 'init', config: options.config, plan: options.plan, runDir: options.runDir, baseDir: options.baseDir, quiet: options.quiet, tty: this.tty };
+    for (let i = 0; i < count; i++) this.spawn(init);
+  }
 
-    const init: ToWorker = { type: 'init', config: options.config, plan: options.plan, runDir: options.runDir, baseDir: options.baseDir, quiet: options.quiet, tty };
-    for (let i = 0; i < count; i++) {
-      // Its own process group: a terminal's Ctrl-C reaches the parent only, which forwards it once.
-      const child = fork(WORKER_ENTRY, [], { detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-      const slot: WorkerSlot = { child, ready: false, startedMs: 0 };
-      exits.push(new Promise((done) => child.once('exit', () => done())));
-      slots.push(slot);
-      child.on('message', (message: FromWorker) => onMessage(slot, message));
-      child.on('exit', (code, signal) => onExit(slot, code, signal));
-      child.on('error', (error) => {
-        failure ??= `worker process: ${error.message}`;
-        finish();
-      });
-      child.send(init);
+  private spawn(init: ToWorker): void {
+    // Its own process group: a terminal's Ctrl-C reaches the parent only, which forwards it once.
+    const child = fork(WORKER_ENTRY, [], { detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const slot: WorkerSlot = { child, ready: false, startedMs: 0 };
+    this.exits.push(new Promise((done) => child.once('exit', () => done())));
+    this.slots.push(slot);
+    child.on('message', (message: FromWorker) => this.onMessage(slot, message));
+    child.on('exit', (code, signal) => this.onExit(slot, code, signal));
+    child.on('error', (error) => {
+      this.failure ??= `worker process: ${error.message}`;
+      this.finish();
+    });
+    child.send(init);
+  }
+
+  /** Gives every idle worker the next job whose dependencies are done. */
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (!slot.ready || slot.job || this.options.stop.stopped || this.failure) continue;
+      const next = this.queue.findIndex((j) => ready(j, this.done));
+      if (next < 0) break;
+      const job = this.queue.splice(next, 1)[0]!;
+      slot.job = job;
+      slot.startedMs = performance.now();
+      this.board.start(job.id);
+      slot.child.send({ type: 'job', id: job.id } satisfies ToWorker);
     }
-  });
+    this.finish();
+  }
+
+  private onMessage(slot: WorkerSlot, message: FromWorker): void {
+    if (message.type === 'ready') slot.ready = true;
+    else if (message.type === 'progress') this.board.progress(message.id, message.event);
+    else if (message.type === 'finished') {
+      const seconds = ((performance.now() - slot.startedMs) / 1000).toFixed(1);
+      this.board.end(message.id, message.stopped ? 'stopped; checkpoint saved' : `done in ${seconds} s`);
+      if (message.stopped) this.stoppedJobs++;
+      else this.done.add(message.id);
+      slot.job = undefined;
+    } else if (message.type === 'failed') {
+      this.board.end(message.id, `failed: ${message.message}`);
+      this.failure ??= message.id ? `${message.id}: ${message.message}` : `worker process: ${message.message}`;
+      slot.job = undefined;
+      this.stopAll();
+    }
+    this.dispatch();
+  }
+
+  private onExit(slot: WorkerSlot, code: number | null, signal: NodeJS.Signals | null): void {
+    slot.ready = false;
+    if (slot.job) {
+      // An evaluation stopped by a signal exits with the signal's code: nothing of it is kept.
+      if (this.options.stop.stopped && (code === SIGNAL_EXIT.SIGINT || code === SIGNAL_EXIT.SIGTERM)) {
+        this.board.end(slot.job.id, 'stopped');
+        this.stoppedJobs++;
+      } else {
+        this.failure ??= `${slot.job.id}: worker process exited (${signal ?? `code ${code}`})`;
+        this.stopAll();
+      }
+      slot.job = undefined;
+    }
+    this.dispatch();
+  }
+
+  private stopAll(signal: 'SIGINT' | 'SIGTERM' = 'SIGTERM'): void {
+    for (const slot of this.slots) if (slot.child.connected) slot.child.send({ type: 'stop', signal } satisfies ToWorker);
+  }
+
+  /** Settles the run once no job runs and none can start; workers exit first, never after. */
+  private finish(): void {
+    if (this.slots.some((s) => s.job)) return;
+    const more = !this.options.stop.stopped && !this.failure && this.queue.some((j) => ready(j, this.done));
+    if (more || this.finished) return;
+    this.finished = true;
+    // Workers exit once their IPC channel closes; the run ends after them, never before.
+    for (const slot of this.slots) if (slot.child.connected) slot.child.disconnect();
+    void Promise.all(this.exits).then(() => {
+      this.board.close();
+      this.unsubscribeStop();
+      this.unsubscribeForce();
+      if (this.failure) this.reject(new JobFailedError(this.failure));
+      else if (this.options.stop.stopped || this.stoppedJobs > 0) this.resolve('stopped');
+      else if (this.queue.length > 0) this.reject(new JobFailedError(`jobs ${this.queue.map((j) => j.id).join(', ')} could not start: their dependencies did not finish`));
+      else this.resolve('done');
+    });
+  }
 }

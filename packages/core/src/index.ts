@@ -71,6 +71,7 @@ export {
   oneLineError,
 } from './errors.js';
 export { Rng, deriveSeed, permutation } from './random.js';
+export { median } from './stats.js';
 export {
   LayersModelAdapter,
   LayersStudent,
@@ -78,10 +79,11 @@ export {
   asTeacher,
   assertCompatible,
   layersModelOf,
+  modelView,
   FEATURES_LAYER,
   DEFAULT_BOUNDS,
 } from './model.js';
-export type { LayersModelAdapterOptions } from './model.js';
+export type { LayersModelAdapterOptions, ModelViewChanges } from './model.js';
 export {
   softmaxAt,
   logSoftmaxAt,
@@ -132,4 +134,4 @@ export { EpochAccumulator, epochTotalsProblem } from './epoch-totals.js';
 export type { EpochTotals } from './epoch-totals.js';
 export type { EarlyStoppingOptions } from './listeners/early-stopping.js';
 export { ProgressListener, StepProgress, progressBar, stepLine, terminalSink } from './listeners/progress.js';
-export type { ProgressOptions, ProgressEvent, ProgressSink } from './listeners/progress.js';
+export type { ProgressOptions, ProgressEvent, ProgressSink, ProgressStream } from './listeners/progress.js';

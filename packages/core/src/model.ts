@@ -118,17 +118,36 @@ export function asTeacher(model: Model): Teacher {
   if (model instanceof LayersModelAdapter) {
     return new LayersTeacher(model.layersModel, { name: model.name, bounds: model.bounds });
   }
-  return {
-    ...bindModel(model),
+  return modelView(model, {
     role: 'teacher',
     logits: (x) => model.logits(x, { training: false }),
     forward: (x) => model.forward(x, { training: false }),
     trainableVariables: () => [],
-  };
+  }) as Teacher;
 }
 
-function bindModel(model: Model): Model {
-  return {
+/** What a {@link modelView} may change of the model it views; the rest is the model's own. */
+export type ModelViewChanges = Partial<Pick<Model, 'bounds' | 'logits' | 'forward' | 'trainableVariables' | 'dispose'>> & {
+  readonly role?: 'teacher' | 'student';
+};
+
+/**
+ * A view of `model` that shares its weights and changes only what `changes` gives: other input
+ * bounds, another forward mode, no trainable variables, a no-op dispose. The one way to re-bound
+ * or re-mode a model: the view keeps every capability of the model, `toLayersModel` included, so a
+ * model passed through views can still be saved (`layersModelOf`) or sent to a worker process.
+ * What is saved is the viewed model's network, so `logits`/`forward` changes may change only the
+ * mode (`training`), never the function; a model that computes something else (e.g. scaled
+ * logits) is a model of its own, not a view.
+ *
+ * @example
+ * ```ts
+ * const wide = modelView(student, { bounds: { min: -1, max: 1 } });
+ * wide.toLayersModel?.() === student.toLayersModel?.(); // true: the same tfjs model
+ * ```
+ */
+export function modelView(model: Model, changes: ModelViewChanges = {}): Model {
+  const view: Model = {
     name: model.name,
     numClasses: model.numClasses,
     inputShape: model.inputShape,
@@ -140,7 +159,9 @@ function bindModel(model: Model): Model {
     getWeights: model.getWeights.bind(model),
     setWeights: model.setWeights.bind(model),
     dispose: model.dispose.bind(model),
+    ...(typeof model.toLayersModel === 'function' ? { toLayersModel: model.toLayersModel.bind(model) } : {}),
   };
+  return Object.assign(view, changes);
 }
 
 /** Throws a {@link ModelError} when teacher and student disagree on classes or input shape. */

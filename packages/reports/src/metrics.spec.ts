@@ -159,8 +159,23 @@ describe('metrics', () => {
   });
 
   it('gradient norms do not underflow: components of 1e-30 give a norm of ~1e-30, not "exactly zero"', async () => {
-    // float32 squares of 1e-30 are 0 (below ~1e-19 every square underflows): the old ‖g‖₂ = sqrt(sum(g²)) said 0.
-    expect(Math.fround(Math.fround(1e-30) ** 2)).toBe(0);
+    // float32 squares of 1e-30 are 0 (below ~1e-19 every square underflows): the old ‖g‖₂ = sqrt(sum(g²)),
+    // summed in float32 as tfjs does, said 0. The norm must follow its input's scale across the whole
+    // float32 range, agreeing with Math.hypot (float64, scaled, overflow- and underflow-safe).
+    fc.assert(
+      fc.property(
+        fc.array(fc.float({ min: Math.fround(0.1), max: 1, noNaN: true }), { minLength: 1, maxLength: 20 }),
+        fc.array(fc.boolean(), { minLength: 20, maxLength: 20 }),
+        fc.integer({ min: -36, max: 30 }),
+        (magnitudes, negative, exponent) => {
+          const g = Float32Array.from(magnitudes, (m, i) => (negative[i] ? -m : m) * 10 ** exponent);
+          const l1 = Array.from(g).reduce((sum, v) => sum + Math.abs(v), 0);
+          expect(vectorNorm(g, 'l2') / Math.hypot(...g)).toBeCloseTo(1, 12);
+          expect(vectorNorm(g, 'l1') / l1).toBeCloseTo(1, 12);
+        },
+      ),
+      { seed: 26, numRuns: 200 },
+    );
     expect(vectorNorm(Float32Array.from([1e-30, -1e-30, 0, 0]), 'l2')).toBeCloseTo(Math.SQRT2 * Math.fround(1e-30), 40);
     expect(vectorNorm(Float32Array.from([3e-45, 0]), 'l1')).toBeGreaterThan(0);
     expect(vectorNorm(Float32Array.from([0, 0, 0]), 'l2')).toBe(0);

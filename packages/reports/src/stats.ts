@@ -8,13 +8,8 @@ export function mean(values: ArrayLike<number>): number {
   return sum / values.length;
 }
 
-/** Median (mean of the two middle values for an even count); NaN for an empty list. */
-export function median(values: ArrayLike<number>): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = Float64Array.from(values as ArrayLike<number>).sort();
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
+/** The median (mean of the two middle values for an even count), defined once in core. */
+export { median } from '@tempered/core';
 
 /** Sample standard deviation (n − 1); 0 for a single value, NaN for none. */
 export function std(values: ArrayLike<number>): number {

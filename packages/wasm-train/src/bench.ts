@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { median } from '@tempered/core';
 
 /** Options for {@link benchPapernotCnn}. */
 export interface BenchOptions {
@@ -64,12 +65,6 @@ export function papernotMnistCnn(): tf.LayersModel {
       tf.layers.dense({ units: 10 }),
     ],
   });
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 function cpuNow(): number {

@@ -1,18 +1,18 @@
 /**
  * `@tempered/wasm-train`: gradient kernels that let the TensorFlow.js wasm backend train conv nets, fast.
  * Importing the package registers them (see {@link registerWasmTrainingKernels}).
+ *
+ * This entry imports no Node built-in and touches no `process`, so it runs in a browser page. The
+ * benchmark (which reads process CPU time) is in `@tempered/wasm-train/node`; the differential kernel
+ * audit, test tooling, is in `@tempered/wasm-train/audit`.
  * @packageDocumentation
  */
 import { registerWasmTrainingKernels } from './register_all_kernels.js';
 
 export { registerWasmTrainingKernels, unregisterWasmTrainingKernels } from './register_all_kernels.js';
 
-export { benchPapernotCnn, papernotMnistCnn } from './bench.js';
-export type { BenchOptions, BenchResult, KernelProfile } from './bench.js';
 export { winogradPath } from './winograd.js';
 export { simdOptions, simdKernels } from './simd/simd.js';
 export type { SimdKernels } from './simd/simd.js';
-export { KernelRecorder, auditKernelCall, auditVariants, EDGE_VALUES, EXACT_KERNELS, RELATIVE_TOLERANCE, KNOWN_WASM_DIFFERENCES } from './audit.js';
-export type { KernelCall, RecordedInput, Recording, RecordOptions, Disagreement, KnownDifference, Variant } from './audit.js';
 
 registerWasmTrainingKernels();

@@ -15,8 +15,15 @@ export type ProgressEvent =
 /** Where progress events go. */
 export type ProgressSink = (event: ProgressEvent) => void;
 
+/** Where progress goes: `process.stderr` in Node, or anything with `write` (a browser page's log). */
+export interface ProgressStream {
+  write(text: string): unknown;
+  readonly isTTY?: boolean;
+}
+
 export interface ProgressOptions {
-  readonly stream?: NodeJS.WriteStream;
+  /** Default: `process.stderr` in Node; in a browser page, the console, one line per call. */
+  readonly stream?: ProgressStream;
   /** Nothing but errors. */
   readonly quiet?: boolean;
   /** Force the bar on or off; default: the stream is a TTY and CI is not set. */
@@ -34,7 +41,7 @@ export function stepLine(done: number, total: number, label: string): string {
  * Draws progress events on a stream: on a TTY a bar redrawn in place under the lines that stay;
  * otherwise plain lines (steps as `[n/total] label`, fine bars dropped).
  */
-export function terminalSink(stream: NodeJS.WritableStream, tty: boolean): ProgressSink {
+export function terminalSink(stream: ProgressStream, tty: boolean): ProgressSink {
   let drawn = false;
   return (event) => {
     if (event.type === 'line') {
@@ -49,9 +56,29 @@ export function terminalSink(stream: NodeJS.WritableStream, tty: boolean): Progr
   };
 }
 
+// This module is in core's browser entry: `process` is read through globalThis, never named, so a
+// page that bundles it neither throws nor needs a shim.
+const nodeProcess = (globalThis as { process?: { stderr?: ProgressStream; env?: Record<string, string | undefined> } }).process;
+
+/** The console as a stream, for a browser page: one `console.info` per line written. */
+const consoleStream: ProgressStream = {
+  write: (text: string) => {
+    for (const line of text.split('\n')) if (line) console.info(line);
+  },
+};
+
+function defaultStream(): ProgressStream {
+  return nodeProcess?.stderr ?? consoleStream;
+}
+
+/** The bar is drawn on a TTY unless CI is set. */
+function drawsBar(stream: ProgressStream): boolean {
+  return Boolean(stream.isTTY) && !nodeProcess?.env?.CI;
+}
+
 function sinkOf(options: ProgressOptions): { sink: ProgressSink; tty: boolean } {
-  const stream = options.stream ?? process.stderr;
-  const tty = options.tty ?? (options.sink ? false : Boolean(stream.isTTY) && !process.env.CI);
+  const stream = options.stream ?? defaultStream();
+  const tty = options.tty ?? (options.sink ? false : drawsBar(stream));
   return { sink: options.sink ?? terminalSink(stream, tty), tty };
 }
 

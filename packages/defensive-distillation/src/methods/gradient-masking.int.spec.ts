@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Model, Student, TrainingMethod } from '@tempered/core';
+import { median, type Model, type Student, type TrainingMethod } from '@tempered/core';
 import { expectNoLeaks } from '../../../core/src/testing.js';
 import { accuracy, make, methodSetup, mnistDigits, train } from '../mnist.fixtures.js';
 import { DEFENSIVE_DISTILLATION } from './defensive-distillation.js';
@@ -48,12 +48,6 @@ function sensitivity(model: Model, x: tf.Tensor, labels: tf.Tensor1D): Sensitivi
     predicted.dispose();
     oneHotLabels.dispose();
   }
-}
-
-function median(values: Float64Array): number {
-  const sorted = Float64Array.from(values).sort();
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 function geometricMean(values: Float64Array): number {
