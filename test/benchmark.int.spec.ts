@@ -88,7 +88,8 @@ describe('examples/benchmark', () => {
       for (const file of ['results.json', 'report.md', 'report.html']) expect(existsSync(join(out, file)), file).toBe(true);
       for (const seed of [1, 2]) {
         const results = JSON.parse(readFileSync(join(out, `seed-${seed}`, 'results.json'), 'utf8'));
-        expect(Object.keys(results.models).sort(), `seed ${seed}`).toEqual([...METHODS].sort());
+        // The students and the teacher they learn from, each evaluated.
+        expect(Object.keys(results.models).sort(), `seed ${seed}`).toEqual([...METHODS, 'teacher'].sort());
         for (const [name, model] of Object.entries<Record<string, any>>(results.models)) {
           for (const attack of ['autoattack-linf', 'autoattack-l2']) {
             expect(model.attacks[attack]?.robustAccuracy, `seed ${seed} ${name} ${attack}`).toBeGreaterThanOrEqual(0);

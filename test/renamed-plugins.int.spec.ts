@@ -59,8 +59,9 @@ describe('no plugin name in the framework', () => {
     expect(after.jobs.map((j) => j.id)).toEqual(before.jobs.map((j) => rename(j.id)));
     const transfer = (jobs: typeof before.jobs) => jobs.filter((j): j is EvaluateJob => j.kind === 'evaluate').map((j) => j.transferFrom ?? null);
     // The source is the model whose method declares it trains without a teacher or adversarial examples.
-    expect(transfer(before.jobs)).toEqual([null, 'baseline', 'baseline', 'baseline']);
-    expect(transfer(after.jobs)).toEqual([null, 'reference', 'reference', 'reference']);
+    // Five evaluations: the four students and the teacher they learn from; the source itself has none.
+    expect(transfer(before.jobs)).toEqual([null, 'baseline', 'baseline', 'baseline', 'baseline']);
+    expect(transfer(after.jobs)).toEqual([null, 'reference', 'reference', 'reference', 'reference']);
     // Without a mode the attack's own default applies, decided by the engine, never by its name.
     expect(validateConfig(renamed).evaluation.attacks.every((a) => a.mode === undefined)).toBe(true);
     // The renamed plugins pass preflight, an outside metric included; an unknown metric is refused before any training.

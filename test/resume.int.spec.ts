@@ -52,7 +52,7 @@ describe('SIGKILL and --resume', () => {
     const batchesInto = (model: string) => (lines: Array<Record<string, unknown>>) => lines.some((l) => l.event === 'run:start' && l.model === model);
     // Kill points: mid teacher training, between defensive distillation's two phases, inside ARD
     // (after it started, somewhere mid-epoch), inside CRDND after its first epoch.
-    const killPoints = [ends('teacher', 'student', 1), ends('defensive-distillation', 'teacher', 2), batchesInto('ard'), ends('crdnd', 'student', 1)];
+    const killPoints = [ends('teacher', 'train', 1), ends('defensive-distillation', 'teacher', 2), batchesInto('ard'), ends('crdnd', 'train', 1)];
     let kills = 0;
     for (const [i, point] of killPoints.entries()) {
       const args = ['run', configPath, '--out', interrupted, ...(i === 0 ? [] : ['--resume'])];

@@ -48,7 +48,7 @@ describe('tempered run with teacher.method and students[i].teacher', () => {
     expect(typeof results.models['ard-from-at'].agreement).toBe('number');
     const report = readFileSync(join(out, 'report.md'), 'utf8');
     expect(report).toContain('## Teachers');
-    expect(report).toMatch(/\*\*kd\*\* ← teacher: trained with trades \(beta 6, /);
+    expect(report).toMatch(/\*\*kd\*\* ← teacher: trained with trades \([^)]*\bbeta 6\b/);
     expect(report).toMatch(/\*\*ard-from-at\*\* ← pgd-at, a model of this run: trained with pgd-at \(/);
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('<h2>Teachers</h2>');
   });
@@ -76,10 +76,10 @@ describe('tempered run with teacher.method and students[i].teacher', () => {
     const epochEnds = readJsonl(join(out, 'metrics.jsonl')).filter((l) => l.event === 'epoch:end');
     const on = Object.fromEntries(epochEnds.map((l) => [l.model as string, l.accuracyOn]));
     expect(on).toEqual({ teacher: 'adversarial', 'pgd-at': 'adversarial', kd: 'clean', 'ard-from-at': 'adversarial' });
-    expect(stderr).toMatch(/kd\/student epoch 1\/1 loss \d+\.\d+ acc on clean x \d/);
-    expect(stderr).toMatch(/pgd-at\/student epoch 1\/1 loss \d+\.\d+ acc on x′ \d/);
+    expect(stderr).toMatch(/kd\/train epoch 1\/1 loss \d+\.\d+ acc on clean x \d/);
+    expect(stderr).toMatch(/pgd-at\/train epoch 1\/1 loss \d+\.\d+ acc on x′ \d/);
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
-    expect(results.models.kd.training.student[0].accuracyOn).toBe('clean');
-    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('student accuracy on x′');
+    expect(results.models.kd.training.train[0].accuracyOn).toBe('clean');
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('train accuracy on x′');
   });
 });

@@ -1,6 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { BACKEND_PREFERENCES, type BackendPreference } from '@tempered/core/node';
-import { DEFAULT_DIAGNOSTIC_THRESHOLDS } from '@tempered/reports';
+import { DEFAULT_DIAGNOSTIC_THRESHOLDS, DIAGNOSTIC_THRESHOLD_DESCRIPTIONS } from '@tempered/reports';
 
 /**
  * The run config file, defined once: this TypeBox schema is what `tempered schema` prints (with
@@ -34,38 +34,50 @@ export const EvaluationParamsSchema = Type.Object(
               Type.Object(
                 {
                   attack: Type.Optional(Type.String({ description: 'Registered attack to sweep; default the first configured untargeted, bounded, white-box iterative attack' })),
-                  params: Type.Optional(Params),
+                  params: Type.Optional(Type.Unsafe<Record<string, unknown>>({ ...Params, description: "The swept attack's params (ε is set per point)" })),
                   epsilons: Type.Optional(Type.Array(Type.Number({ exclusiveMinimum: 0 }), { description: 'Fractions of the input range' })),
                   examples: Type.Optional(Count('Examples swept; default min(N, 50)')),
                 },
                 { additionalProperties: false },
               ),
-            ]),
+            ], { description: 'The ε sweep (robust accuracy should fall to 0 as ε grows); false skips it' }),
           ),
           marginAttack: Type.Optional(
             Type.Union([
               Type.Literal('auto'),
               Type.Literal(false),
-              Type.Object({ name: Name, params: Type.Optional(Params), mode: Type.Optional(Mode), key: Type.Optional(Name) }, { additionalProperties: false }),
-            ]),
+              Type.Object(
+                {
+                  name: Type.String({ ...Name, description: 'Registered attack run with a margin loss' }),
+                  params: Type.Optional(Type.Unsafe<Record<string, unknown>>({ ...Params, description: "That attack's params" })),
+                  mode: Type.Optional(Type.Union([Type.Literal('untargeted'), Type.Literal('targeted')], { title: 'untargeted or targeted', description: "default: the attack's declared default mode" })),
+                  key: Type.Optional(Type.String({ ...Name, description: 'Name of its results (default: <attack>-margin)' })),
+                },
+                { additionalProperties: false },
+              ),
+            ], { description: "The margin-loss twin of the first attack that declares one ('auto'), another attack, or false for none" }),
           ),
           reruns: Type.Optional(
             Type.Union([
               Type.Literal(false),
               Type.Object(
-                { examples: Type.Optional(Count('Examples re-attacked; default min(N, 100)')), restart: Type.Optional(Type.Boolean()), moreSteps: Type.Optional(Type.Boolean()) },
+                {
+                  examples: Type.Optional(Count('Examples re-attacked; default min(N, 100)')),
+                  restart: Type.Optional(Type.Boolean({ description: 'Re-run with another random start; default true' })),
+                  moreSteps: Type.Optional(Type.Boolean({ description: 'Re-run with twice the steps; default true' })),
+                },
                 { additionalProperties: false },
               ),
-            ]),
+            ], { description: 'Re-runs of the white-box attacks (another start, more steps) and the transfer check; false skips them' }),
           ),
           thresholds: Type.Optional(
             Type.Object(
-              Object.fromEntries(Object.entries(DEFAULT_DIAGNOSTIC_THRESHOLDS).map(([name, value]) => [name, Type.Optional(Type.Number({ minimum: 0, default: value }))])),
+              Object.fromEntries(Object.entries(DEFAULT_DIAGNOSTIC_THRESHOLDS).map(([name, value]) => [name, Type.Optional(Type.Number({ minimum: 0, default: value, description: DIAGNOSTIC_THRESHOLD_DESCRIPTIONS[name as keyof typeof DIAGNOSTIC_THRESHOLD_DESCRIPTIONS] }))])),
               { additionalProperties: false, description: 'Overrides of the checks’ thresholds (docs/reading-a-report.md)' },
             ),
           ),
         },
-        { additionalProperties: false },
+        { additionalProperties: false, description: 'Settings of the gradient-masking checks' },
       ),
     ),
   },
@@ -189,7 +201,7 @@ export function runConfigSchema(known: PluginParamSchemas = {}, teacherFree?: re
               Type.Array(
                 Type.Union([
                   Type.String({ ...Name, examples: Object.keys(known.metric ?? {}) }),
-                  Type.Object({ name: Name, params: Type.Optional(Params), as: Type.Optional(Type.String({ ...Name, description: 'Key in results (default: the metric name)' })) }, { additionalProperties: false, ...paramsFor('metric', 'name', known) }),
+                  Type.Object({ name: Type.String({ ...Name, description: "The metric's registered name" }), params: Type.Optional(Type.Unsafe<Record<string, unknown>>({ ...Params, description: "The metric's params (each has a default)" })), as: Type.Optional(Type.String({ ...Name, description: 'Key in results (default: the metric name)' })) }, { additionalProperties: false, ...paramsFor('metric', 'name', known) }),
                 ], { title: 'a metric name or { name, params, as }' }),
                 { description: 'Registered metrics to run on every model besides the built-in ones; each value lands in results.models.<m>.metrics.<as>' },
               ),

@@ -59,7 +59,7 @@ describe('plan of jobs', () => {
   it('trains no teacher when no method needs one, and loads it from teacher.path when given', () => {
     const none = buildPlan(validateConfig({ dataset: 'mnist', model: 'mlp', students: [{ method: 'standard' }, { method: 'pgd-at' }] }), teacherUse);
     expect(none.jobs.map((j) => j.id)).toEqual(['seed-1/standard', 'seed-1/pgd-at', 'seed-1/evaluate/standard', 'seed-1/evaluate/pgd-at', 'seed-1/results']);
-    const loaded = buildPlan(config({ teacher: { path: '/models/t' } }), teacherUse);
+    const loaded = buildPlan(config({ teacher: { path: '/models/t' } }), teacherUse, trainsClean);
     expect(loaded.jobs.some((j) => j.id === 'seed-1/teacher')).toBe(false);
     const kd = loaded.jobs.find((j) => j.id === 'seed-1/kd');
     expect(kd).toMatchObject({ teacher: 'teacher', dependsOn: [] });

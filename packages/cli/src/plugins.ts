@@ -217,7 +217,8 @@ export function checkPluginRef(container: DependencyContainer, kind: PluginKind,
   } catch (error) {
     throw new ConfigError(field, error instanceof Error ? error.message : String(error));
   }
-  if (descriptor.params) validateParams(`${field.replace(/\.name$|\.method$/, '')}.params`, descriptor.params, ref.params);
+  const params = descriptor.normalizeParams ? descriptor.normalizeParams(ref.params) : ref.params;
+  if (descriptor.params) validateParams(`${field.replace(/\.name$|\.method$/, '')}.params`, descriptor.params, params);
 }
 
 /** Params JSON Schema of every registered plugin, by kind and name. */

@@ -21,6 +21,8 @@ export interface EpochTotals {
   readonly termSums: Readonly<Record<string, number>>;
   /** What the accuracy is measured on, as the steps declared it; null when they disagreed or did not say. */
   readonly accuracyOn?: AccuracyInput | null;
+  /** The learning rate of every step so far, in order (steps whose phase has an optimiser rate). */
+  readonly learningRates?: readonly number[];
 }
 
 /** Accumulates an epoch's metrics batch by batch; restorable from a checkpoint's {@link EpochTotals}. */
@@ -32,6 +34,7 @@ export class EpochAccumulator {
   private reportsCorrect = false;
   private readonly termSums: Record<string, number> = {};
   private accuracyOn: AccuracyInput | null | undefined;
+  private readonly learningRates: number[] = [];
 
   /** A fresh accumulator, or one continuing from saved totals (a resumed epoch). */
   constructor(saved?: EpochTotals) {
@@ -43,10 +46,12 @@ export class EpochAccumulator {
     this.reportsCorrect = saved.reportsCorrect;
     Object.assign(this.termSums, saved.termSums);
     this.accuracyOn = saved.accuracyOn;
+    this.learningRates.push(...(saved.learningRates ?? []));
   }
 
   /** Adds one batch's step result over `size` examples. Same order of additions as an uninterrupted epoch. */
-  add(result: StepResult, size: number): void {
+  add(result: StepResult & { readonly learningRate?: number }, size: number): void {
+    if (result.learningRate !== undefined) this.learningRates.push(result.learningRate);
     this.lossSum += result.loss;
     this.batches++;
     this.examples += size;
@@ -62,7 +67,12 @@ export class EpochAccumulator {
 
   /** The sums so far, for a checkpoint. */
   totals(): EpochTotals {
-    return { lossSum: this.lossSum, batches: this.batches, correct: this.correct, examples: this.examples, reportsCorrect: this.reportsCorrect, termSums: { ...this.termSums }, ...(this.accuracyOn !== undefined ? { accuracyOn: this.accuracyOn } : {}) };
+    return { lossSum: this.lossSum, batches: this.batches, correct: this.correct, examples: this.examples, reportsCorrect: this.reportsCorrect, termSums: { ...this.termSums }, ...(this.accuracyOn !== undefined ? { accuracyOn: this.accuracyOn } : {}), learningRates: [...this.learningRates] };
+  }
+
+  /** Every step's learning rate this epoch, a resumed epoch's earlier steps included. */
+  rates(): number[] {
+    return [...this.learningRates];
   }
 
   /** The epoch's mean loss, mean terms and accuracy (undefined when steps report no `correct`), and what that accuracy is on when the steps agreed. */
@@ -85,6 +95,7 @@ export function epochTotalsProblem(value: unknown): string | undefined {
   for (const key of ['lossSum', 'batches', 'correct', 'examples'] as const) if (typeof v[key] !== 'number') return `${key}: expected a number`;
   if (typeof v.reportsCorrect !== 'boolean') return 'reportsCorrect: expected true or false';
   if (typeof v.termSums !== 'object' || v.termSums === null) return 'termSums: expected an object';
+  if (v.learningRates !== undefined && !(Array.isArray(v.learningRates) && v.learningRates.every((r) => typeof r === 'number'))) return 'learningRates: expected an array of numbers';
   if (v.accuracyOn !== undefined && v.accuracyOn !== null && v.accuracyOn !== 'clean' && v.accuracyOn !== 'adversarial') return 'accuracyOn: expected clean, adversarial or null';
   return undefined;
 }

@@ -151,9 +151,11 @@ export function defineMethod<S extends ParamSpecs, L extends string = never, R =
   if (!definition.step === !definition.phases) throw new ConfigError(`${name}`, 'a method definition gives either step or phases');
   const defaults = (definition.losses ?? {}) as Record<string, SlotLoss>;
   const specs = { ...METHOD_TRAINING_PARAMS, ...definition.params, ...slotParams(name, Object.keys(defaults)) } as ParamSpecs;
-  return factoryPlugin(name, (raw) => new DefinedMethod(definition as never, validateParams(name, specs, foldFlat(name, raw, definition.params)) as AnyValues, defaults), {
+  const normalizeParams = (raw: Record<string, unknown>) => foldFlat(name, raw, definition.params);
+  return factoryPlugin(name, (raw) => new DefinedMethod(definition as never, validateParams(name, specs, normalizeParams(raw)) as AnyValues, defaults), {
     description: definition.description,
     params: specs,
+    normalizeParams,
   });
 }
 

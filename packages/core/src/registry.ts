@@ -112,7 +112,7 @@ export function classPlugin<T>(
 export function factoryPlugin<T>(
   name: string,
   create: (params: Record<string, unknown>, container: DependencyContainer) => T,
-  info: { description?: string; params?: ParamSpecs } = {},
+  info: { description?: string; params?: ParamSpecs; normalizeParams?: (raw: Record<string, unknown>) => Record<string, unknown> } = {},
 ): PluginDescriptor<T> {
   return { name, ...info, create: (params, container) => create(params ?? {}, container) };
 }

@@ -165,7 +165,6 @@ export class Trainer implements TrainerEvents {
     const order = permutation(options.train.size, new Rng(deriveSeed(options.seed, 'shuffle', model, streamName(phase), epoch)));
     const resumedMidEpoch = phaseIndex === options.resume?.phase && epoch === options.resume.epoch && start.batch > 0;
     const sums = new EpochAccumulator(resumedMidEpoch ? options.resumeTotals : undefined);
-    const learningRates: number[] = [];
     let position = start;
     let batch = 0;
     for (const indices of batchIndices(order, options.batchSize)) {
@@ -175,7 +174,6 @@ export class Trainer implements TrainerEvents {
       }
       const result = await this.runStep(run, epoch, batch, indices, position);
       sums.add(result, indices.length);
-      if (result.learningRate !== undefined) learningRates.push(result.learningRate);
       batch++;
       position = { phase: phaseIndex, epoch, batch, step: position.step + 1 };
       await this.emit('batch:end', { ...base, epoch, batch: batch - 1, batches, loss: result.loss, terms: result.terms ?? {}, learningRate: result.learningRate, position });
@@ -195,7 +193,7 @@ export class Trainer implements TrainerEvents {
       epoch,
       ...sums.means(),
       learningRate: learningRateOf(phase.optimizer),
-      learningRates,
+      learningRates: sums.rates(),
       numTensors: tf.memory().numTensors,
       durationMs: performance.now() - epochStarted,
       position,

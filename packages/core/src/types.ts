@@ -335,5 +335,11 @@ export interface PluginDescriptor<T> {
   readonly description?: string;
   /** The parameter spec, when the plugin declares one (used for validation and JSON Schema). */
   readonly params?: ParamSpecs;
+  /**
+   * Rewrites raw params into the form `params` describes before validation (e.g. a method's flat
+   * optimiser keys of earlier releases folded into `optimizer`); what `create` does first too, so a
+   * config check before any training accepts exactly what creation accepts.
+   */
+  readonly normalizeParams?: (raw: Record<string, unknown>) => Record<string, unknown>;
   create(params: Record<string, unknown> | undefined, container: DependencyContainer): T;
 }

@@ -1,5 +1,5 @@
 import { checkBlackBox, checkIterativeVersusSingleStep, checkReruns, checkStrongerAttacks } from './checks/attack-checks.js';
-import { DEFAULT_DIAGNOSTIC_THRESHOLDS, notRun, type DiagnosticThresholds } from './checks/common.js';
+import { DEFAULT_DIAGNOSTIC_THRESHOLDS, DIAGNOSTIC_THRESHOLD_DESCRIPTIONS, notRun, type DiagnosticThresholds } from './checks/common.js';
 import { DEGENERATE, checkDegenerate, checkEpsilonSweep, checkVanishingGradients } from './checks/model-checks.js';
 import type { Diagnostic, ModelResults } from './schema.js';
 
@@ -10,7 +10,7 @@ import type { Diagnostic, ModelResults } from './schema.js';
  * Debugging and Improving Optimization of Adversarial Examples" (NeurIPS 2022). Each check
  * reports `flagged` (with its evidence), `passed` or `not-run` (saying what it needs).
  */
-export { DEFAULT_DIAGNOSTIC_THRESHOLDS, type DiagnosticThresholds };
+export { DEFAULT_DIAGNOSTIC_THRESHOLDS, DIAGNOSTIC_THRESHOLD_DESCRIPTIONS, type DiagnosticThresholds };
 export { checkBlackBox, checkIterativeVersusSingleStep, checkReruns, checkStrongerAttacks, checkDegenerate, checkEpsilonSweep, checkVanishingGradients };
 
 /** The masking checks, in report order. */

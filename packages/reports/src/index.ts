@@ -37,6 +37,7 @@ export {
   isDegenerate,
   MASKING_CHECK_IDS,
   DEFAULT_DIAGNOSTIC_THRESHOLDS,
+  DIAGNOSTIC_THRESHOLD_DESCRIPTIONS,
 } from './diagnostics.js';
 export type { DiagnosticThresholds } from './diagnostics.js';
 

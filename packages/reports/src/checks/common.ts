@@ -1,33 +1,26 @@
 import type { AttackSummary, Diagnostic, ModelResults, ThreatModelResult } from '../schema.js';
 
 /**
- * Thresholds of the checks. Every default is documented here and in docs/reading-a-report.md;
- * pass overrides as `diagnostics.thresholds` to `evaluate` (or `diagnose`).
+ * What each threshold of the checks means, with its default (also in docs/reading-a-report.md
+ * and, from here, in the config schema's descriptions). Pass overrides as
+ * `diagnostics.thresholds` to `evaluate` (or `diagnose`).
  */
-export interface DiagnosticThresholds {
-  /** A single-step attack may break at most this share of the examples that every iterative attack of its threat model left robust. Default 0.02. */
-  readonly iterativeTolerance: number;
-  /** Robust accuracy at an ε covering the whole input range must be at most this. Default 0.05. */
-  readonly largeEpsilonRobustAccuracy: number;
-  /** Robust accuracy may rise with ε by this much before the sweep counts as non-monotonic. Default 0.05. */
-  readonly sweepMonotonicTolerance: number;
-  /** Success-rate or robust-accuracy gap between margin-loss PGD or C&W (within ε) and cross-entropy PGD that counts as masking. Default 0.1. */
-  readonly strongerAttackGap: number;
-  /** Median ‖∇ₓ CE‖₂ at T = 1 below this counts as vanishing. Default 1e-6. */
-  readonly vanishingGradientNorm: number;
-  /** A share of examples with an all-zero input gradient above this is flagged. Default 0.05. */
-  readonly zeroGradientFraction: number;
-  /** Black-box attacks (Square) may break at most this share of the examples white-box attacks left robust. Default 0.01. */
-  readonly blackBoxTolerance: number;
-  /** Another random start may break at most this share of the re-run examples the threat model left robust. Default 0.02. */
-  readonly restartTolerance: number;
-  /** Twice the steps may break at most this share of the re-run examples the threat model left robust. Default 0.02. */
-  readonly moreStepsTolerance: number;
-  /** Adversarials transferred from the baseline may break at most this share of the examples the white-box attacks left robust. Default 0.01. */
-  readonly transferTolerance: number;
-  /** A model whose clean accuracy is at most chance (1 / classes) plus this is degenerate and gets no masking verdict. Default 0.1. */
-  readonly degenerateMargin: number;
-}
+export const DIAGNOSTIC_THRESHOLD_DESCRIPTIONS = {
+  iterativeTolerance: "A single-step attack may break at most this share of the examples that every iterative attack of its threat model left robust. Default 0.02.",
+  largeEpsilonRobustAccuracy: "Robust accuracy at an ε covering the whole input range must be at most this. Default 0.05.",
+  sweepMonotonicTolerance: "Robust accuracy may rise with ε by this much before the sweep counts as non-monotonic. Default 0.05.",
+  strongerAttackGap: "Success-rate or robust-accuracy gap between margin-loss PGD or C&W (within ε) and cross-entropy PGD that counts as masking. Default 0.1.",
+  vanishingGradientNorm: "Median ‖∇ₓ CE‖₂ at T = 1 below this counts as vanishing. Default 1e-6.",
+  zeroGradientFraction: "A share of examples with an all-zero input gradient above this is flagged. Default 0.05.",
+  blackBoxTolerance: "Black-box attacks (Square) may break at most this share of the examples white-box attacks left robust. Default 0.01.",
+  restartTolerance: "Another random start may break at most this share of the re-run examples the threat model left robust. Default 0.02.",
+  moreStepsTolerance: "Twice the steps may break at most this share of the re-run examples the threat model left robust. Default 0.02.",
+  transferTolerance: "Adversarials transferred from the transfer source (evaluation.transferFrom) may break at most this share of the examples the white-box attacks left robust. Default 0.01.",
+  degenerateMargin: "A model whose clean accuracy is at most chance (1 / classes) plus this is degenerate and gets no masking verdict. Default 0.1.",
+} as const;
+
+/** Thresholds of the checks (each described in {@link DIAGNOSTIC_THRESHOLD_DESCRIPTIONS}). */
+export type DiagnosticThresholds = { readonly [K in keyof typeof DIAGNOSTIC_THRESHOLD_DESCRIPTIONS]: number };
 
 export const DEFAULT_DIAGNOSTIC_THRESHOLDS: DiagnosticThresholds = {
   iterativeTolerance: 0.02,
