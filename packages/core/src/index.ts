@@ -16,7 +16,6 @@ export type {
   AttackResult,
   AttackTraits,
   Dataset,
-  DistillationMethod,
   TrainingMethod,
   EvaluationBatch,
   ForwardOptions,

@@ -326,9 +326,6 @@ export interface TrainingMethod {
   dispose(): void;
 }
 
-/** @deprecated Renamed {@link TrainingMethod} (it covers methods that distil nothing); kept so code written against it compiles. */
-export type DistillationMethod = TrainingMethod;
-
 /** A named, parameterised factory registered in a DI container (torchdistill's `name` + `params`). */
 export interface PluginDescriptor<T> {
   readonly name: string;

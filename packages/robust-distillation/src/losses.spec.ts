@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { container as rootContainer } from 'tsyringe';
 import { describe, expect, it } from 'vitest';
-import { ArrayDataset, LayersStudent, Rng, TOKENS, asTeacher, createPlugin, type DistillationMethod } from '@tempered/core';
+import { ArrayDataset, LayersStudent, Rng, TOKENS, asTeacher, createPlugin, type TrainingMethod } from '@tempered/core';
 import { register as registerAttacks } from '@tempered/attacks';
 import { register as registerBaselines } from '@tempered/baselines';
 import { register } from './index.js';
@@ -67,7 +67,7 @@ async function methodLoss(method: string, params: Record<string, unknown>): Prom
   const teacher = asTeacher(teacherModel);
   const train = new ArrayDataset('fixed', Float32Array.from(X.flat()), Int32Array.from(Y), [4], C);
   const baseline = tf.memory().numTensors;
-  const plugin = createPlugin(container, TOKENS.Method, method, { epsilon: EPSILON, stepSize: EPSILON, steps: 1, warmupEpochs: 0, ...params }) as DistillationMethod;
+  const plugin = createPlugin(container, TOKENS.Method, method, { epsilon: EPSILON, stepSize: EPSILON, steps: 1, warmupEpochs: 0, ...params }) as TrainingMethod;
   await plugin.setup({ student, teacher: plugin.teacher === 'none' ? undefined : teacher, createModel: () => student, train, batchSize: 3, seed: 1, container });
   const { x, labels } = train.batch([0, 1, 2]);
   const { loss } = await plugin.phases()[0]!.trainStep({ x, labels, indices: Int32Array.from([0, 1, 2]) }, { phase: 'student', epoch: 0, batch: 0, step: 0, rng: new Rng(1) });

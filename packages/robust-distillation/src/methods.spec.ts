@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { container as rootContainer } from 'tsyringe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { register as registerAttacks } from '@tempered/attacks';
-import { TOKENS, Trainer, createPlugin, listPlugins, type DistillationMethod, type Teacher } from '@tempered/core';
+import { TOKENS, Trainer, createPlugin, listPlugins, type TrainingMethod, type Teacher } from '@tempered/core';
 import { mlpStudent, trainTeacher } from '@tempered/core/testing';
 import { mnistTiny } from '@tempered/datasets/testing';
 import { register as registerBaselines } from '@tempered/baselines';
@@ -44,7 +44,7 @@ describe('@tempered/robust-distillation methods', () => {
     it(`${c.method}: trains with a falling loss, constant numTensors per epoch, nothing left after dispose`, async () => {
       const student = mlpStudent(`${c.method}-student`, 3);
       const baseline = tf.memory().numTensors;
-      const method = createPlugin(container, TOKENS.Method, c.method, { ...INNER, ...c.params }) as DistillationMethod;
+      const method = createPlugin(container, TOKENS.Method, c.method, { ...INNER, ...c.params }) as TrainingMethod;
       await method.setup({ student, teacher: c.teacher ? teacher : undefined, createModel: () => student, train, batchSize: 50, seed: 2, container });
       const records: Array<{ loss: number; numTensors: number; terms: Readonly<Record<string, number>> }> = [];
       await new Trainer()
@@ -63,7 +63,7 @@ describe('@tempered/robust-distillation methods', () => {
   it('refuses a missing teacher and bad parameters, naming the field', async () => {
     const student = mlpStudent('refusals', 4);
     for (const name of ['rslad', 'iad', 'adaad']) {
-      const method = createPlugin(container, TOKENS.Method, name, {}) as DistillationMethod;
+      const method = createPlugin(container, TOKENS.Method, name, {}) as TrainingMethod;
       await expect(async () => method.setup({ student, createModel: () => student, train, batchSize: 50, seed: 1, container })).rejects.toThrow(new RegExp(`^${name}\\.teacher`));
     }
     expect(() => createPlugin(container, TOKENS.Method, 'rslad', { adversarialWeight: 2 })).toThrow(/^rslad\.adversarialWeight/);

@@ -9,7 +9,7 @@ import { DEFAULT_LOSS_GROWTH, DivergenceError, DivergenceGuard } from './diverge
 import { hasCheckpoint, readCheckpointManifest } from '../checkpoint.js';
 import { createOptimizer } from '../optimizers.js';
 import { blobs, tinyMlp } from '../spec-fixtures.js';
-import type { DistillationMethod, TrainingPhase } from '../types.js';
+import type { TrainingMethod, TrainingPhase } from '../types.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -18,12 +18,12 @@ beforeAll(async () => {
 const data = blobs(32, 2); // 4 batches of 8
 
 /** A method whose steps report the given losses in order (weights untouched): the guard sees exactly these. */
-function scripted(losses: number[], epochs: number): { method: DistillationMethod; dispose: () => void } {
+function scripted(losses: number[], epochs: number): { method: TrainingMethod; dispose: () => void } {
   const student = tinyMlp(3);
   const optimizer = createOptimizer({ name: 'sgd', learningRate: 0.1 });
   let i = 0;
   const phase: TrainingPhase = { name: 'student', model: student, epochs, optimizer, trainStep: async () => ({ loss: losses[i++] ?? 1 }) };
-  const method: DistillationMethod = {
+  const method: TrainingMethod = {
     name: 'scripted', teacher: 'none', setup: () => {}, phases: () => [phase], result: () => student, params: () => ({}), dispose: () => optimizer.dispose(),
   };
   return { method, dispose: () => student.dispose() };
