@@ -101,7 +101,7 @@ export class ArdLoss implements Loss {
     const terms: Record<string, tf.Scalar> = {};
     const kl = tf.tidy(() => {
       const targets = softmaxAt(teacherLogits, temperature);
-      const batchmean = tf.mul(klDivergence(targets, adversarialLogits, temperature), temperature * temperature);
+      const batchmean = tf.mul(klDivergence({ target: targets, logits: adversarialLogits, temperature }), temperature * temperature);
       return (klReduction === 'batchmean' ? batchmean : tf.div(batchmean, adversarialLogits.shape[1])) as tf.Scalar;
     });
     terms.kl = kl;

@@ -139,7 +139,7 @@ describe('ard inner maximisation', () => {
 
   it('distillationLoss swaps the objective for a registered loss by name (value on a fixed batch)', async () => {
     // KL at T = 1, without ARD's T = 30 and T² scaling: a different objective with a hand-computable value.
-    const klAtOne = (c: LossContext) => klDivergence(softmaxAt(c.teacher!.logits), c.studentAdv!.logits);
+    const klAtOne = (c: LossContext) => klDivergence({ target: softmaxAt(c.teacher!.logits), logits: c.studentAdv!.logits });
     registerPlugin(container, TOKENS.Loss, factoryPlugin('kl-at-1', () => ({ name: 'kl-at-1', compute: klAtOne })));
     const own = await stepLoss({ innerAttack: 'identity' });
     const swapped = await stepLoss({ innerAttack: 'identity', distillationLoss: 'kl-at-1' });

@@ -106,7 +106,7 @@ export interface WalkSettings extends AscentWalk {
  *
  * @example
  * // AdaAD's inner maximisation written out: Σ KL(T(x′) ‖ S(x′))
- * const xAdv = objectiveWalk(x, (v) => tf.sum(klDivergencePerExample(tf.softmax(teacher.logits(v)), student.logits(v))),
+ * const xAdv = objectiveWalk(x, (v) => tf.sum(klDivergencePerExample({ target: tf.softmax(teacher.logits(v)), logits: student.logits(v) })),
  *   { norm: 'linf', epsilon: 0.3, stepSize: 0.05, steps: 10, start: 'gaussian' }, rng, student.bounds);
  */
 export function objectiveWalk(x: tf.Tensor, objective: (iterate: tf.Tensor) => tf.Scalar, walk: WalkSettings, rng: Rng, bounds: InputBounds): tf.Tensor {

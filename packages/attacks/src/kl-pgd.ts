@@ -46,7 +46,7 @@ export function klWalk(model: Model, target: KlWalkTarget, x: tf.Tensor, walk: W
   if (target instanceof tf.Tensor) {
     const targets = softmaxAt(target); // constant: only x′ is differentiated
     try {
-      return objectiveWalk(x, (v) => tf.sum(klDivergencePerExample(targets, model.logits(v, { training: false }))), walk, rng, model.bounds);
+      return objectiveWalk(x, (v) => tf.sum(klDivergencePerExample({ target: targets, logits: model.logits(v, { training: false }) })), walk, rng, model.bounds);
     } finally {
       targets.dispose();
     }
@@ -54,7 +54,7 @@ export function klWalk(model: Model, target: KlWalkTarget, x: tf.Tensor, walk: W
   const teacher = target;
   return objectiveWalk(
     x,
-    (v) => tf.sum(klDivergencePerExample(softmaxAt(teacher.logits(v, { training: false })), model.logits(v, { training: false }))),
+    (v) => tf.sum(klDivergencePerExample({ target: softmaxAt(teacher.logits(v, { training: false })), logits: model.logits(v, { training: false }) })),
     walk,
     rng,
     model.bounds,

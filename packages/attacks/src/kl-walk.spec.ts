@@ -11,7 +11,7 @@ const student = randomMlp(1, D, 12, 4, 2);
 const teacher = randomMlp(2, D, 12, 4, 2);
 
 /** Σ KL(T(v) ‖ S(v)): AdaAD's inner objective, both models at the same input. */
-const disagreement = (v: tf.Tensor) => tf.tidy(() => tf.sum(klDivergencePerExample(softmaxAt(teacher.logits(v)), student.logits(v))).dataSync()[0]!);
+const disagreement = (v: tf.Tensor) => tf.tidy(() => tf.sum(klDivergencePerExample({ target: softmaxAt(teacher.logits(v)), logits: student.logits(v) })).dataSync()[0]!);
 
 describe('klWalk with a model as target (the teacher inside the inner maximisation)', () => {
   it('stays inside the ε-ball and the input bounds for random inputs, budgets and norms', async () => {
@@ -51,8 +51,8 @@ describe('objectiveWalk and projectedAscent', () => {
   it('follow the declared objective: ascending −objective is descending it', () => {
     const x = tf.tensor2d(new Rng(3).uniformArray(16 * D, 0.2, 0.8), [16, D]);
     const walk = { norm: 'l2' as const, epsilon: 0.5, stepSize: 0.1, steps: 8, start: 'none' as const };
-    const up = objectiveWalk(x, (v) => tf.sum(klDivergencePerExample(softmaxAt(teacher.logits(v)), student.logits(v))) as tf.Scalar, walk, new Rng(1), student.bounds);
-    const down = objectiveWalk(x, (v) => tf.neg(tf.sum(klDivergencePerExample(softmaxAt(teacher.logits(v)), student.logits(v)))) as tf.Scalar, walk, new Rng(1), student.bounds);
+    const up = objectiveWalk(x, (v) => tf.sum(klDivergencePerExample({ target: softmaxAt(teacher.logits(v)), logits: student.logits(v) })) as tf.Scalar, walk, new Rng(1), student.bounds);
+    const down = objectiveWalk(x, (v) => tf.neg(tf.sum(klDivergencePerExample({ target: softmaxAt(teacher.logits(v)), logits: student.logits(v) }))) as tf.Scalar, walk, new Rng(1), student.bounds);
     expect(disagreement(up)).toBeGreaterThan(disagreement(x));
     expect(disagreement(down)).toBeLessThan(disagreement(x));
     tf.dispose([x, up, down]);

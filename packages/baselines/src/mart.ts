@@ -25,7 +25,7 @@ export function martTerms(cleanLogits: tf.Tensor2D, adversarialLogits: tf.Tensor
     const boostedCe = tf.add(crossEntropy(adversarialLogits, labels), tf.mean(tf.neg(tf.log(tf.add(tf.sub(1.0001, strongestWrong), 1e-12)))));
     const cleanProbs = tf.softmax(cleanLogits) as tf.Tensor2D;
     // KL(p(x) ‖ p(x′)) per example, their kl(log(p(x′) + 1e-12), p(x)); p(x) is not detached.
-    const kl = klDivergencePerExample(cleanProbs, adversarialLogits);
+    const kl = klDivergencePerExample({ target: cleanProbs, logits: adversarialLogits });
     const trueProb = tf.sum(tf.mul(cleanProbs, oneHot), 1);
     return { boostedCe: boostedCe as tf.Scalar, weightedKl: tf.mean(tf.mul(kl, tf.sub(1.0000001, trueProb))) as tf.Scalar };
   });

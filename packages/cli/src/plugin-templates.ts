@@ -123,7 +123,7 @@ export const ${C} = defineMethod({
       return minimize(() => {
         const logits = student.logits(x, { training: true });
         // T² keeps the soft term's gradient scale independent of T (Hinton et al., section 2).
-        const softLabelKl = tf.mul(klDivergence(softLabels, logits, temperature), temperature * temperature) as tf.Scalar;
+        const softLabelKl = tf.mul(klDivergence({ target: softLabels, logits, temperature }), temperature * temperature) as tf.Scalar;
         const labelCe = crossEntropy(logits, labels);
         const loss = tf.add(tf.mul(softLabelKl, alpha), tf.mul(labelCe, 1 - alpha)) as tf.Scalar;
         return { loss, terms: { softLabelKl, labelCe }, logits, labels };
@@ -180,7 +180,7 @@ describe('${name}', () => {
       tf.tidy(() => {
         const student = mlpStudent('${name}-fixed', 4); // same seed: the weights the method starts from
         const logits = student.logits(x);
-        const kl = klDivergence(softmaxAt(teacher.logits(x), temperature), logits, temperature).mul(temperature ** 2);
+        const kl = klDivergence({ target: softmaxAt(teacher.logits(x), temperature), logits, temperature }).mul(temperature ** 2);
         const value = kl.mul(alpha).add(crossEntropy(logits, labels).mul(1 - alpha)).dataSync()[0]!;
         student.dispose();
         return value;

@@ -93,6 +93,7 @@ export {
   klDivergencePerExample,
   countCorrect,
 } from './ops.js';
+export type { TargetAndLogits } from './ops.js';
 export { ArrayDataset, batchIndices, batchesPerEpoch } from './data.js';
 export { optimizeStep } from './step.js';
 export type { StepLoss } from './step.js';

@@ -29,29 +29,64 @@ export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, temperatu
   return tf.tidy(() => tf.mean(crossEntropyPerExample(logits, labels, temperature)) as tf.Scalar);
 }
 
-/** Mean cross-entropy of logits at T against target probabilities: −Σ p·log q. */
-export function softCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor2D, temperature = 1): tf.Scalar {
-  return tf.tidy(() => tf.mean(tf.neg(tf.sum(tf.mul(targets, logSoftmaxAt(logits, temperature)), 1))) as tf.Scalar);
+/**
+ * Named arguments of {@link klDivergence}, {@link klDivergencePerExample} and {@link softCrossEntropy}:
+ * a target distribution and the logits scored against it. Named because both are [batch, classes]
+ * tensors, so a swapped positional pair type-checks and silently computes the wrong thing.
+ */
+export interface TargetAndLogits {
+  /** Target probabilities p, shape [batch, classes], rows summing to 1 (e.g. `softmaxAt(teacherLogits, T)`). Not divided by `temperature`. */
+  target: tf.Tensor2D;
+  /** Logits z of the distribution being fitted, q = softmax(z / T), shape [batch, classes]. */
+  logits: tf.Tensor2D;
+  /** Temperature T dividing `logits` only; default 1. */
+  temperature?: number;
 }
 
 /**
- * Per-example KL(p ‖ q) = Σ p (log p − log q) with p = target probabilities and
- * q = softmax(studentLogits / T); shape [batch]. Terms with p = 0 contribute 0 (p·log max(p, 1e-12)).
- * Differentiable in both arguments, so the target may itself depend on what is being differentiated,
- * e.g. TRADES' KL(f(x) ‖ f(x′)) with respect to the model's weights.
+ * Mean cross-entropy of q = softmax(logits / T) against target probabilities p: mean over rows of −Σ p·log q.
+ *
+ * @example
+ * ```ts
+ * const loss = softCrossEntropy({ target: softmaxAt(teacherLogits, 20), logits: studentLogits, temperature: 20 });
+ * ```
  */
-export function klDivergencePerExample(targets: tf.Tensor2D, studentLogits: tf.Tensor2D, temperature = 1): tf.Tensor1D {
+export function softCrossEntropy({ target, logits, temperature = 1 }: TargetAndLogits): tf.Scalar {
+  return tf.tidy(() => tf.mean(tf.neg(tf.sum(tf.mul(target, logSoftmaxAt(logits, temperature)), 1))) as tf.Scalar);
+}
+
+/**
+ * Per-example KL(target ‖ softmax(logits / T)) = Σ p (log p − log q), shape [batch]. Terms with p = 0
+ * contribute 0 (p·log max(p, 1e-12)). Differentiable in both arguments, so the target may itself depend
+ * on what is being differentiated, e.g. TRADES' KL(f(x) ‖ f(x′)) with respect to the model's weights.
+ *
+ * @example
+ * ```ts
+ * // TRADES' robustness term, per example: KL(f(x) ‖ f(x′))
+ * const perExample = klDivergencePerExample({ target: softmaxAt(cleanLogits), logits: adversarialLogits });
+ * ```
+ */
+export function klDivergencePerExample({ target, logits, temperature = 1 }: TargetAndLogits): tf.Tensor1D {
   return tf.tidy(() => {
-    const logq = logSoftmaxAt(studentLogits, temperature);
+    const logq = logSoftmaxAt(logits, temperature);
     // p·log(max(p, ε)) is 0 at p = 0 without a comparison mask, which has no gradient.
-    const logp = tf.log(tf.maximum(targets, 1e-12));
-    return tf.sum(tf.mul(targets, tf.sub(logp, logq)), 1) as tf.Tensor1D;
+    const logp = tf.log(tf.maximum(target, 1e-12));
+    return tf.sum(tf.mul(target, tf.sub(logp, logq)), 1) as tf.Tensor1D;
   });
 }
 
-/** Batch-mean KL(p ‖ softmax(studentLogits/T)) ("batchmean" reduction). */
-export function klDivergence(targets: tf.Tensor2D, studentLogits: tf.Tensor2D, temperature = 1): tf.Scalar {
-  return tf.tidy(() => tf.mean(klDivergencePerExample(targets, studentLogits, temperature)) as tf.Scalar);
+/**
+ * Batch-mean KL(target ‖ softmax(logits / T)) (PyTorch's `"batchmean"` reduction); see {@link klDivergencePerExample}.
+ *
+ * @example
+ * ```ts
+ * // Hinton's distillation term: T² · KL(teacher at T ‖ student at T)
+ * const kl = klDivergence({ target: softmaxAt(teacherLogits, T), logits: studentLogits, temperature: T });
+ * const distill = tf.mul(kl, T * T);
+ * ```
+ */
+export function klDivergence(args: TargetAndLogits): tf.Scalar {
+  return tf.tidy(() => tf.mean(klDivergencePerExample(args)) as tf.Scalar);
 }
 
 /** Number of rows whose argmax equals the label. */

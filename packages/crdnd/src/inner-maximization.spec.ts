@@ -22,7 +22,7 @@ describe("crdnd innerLoss 'kl' (klPgd)", () => {
   const klAfter = (steps: number) =>
     tf.tidy(() => {
       const xAdv = klPgd(student, teacherLogits, x, { ...settings, steps }, new Rng(3));
-      return tf.sum(klDivergencePerExample(softmaxAt(teacherLogits), student.logits(xAdv))).dataSync()[0]!;
+      return tf.sum(klDivergencePerExample({ target: softmaxAt(teacherLogits), logits: student.logits(xAdv) })).dataSync()[0]!;
     });
 
   it('stays inside the ε-ball and the input bounds', async () => {

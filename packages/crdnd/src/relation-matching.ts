@@ -56,7 +56,7 @@ export function relationMatching(
     if (batch < 2) return tf.scalar(0);
     const mask = tf.mul(tf.eye(batch), SELF_MASK);
     const teacherRows = tf.softmax(tf.div(tf.add(teacherSim, mask), temperature)) as tf.Tensor2D;
-    return tf.mean(klDivergencePerExample(teacherRows, tf.add(studentSim, mask) as tf.Tensor2D, temperature)) as tf.Scalar;
+    return tf.mean(klDivergencePerExample({ target: teacherRows, logits: tf.add(studentSim, mask) as tf.Tensor2D, temperature })) as tf.Scalar;
   });
 }
 

@@ -102,7 +102,7 @@ export const IAD = defineMethod({
         let loss = tf.mul(teacherKl, alpha) as tf.Scalar;
         const cleanLogits = trust || alpha < 1 ? student.logits(x, { training: true }) : undefined;
         if (trust) {
-          const perExample = klDivergencePerExample(softmaxAt(cleanLogits!), adversarialLogits);
+          const perExample = klDivergencePerExample({ target: softmaxAt(cleanLogits!), logits: adversarialLogits });
           terms.introspectionKl = tf.mean(tf.mul(tf.sub(1, trust), perExample)) as tf.Scalar;
           terms.trust = tf.mean(trust) as tf.Scalar;
           loss = tf.add(loss, tf.mul(terms.introspectionKl, alpha)) as tf.Scalar;

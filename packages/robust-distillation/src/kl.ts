@@ -33,7 +33,7 @@ export function klReductionParam(authorsChoice: KlReduction, who: string) {
  */
 export function reduceKl(pLogits: tf.Tensor2D, qLogits: tf.Tensor2D, reduction: KlReduction): tf.Scalar {
   return tf.tidy(() => {
-    const batchmean = tf.mean(klDivergencePerExample(softmaxAt(pLogits), qLogits));
+    const batchmean = tf.mean(klDivergencePerExample({ target: softmaxAt(pLogits), logits: qLogits }));
     return (reduction === 'batchmean' ? batchmean : tf.div(batchmean, qLogits.shape[1])) as tf.Scalar;
   });
 }

@@ -84,7 +84,7 @@ export class KdLoss implements Loss {
     const alpha = this.values.alpha;
     return tf.tidy(() => {
       const teacherProbs = softmaxAt(teacher, temperature);
-      const kl = klDivergence(teacherProbs, student, temperature);
+      const kl = klDivergence({ target: teacherProbs, logits: student, temperature });
       const ce = crossEntropy(student, context.labels, 1);
       const loss = tf.add(tf.mul(alpha * temperature * temperature, kl), tf.mul(1 - alpha, ce)) as tf.Scalar;
       return { loss, kl, ce };

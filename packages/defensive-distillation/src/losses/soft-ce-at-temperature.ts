@@ -59,6 +59,6 @@ export class SoftCeAtTemperatureLoss implements Loss {
       );
     }
     const temperature = resolveTemperature(this.name, this.values.temperature, context.temperature);
-    return softCrossEntropy(logits, targets, temperature);
+    return softCrossEntropy({ target: targets, logits, temperature });
   }
 }
