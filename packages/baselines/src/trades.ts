@@ -19,13 +19,18 @@ export const TRADES_PARAMS = defineParams({
 export type TradesParams = ParamValues<typeof TRADES_PARAMS>;
 
 /**
- * Batch-mean KL(softmax(p) ‖ softmax(q)) between two sets of logits [batch, classes], with the
- * gradient flowing into both (the targets are a softmax, never exactly 0).
+ * Batch-mean KL(softmax(targetLogits) ‖ softmax(logits)) between two sets of logits [batch, classes],
+ * with the gradient flowing into both (the targets are a softmax, never exactly 0).
+ *
+ * @example
+ * ```ts
+ * const kl = klBetweenLogits({ targetLogits: cleanLogits, logits: adversarialLogits }); // TRADES' KL(f(x) ‖ f(x′))
+ * ```
  */
-export function klBetweenLogits(pLogits: tf.Tensor2D, qLogits: tf.Tensor2D): tf.Scalar {
+export function klBetweenLogits({ targetLogits, logits }: { targetLogits: tf.Tensor2D; logits: tf.Tensor2D }): tf.Scalar {
   return tf.tidy(() => {
-    const logP = logSoftmaxAt(pLogits);
-    return tf.mean(tf.sum(tf.mul(tf.exp(logP), tf.sub(logP, logSoftmaxAt(qLogits))), 1)) as tf.Scalar;
+    const logP = logSoftmaxAt(targetLogits);
+    return tf.mean(tf.sum(tf.mul(tf.exp(logP), tf.sub(logP, logSoftmaxAt(logits))), 1)) as tf.Scalar;
   });
 }
 
@@ -82,7 +87,7 @@ export const TRADES = defineMethod({
         const cleanLogits = student.logits(x, { training: true });
         const adversarialLogits = student.logits(xAdv, { training: true });
         const ce = crossEntropy(cleanLogits, labels);
-        const kl = klBetweenLogits(cleanLogits, adversarialLogits);
+        const kl = klBetweenLogits({ targetLogits: cleanLogits, logits: adversarialLogits });
         const loss = tf.add(ce, tf.mul(kl, params.beta)) as tf.Scalar;
         return { loss, terms: { ce, kl }, logits: adversarialLogits, labels, accuracyOn: 'adversarial' };
       });

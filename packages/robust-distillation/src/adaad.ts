@@ -75,9 +75,9 @@ export const ADAAD = defineMethod({
     try {
       return minimize((): StepLoss => {
         const adversarialLogits = student.logits(xAdv, { training: true });
-        const adversarialKl = reduceKl(teacherAdversarial, adversarialLogits, klReduction);
+        const adversarialKl = reduceKl({ targetLogits: teacherAdversarial, logits: adversarialLogits, reduction: klReduction });
         if (!teacherNatural) return { loss: adversarialKl, terms: { adversarialKl }, logits: adversarialLogits, labels, accuracyOn: 'adversarial' };
-        const naturalKl = reduceKl(teacherNatural, student.logits(x, { training: true }), klReduction);
+        const naturalKl = reduceKl({ targetLogits: teacherNatural, logits: student.logits(x, { training: true }), reduction: klReduction });
         const loss = tf.add(tf.mul(adversarialKl, alpha), tf.mul(naturalKl, 1 - alpha)) as tf.Scalar;
         return { loss, terms: { adversarialKl, naturalKl }, logits: adversarialLogits, labels, accuracyOn: 'adversarial' };
       });

@@ -97,7 +97,7 @@ export const IAD = defineMethod({
       return minimize((): StepLoss => {
         const adversarialLogits = student.logits(xAdv, { training: true });
         const softened = (logits: tf.Tensor2D) => tf.div(logits, tau) as tf.Tensor2D;
-        const teacherKl = tf.mul(reduceKl(softened(teacherNatural), softened(adversarialLogits), 'batchmean'), tau * tau) as tf.Scalar;
+        const teacherKl = tf.mul(reduceKl({ targetLogits: softened(teacherNatural), logits: softened(adversarialLogits), reduction: 'batchmean' }), tau * tau) as tf.Scalar;
         const terms: Record<string, tf.Scalar> = { teacherKl };
         let loss = tf.mul(teacherKl, alpha) as tf.Scalar;
         const cleanLogits = trust || alpha < 1 ? student.logits(x, { training: true }) : undefined;

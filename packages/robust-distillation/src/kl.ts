@@ -23,17 +23,19 @@ export function klReductionParam(authorsChoice: KlReduction, who: string) {
 }
 
 /**
- * Batch KL(softmax(pLogits) ‖ softmax(qLogits)) reduced as `reduction` says: 'batchmean' is
+ * Batch KL(softmax(targetLogits) ‖ softmax(logits)) reduced as `reduction` says: 'batchmean' is
  * (1/B)·Σᵢ Σ_c p log(p/q); 'elementwise-mean' is that divided by C, i.e. PyTorch's
  * `nn.KLDivLoss()` default, the mean over all B·C elements. The gradient flows into both
  * arguments (detach a target by passing a tensor computed outside the tape).
  *
  * @example
- * const kl = reduceKl(teacherLogits, studentAdvLogits, 'elementwise-mean'); // RSLAD's normalisation
+ * ```ts
+ * const kl = reduceKl({ targetLogits: teacherLogits, logits: studentAdvLogits, reduction: 'elementwise-mean' }); // RSLAD's normalisation
+ * ```
  */
-export function reduceKl(pLogits: tf.Tensor2D, qLogits: tf.Tensor2D, reduction: KlReduction): tf.Scalar {
+export function reduceKl({ targetLogits, logits, reduction }: { targetLogits: tf.Tensor2D; logits: tf.Tensor2D; reduction: KlReduction }): tf.Scalar {
   return tf.tidy(() => {
-    const batchmean = tf.mean(klDivergencePerExample({ target: softmaxAt(pLogits), logits: qLogits }));
-    return (reduction === 'batchmean' ? batchmean : tf.div(batchmean, qLogits.shape[1])) as tf.Scalar;
+    const batchmean = tf.mean(klDivergencePerExample({ target: softmaxAt(targetLogits), logits }));
+    return (reduction === 'batchmean' ? batchmean : tf.div(batchmean, logits.shape[1])) as tf.Scalar;
   });
 }

@@ -71,8 +71,8 @@ export const RSLAD = defineMethod({
     try {
       return minimize((): StepLoss => {
         const adversarialLogits = student.logits(xAdv, { training: true });
-        const adversarialKl = reduceKl(teacherLogits, adversarialLogits, klReduction);
-        const naturalKl = reduceKl(teacherLogits, student.logits(x, { training: true }), klReduction);
+        const adversarialKl = reduceKl({ targetLogits: teacherLogits, logits: adversarialLogits, reduction: klReduction });
+        const naturalKl = reduceKl({ targetLogits: teacherLogits, logits: student.logits(x, { training: true }), reduction: klReduction });
         const loss = tf.add(tf.mul(adversarialKl, w), tf.mul(naturalKl, 1 - w)) as tf.Scalar;
         return { loss, terms: { adversarialKl, naturalKl }, logits: adversarialLogits, labels, accuracyOn: 'adversarial' };
       });
