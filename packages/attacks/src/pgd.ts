@@ -59,7 +59,24 @@ export function sampleBall(shape: readonly number[], norm: 'linf' | 'l2', epsilo
   return tf.tensor(values, [...shape]);
 }
 
-/** Projects x' onto {‖x' − x‖ ≤ ε} ∩ bounds (caller disposes). */
+/**
+ * Projects x′ onto {‖x′ − x‖ ≤ ε} ∩ [bounds.min, bounds.max], per example: the projection step of
+ * every PGD-style walk. Returns a new tensor of x's shape (the caller disposes it); the inputs are
+ * not disposed. No parameter has a default.
+ *
+ * @param adversarial x′, the iterate to project, shape [batch, ...inputShape].
+ * @param x the clean inputs the ball is centred on, same shape; assumed inside `bounds`.
+ * @param norm `'linf'` clips each coordinate of x′ − x to [−ε, ε]; `'l2'` rescales each example's
+ *   x′ − x to length ≤ ε (unchanged when already inside).
+ * @param epsilon radius ε of the ball, ≥ 0, in input units (e.g. 0.3 for MNIST in [0, 1]).
+ * @param bounds the valid input range (`model.bounds`, e.g. `{ min: 0, max: 1 }`), clipped to after
+ *   the ball; since x is inside the bounds, the clip keeps x′ in the ball.
+ *
+ * @example
+ * ```ts
+ * const next = tf.tidy(() => projectToBall(tf.add(xAdv, tf.mul(tf.sign(gradient), stepSize)), x, 'linf', 0.3, model.bounds));
+ * ```
+ */
 export function projectToBall(adversarial: tf.Tensor, x: tf.Tensor, norm: 'linf' | 'l2', epsilon: number, bounds: InputBounds): tf.Tensor {
   return tf.tidy(() => {
     let delta = tf.sub(adversarial, x);

@@ -137,10 +137,26 @@ export interface ScheduledBudget {
 
 /**
  * The ε warm-up of one training run ({@link WARMUP_PARAMS}): the budget at each (epoch, batch).
+ * Both ε and the step size are scaled by one factor: 0 during the clean epochs, then rising
+ * linearly per batch to 1 over `warmupEpochs`, then 1 (see {@link warmupFactor}).
+ *
+ * Constructor parameters:
+ * - `settings.epsilon` (required): the full budget ε, reached after the warm-up.
+ * - `settings.stepSize` (required): the full step size, scaled with ε.
+ * - `settings.cleanEpochs` (default 0): epochs with a zero budget (x′ = x) before the ramp starts.
+ * - `settings.warmupEpochs` (default 0 here, i.e. full ε from the first attacked batch; note that
+ *   {@link WARMUP_PARAMS} defaults it to 1, so a method's validated params ramp over one epoch):
+ *   epochs, fractional allowed, over which the factor rises from 0 to 1.
+ * - `batchesPerEpoch` (required): batches in one epoch (`batchesPerEpoch(train.size, batchSize)`),
+ *   so the ramp moves per batch, not per epoch.
+ *
+ * Any object with these fields works, so a method passes its validated params as they are.
  *
  * @example
- * const schedule = new EpsilonSchedule({ epsilon: 0.3, stepSize: 0.01, warmupEpochs: 1 }, Math.ceil(train.size / batchSize));
- * const { epsilon, stepSize } = schedule.budget(step);
+ * ```ts
+ * const schedule = new EpsilonSchedule({ epsilon: 0.3, stepSize: 0.01, warmupEpochs: 1 }, batchesPerEpoch(train.size, batchSize));
+ * const { epsilon, stepSize, factor } = schedule.budget(step); // step: { epoch, batch } of the training step
+ * ```
  */
 export class EpsilonSchedule {
   constructor(
@@ -148,6 +164,7 @@ export class EpsilonSchedule {
     private readonly batchesPerEpoch: number,
   ) {}
 
+  /** The budget at `step` (0-based epoch and batch of the training step). */
   budget(step: Pick<StepContext, 'epoch' | 'batch'>): ScheduledBudget {
     const factor = warmupFactor(this.settings, step.epoch, step.batch, this.batchesPerEpoch);
     return { epsilon: this.settings.epsilon * factor, stepSize: this.settings.stepSize * factor, factor };
@@ -159,9 +176,33 @@ export class EpsilonSchedule {
  * the named attack once at full budget (so a bad name throws at setup) and, during the ramp, a
  * scaled copy per step. With a zero budget (clean epochs) x′ is a copy of x and no attack runs.
  *
+ * Constructor parameters:
+ * - `container` (required): the run's DI container, in which `settings.innerAttack` is registered
+ *   (a method's `prepare` receives it as `container`).
+ * - `settings` (required): the {@link INNER_MAX_PARAMS} values, usually a method's validated params:
+ *   `innerAttack` (attack name, default `'pgd'`), `norm` (`'linf'` | `'l2'`, default `'linf'`),
+ *   `epsilon` (full ε, default 0.3), `stepSize` (full step, default 0.05), `steps` (default 10),
+ *   `randomStart` (default true), and the warm-up's `cleanEpochs` (default 0) and `warmupEpochs`
+ *   (default 1 in the bundle; 0 when the field is absent). The defaults are the bundle's: this class
+ *   fills none in except the warm-up's (see {@link EpsilonSchedule}). Only the parameters the named
+ *   attack declares are passed to it ({@link createInnerAttack}).
+ * - `batchesPerEpoch` (required): batches in one epoch, for the per-batch ramp.
+ * - `trainingMode` (default false): craft with the student in training mode
+ *   ({@link trainingModeView}: dropout and batch-norm as in training); ARD, IAD and CRDND expose it
+ *   as their `attackTrainingMode` parameter.
+ *
+ * The attack's seed is drawn from `step.rng` on every call, attacked or not, so a run's later random
+ * draws do not depend on the schedule.
+ *
  * @example
- * const inner = new ScheduledInnerAttack(container, settings, Math.ceil(train.size / batchSize));
- * const xAdv = await inner.craft(student, x, labels, step); // caller disposes
+ * ```ts
+ * // in defineMethod({ …, params: { ...INNER_MAX_PARAMS }, … }):
+ * prepare: ({ container, train, batchSize }, params) => new ScheduledInnerAttack(container, params, batchesPerEpoch(train.size, batchSize)),
+ * async step({ batch: { x, labels }, step, student, prepared: inner, minimize }) {
+ *   const xAdv = await inner.craft(student, x, labels, step); // caller disposes
+ *   // …
+ * }
+ * ```
  */
 export class ScheduledInnerAttack {
   readonly schedule: EpsilonSchedule;
@@ -178,7 +219,11 @@ export class ScheduledInnerAttack {
     this.full = createInnerAttack(container, settings);
   }
 
-  /** x′ for this step (a clone of x during clean epochs); the caller disposes it. */
+  /**
+   * x′ for this step (a clone of x during clean epochs); the caller disposes it.
+   * `x` [batch, ...inputShape], `labels` [batch] int class indices, `step` the training step's
+   * epoch, batch and rng.
+   */
   craft(student: Model, x: tf.Tensor, labels: tf.Tensor1D, step: Pick<StepContext, 'epoch' | 'batch' | 'rng'>): Promise<tf.Tensor> {
     const { epsilon, stepSize, factor } = this.schedule.budget(step);
     const seed = step.rng.seed(); // drawn even when unused, so later draws do not depend on the schedule
