@@ -99,7 +99,28 @@ export function resolveContext(
 
 /**
  * Shared plumbing of every attack: whitelisted, validated parameters (constructor and
- * `setParams`), option checks, and `generate` in terms of `run`.
+ * `setParams`), option checks, and `generate` in terms of `run`. A subclass declares `name`,
+ * `norm`, `supportedModes` and `epsilon`, calls `super(name, PARAMS, params)`, and implements
+ * `attack`; `this.values` holds the validated parameters. See docs/writing-an-attack.md.
+ *
+ * @example
+ * ```ts
+ * @injectable()
+ * export class RandomSignNoise extends BaseAttack<typeof NOISE_PARAMS> {
+ *   readonly name = 'random-sign';
+ *   readonly norm = 'linf' as const;
+ *   readonly supportedModes = ['untargeted'] as const;
+ *   constructor(@inject(TOKENS.PluginParams) params?: Partial<ParamValues<typeof NOISE_PARAMS>>) {
+ *     super('random-sign', NOISE_PARAMS, params);
+ *   }
+ *   get epsilon(): number {
+ *     return this.values.epsilon;
+ *   }
+ *   protected async attack(_model: Model, x: tf.Tensor, _y: tf.Tensor1D, context: AttackContext): Promise<AttackResult> {
+ *     // … build x′ inside context.bounds
+ *   }
+ * }
+ * ```
  */
 export abstract class BaseAttack<S extends ParamSpecs> implements Attack {
   abstract readonly name: string;

@@ -11,6 +11,13 @@ import { TOKENS, defineParams, getPlugin, modelView, type Attack, type Model, ty
  * the same (e.g. Gowal et al. 2018 and Zhang et al. 2020 ramp ε for IBP/CROWN-IBP; Wong et al.
  * 2020 ramp ε for fast adversarial training); Madry et al. and Zhang et al. (TRADES) train at
  * full ε from the first step with many more epochs, i.e. `warmupEpochs: 0`.
+ *
+ * @example
+ * ```ts
+ * // a method whose inner maximisation is its own, with the shared ramp:
+ * const PARAMS = defineParams({ epsilon: { type: 'number', default: 0.3, min: 0, description: 'ε' }, stepSize: { type: 'number', default: 0.05, greaterThan: 0, description: 'step' }, ...WARMUP_PARAMS });
+ * const schedule = new EpsilonSchedule(params, batchesPerEpoch(train.size, batchSize)); // params: the validated PARAMS
+ * ```
  */
 export const WARMUP_PARAMS = defineParams({
   cleanEpochs: {
@@ -32,7 +39,18 @@ export const WARMUP_PARAMS = defineParams({
  * Parameters of the inner maximisation of adversarial training and robust distillation (PGD-AT,
  * TRADES, ARD, CRDND). Defaults are for MNIST in [0, 1] (Madry et al. 2018 use ε = 0.3 with 40
  * steps of 0.01; 10 steps of 0.05 let the walk, 0.5, still cross the ε-ball). Goldblum et al.'s
- * CIFAR-10 values are ε = 8/255, step 2/255, 10 steps. Includes {@link WARMUP_PARAMS}.
+ * CIFAR-10 values are ε = 8/255, step 2/255, 10 steps. Includes {@link WARMUP_PARAMS}. The
+ * objective-walk (KL) inner attack's bundle is `WALK_PARAMS`. Spread it into a method's
+ * params and hand the validated values to {@link ScheduledInnerAttack}.
+ *
+ * @example
+ * ```ts
+ * export const ALP_PARAMS = defineParams({
+ *   pairingWeight: { type: 'number', default: 0.5, min: 0, description: 'Weight λ of the logit-pairing term' },
+ *   ...INNER_MAX_PARAMS,
+ * });
+ * // config: params: { epsilon: 0.3, steps: 10, warmupEpochs: 0 }
+ * ```
  */
 export const INNER_MAX_PARAMS = defineParams({
   innerAttack: {

@@ -67,7 +67,15 @@ export class ArrayDataset implements Dataset {
   }
 }
 
-/** Batches per epoch for a training set of `size` examples: the trainer keeps the last, short batch. */
+/**
+ * Batches per epoch for a training set of `size` examples: the trainer keeps the last, short batch.
+ *
+ * @example
+ * ```ts
+ * batchesPerEpoch(8000, 128); // 63: 62 full batches and one of 64
+ * const schedule = new EpsilonSchedule(params, batchesPerEpoch(train.size, batchSize));
+ * ```
+ */
 export function batchesPerEpoch(size: number, batchSize: number): number {
   return Math.max(1, Math.ceil(size / batchSize));
 }

@@ -11,7 +11,15 @@ export class TemperedError extends Error {
   }
 }
 
-/** Invalid configuration or plugin parameters: names the field and what was expected. */
+/**
+ * Invalid configuration or plugin parameters: names the field and what was expected; the message
+ * is `field: expected`.
+ *
+ * @example
+ * ```ts
+ * if (!(params.alpha >= 0)) throw new ConfigError('alp.alpha', 'expected a number ≥ 0');
+ * ```
+ */
 export class ConfigError extends TemperedError {
   constructor(
     readonly field: string,

@@ -5,17 +5,39 @@ import * as tf from '@tensorflow/tfjs';
  * its intermediates (tf.tidy); inputs are never disposed.
  */
 
-/** softmax(logits / T), shape [batch, classes]. */
+/**
+ * softmax(logits / T), shape [batch, classes]; T defaults to 1.
+ *
+ * @example
+ * ```ts
+ * const teacherProbs = softmaxAt(teacherLogits, 20); // Hinton's soft targets at T = 20
+ * ```
+ */
 export function softmaxAt(logits: tf.Tensor2D, temperature = 1): tf.Tensor2D {
   return tf.tidy(() => tf.softmax(temperature === 1 ? logits : tf.div(logits, temperature)) as tf.Tensor2D);
 }
 
-/** log softmax(logits / T), shape [batch, classes]. */
+/**
+ * log softmax(logits / T), shape [batch, classes]; T defaults to 1.
+ *
+ * @example
+ * ```ts
+ * const logq = logSoftmaxAt(studentLogits, 4);
+ * ```
+ */
 export function logSoftmaxAt(logits: tf.Tensor2D, temperature = 1): tf.Tensor2D {
   return tf.tidy(() => tf.logSoftmax(temperature === 1 ? logits : tf.div(logits, temperature)) as tf.Tensor2D);
 }
 
-/** Per-example cross-entropy −log softmax(logits/T)[y], shape [batch]. */
+/**
+ * Per-example cross-entropy −log softmax(logits/T)[y], shape [batch]; `labels` are int class
+ * indices [batch], T defaults to 1.
+ *
+ * @example
+ * ```ts
+ * const perExample = crossEntropyPerExample(adversarialLogits, labels); // MART's per-example CE
+ * ```
+ */
 export function crossEntropyPerExample(logits: tf.Tensor2D, labels: tf.Tensor1D, temperature = 1): tf.Tensor1D {
   return tf.tidy(() => {
     const logp = logSoftmaxAt(logits, temperature);
@@ -24,7 +46,14 @@ export function crossEntropyPerExample(logits: tf.Tensor2D, labels: tf.Tensor1D,
   });
 }
 
-/** Mean cross-entropy of logits at temperature T against int labels. */
+/**
+ * Mean cross-entropy of logits [batch, classes] at temperature T (default 1) against int labels [batch].
+ *
+ * @example
+ * ```ts
+ * const loss = crossEntropy(student.logits(xAdv, { training: true }), labels); // PGD-AT's outer loss
+ * ```
+ */
 export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, temperature = 1): tf.Scalar {
   return tf.tidy(() => tf.mean(crossEntropyPerExample(logits, labels, temperature)) as tf.Scalar);
 }
@@ -89,7 +118,14 @@ export function klDivergence(args: TargetAndLogits): tf.Scalar {
   return tf.tidy(() => tf.mean(klDivergencePerExample(args)) as tf.Scalar);
 }
 
-/** Number of rows whose argmax equals the label. */
+/**
+ * Number of rows of logits [batch, classes] whose argmax equals the int label [batch].
+ *
+ * @example
+ * ```ts
+ * const accuracy = countCorrect(model.logits(x), labels) / labels.shape[0];
+ * ```
+ */
 export function countCorrect(logits: tf.Tensor2D, labels: tf.Tensor1D): number {
   return tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.cast(labels, 'int32')), 'int32')).dataSync()[0]!);
 }

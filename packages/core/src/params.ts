@@ -47,7 +47,20 @@ export type ValueOf<S extends ParamSpec> = S extends { type: 'number' }
 /** The validated parameter object a spec describes. */
 export type ParamValues<S extends ParamSpecs> = { -readonly [K in keyof S]: ValueOf<S[K]> };
 
-/** Declares a spec with literal types preserved. */
+/**
+ * Declares a parameter spec with literal types preserved, so {@link ParamValues} types the
+ * validated object and the spec doubles as the JSON Schema and the runtime check.
+ *
+ * @example
+ * ```ts
+ * export const KD_LIKE_PARAMS = defineParams({
+ *   temperature: { type: 'number', default: 4, greaterThan: 0, description: 'Softmax temperature T' },
+ *   alpha: { type: 'number', default: 0.9, min: 0, max: 1, description: 'Weight of the soft term' },
+ *   soften: { type: 'enum', values: ['teacher', 'both'], default: 'both', description: 'Which logits T divides' },
+ * });
+ * type KdLikeParams = ParamValues<typeof KD_LIKE_PARAMS>; // { temperature: number; alpha: number; soften: 'teacher' | 'both' }
+ * ```
+ */
 export function defineParams<const S extends ParamSpecs>(spec: S): S {
   return spec;
 }
@@ -103,6 +116,12 @@ function propertySchema(s: ParamSpec): TSchema {
 /**
  * Validates `input` against `spec`, starting from `base` (defaults when omitted). Unknown keys
  * throw a {@link ConfigError} that lists the known ones; `undefined` values keep the base value.
+ *
+ * @example
+ * ```ts
+ * const values = validateParams('my-loss', MY_LOSS_PARAMS, params); // defaults filled, ranges checked
+ * this.values = validateParams('my-loss', MY_LOSS_PARAMS, update, this.values); // setParams: starts from the current values
+ * ```
  */
 export function validateParams<S extends ParamSpecs>(
   owner: string,

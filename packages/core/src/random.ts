@@ -17,7 +17,15 @@ export function deriveSeed(seed: number, ...parts: Array<string | number>): numb
   return h >>> 0;
 }
 
-/** Small, fast, seedable PRNG (mulberry32) whose whole state is one 32-bit number. */
+/**
+ * Small, fast, seedable PRNG (mulberry32) whose whole state is one 32-bit number.
+ *
+ * @example
+ * ```ts
+ * const rng = new Rng(context.seed ?? 0);
+ * const sign = rng.next() < 0.5 ? -1 : 1; // next() is uniform in [0, 1)
+ * ```
+ */
 export class Rng {
   private s: number;
   constructor(seed: number) {

@@ -35,6 +35,13 @@ export function listPlugins<T>(container: DependencyContainer, token: InjectionT
 /**
  * Registers a plugin by token and name. Registering a name twice under one token throws
  * (torchdistill silently overwrites; we refuse).
+ *
+ * @example
+ * ```ts
+ * export function register(container: DependencyContainer): void {
+ *   registerPlugin(container, TOKENS.Attack, classPlugin('random-sign', RandomSignNoise, { description: 'Random-sign noise of size ε', params: NOISE_PARAMS }));
+ * }
+ * ```
  */
 export function registerPlugin<T>(
   container: DependencyContainer,
@@ -67,7 +74,14 @@ export function getPlugin<T>(
   return found;
 }
 
-/** Creates the plugin registered as `name` with `params`. */
+/**
+ * Creates the plugin registered as `name` with `params`; an unknown name throws, listing the known ones.
+ *
+ * @example
+ * ```ts
+ * const attack = createPlugin(container, TOKENS.Attack, 'pgd', { epsilon: 0.3, steps: 40 });
+ * ```
+ */
 export function createPlugin<T>(
   container: DependencyContainer,
   token: InjectionToken<PluginDescriptor<T>>,
@@ -91,6 +105,11 @@ export function createPluginOfKind(
  * A descriptor for a class-based plugin resolved through DI: the class is constructed in a
  * child container where {@link TOKENS.PluginParams} holds `params`, so its constructor takes
  * `@inject(TOKENS.PluginParams) params` plus any other injected dependency.
+ *
+ * @example
+ * ```ts
+ * registerPlugin(container, TOKENS.Attack, classPlugin('random-sign', RandomSignNoise, { description: 'Random-sign noise', params: NOISE_PARAMS }));
+ * ```
  */
 export function classPlugin<T>(
   name: string,
@@ -108,7 +127,14 @@ export function classPlugin<T>(
   };
 }
 
-/** A descriptor from a plain factory function. */
+/**
+ * A descriptor from a plain factory function, called with the raw params and the run's container.
+ *
+ * @example
+ * ```ts
+ * registerPlugin(container, TOKENS.Loss, factoryPlugin('my-loss', (params) => new MyLoss(params), { params: MY_LOSS_PARAMS }));
+ * ```
+ */
 export function factoryPlugin<T>(
   name: string,
   create: (params: Record<string, unknown>, container: DependencyContainer) => T,

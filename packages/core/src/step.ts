@@ -18,6 +18,14 @@ export interface StepLoss {
 /**
  * One optimiser step on `variables` minimising the closure's loss; returns plain numbers and
  * leaves no tensors behind (the closure runs inside the optimiser's gradient tape and tidy).
+ *
+ * @example
+ * ```ts
+ * const result = optimizeStep(optimizer, student.trainableVariables(), () => {
+ *   const logits = student.logits(x, { training: true });
+ *   return { loss: crossEntropy(logits, labels), logits, labels };
+ * });
+ * ```
  */
 export function optimizeStep(optimizer: tf.Optimizer, variables: tf.Variable[], compute: () => StepLoss): StepResult {
   const kept: Record<string, tf.Scalar> = {};
