@@ -76,7 +76,7 @@ export function projectedAscent(
  * @example
  * const PARAMS = defineParams({ alpha: { type: 'number', default: 1, description: '…' }, ...WALK_PARAMS });
  * // in prepare: new EpsilonSchedule(params, batchesPerEpoch(train.size, batchSize)); in step:
- * const xAdv = klWalk(student, teacher, x, { ...params, ...schedule.budget(step) }, step.rng);
+ * const xAdv = klWalk({ model: student, target: teacher, x, walk: { ...params, ...schedule.budget(step) }, rng: step.rng });
  */
 export const WALK_PARAMS = defineParams({
   norm: { type: 'enum', values: ['linf', 'l2'], default: 'linf', description: 'Norm of the perturbation budget' },

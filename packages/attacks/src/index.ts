@@ -47,6 +47,6 @@ export {
 } from './training.js';
 export type { InnerMaxSettings, ScheduledBudget, WarmupSettings } from './training.js';
 export { klPgd, klWalk } from './kl-pgd.js';
-export type { KlPgdOptions, KlPgdSettings, KlWalkTarget } from './kl-pgd.js';
+export type { KlPgdArgs, KlPgdSettings, KlWalkArgs, KlWalkTarget } from './kl-pgd.js';
 export { WALK_PARAMS, ascentStart, objectiveWalk, projectedAscent } from './ascent.js';
 export type { AscentStart, AscentWalk, WalkSettings } from './ascent.js';

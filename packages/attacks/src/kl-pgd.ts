@@ -11,12 +11,35 @@ export interface KlPgdSettings {
   readonly randomStart: boolean;
 }
 
-export interface KlPgdOptions {
+/** Named arguments of {@link klPgd}. */
+export interface KlPgdArgs {
+  /** The model whose logits at x′ are scored against the target (TRADES: the student itself). */
+  readonly model: Model;
+  /** Fixed target logits [batch, classes], held constant during the walk (TRADES: the model's own clean logits; CRDND: the teacher's). */
+  readonly targetLogits: tf.Tensor2D;
+  /** Clean inputs x [batch, ...inputShape], the centre of the ε-ball. */
+  readonly x: tf.Tensor;
+  /** Budget and walk, ε and step size already scheduled. */
+  readonly settings: KlPgdSettings;
+  readonly rng: Rng;
   /**
-   * Random start: 'uniform' in the ε-ball (Madry et al.), or 'gaussian', x + 0.001·N(0, I)
-   * (TRADES, Zhang et al. 2019, both norms). Default: 'uniform' for L∞, 'gaussian' for L2.
+   * Random start when `settings.randomStart`: 'uniform' in the ε-ball (Madry et al.), or 'gaussian',
+   * x + 0.001·N(0, I) (TRADES, Zhang et al. 2019, both norms). Default: 'uniform' for L∞, 'gaussian' for L2.
    */
   readonly start?: 'uniform' | 'gaussian';
+}
+
+/** Named arguments of {@link klWalk}: the model being attacked and the target are easy to swap positionally (both may be models). */
+export interface KlWalkArgs {
+  /** The model whose logits at x′ move away from the target (the student). */
+  readonly model: Model;
+  /** What the KL is measured from: fixed logits [batch, classes] or a model evaluated at x′ (see {@link KlWalkTarget}). */
+  readonly target: KlWalkTarget;
+  /** Clean inputs x [batch, ...inputShape], the centre of the ε-ball. */
+  readonly x: tf.Tensor;
+  /** Norm, ε, step size, steps and start (`WALK_PARAMS` gives them; ε and step already scheduled). */
+  readonly walk: WalkSettings;
+  readonly rng: Rng;
 }
 
 /**
@@ -40,9 +63,12 @@ export type KlWalkTarget = tf.Tensor2D | Model;
  * Shapes: x [batch, ...inputShape]; fixed target logits [batch, classes].
  *
  * @example
- * const xAdv = klWalk(student, teacher, x, { norm: 'linf', epsilon: 0.3, stepSize: 0.05, steps: 10, start: 'gaussian' }, rng);
+ * ```ts
+ * // AdaAD: the teacher at x′ is the target
+ * const xAdv = klWalk({ model: student, target: teacher, x, walk: { norm: 'linf', epsilon: 0.3, stepSize: 0.05, steps: 10, start: 'gaussian' }, rng });
+ * ```
  */
-export function klWalk(model: Model, target: KlWalkTarget, x: tf.Tensor, walk: WalkSettings, rng: Rng): tf.Tensor {
+export function klWalk({ model, target, x, walk, rng }: KlWalkArgs): tf.Tensor {
   if (target instanceof tf.Tensor) {
     const targets = softmaxAt(target); // constant: only x′ is differentiated
     try {
@@ -67,10 +93,12 @@ export function klWalk(model: Model, target: KlWalkTarget, x: tf.Tensor, walk: W
  * clean logits) and CRDND's `innerLoss: 'kl'` (targets = the teacher's).
  *
  * @example
- * const xAdv = klPgd(student, cleanLogits, x, { norm: 'linf', epsilon: 0.3, stepSize: 0.01, steps: 40, randomStart: true }, rng, { start: 'gaussian' });
+ * ```ts
+ * const xAdv = klPgd({ model: student, targetLogits: cleanLogits, x, settings: { norm: 'linf', epsilon: 0.3, stepSize: 0.01, steps: 40, randomStart: true }, rng, start: 'gaussian' });
+ * ```
  */
-export function klPgd(model: Model, targetLogits: tf.Tensor2D, x: tf.Tensor, settings: KlPgdSettings, rng: Rng, options: KlPgdOptions = {}): tf.Tensor {
+export function klPgd({ model, targetLogits, x, settings, rng, start: randomStartKind }: KlPgdArgs): tf.Tensor {
   const { norm, epsilon, stepSize, steps, randomStart } = settings;
-  const start: AscentStart = randomStart ? (options.start ?? (norm === 'linf' ? 'uniform' : 'gaussian')) : 'none';
-  return klWalk(model, targetLogits, x, { norm, epsilon, stepSize, steps, start }, rng);
+  const start: AscentStart = randomStart ? (randomStartKind ?? (norm === 'linf' ? 'uniform' : 'gaussian')) : 'none';
+  return klWalk({ model, target: targetLogits, x, walk: { norm, epsilon, stepSize, steps, start }, rng });
 }

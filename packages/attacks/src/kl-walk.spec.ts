@@ -20,7 +20,7 @@ describe('klWalk with a model as target (the teacher inside the inner maximisati
         fc.property(fc.integer({ min: 1, max: 1000 }), fc.double({ min: 0.01, max: 0.5, noNaN: true }), fc.constantFrom('linf' as const, 'l2' as const), (seed, epsilon, norm) => {
           const [distance, min, max] = tf.tidy(() => {
             const x = tf.tensor2d(new Rng(seed).uniformArray(5 * D, 0, 1), [5, D]);
-            const xAdv = klWalk(student, teacher, x, { norm, epsilon, stepSize: epsilon / 3, steps: 4, start: 'uniform' }, new Rng(seed));
+            const xAdv = klWalk({ model: student, target: teacher, x, walk: { norm, epsilon, stepSize: epsilon / 3, steps: 4, start: 'uniform' }, rng: new Rng(seed) });
             const delta = tf.sub(xAdv, x);
             const d = norm === 'linf' ? tf.max(tf.abs(delta)) : tf.max(tf.sqrt(tf.sum(tf.square(delta), 1)));
             return [d.dataSync()[0]!, tf.min(xAdv).dataSync()[0]!, tf.max(xAdv).dataSync()[0]!];
@@ -38,8 +38,8 @@ describe('klWalk with a model as target (the teacher inside the inner maximisati
     const x = tf.tensor2d(new Rng(7).uniformArray(32 * D, 0.2, 0.8), [32, D]);
     const walk = { norm: 'linf' as const, epsilon: 0.15, stepSize: 0.03, steps: 10, start: 'none' as const };
     const teacherAtX = teacher.logits(x);
-    const adaptive = klWalk(student, teacher, x, walk, new Rng(1));
-    const fixed = klWalk(student, teacherAtX, x, walk, new Rng(1));
+    const adaptive = klWalk({ model: student, target: teacher, x, walk, rng: new Rng(1) });
+    const fixed = klWalk({ model: student, target: teacherAtX, x, walk, rng: new Rng(1) });
     // The walk that sees the teacher move ascends the objective it is given, beyond the one that does not.
     expect(disagreement(adaptive)).toBeGreaterThan(disagreement(x));
     expect(disagreement(adaptive)).toBeGreaterThan(disagreement(fixed));

@@ -80,7 +80,7 @@ export const TRADES = defineMethod({
     const { epsilon, stepSize } = schedule.budget(step);
     const xAdv = tf.tidy(() => {
       const cleanLogits = student.logits(x, { training: false });
-      return klPgd(student, cleanLogits, x, { ...params, epsilon, stepSize }, step.rng, { start: 'gaussian' });
+      return klPgd({ model: student, targetLogits: cleanLogits, x, settings: { ...params, epsilon, stepSize }, rng: step.rng, start: 'gaussian' });
     });
     try {
       return minimize((): StepLoss => {

@@ -213,7 +213,7 @@ export const CRDND = defineMethod({
     }) as unknown as ModelOutputs;
     const xAdv = inner
       ? await inner.craft(student, x, labels, step)
-      : klPgd(v.attackTrainingMode ? trainingModeView(student) : student, teacherOut.logits, x, { ...v, ...schedule.budget(step) }, step.rng);
+      : klPgd({ model: v.attackTrainingMode ? trainingModeView(student) : student, targetLogits: teacherOut.logits, x, settings: { ...v, ...schedule.budget(step) }, rng: step.rng });
     const trainable = [...student.trainableVariables(), ...Object.values(variables)];
     try {
       return minimize((): StepLoss => {

@@ -21,7 +21,7 @@ describe("crdnd innerLoss 'kl' (klPgd)", () => {
   /** Summed KL(teacher ‖ student(x′)) after `steps` steps from the same seeded start. */
   const klAfter = (steps: number) =>
     tf.tidy(() => {
-      const xAdv = klPgd(student, teacherLogits, x, { ...settings, steps }, new Rng(3));
+      const xAdv = klPgd({ model: student, targetLogits: teacherLogits, x, settings: { ...settings, steps }, rng: new Rng(3) });
       return tf.sum(klDivergencePerExample({ target: softmaxAt(teacherLogits), logits: student.logits(xAdv) })).dataSync()[0]!;
     });
 
@@ -30,7 +30,7 @@ describe("crdnd innerLoss 'kl' (klPgd)", () => {
       for (const norm of ['linf', 'l2'] as const) {
         const epsilon = norm === 'linf' ? 0.3 : 2;
         const [distance, min, max] = tf.tidy(() => {
-          const xAdv = klPgd(student, teacherLogits, x, { ...settings, norm, epsilon, stepSize: epsilon / 4, steps: 10 }, new Rng(4));
+          const xAdv = klPgd({ model: student, targetLogits: teacherLogits, x, settings: { ...settings, norm, epsilon, stepSize: epsilon / 4, steps: 10 }, rng: new Rng(4) });
           const delta = tf.reshape(tf.sub(xAdv, x), [40, -1]);
           const d = norm === 'linf' ? tf.max(tf.abs(delta)) : tf.max(tf.sqrt(tf.sum(tf.square(delta), 1)));
           return [d.dataSync()[0]!, tf.min(xAdv).dataSync()[0]!, tf.max(xAdv).dataSync()[0]!];

@@ -69,7 +69,7 @@ export const ADAAD = defineMethod({
   prepare: ({ train, batchSize }, params) => new EpsilonSchedule(params, batchesPerEpoch(train.size, batchSize)),
   step({ batch: { x, labels }, step, params, student, teacher, prepared: schedule, minimize }) {
     const { alpha, klReduction } = params;
-    const xAdv = klWalk(student, teacher, x, { ...params, ...schedule.budget(step) }, step.rng);
+    const xAdv = klWalk({ model: student, target: teacher, x, walk: { ...params, ...schedule.budget(step) }, rng: step.rng });
     const teacherAdversarial = tf.tidy(() => teacher.logits(xAdv));
     const teacherNatural = alpha < 1 ? tf.tidy(() => teacher.logits(x)) : undefined;
     try {

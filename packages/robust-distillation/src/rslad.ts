@@ -67,7 +67,7 @@ export const RSLAD = defineMethod({
   step({ batch: { x, labels }, step, params, student, teacher, prepared: schedule, minimize }) {
     const { adversarialWeight: w, klReduction } = params;
     const teacherLogits = tf.tidy(() => teacher.logits(x));
-    const xAdv = klWalk(student, teacherLogits, x, { ...params, ...schedule.budget(step) }, step.rng);
+    const xAdv = klWalk({ model: student, target: teacherLogits, x, walk: { ...params, ...schedule.budget(step) }, rng: step.rng });
     try {
       return minimize((): StepLoss => {
         const adversarialLogits = student.logits(xAdv, { training: true });
