@@ -151,9 +151,9 @@ export async function apgdRun(
       const eta = perExample(tf.tensor1d(step), x);
       const direction =
         norm === 'linf' ? tf.sign(gradient) : tf.div(gradient, perExample(tf.add(l2Norms(gradient), 1e-12) as tf.Tensor1D, gradient));
-      const z = projectToBall(tf.add(current, tf.mul(direction, eta)), x, norm, epsilon, bounds);
+      const z = projectToBall({ adversarial: tf.add(current, tf.mul(direction, eta)), x, norm, epsilon, bounds });
       const moved = tf.add(tf.add(current, tf.mul(tf.sub(z, current), alpha)), tf.mul(tf.sub(current, previous), 1 - alpha));
-      return projectToBall(moved, x, norm, epsilon, bounds);
+      return projectToBall({ adversarial: moved, x, norm, epsilon, bounds });
     });
     previous.dispose();
     previous = current;

@@ -58,7 +58,7 @@ export function projectedAscent(
     const gradient = gradientAt(iterate, iteration);
     const next = tf.tidy(() => {
       const direction = norm === 'linf' ? tf.sign(gradient) : tf.div(gradient, perExample(tf.maximum(l2Norms(gradient), 1e-12) as tf.Tensor1D, gradient));
-      return projectToBall(tf.add(iterate, tf.mul(direction, stepSize)), x, norm, epsilon, bounds);
+      return projectToBall({ adversarial: tf.add(iterate, tf.mul(direction, stepSize)), x, norm, epsilon, bounds });
     });
     gradient.dispose();
     iterate.dispose();

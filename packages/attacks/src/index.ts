@@ -9,6 +9,7 @@ export { register } from './register.js';
 export { Fgsm, fgsm, FGSM_PARAMS } from './fgsm.js';
 export type { FgsmParams } from './fgsm.js';
 export { Pgd, pgd, PGD_PARAMS, projectToBall, sampleBall, madryStepSize } from './pgd.js';
+export type { BallProjection } from './pgd.js';
 export type { PgdParams } from './pgd.js';
 export { Jsma, jsma, JSMA_PARAMS, bestSaliencyPair } from './jsma.js';
 export type { JsmaParams } from './jsma.js';

@@ -60,24 +60,41 @@ export function sampleBall(shape: readonly number[], norm: 'linf' | 'l2', epsilo
 }
 
 /**
+ * Named arguments of {@link projectToBall}: x′ and x are both input-shaped tensors, so a
+ * positional swap would type-check and project x into a ball around x′. No field has a default.
+ */
+export interface BallProjection {
+  /** x′, the iterate to project, shape [batch, ...inputShape]. */
+  readonly adversarial: tf.Tensor;
+  /** The clean inputs the ball is centred on, same shape; assumed inside `bounds`. */
+  readonly x: tf.Tensor;
+  /**
+   * `'linf'` clips each coordinate of x′ − x to [−ε, ε]; `'l2'` rescales each example's x′ − x to
+   * length ≤ ε (unchanged when already inside).
+   */
+  readonly norm: 'linf' | 'l2';
+  /** Radius ε of the ball, ≥ 0, in input units (e.g. 0.3 for MNIST in [0, 1]). */
+  readonly epsilon: number;
+  /**
+   * The valid input range (`model.bounds`, e.g. `{ min: 0, max: 1 }`), clipped to after the ball;
+   * since x is inside the bounds, the clip keeps x′ in the ball.
+   */
+  readonly bounds: InputBounds;
+}
+
+/**
  * Projects x′ onto {‖x′ − x‖ ≤ ε} ∩ [bounds.min, bounds.max], per example: the projection step of
- * every PGD-style walk. Returns a new tensor of x's shape (the caller disposes it); the inputs are
- * not disposed. No parameter has a default.
- *
- * @param adversarial x′, the iterate to project, shape [batch, ...inputShape].
- * @param x the clean inputs the ball is centred on, same shape; assumed inside `bounds`.
- * @param norm `'linf'` clips each coordinate of x′ − x to [−ε, ε]; `'l2'` rescales each example's
- *   x′ − x to length ≤ ε (unchanged when already inside).
- * @param epsilon radius ε of the ball, ≥ 0, in input units (e.g. 0.3 for MNIST in [0, 1]).
- * @param bounds the valid input range (`model.bounds`, e.g. `{ min: 0, max: 1 }`), clipped to after
- *   the ball; since x is inside the bounds, the clip keeps x′ in the ball.
+ * every PGD-style walk. Every argument is required; see {@link BallProjection} for each one's
+ * meaning. Returns a new tensor of x's shape (the caller disposes it); the inputs are not disposed.
  *
  * @example
  * ```ts
- * const next = tf.tidy(() => projectToBall(tf.add(xAdv, tf.mul(tf.sign(gradient), stepSize)), x, 'linf', 0.3, model.bounds));
+ * const next = tf.tidy(() =>
+ *   projectToBall({ adversarial: tf.add(xAdv, tf.mul(tf.sign(gradient), stepSize)), x, norm: 'linf', epsilon: 0.3, bounds: model.bounds }),
+ * );
  * ```
  */
-export function projectToBall(adversarial: tf.Tensor, x: tf.Tensor, norm: 'linf' | 'l2', epsilon: number, bounds: InputBounds): tf.Tensor {
+export function projectToBall({ adversarial, x, norm, epsilon, bounds }: BallProjection): tf.Tensor {
   return tf.tidy(() => {
     let delta = tf.sub(adversarial, x);
     if (norm === 'linf') {
