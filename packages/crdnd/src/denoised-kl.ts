@@ -40,17 +40,30 @@ export function transitionMatrix(transitionLogits: tf.Tensor2D): tf.Tensor2D {
 }
 
 /**
- * Per-example KL(p ‖ q·M) = Σ_j p_j (log p_j − log((q·M)_j + ε)), shape [batch]. `targets` p and
- * `studentProbs` q are [batch, classes] probabilities, `transition` M is [classes, classes]
- * row-stochastic (identity when omitted): (q·M)_j = Σ_i q_i M_ij, the student's prediction
- * carried into the teacher's (noisy) label space.
+ * Per-example KL(p ‖ q·M) = Σ_j p_j (log p_j − log((q·M)_j + ε)), shape [batch]. Named arguments,
+ * since p and q are both [batch, classes] probabilities:
+ * - `target` p: the teacher's probabilities (required);
+ * - `studentProbs` q: the student's probabilities (required);
+ * - `transition` M: [classes, classes] row-stochastic, (q·M)_j = Σ_i q_i M_ij, the student's
+ *   prediction carried into the teacher's (noisy) label space; identity when omitted;
+ * - `logEpsilon` ε inside the log; default 1e-8.
+ *
+ * @example
+ * ```ts
+ * const kl = denoisedKlPerExample({ target: softmaxAt(teacherLogits, tau), studentProbs: softmaxAt(studentLogits, tau), transition });
+ * ```
  */
-export function denoisedKlPerExample(
-  targets: tf.Tensor2D,
-  studentProbs: tf.Tensor2D,
-  transition: tf.Tensor2D | undefined,
+export function denoisedKlPerExample({
+  target: targets,
+  studentProbs,
+  transition,
   logEpsilon = 1e-8,
-): tf.Tensor1D {
+}: {
+  target: tf.Tensor2D;
+  studentProbs: tf.Tensor2D;
+  transition?: tf.Tensor2D | undefined;
+  logEpsilon?: number;
+}): tf.Tensor1D {
   return tf.tidy(() => {
     const mapped = transition ? tf.matMul(studentProbs, transition) : studentProbs;
     const logMapped = tf.log(tf.add(mapped, logEpsilon));
@@ -127,7 +140,7 @@ export class DenoisedKlLoss implements Loss {
     const terms: Record<string, tf.Scalar> = {};
     const klPerExample = tf.tidy(() => {
       const transition = transitionLogits ? transitionMatrix(transitionLogits) : undefined;
-      const kl = denoisedKlPerExample(softmaxAt(teacherLogits, tau), softmaxAt(studentLogits, tau), transition, this.values.logEpsilon);
+      const kl = denoisedKlPerExample({ target: softmaxAt(teacherLogits, tau), studentProbs: softmaxAt(studentLogits, tau), transition, logEpsilon: this.values.logEpsilon });
       return tf.mul(kl, tau * tau) as tf.Tensor1D;
     });
     terms[transitionLogits ? 'denoisedKl' : 'kl'] = tf.mean(klPerExample) as tf.Scalar;
