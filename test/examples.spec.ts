@@ -10,7 +10,10 @@ import { ROOT } from './helpers.js';
 
 /** Every example config parses, names only registered plugins, and passes parameter validation. */
 describe('example configs', () => {
-  const examples = readdirSync(join(ROOT, 'examples')).filter((d) => existsSync(join(ROOT, 'examples', d, 'config.yaml')));
+  /** An example is a folder of runnable configs: `config.yaml`, or several (benchmark's per dataset, recipes' per method). */
+  const configsOf = (example: string) => readdirSync(join(ROOT, 'examples', example)).filter((f) => f.endsWith('.yaml')).sort();
+  const examples = readdirSync(join(ROOT, 'examples')).filter((d) => configsOf(d).length > 0);
+  const withConfig = examples.filter((d) => existsSync(join(ROOT, 'examples', d, 'config.yaml')));
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   /** The README's "Examples:" paragraph: each linked example with its parenthetical, e.g. "Fashion-MNIST, 3 seeds". */
   const documented = new Map(
@@ -20,12 +23,12 @@ describe('example configs', () => {
     }),
   );
 
-  it('the README lists exactly the examples that have a config.yaml', () => {
+  it('the README lists exactly the example folders that hold a config', () => {
     expect(documented.size).toBeGreaterThan(0);
     expect([...documented.keys()].sort()).toEqual([...examples].sort());
   });
 
-  for (const example of examples) {
+  for (const example of withConfig) {
     it(`${example}/config.yaml is valid`, async () => {
       const path = join(ROOT, 'examples', example, 'config.yaml');
       const config = readConfig(path);
@@ -49,11 +52,10 @@ describe('example configs', () => {
 
   it('the README\'s "N seeds" and dataset notes match the configs they describe', () => {
     for (const [example, note] of documented) {
-      if (!existsSync(join(ROOT, 'examples', example, 'config.yaml'))) continue;
-      const config = readConfig(join(ROOT, 'examples', example, 'config.yaml'));
+      const configs = configsOf(example).map((file) => readConfig(join(ROOT, 'examples', example, file)));
       const seeds = /(\d+) seeds/.exec(note);
-      if (seeds) expect(config.seeds, example).toHaveLength(Number(seeds[1]));
-      if (/Fashion-MNIST/.test(note)) expect(config.dataset.name, example).toBe('fashion-mnist');
+      if (seeds) for (const config of configs) expect(config.seeds, example).toHaveLength(Number(seeds[1]));
+      if (/Fashion-MNIST/.test(note)) expect(configs.map((c) => c.dataset.name), example).toContain('fashion-mnist');
     }
   });
 
