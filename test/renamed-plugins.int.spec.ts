@@ -6,11 +6,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { register as registerAttacks } from '@tempered/attacks';
 import { buildPlan, preflight, registerBuiltins, teacherUse, trainsClean, validateConfig, type EvaluateJob } from '@tempered/cli';
-import { evaluate, parseResults, register as registerMetrics, renderReports, writeResults, type ModelUnderEvaluation, type ResultsFile } from '@tempered/reports/node';
+import { evaluate, register as registerMetrics, type ModelUnderEvaluation } from '@tempered/evaluation/node';
+import { parseResults, renderReports, writeResults, type ResultsFile } from '@tempered/reports/node';
 import { expectNoLeaks } from '../packages/core/src/testing.js';
-import { fixtureDataset, fixtureModel } from '../packages/reports/src/spec-fixtures.js';
+import { fixtureDataset, fixtureModel } from '../packages/evaluation/src/spec-fixtures.js';
 // @ts-expect-error plain ESM fixture without types
-import { RENAMED_ATTACKS, RENAMED_METHODS, register as registerRenamed } from '../packages/reports/fixtures/renamed-plugin.mjs';
+import { RENAMED_ATTACKS, RENAMED_METHODS, register as registerRenamed } from '../packages/evaluation/fixtures/renamed-plugin.mjs';
 import { ROOT, tempDir } from './helpers.js';
 
 const ATTACKS = RENAMED_ATTACKS as Record<string, string>;

@@ -8,10 +8,10 @@ import { launchChromium, serve, type Chromium } from './chromium.js';
 // --platform=browser, then runs each bundle in headless Chromium: a bundle that builds can still
 // throw when a page evaluates it (a bare `process`, `Buffer` or `require`). The /node entries are
 // the control: the check must catch their built-ins.
-const BROWSER_ENTRIES = ['@tempered/core', '@tempered/attacks', '@tempered/models', '@tempered/reports', '@tempered/wasm-train'];
+const BROWSER_ENTRIES = ['@tempered/core', '@tempered/attacks', '@tempered/models', '@tempered/reports', '@tempered/evaluation', '@tempered/wasm-train'];
 
-const bundle = (specifier: string): Promise<{ code: string; bytes: number }> =>
-  bundleForBrowser({ contents: `export * from '${specifier}';`, resolveDir: ROOT, minify: false });
+const bundle = (specifier: string, minify = false): Promise<{ code: string; bytes: number; inputs: string[] }> =>
+  bundleForBrowser({ contents: `export * from '${specifier}';`, resolveDir: ROOT, minify });
 
 /**
  * What each page does with its entry once loaded, beyond evaluating it: calls that reach the code
@@ -100,7 +100,24 @@ describe('browser entries', () => {
     expect(Object.keys(await import('@tempered/wasm-train/audit'))).toEqual(expect.arrayContaining(['KernelRecorder', 'auditKernelCall', 'KNOWN_WASM_DIFFERENCES']));
   });
 
-  it.each(['@tempered/core/node', '@tempered/reports/node'])('%s is refused, naming its built-ins', async (specifier) => {
-    await expect(bundle(specifier)).rejects.toThrow(/Node built-ins: node:fs \(imported by .*packages\/core\/dist\/(io|fs|checkpoint)\.js\)/);
+  it('bundles @tempered/reports (the results layer) with no tfjs, no attack and no engine', async () => {
+    const { inputs, bytes } = await bundle('@tempered/reports', true);
+    // The control: a file of the results layer and the tfjs-free part of core are in the bundle,
+    // so an empty or failed input list cannot pass.
+    expect(inputs).toEqual(expect.arrayContaining([expect.stringMatching(/packages\/reports\/dist\/render-html\.js$/), expect.stringMatching(/packages\/core\/dist\/pure\.js$/)]));
+    expect(inputs.filter((path) => path.includes('@tensorflow/'))).toEqual([]);
+    expect(inputs.filter((path) => /packages\/(attacks|evaluation)\/|packages\/core\/dist\/index\.js$/.test(path))).toEqual([]);
+    expect(bytes).toBeGreaterThan(0);
+    // The engine's own bundle does pull in tfjs: the check above would see it.
+    expect((await bundle('@tempered/evaluation')).inputs.some((path) => path.includes('@tensorflow/tfjs-core'))).toBe(true);
+  });
+
+  // Built-ins are listed in esbuild's resolution order, which is not fixed: match anywhere in the list.
+  it.each([
+    ['@tempered/core/node', /Node built-ins: .*node:fs \(imported by [^)]*packages\/core\/dist\/(io|fs|checkpoint)\.js\)/],
+    ['@tempered/reports/node', /Node built-ins: .*node:fs \(imported by [^)]*packages\/reports\/dist\/reports\.js\)/],
+    ['@tempered/evaluation/node', /Node built-ins: .*node:worker_threads \(imported by [^)]*packages\/evaluation\/dist\/pool\.js\)/],
+  ])('%s is refused, naming its built-ins', async (specifier, message) => {
+    await expect(bundle(specifier)).rejects.toThrow(message);
   });
 });

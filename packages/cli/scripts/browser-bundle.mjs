@@ -12,7 +12,8 @@ const isTemperedFile = (path) => !path.split(sep).includes('node_modules') || /n
 
 /**
  * Bundles `contents` (an ES module, resolved from `resolveDir`) for `--platform=browser`.
- * Resolves to `{ code, bytes, builtins }`; rejects naming every Node built-in a Tempered file imports.
+ * Resolves to `{ code, bytes, inputs }` (`inputs`: every source file in the bundle, from esbuild's
+ * metafile, relative to the working directory); rejects naming every Node built-in a Tempered file imports.
  * @param {{ contents: string, resolveDir: string, minify?: boolean, sourcemap?: boolean }} options
  */
 export async function bundleForBrowser({ contents, resolveDir, minify = true, sourcemap = false }) {
@@ -26,6 +27,7 @@ export async function bundleForBrowser({ contents, resolveDir, minify = true, so
     minify,
     sourcemap: sourcemap ? 'inline' : false,
     write: false,
+    metafile: true,
     logLevel: 'silent',
     // tfjs-core asks for util/string_decoder/crypto only on its Node platform path.
     plugins: [
@@ -45,7 +47,7 @@ export async function bundleForBrowser({ contents, resolveDir, minify = true, so
   });
   if (builtins.length > 0) throw new Error(`browser bundle imports Node built-ins: ${builtins.join('; ')}`);
   const code = result.outputFiles[0].text;
-  return { code, bytes: result.outputFiles[0].contents.byteLength };
+  return { code, bytes: result.outputFiles[0].contents.byteLength, inputs: Object.keys(result.metafile.inputs) };
 }
 
 /** The directory holding tfjs-backend-wasm's .wasm binaries, to serve beside a page. */

@@ -3,7 +3,7 @@ import { container as rootContainer } from 'tsyringe';
 import { ConfigError, TOKENS, createPlugin, median, selectBackend, type BackendPreference, type DatasetSource, type ModelArchitecture, type Student } from '@tempered/core/node';
 import { benchPapernotCnn, torchReference, winogradPath } from '@tempered/wasm-train/node';
 import { attackIterationCosts, autoattackThroughput, perIteration, pgdThroughput, type IterationTimings } from '@tempered/attacks';
-import { benchEvaluationSpeedup } from '@tempered/reports/node';
+import { benchEvaluationSpeedup } from '@tempered/evaluation/node';
 import { registerBuiltins, BUILTIN_MODULES } from './plugins.js';
 import { torchAttackCosts } from './torch-attacks.js';
 

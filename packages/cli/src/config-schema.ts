@@ -18,7 +18,7 @@ const Count = (description: string) => Type.Integer({ minimum: 1, description })
 
 /**
  * `evaluation.params`: the engine's finer settings, each typed (they used to be an untyped object
- * spread over the typed fields). Defaults are the engine's (see `EvaluationOptions` in @tempered/reports).
+ * spread over the typed fields). Defaults are the engine's (see `EvaluationOptions` in @tempered/evaluation).
  */
 export const EvaluationParamsSchema = Type.Object(
   {

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
 import { StepProgress, type BackendInfo, type ProgressSink, type DatasetSplits, type Student, type Teacher } from '@tempered/core/node';
-import { RESULTS_FILE, evaluate, markTeachers, renderReports, withComparisons, writeResults, type DiagnosticsOptions, type TeacherInfo, type TrainingCurves } from '@tempered/reports/node';
+import { evaluate, type DiagnosticsOptions } from '@tempered/evaluation/node';
+import { RESULTS_FILE, markTeachers, renderReports, withComparisons, writeResults, type TeacherInfo, type TrainingCurves } from '@tempered/reports/node';
 import type { RunConfig } from './config.js';
 
 export interface EvaluateRunArgs {
@@ -20,7 +21,7 @@ export interface EvaluateRunArgs {
   readonly curves: ReadonlyMap<string, TrainingCurves>;
   /** The transfer check's source (a model of `students` or `transferSources`); absent: none. */
   readonly transferFrom?: string;
-  /** Models not evaluated here but available as the transfer check's source (see @tempered/reports). */
+  /** Models not evaluated here but available as the transfer check's source (see @tempered/evaluation). */
   readonly transferSources?: ReadonlyArray<{ readonly name: string; readonly method: string; readonly model: Student }>;
   readonly container: DependencyContainer;
   readonly pluginModules: readonly string[];

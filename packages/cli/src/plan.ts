@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { ConfigError } from '@tempered/core/node';
-import { defaultTransferSource } from '@tempered/reports';
+import { defaultTransferSource } from '@tempered/evaluation';
 import type { PluginRef, RunConfig } from './config.js';
 
 /**

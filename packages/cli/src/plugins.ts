@@ -13,7 +13,7 @@ import { register as registerDefensiveDistillation } from '@tempered/defensive-d
 import { register as registerArd } from '@tempered/ard';
 import { register as registerCrdnd } from '@tempered/crdnd';
 import { register as registerRobustDistillation } from '@tempered/robust-distillation';
-import { register as registerReports } from '@tempered/reports/node';
+import { register as registerEvaluation } from '@tempered/evaluation';
 
 /** Every @tempered plugin package's register, in a stable order. */
 export const BUILTIN_REGISTRARS: ReadonlyArray<(container: DependencyContainer) => void> = [
@@ -25,10 +25,10 @@ export const BUILTIN_REGISTRARS: ReadonlyArray<(container: DependencyContainer) 
   registerArd,
   registerCrdnd,
   registerRobustDistillation,
-  registerReports,
+  registerEvaluation,
 ];
 
-/** The module specifiers that give a worker the same plugins (see @tempered/reports workers). */
+/** The module specifiers that give a worker the same plugins (see @tempered/evaluation workers). */
 export const BUILTIN_MODULES = [
   '@tempered/datasets',
   '@tempered/models',
@@ -38,7 +38,7 @@ export const BUILTIN_MODULES = [
   '@tempered/ard',
   '@tempered/crdnd',
   '@tempered/robust-distillation',
-  '@tempered/reports',
+  '@tempered/evaluation',
 ];
 
 export function registerBuiltins(container: DependencyContainer): void {

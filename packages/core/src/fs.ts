@@ -1,3 +1,9 @@
+/**
+ * @tempered/core/fs: atomic file writes and checksums, Node built-ins only (no tfjs). Also
+ * exported by `@tempered/core/node`; a package that writes plain files and must not load
+ * TensorFlow.js (the results layer's `@tempered/reports/node`) imports them from here.
+ * @packageDocumentation
+ */
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync, mkdirSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';

@@ -3,6 +3,7 @@ import type { DependencyContainer } from 'tsyringe';
 import type { Rng } from './random.js';
 import type { ParamSpecs } from './params.js';
 import type { LearningRateSchedule } from './optimizers.js';
+import type { Norm } from './norm.js';
 
 /** Inclusive range of valid input values (pixel space; normalisation belongs inside the model). */
 export interface InputBounds {
@@ -100,7 +101,7 @@ export interface Loss {
   compute(context: LossContext): tf.Scalar;
 }
 
-export type Norm = 'linf' | 'l2' | 'l0';
+export type { Norm } from './norm.js';
 export type AttackMode = 'untargeted' | 'targeted';
 /** What a unit needs from the model; checked at construction or before a run. */
 export type ModelCapability = 'logits' | 'inputGradients' | 'features';

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { defaultParams } from '@tempered/core';
 import {
   diagnose,
   gradientHistogram,
-  GRADIENT_NORMS_PARAMS,
+  DEFAULT_HISTOGRAM_AXIS,
   hasMaskingWarning,
   isDegenerate,
   MASKING_CHECK_IDS,
@@ -13,7 +12,7 @@ import {
   type ThreatModelResult,
 } from './index.js';
 
-const params = { ...defaultParams(GRADIENT_NORMS_PARAMS), quantity: 'loss' as const, norm: 'l2' as const };
+const params = { ...DEFAULT_HISTOGRAM_AXIS, temperature: 1, quantity: 'loss' as const, norm: 'l2' as const };
 const N = 100;
 
 /** A summary as the built-in attack of that name writes it, its declared traits included. */

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { defaultParams } from '@tempered/core';
-import { gradientHistogram, GRADIENT_NORMS_PARAMS, mergeResults, parseResults, renderMarkdown, type AttackSummary, type ModelResults, type ResultsFile, type ThreatModelResult } from './index.js';
+import { gradientHistogram, DEFAULT_HISTOGRAM_AXIS, mergeResults, parseResults, renderMarkdown, type AttackSummary, type ModelResults, type ResultsFile, type ThreatModelResult } from './index.js';
 
-const histogramParams = { ...defaultParams(GRADIENT_NORMS_PARAMS), quantity: 'loss' as const, norm: 'l2' as const };
+const histogramParams = { ...DEFAULT_HISTOGRAM_AXIS, temperature: 1, quantity: 'loss' as const, norm: 'l2' as const };
 
 function cw(meanL2: number | null, budget: number, note = ''): AttackSummary {
   return {

@@ -1,4 +1,4 @@
-import { ConfigError } from '@tempered/core';
+import { ConfigError } from '@tempered/core/pure';
 import { RESULTS_SCHEMA_VERSION, type Diagnostic, type ModelResults, type ModelSpread, type ResultsFile, type SeedSpecific, type ThreatModelResult } from './schema.js';
 import { mean, std } from './stats.js';
 import { compareModels } from './comparisons.js';

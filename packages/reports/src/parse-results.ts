@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { ConfigError, checkSchema } from '@tempered/core';
+import { ConfigError, checkSchema } from '@tempered/core/pure';
 import { RESULTS_JSON_SCHEMA, type ResultsFile } from './schema.js';
 
 // The version first: a file of another version is named as such, not by its first unknown field.

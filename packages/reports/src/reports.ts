@@ -1,6 +1,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, writeFileAtomic, writeJsonAtomic } from '@tempered/core/node';
+import { ConfigError } from '@tempered/core/pure';
+import { writeFileAtomic, writeJsonAtomic } from '@tempered/core/fs';
 import { mergeResults } from './merge.js';
 import { renderHtml } from './render-html.js';
 import { renderMarkdown } from './render-markdown.js';

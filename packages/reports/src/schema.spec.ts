@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '@tempered/core';
+import { ConfigError } from '@tempered/core/pure';
 import { RESULTS_JSON_SCHEMA, parseResults, readResults, writeResults, type AttackSummary, type ResultsFile } from './node.js';
 
 const histogram = { quantity: 'loss', norm: 'l2', temperature: 1, binEdges: [-3, -2], counts: [4], zeros: 0, underflow: 0, overflow: 0, count: 4, mean: 0.01, median: 0.01 } as const;

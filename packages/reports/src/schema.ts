@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import type { Norm } from '@tempered/core';
+import type { Norm } from '@tempered/core/pure';
 
 export type { Interval } from './stats.js';
 

@@ -1,9 +1,8 @@
-import { defaultParams } from '@tempered/core';
-import { gradientHistogram, GRADIENT_NORMS_PARAMS, type ModelResults, type ResultsFile, type TeacherInfo } from './index.js';
+import { gradientHistogram, DEFAULT_HISTOGRAM_AXIS, type ModelResults, type ResultsFile, type TeacherInfo } from './index.js';
 
 /** Spec fixtures of results files with per-example outcomes (no tensors). */
 
-const histogram = gradientHistogram([1e-3], { ...defaultParams(GRADIENT_NORMS_PARAMS), quantity: 'loss' as const, norm: 'l2' as const });
+const histogram = gradientHistogram([1e-3], { ...DEFAULT_HISTOGRAM_AXIS, temperature: 1, quantity: 'loss' as const, norm: 'l2' as const });
 
 /** A model whose per-example outcomes under L∞ 0.3 are `brokenBy` ('clean': wrong on the clean input, null: robust). */
 export function model(brokenBy: Array<string | null>, extra: Partial<ModelResults> = {}): ModelResults {

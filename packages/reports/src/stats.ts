@@ -9,7 +9,7 @@ export function mean(values: ArrayLike<number>): number {
 }
 
 /** The median (mean of the two middle values for an even count), defined once in core. */
-export { median } from '@tempered/core';
+export { median } from '@tempered/core/pure';
 
 /** Sample standard deviation (n − 1); 0 for a single value, NaN for none. */
 export function std(values: ArrayLike<number>): number {

@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { container } from 'tsyringe';
 import { expectNoLeaks } from '../../core/src/testing.js';
-import { evaluate, isDegenerate, register, renderMarkdown } from './node.js';
+import { isDegenerate, renderMarkdown } from '@tempered/reports';
+import { evaluate, register } from './node.js';
 import { fixtureDataset, fixtureModel, stopGradientModel } from './spec-fixtures.js';
 // @ts-expect-error plain ESM fixture without types (it must also load inside worker threads)
 import { register as registerFakeAttacks } from '../fixtures/fake-attacks.mjs';
@@ -87,7 +88,7 @@ describe('evaluate: threat models, per-example breakers and the checks on real r
 
 describe('evaluate: ensemble breakers through the worker pool', () => {
   beforeAll(() => {
-    execFileSync('flock', ['/tmp/build.lock', 'npx', 'tsc', '-b', 'packages/reports'], { cwd: ROOT, stdio: 'pipe' });
+    execFileSync('flock', ['/tmp/build.lock', 'npx', 'tsc', '-b', 'packages/evaluation'], { cwd: ROOT, stdio: 'pipe' });
   }, 300_000);
 
   it('brokenBy and ran cross the worker boundary: 1 worker gives the in-process threat models', async () => {

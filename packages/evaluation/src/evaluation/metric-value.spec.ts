@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, checkSchema } from '@tempered/core';
-import { MetricValueSchema } from '../schema.js';
+// The schema's building block is not public; the spec reads it from the results layer's source.
+import { MetricValueSchema } from '../../../reports/src/schema.js';
 import { metricValue } from './evaluate.js';
 
 describe("a metric plugin's result", () => {

@@ -1,7 +1,7 @@
 import type { Dataset } from '@tempered/core';
 import type { ExampleSlice } from '../attack-batches.js';
 import type { AttackRecord } from '@tempered/attacks';
-import type { AdversarialExample } from '../schema.js';
+import type { AdversarialExample } from '@tempered/reports';
 
 /** Values per example (product of the input shape). */
 export function featureSizeOf(slice: ExampleSlice): number {

@@ -6,7 +6,8 @@ import { inflateSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { container } from 'tsyringe';
 import { ensureAptPackage } from '../../core/src/testing.js';
-import { evaluate, encodePng, mergeReports, mergeResults, register, renderHtml, renderMarkdown, renderReports, writeResults, escapeHtml, type ResultsFile } from './node.js';
+import { encodePng, mergeReports, mergeResults, renderHtml, renderMarkdown, renderReports, writeResults, escapeHtml, type ResultsFile } from '@tempered/reports/node';
+import { evaluate, register } from './node.js';
 import { fixtureDataset, fixtureModel } from './spec-fixtures.js';
 // @ts-expect-error plain ESM fixture without types
 import { register as registerFakeAttacks } from '../fixtures/fake-attacks.mjs';

@@ -1,7 +1,7 @@
 import type { DependencyContainer } from 'tsyringe';
 import { ConfigError, TOKENS, attackTraits, createPlugin, type Attack, type AttackMode, type BackendPreference, type Dataset, type Model } from '@tempered/core';
-import type { DiagnosticThresholds } from '../diagnostics.js';
-import type { TeacherInfo, TrainingCurves } from '../schema.js';
+import type { DiagnosticThresholds } from '@tempered/reports';
+import type { TeacherInfo, TrainingCurves } from '@tempered/reports';
 
 /** A model to evaluate. */
 export interface ModelUnderEvaluation {

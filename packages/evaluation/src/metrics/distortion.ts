@@ -1,6 +1,6 @@
 import { inject, injectable } from 'tsyringe';
 import { TOKENS, defineParams, validateParams, type Metric } from '@tempered/core';
-import { mean, median } from '../stats.js';
+import { mean, median } from '@tempered/reports';
 import { attackRows, followsAttack, type IndexedEvaluationBatch } from './rows.js';
 
 export const DISTORTION_PARAMS = defineParams({

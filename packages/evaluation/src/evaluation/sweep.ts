@@ -1,8 +1,8 @@
 import type { DependencyContainer } from 'tsyringe';
 import { TOKENS, createPlugin } from '@tempered/core';
 import { fixedBatches, type AttackJob, type ExampleSlice } from '../attack-batches.js';
-import type { EpsilonSweep, SweepPoint } from '../schema.js';
-import { finiteOrNull, rateInterval } from '../stats.js';
+import type { EpsilonSweep, SweepPoint } from '@tempered/reports';
+import { finiteOrNull, rateInterval } from '@tempered/reports';
 import { feedAttack, metric } from './attack-run.js';
 import type { AttackRecord } from '@tempered/attacks';
 import { worstCase } from '../threat-models.js';

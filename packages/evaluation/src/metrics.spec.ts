@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { container } from 'tsyringe';
 import { TOKENS, createPlugin, listPlugins, type Metric } from '@tempered/core';
 import { expectNoLeaks } from '../../core/src/testing.js';
-import { register, vectorNorm, EVALUATED_MODEL, type IndexedEvaluationBatch, type DistortionResult, type GradientHistogram } from './index.js';
+import type { GradientHistogram } from '@tempered/reports';
+import { register, vectorNorm, EVALUATED_MODEL, type IndexedEvaluationBatch, type DistortionResult } from './index.js';
 import { fixtureDataset, fixtureModel } from './spec-fixtures.js';
 
 function scope() {

@@ -14,7 +14,7 @@ import type { WorkerRequest, WorkerResponse } from './pool.js';
 const port = parentPort;
 // `tempered run --quiet` (TEMPERED_QUIET): no tfjs banner from this thread.
 if (process.env.TEMPERED_QUIET) tf.env().set('PROD', true);
-if (!port) throw new Error('@tempered/reports worker.js must run in a worker thread');
+if (!port) throw new Error('@tempered/evaluation worker.js must run in a worker thread');
 
 let scope: DependencyContainer | undefined;
 const models = new Map<string, Model>();

@@ -78,7 +78,7 @@ export function workerEntry(): URL {
     const url = new URL(candidate, import.meta.url);
     if (existsSync(fileURLToPath(url))) return url;
   }
-  throw new ConfigError('workers', 'the evaluation worker needs the built package; run `npx tsc -b packages/reports` first');
+  throw new ConfigError('workers', 'the evaluation worker needs the built package; run `npx tsc -b packages/evaluation` first');
 }
 
 interface Pending {

@@ -1,7 +1,7 @@
 import type { Norm } from '@tempered/core';
 import type { AttackRecord } from '@tempered/attacks';
-import { threatModelKey, type ClassAccuracy, type ThreatModelResult } from './schema.js';
-import { rateInterval } from './stats.js';
+import { threatModelKey, type ClassAccuracy, type ThreatModelResult } from '@tempered/reports';
+import { rateInterval } from '@tempered/reports';
 
 /**
  * Threat models as AutoAttack and RobustBench count them (Croce & Hein, ICML 2020): the robust

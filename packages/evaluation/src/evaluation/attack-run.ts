@@ -5,8 +5,8 @@ import { createJobAttack, type AttackBatchOutput, type AttackJob, type BatchRang
 import type { DistortionResult } from '../metrics/distortion.js';
 import type { AttackRecord } from '@tempered/attacks';
 import { attackRows, type IndexedEvaluationBatch } from '../metrics/rows.js';
-import { threatModelKey, type AdversarialExample, type AttackKind, type AttackSummary, type RecordedAttackTraits } from '../schema.js';
-import { finiteOrNull, mean, rateInterval } from '../stats.js';
+import { threatModelKey, type AdversarialExample, type AttackKind, type AttackSummary, type RecordedAttackTraits } from '@tempered/reports';
+import { finiteOrNull, mean, rateInterval } from '@tempered/reports';
 import { worstCase, type AttackRun } from '../threat-models.js';
 import { featureSizeOf, keepExamples } from './examples.js';
 import type { AttackRunner, ModelEntry } from './runner.js';

@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { container } from 'tsyringe';
 import { fileURLToPath } from 'node:url';
 import { expectNoLeaks } from '../../core/src/testing.js';
-import { benchEvaluationSpeedup, evaluate, register, parseResults, type ResultsFile } from './node.js';
+import { parseResults, type ResultsFile } from '@tempered/reports';
+import { benchEvaluationSpeedup, evaluate, register } from './node.js';
 import { fixtureDataset, fixtureModel } from './spec-fixtures.js';
 // @ts-expect-error plain ESM fixture without types (it must also load inside worker threads)
 import { register as registerFakeAttacks } from '../fixtures/fake-attacks.mjs';
@@ -136,7 +137,7 @@ describe('evaluate (in-process)', () => {
 describe('evaluate (worker pool)', () => {
   beforeAll(() => {
     // Workers run built JS (dist/worker.js); build this package and its references first.
-    execFileSync('flock', ['/tmp/build.lock', 'npx', 'tsc', '-b', 'packages/reports'], { cwd: ROOT, stdio: 'pipe' });
+    execFileSync('flock', ['/tmp/build.lock', 'npx', 'tsc', '-b', 'packages/evaluation'], { cwd: ROOT, stdio: 'pipe' });
   }, 300_000);
 
   it('1 worker and 2 workers give identical numbers for FGSM-like and seeded PGD-like attacks', async () => {

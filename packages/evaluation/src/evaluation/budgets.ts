@@ -1,7 +1,7 @@
 import type { Norm } from '@tempered/core';
 import type { AttackRecord } from '@tempered/attacks';
-import type { AttackSummary, BudgetedSuccess, ThreatModelResult } from '../schema.js';
-import { rateInterval } from '../stats.js';
+import type { AttackSummary, BudgetedSuccess, ThreatModelResult } from '@tempered/reports';
+import { rateInterval } from '@tempered/reports';
 
 function distanceIn(row: AttackRecord, norm: Norm): number {
   return norm === 'l0' ? row.l0 : norm === 'l2' ? row.l2 : row.linf;

@@ -10,7 +10,7 @@ import { ROBUST_ACCURACY_PARAMS, RobustAccuracyMetric } from './metrics/robust-a
 import { SUCCESS_RATE_PARAMS, SuccessRateMetric } from './metrics/success-rate.js';
 import { ConfigError } from '@tempered/core';
 
-/** Registers every metric of @tempered/reports under {@link TOKENS.Metric}, by name. */
+/** Registers every metric of @tempered/evaluation under {@link TOKENS.Metric}, by name. */
 export function register(container: DependencyContainer): void {
   registerPlugin(container, TOKENS.Metric, classPlugin('clean-accuracy', CleanAccuracyMetric, { description: 'Share of clean examples classified correctly', params: CLEAN_ACCURACY_PARAMS }));
   registerPlugin(container, TOKENS.Metric, classPlugin('robust-accuracy', RobustAccuracyMetric, { description: 'Share of examples correct on clean and every adversarial row', params: ROBUST_ACCURACY_PARAMS }));

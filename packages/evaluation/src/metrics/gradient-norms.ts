@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { InjectionToken } from 'tsyringe';
 import { ConfigError, defineParams, validateParams, type EvaluationBatch, type Metric, type Model, type ParamValues } from '@tempered/core';
-import type { GradientHistogram } from '../schema.js';
-import { mean, median } from '../stats.js';
+import { DEFAULT_HISTOGRAM_AXIS, gradientHistogram, type GradientHistogram } from '@tempered/reports';
 
 /**
  * The model under evaluation, registered in the evaluation's child container so that metrics
@@ -19,9 +18,9 @@ export const GRADIENT_NORMS_PARAMS = defineParams({
   },
   norm: { type: 'enum', values: ['l1', 'l2'], default: 'l1', description: 'Norm of each example’s input gradient.' },
   temperature: { type: 'number', default: 1, greaterThan: 0, description: 'Softmax temperature (deployed models run at T = 1).' },
-  minExponent: { type: 'number', default: -45, integer: true, description: 'log10 of the first histogram edge (float32 subnormals reach 1e-45).' },
-  maxExponent: { type: 'number', default: 5, integer: true, description: 'log10 of the last histogram edge.' },
-  binsPerDecade: { type: 'number', default: 1, min: 1, max: 10, integer: true, description: 'Histogram bins per power of ten.' },
+  minExponent: { type: 'number', default: DEFAULT_HISTOGRAM_AXIS.minExponent, integer: true, description: 'log10 of the first histogram edge (float32 subnormals reach 1e-45).' },
+  maxExponent: { type: 'number', default: DEFAULT_HISTOGRAM_AXIS.maxExponent, integer: true, description: 'log10 of the last histogram edge.' },
+  binsPerDecade: { type: 'number', default: DEFAULT_HISTOGRAM_AXIS.binsPerDecade, min: 1, max: 10, integer: true, description: 'Histogram bins per power of ten.' },
 });
 
 export type GradientNormsParams = ParamValues<typeof GRADIENT_NORMS_PARAMS>;
@@ -114,47 +113,4 @@ export function vectorNorm(values: ArrayLike<number>, norm: 'l1' | 'l2'): number
     sum += norm === 'l1' ? scaled : scaled * scaled;
   }
   return largest * (norm === 'l1' ? sum : Math.sqrt(sum));
-}
-
-/** Bins per-example gradient norms on a log10 axis (exact zeros, non-finite, underflow and overflow apart). */
-export function gradientHistogram(norms: readonly number[], params: GradientNormsParams): GradientHistogram {
-  const { minExponent, maxExponent, binsPerDecade } = params;
-  const bins = (maxExponent - minExponent) * binsPerDecade;
-  const binEdges = Array.from({ length: bins + 1 }, (_, i) => minExponent + i / binsPerDecade);
-  const counts = new Array<number>(bins).fill(0);
-  let zeros = 0;
-  let nonFinite = 0;
-  let underflow = 0;
-  let overflow = 0;
-  const finiteNorms: number[] = [];
-  for (const value of norms) {
-    if (!Number.isFinite(value)) {
-      nonFinite++;
-      continue;
-    }
-    finiteNorms.push(value);
-    if (value === 0) {
-      zeros++;
-      continue;
-    }
-    const exponent = Math.log10(value);
-    if (exponent < minExponent) underflow++;
-    else if (exponent >= maxExponent) overflow++;
-    else counts[Math.min(bins - 1, Math.floor((exponent - minExponent) * binsPerDecade))]!++;
-  }
-  const finite = (x: number) => (Number.isFinite(x) ? x : null);
-  return {
-    quantity: params.quantity,
-    norm: params.norm,
-    temperature: params.temperature,
-    binEdges,
-    counts,
-    zeros,
-    nonFinite,
-    underflow,
-    overflow,
-    count: norms.length,
-    mean: finite(mean(finiteNorms)),
-    median: finite(median(finiteNorms)),
-  };
 }
