@@ -46,6 +46,43 @@ export function runCli(args: string[], options: { cwd?: string; timeoutMs?: numb
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * Runs the built CLI's `main` in this process, as `bin.js` would, capturing what it writes to
+ * stdout and stderr (its io, `process.std*.write` and `console`). For refusals, where a spawned
+ * process adds only a second of tfjs loading: specs that care about the real binary's exit code
+ * and stream keep a `runCli` too. Process-wide state (backends, handlers) stays in this worker,
+ * so only specs that own their process (integration specs) use it.
+ */
+export async function runCliInProcess(args: string[]): Promise<CliResult> {
+  const { main } = (await import('../packages/cli/dist/main.js')) as { main: (argv: string[]) => Promise<number> };
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const saved = { out: process.stdout.write, err: process.stderr.write, log: console.log, info: console.info, warn: console.warn, error: console.error };
+  const env = { CI: process.env.CI, TEMPERED_DEBUG: process.env.TEMPERED_DEBUG };
+  const sink = (into: string[]) => ((chunk: string | Uint8Array) => (into.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')), true)) as typeof process.stdout.write;
+  const line = (into: string[]) => (...parts: unknown[]) => void into.push(`${parts.map(String).join(' ')}\n`);
+  process.stdout.write = sink(stdout);
+  process.stderr.write = sink(stderr);
+  console.log = console.info = line(stdout);
+  console.warn = console.error = line(stderr);
+  process.env.CI = 'true';
+  process.env.TEMPERED_DEBUG = '';
+  try {
+    const status = await main(args);
+    // What a process would still print before exiting (warnings are emitted on the next tick).
+    await new Promise((resolve) => setImmediate(resolve));
+    return { status, stdout: stdout.join(''), stderr: stderr.join('') };
+  } finally {
+    Object.assign(process.stdout, { write: saved.out });
+    Object.assign(process.stderr, { write: saved.err });
+    Object.assign(console, { log: saved.log, info: saved.info, warn: saved.warn, error: saved.error });
+    for (const [key, value] of Object.entries(env)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  }
+}
+
 /** Starts the CLI in the background. */
 export function startCli(args: string[]): ChildProcess {
   return spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });

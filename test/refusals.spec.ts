@@ -3,13 +3,22 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { assertBuilt, runCli, smokeConfig, tempDir, writeConfig } from './helpers.js';
+import { assertBuilt, runCli, runCliInProcess, smokeConfig, tempDir, writeConfig, type CliResult } from './helpers.js';
 
 /**
  * Bad input is refused before any work: one line naming the field or file and what was expected,
  * a non-zero exit, no stack trace, and nothing in the output directory overwritten.
+ *
+ * Most cases call the built CLI's `main` in this process (each spawned CLI paid a second of
+ * loading tfjs, 40 of them most of this file's time); the cases marked `spawned` run the real
+ * binary, proving its exit status and that stderr holds the one line and nothing else.
  */
 const dir = tempDir('refusals');
+
+/** The real binary for `spawned` cases, `main` in this process for the others. */
+async function cli(args: string[], spawned = false): Promise<CliResult> {
+  return spawned ? runCli(args) : await runCliInProcess(args);
+}
 
 function idxImages(count: number, magic = 0x803): Buffer {
   const header = Buffer.alloc(16);
@@ -56,6 +65,7 @@ interface Case {
   readonly config?: unknown;
   readonly args?: string[];
   readonly message: RegExp;
+  readonly spawned?: boolean;
 }
 
 let cases: Case[] = [];
@@ -85,7 +95,7 @@ beforeAll(() => {
     { name: 'malformed YAML', config: 'dataset: [mnist\nmodel: mlp', message: /config\.yaml: not valid YAML/ },
     { name: 'empty config', config: '   \n', message: /config\.yaml: config file is empty; expected YAML or JSON/ },
     { name: 'config that is not a mapping', config: '- 1\n- 2\n', message: /config\.yaml: expected a mapping with dataset, model, students and evaluation/ },
-    { name: 'unknown top-level field', config: { ...base, epochz: 3 }, message: /^error: .*config\.yaml: epochz: unknown field; expected one of name, seed/ },
+    { name: 'unknown top-level field', config: { ...base, epochz: 3 }, message: /^error: .*config\.yaml: epochz: unknown field; expected one of name, seed/, spawned: true },
     { name: 'unknown method, listing the known ones', config: { ...base, students: [{ name: 'x', method: 'ardd' }] }, message: /students\[0\]\.method: unknown method "ardd"; known: adaad, ard, crdnd, defensive-distillation, iad, kd, mart, pgd-at, rslad, standard, trades/ },
     { name: 'unknown attack', config: attacks({ name: 'deepfool' }), message: /evaluation\.attacks\[0\]\.name: unknown attack "deepfool"; known: apgd, autoattack, cw, fab, fgsm, jsma, pgd, square/ },
     { name: 'negative epsilon', config: attacks({ name: 'pgd', params: { epsilon: -0.1 } }), message: /evaluation\.attacks\[0\]\.params\.epsilon: expected ≥ 0, got -0\.1/ },
@@ -108,20 +118,21 @@ beforeAll(() => {
     { name: 'bad --backend', args: ['run', 'examples/smoke/config.yaml', '--backend', 'gpu'], message: /--backend: expected one of auto, tensorflow, wasm, cpu, got "gpu"/ },
     { name: 'unknown flag', args: ['run', 'examples/smoke/config.yaml', '--epochs', '3'], message: /arguments: Unknown option '--epochs'/ },
     { name: 'bad explore --port', args: ['explore', dir, '--port', '70000'], message: /--port: expected an integer in \[0, 65535\], got "70000"/ },
-    { name: 'unknown command', args: ['train'], message: /command: unknown command "train"; expected run, bench, report, explore, schema, list or new/ },
+    { name: 'unknown command', args: ['train'], message: /command: unknown command "train"; expected run, bench, report, explore, schema, list or new/, spawned: true },
   ];
 });
 
 describe('refusals of bad input', () => {
-  it('refuses each case with one line, non-zero exit, no stack, nothing overwritten', () => {
+  it('refuses each case with one line, non-zero exit, no stack, nothing overwritten', async () => {
     expect(cases.length).toBeGreaterThanOrEqual(20);
+    expect(cases.filter((c) => c.spawned).length).toBeGreaterThanOrEqual(1);
     for (const [i, c] of cases.entries()) {
       const caseDir = join(dir, `case-${i}`);
       const out = join(caseDir, 'out');
       mkdirSync(out, { recursive: true });
       writeFileSync(join(out, 'results.json'), '{"precious":true}');
       const args = c.args ?? ['run', writeConfig(caseDir, c.config), '--out', out, '--force'];
-      const r = runCli(args);
+      const r = await cli(args, c.spawned);
       const lines = r.stderr.trim().split('\n');
       expect(r.status, `${c.name}: exit status`).not.toBe(0);
       expect(lines, `${c.name}: ${r.stderr}`).toHaveLength(1);
@@ -168,8 +179,8 @@ describe('refusals of damaged run files, odd paths and unmergeable runs', () => 
     effectiveConfig = (path) => readConfig(path);
   });
 
-  function expectRefused(args: string[], message: RegExp, name: string): void {
-    const r = runCli(args);
+  async function expectRefused(args: string[], message: RegExp, name: string, spawned = false): Promise<void> {
+    const r = await cli(args, spawned);
     const lines = r.stderr.trim().split('\n');
     expect(r.status, `${name}: exit status`).not.toBe(0);
     expect(lines, `${name}: ${r.stderr}`).toHaveLength(1);
@@ -191,7 +202,7 @@ describe('refusals of damaged run files, odd paths and unmergeable runs', () => 
     return files;
   }
 
-  it('refuses each case in one line naming the file, field or plugin, leaving the files as they were', () => {
+  it('refuses each case in one line naming the file, field or plugin, leaving the files as they were', async () => {
     const tinyPath = writeConfig(dir, tiny, 'tiny.yaml');
     const truncatedState = join(dir, 'truncated-state');
     mkdirSync(truncatedState, { recursive: true });
@@ -221,8 +232,8 @@ describe('refusals of damaged run files, odd paths and unmergeable runs', () => 
     const truncatedModel = runDirWith('explore-truncated-model', { 'models/teacher/model.json': three.json.slice(0, 120), 'models/teacher/weights.bin': three.weights });
     const nanModel = runDirWith('report-nan-model', { 'models/teacher/model.json': three.json, 'models/teacher/weights.bin': nanWeights });
 
-    const cases: Array<{ name: string; args: string[]; message: RegExp; untouched?: string }> = [
-      { name: 'truncated run-state.json (run --resume)', args: ['run', tinyPath, '--out', truncatedState, '--resume'], message: /truncated-state\/run-state\.json: not valid JSON/, untouched: truncatedState },
+    const cases: Array<{ name: string; args: string[]; message: RegExp; untouched?: string; spawned?: boolean }> = [
+      { name: 'truncated run-state.json (run --resume)', args: ['run', tinyPath, '--out', truncatedState, '--resume'], message: /truncated-state\/run-state\.json: not valid JSON/, untouched: truncatedState, spawned: true },
       { name: 'truncated run-state.json (report)', args: ['report', truncatedState], message: /truncated-state\/run-state\.json: not valid JSON/, untouched: truncatedState },
       { name: 'truncated run-state.json (explore)', args: ['explore', truncatedState, '--port', '0'], message: /truncated-state\/run-state\.json: not valid JSON/, untouched: truncatedState },
       { name: 'checkpoint manifest missing fields', args: ['run', join(dir, 'manifest-missing-fields.yaml'), '--out', noFields, '--resume', '--jobs', '1', '--quiet'], message: /checkpoints\/teacher\/latest\.json: data: expected the data file name ckpt-<n>\.bin/ },
@@ -239,13 +250,13 @@ describe('refusals of damaged run files, odd paths and unmergeable runs', () => 
     ];
     for (const c of cases) {
       const before = c.untouched ? snapshot(c.untouched) : undefined;
-      expectRefused(c.args, c.message, c.name);
+      await expectRefused(c.args, c.message, c.name, c.spawned);
       if (before) expect(snapshot(c.untouched!), `${c.name}: files changed`).toEqual(before);
     }
     expect(existsSync(join(dir, 'never-created'))).toBe(false);
   }, 300_000);
 
-  it('report refuses runs of different configs and the same seed twice, naming the field', () => {
+  it('report refuses runs of different configs and the same seed twice, naming the field', async () => {
     const results = (seed: number, width: number) => ({
       schemaVersion: 2, tempered: '0.1.0', createdAt: '2026-12-07T00:00:00.000Z', dataset: { name: 'mnist', split: 'test', size: 50 },
       evaluatedExamples: 50, backend: { name: 'cpu', workers: 0 }, seed, config: { ...tiny, model: { name: 'mlp', params: { hiddenSizes: String(width) } }, seeds: [seed] }, models: {},
@@ -257,8 +268,8 @@ describe('refusals of damaged run files, odd paths and unmergeable runs', () => 
     };
     const a = write('merge-a', results(1, 32));
     const b = write('merge-b', results(2, 128));
-    expectRefused(['report', a, b, '--out', join(dir, 'merged')], /merge-b\/results\.json: model\.params\.hiddenSizes is "128" but "32" in .*merge-a\/results\.json; only runs whose configs differ in the seed alone are merged/, 'different configs');
-    expectRefused(['report', a, a, '--out', join(dir, 'merged')], /merge-a\/results\.json: seed 1 is already in .*merge-a\/results\.json; each seed is merged once/, 'same run twice');
+    await expectRefused(['report', a, b, '--out', join(dir, 'merged')], /merge-b\/results\.json: model\.params\.hiddenSizes is "128" but "32" in .*merge-a\/results\.json; only runs whose configs differ in the seed alone are merged/, 'different configs');
+    await expectRefused(['report', a, a, '--out', join(dir, 'merged')], /merge-a\/results\.json: seed 1 is already in .*merge-a\/results\.json; each seed is merged once/, 'same run twice');
     expect(existsSync(join(dir, 'merged'))).toBe(false);
   });
 });

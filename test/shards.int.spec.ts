@@ -3,13 +3,18 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CLI, ROOT, assertBuilt, readJsonl, runCli, smokeConfig, startCli, tempDir, writeConfig, type CliResult } from './helpers.js';
+import { CLI, ROOT, assertBuilt, readJsonl, runCli, runCliInProcess, smokeConfig, startCli, tempDir, writeConfig, type CliResult } from './helpers.js';
 
 /**
  * Shards as a scheduler runs them (docs/cluster.md): separate processes sharing one run
  * directory, step by step, then `tempered report`. The weights must be those of a single-process
  * run. Also the run lock: a second writer is refused naming the first, and a lock left by a
  * killed run is taken over by --resume.
+ *
+ * What is about separate processes (the shards of one step side by side, the lock's holder and
+ * the second writer, the single-process reference) runs the real binary; the one-at-a-time calls
+ * between them (an early step, `report`, a repeated shard) call the CLI's `main` in this process,
+ * which saves a second of tfjs loading each.
  */
 const { seed: _single, ...config } = smokeConfig({
   seeds: [1, 2],
@@ -56,7 +61,7 @@ describe('shards and the run lock', () => {
     const shard = (i: number, n: number, step: number) => ['run', configPath, '--out', out, '--shard', `${i}/${n}`, '--step', String(step)];
 
     // Step 2 before step 1: nothing to run yet, said in one line with its own exit code.
-    const early = runCli(shard(0, 2, 2));
+    const early = await runCliInProcess(shard(0, 2, 2));
     expect(early.status).toBe(75);
     expect(early.stderr.trim().split('\n').at(-1)).toMatch(
       /^error: shard 0\/2 \(step 2\): 3 job\(s\) wait for dependencies not done yet: seed-1\/kd \(after seed-1\/teacher\); seed-1\/evaluate\/teacher \(after seed-1\/teacher, seed-1\/baseline\); seed-2\/evaluate\/baseline \(after seed-2\/teacher, seed-2\/baseline\); run this shard again once they are done$/,
@@ -68,12 +73,12 @@ describe('shards and the run lock', () => {
       const results = await together(Array.from({ length: count }, (_, i) => shard(i, count, step)));
       results.forEach((r, i) => expect(r.status, `step ${step} shard ${i}: ${r.stderr}`).toBe(0));
     }
-    const report = runCli(['report', out]);
+    const report = await runCliInProcess(['report', out]);
     expect(report.status, report.stderr).toBe(0);
 
     // A finished job never runs again: a repeated shard finds everything done.
     const linesBefore = readJsonl(join(out, 'seed-1', 'metrics.jsonl')).length;
-    const again = runCli(shard(0, 2, 1));
+    const again = await runCliInProcess(shard(0, 2, 1));
     expect(again.status, again.stderr).toBe(0);
     expect(again.stderr).toMatch(/shard 0\/2: ran 0 job\(s\), 2 already done/);
     expect(readJsonl(join(out, 'seed-1', 'metrics.jsonl'))).toHaveLength(linesBefore);
@@ -90,11 +95,11 @@ describe('shards and the run lock', () => {
     expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).models).toEqual(JSON.parse(readFileSync(join(reference, 'results.json'), 'utf8')).models);
   }, 600_000);
 
-  it('tempered report refuses a run whose jobs are not all done, naming them', () => {
+  it('tempered report refuses a run whose jobs are not all done, naming them', async () => {
     const out = join(dir, 'partial');
-    const r = runCli(['run', configPath, '--out', out, '--shard', '0/1', '--step', '1']);
+    const r = await runCliInProcess(['run', configPath, '--out', out, '--shard', '0/1', '--step', '1']);
     expect(r.status, r.stderr).toBe(0);
-    const report = runCli(['report', out]);
+    const report = await runCliInProcess(['report', out]);
     expect(report.status).toBe(75);
     expect(report.stderr.trim()).toMatch(/^error: \S*partial: 10 job\(s\) not done yet: seed-1\/kd, seed-1\/evaluate\/baseline, seed-1\/evaluate\/kd, seed-1\/evaluate\/teacher, seed-1\/results, seed-2\/kd, /);
   });
