@@ -90,8 +90,10 @@ describe('APGD on a model trained on MNIST', () => {
     expect(rate(pgd)).toBeGreaterThan(rate(unsaturated) + 0.15);
     // DLR is invariant to the scale, so APGD-DLR finds what it finds on the original model.
     expect(Math.abs(rate(apgdDlr) - rate(unsaturated))).toBeLessThanOrEqual(0.1);
-    const { adversarial, brokenBy, ran } = await new AutoAttack({ epsilon: 0.05, version: 'custom', steps: 50, targetClasses: 3, queries: 200 }).run(saturated, x, y, { seed: 1 });
+    const { adversarial, brokenBy, ran } = await new AutoAttack({ epsilon: 0.05, version: 'custom', attacks: 'apgd-ce,apgd-t,square', steps: 50, targetClasses: 3, queries: 200 }).run(saturated, x, y, { seed: 1 });
     adversarial.dispose();
+    // FAB-T is left out here (its own specs check it); what is asserted is that the ensemble's
+    // worst case is not fooled by the saturated softmax.
     expect(ran).toContain('apgd-t');
     expect(brokenBy!.filter((b) => b === null).length / EXAMPLES).toBeLessThanOrEqual(rate(apgdDlr));
   });
