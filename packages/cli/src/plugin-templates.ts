@@ -93,7 +93,7 @@ function methodFile(name: string): string {
  * \`L = alpha·T²·KL(softmax(teacher(x)/T) ‖ softmax(student(x)/T)) + (1 − alpha)·CE(student(x), y)\`
  *
  * Parameters: \`temperature\` T (4), \`alpha\` (0.9); defineMethod adds \`epochs\` (10),
- * \`optimizer\` ('adam') and \`learningRate\` (1e-3).
+ * \`optimizer\` ({ name: 'adam', learningRate: 1e-3 }) and \`schedule\` ({ name: 'constant' }).
  * Shapes: x [batch, ...inputShape], labels int32 [batch], logits [batch, classes].
  *
  * @example
@@ -198,7 +198,7 @@ describe('${name}', () => {
   it('trains on real digits: finite falling loss, well above chance on held-out digits, no tensor left behind', async () => {
     const student = mlpStudent('${name}-student', 2);
     await expectNoLeaks(async () => {
-      const method = createPlugin(container, TOKENS.Method, '${name}', { epochs: 4, learningRate: 3e-3 });
+      const method = createPlugin(container, TOKENS.Method, '${name}', { epochs: 4, optimizer: { learningRate: 3e-3 } });
       await method.setup({ student, teacher, createModel: (n) => mlpStudent(n, 1), train, batchSize: 50, seed: 3, container });
       const losses: number[] = [];
       await new Trainer().on('epoch:end', (e) => void losses.push(e.loss)).run(method, { model: '${name}', train, batchSize: 50, seed: 3 });
@@ -530,7 +530,7 @@ function exampleConfig(kind: PluginTemplateKind, name: string): string {
   const students =
     kind === 'method'
       ? `  - { name: baseline, method: standard, params: { epochs: 2 } }
-  - { name: ${name}, method: ${name}, params: { epochs: 2, learningRate: 0.003 } }`
+  - { name: ${name}, method: ${name}, params: { epochs: 2, optimizer: { name: adam, learningRate: 0.003 } } }`
       : `  - { name: baseline, method: standard, params: { epochs: 2 } }`;
   const attacks =
     kind === 'attack'
