@@ -56,21 +56,10 @@ export type { DependencyContainer } from 'tsyringe';
 export { defineMethod, METHOD_TRAINING_PARAMS } from './method.js';
 export type { MethodDefinition, MethodStep, PhaseDefinition, PhaseHook, SlotLoss } from './method.js';
 export { defineParams, defaultParams, validateParams, paramsJsonSchema, paramsSchema } from './params.js';
-export { checkSchema, schemaErrors, pointerToField } from './schema-check.js';
 export type { ParamSpec, ParamSpecs, ParamValues, ValueOf } from './params.js';
-export {
-  TemperedError,
-  ConfigError,
-  DatasetError,
-  ModelError,
-  RegistryError,
-  NumericError,
-  TrainingStepError,
-  OutputExistsError,
-  oneLineError,
-} from './errors.js';
+// Errors, schema checks and median: the tfjs-free part, also its own entry (@tempered/core/pure).
+export * from './pure.js';
 export { Rng, deriveSeed, permutation } from './random.js';
-export { median } from './stats.js';
 export {
   LayersModelAdapter,
   LayersStudent,

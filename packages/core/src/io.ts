@@ -19,7 +19,8 @@ import { sha256Hex, writeFileAtomic } from './fs.js';
 const MODEL_JSON = 'model.json';
 const WEIGHTS_BIN = 'weights.bin';
 
-function toUint8(data: ArrayBuffer | ArrayBuffer[]): Uint8Array {
+/** A model's weight data (one buffer, or a shard per buffer) as one byte array, shards in order. */
+export function weightBytes(data: ArrayBuffer | ArrayBuffer[]): Uint8Array {
   if (!Array.isArray(data)) return new Uint8Array(data);
   const total = data.reduce((n, b) => n + b.byteLength, 0);
   const out = new Uint8Array(total);
@@ -38,7 +39,7 @@ export function fileSaveHandler(dir: string): tf.io.IOHandler {
       if (artifacts.modelTopology instanceof ArrayBuffer) {
         throw new ModelError(`${dir}: binary model topologies are not supported; expected a layers model`);
       }
-      const weights = artifacts.weightData ? toUint8(artifacts.weightData as ArrayBuffer | ArrayBuffer[]) : new Uint8Array(0);
+      const weights = artifacts.weightData ? weightBytes(artifacts.weightData as ArrayBuffer | ArrayBuffer[]) : new Uint8Array(0);
       const modelJson = {
         modelTopology: artifacts.modelTopology,
         format: artifacts.format ?? 'layers-model',
@@ -101,7 +102,7 @@ function readModelFiles(path: string): ModelFiles {
       buffers.push(readFileSync(shardPath));
     }
   }
-  const weightData = toUint8(buffers.map((b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer));
+  const weightData = weightBytes(buffers.map((b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer));
   const expected = weightSpecs.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1) * bytesPerElement(w), 0);
   if (weightData.byteLength !== expected) {
     throw new ModelError(`${jsonPath}: weights are ${weightData.byteLength} bytes but the manifest describes ${expected}`);

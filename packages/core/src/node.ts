@@ -10,7 +10,7 @@
  * @packageDocumentation
  */
 export * from './index.js';
-export { saveLayersModel, loadLayersModel, fileSaveHandler, fileLoadHandler, verifyModelFiles } from './io.js';
+export { saveLayersModel, loadLayersModel, fileSaveHandler, fileLoadHandler, verifyModelFiles, weightBytes } from './io.js';
 export { writeFileAtomic, writeJsonAtomic, removeStaleTemporaries, sha256Hex } from './fs.js';
 export { saveCheckpoint, loadCheckpoint, hasCheckpoint, readCheckpointManifest, CHECKPOINT_FORMAT } from './checkpoint.js';
 export type { CheckpointManifest, TensorEntry } from './checkpoint.js';

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ConfigError, type BackendPreference, type InputBounds, type Model } from '@tempered/core';
+import { weightBytes } from '@tempered/core/node';
 import { splitContiguous, type AttackBatchOutput, type AttackJob, type BatchRange, type ExampleSlice } from './attack-batches.js';
 
 /** A model in the tfjs layers format, in memory (model.json's topology + one weights buffer). */
@@ -33,18 +34,6 @@ export type WorkerResponse =
   | { readonly type: 'done'; readonly id: number; readonly outputs?: AttackBatchOutput[] }
   | { readonly type: 'error'; readonly id?: number; readonly message: string };
 
-function concatenate(data: ArrayBuffer | ArrayBuffer[]): ArrayBuffer {
-  if (!Array.isArray(data)) return data;
-  const total = data.reduce((n, b) => n + b.byteLength, 0);
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const b of data) {
-    out.set(new Uint8Array(b), offset);
-    offset += b.byteLength;
-  }
-  return out.buffer;
-}
-
 /** Serialises a tfjs-layers-backed model to in-memory layers-format artifacts for a worker. */
 export async function serializeModel(model: Model): Promise<SerializedModel> {
   if (typeof model.toLayersModel !== 'function') {
@@ -65,7 +54,7 @@ export async function serializeModel(model: Model): Promise<SerializedModel> {
     bounds: model.bounds,
     modelTopology: artifacts.modelTopology,
     weightSpecs: artifacts.weightSpecs ?? [],
-    weightData: concatenate((artifacts.weightData ?? new ArrayBuffer(0)) as ArrayBuffer | ArrayBuffer[]),
+    weightData: weightBytes((artifacts.weightData ?? new ArrayBuffer(0)) as ArrayBuffer | ArrayBuffer[]).buffer as ArrayBuffer,
   };
 }
 
