@@ -210,7 +210,7 @@ export async function benchCommand(values: BenchValues, io: { out: (s: string) =
     report.autoattack = aa;
     say(
       `AutoAttack standard L∞ ε = 0.3 (@tempered/attacks): ${aa.imagesPerSecond.toFixed(1)} images/s on the untrained CNN (${(aa.robustFraction * 100).toFixed(0)} % left robust; ran ${aa.ran.join(', ')}); ` +
-        `${aa.worstCaseImagesPerSecond.toFixed(2)} images/s when every image stays robust (APGD iteration ${fmt(aa.apgdIterationMs)}, Square query ${fmt(aa.squareQueryMs)} per batch of ${aa.batch})`,
+        `${aa.worstCaseImagesPerSecond.toFixed(2)} images/s when every image stays robust (APGD iteration ${fmt(aa.apgdIterationMs)}, FAB-T iteration ${fmt(aa.fabIterationMs)}, Square query ${fmt(aa.squareQueryMs)} per batch of ${aa.batch})`,
     );
     model.dispose();
   }
