@@ -16,10 +16,41 @@ import { preflight, runContainer } from '../packages/cli/src/run.js';
 import { ROOT, assertBuilt, runCli, tempDir, writeConfig } from './helpers.js';
 
 const CONFIGS = ['mnist.yaml', 'fashion-mnist.yaml'];
+const read = (file: string): BenchmarkConfig => parseYaml(readFileSync(join(ROOT, 'examples/benchmark', file), 'utf8')) as BenchmarkConfig;
+
+/**
+ * mnist-quick.yaml as its header says it is made: mnist.yaml's 20 epochs cut to 4 (milestones and
+ * IAD's introspection epoch scaled with them), its 40-step walks cut to 10 steps of four times the
+ * step, 200 evaluation examples, and nothing else changed.
+ */
+function quick(config: BenchmarkConfig): BenchmarkConfig {
+  const ratio = 4 / 20;
+  const cut = (params: Params): Params => {
+    const out: Params = { ...params };
+    for (const key of ['epochs', 'teacherEpochs']) if (key in out) out[key] = 4;
+    if (typeof out.introspectionEpoch === 'number') out.introspectionEpoch = Math.round(out.introspectionEpoch * ratio);
+    if (out.steps === 40) Object.assign(out, { steps: 10, stepSize: (out.stepSize as number) * 4 });
+    const schedule = out.schedule as { milestones?: number[] } | undefined;
+    if (schedule?.milestones) out.schedule = { ...schedule, milestones: schedule.milestones.map((m) => m * ratio) };
+    return out;
+  };
+  return {
+    ...config,
+    name: `${config.name}-quick`,
+    teacher: { ...config.teacher, epochs: 4, params: cut(config.teacher.params) },
+    students: config.students.map((s) => ({ ...s, params: cut(s.params) })),
+    evaluation: { ...config.evaluation, examples: 200 },
+  };
+}
+
+/** Numbers compared to 4 significant digits (the YAML writes 10.8 × 0.2 as 2.16). */
+const rounded = (value: unknown): unknown =>
+  typeof value === 'number' ? Number(value.toPrecision(4)) : Array.isArray(value) ? value.map(rounded) : value && typeof value === 'object' ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, rounded(v)])) : value;
 const METHODS = ['standard', 'defensive-distillation', 'pgd-at', 'trades', 'mart', 'ard', 'rslad', 'iad', 'adaad', 'crdnd'];
 
 type Params = Record<string, unknown>;
 interface BenchmarkConfig {
+  name: string;
   seeds: number[];
   dataset: { name: string; params?: Params };
   teacher: { epochs: number; params: Params };
@@ -47,7 +78,9 @@ function tiny(config: BenchmarkConfig): BenchmarkConfig {
       examples: 12,
       workers: 0,
       diagnostics: false, // their extra attacks are the evaluation's cost at this size; the smoke spec covers them
-      attacks: config.evaluation.attacks.map((a) => ({ ...a, params: { ...a.params, version: 'custom', attacks: 'apgd-ce', steps: 2 } })),
+      attacks: config.evaluation.attacks.map((a) =>
+        a.name === 'autoattack' ? { ...a, params: { ...a.params, version: 'custom', attacks: 'apgd-ce', steps: 2 } } : { ...a, params: { ...a.params, steps: 2 } },
+      ),
     },
   };
 }
@@ -64,11 +97,35 @@ describe('examples/benchmark', () => {
       expect(config.students.map((s) => s.method.name)).toEqual(METHODS);
       expect(config.seeds).toEqual([1, 2, 3]);
       expect(config.evaluation.examples).toBeGreaterThanOrEqual(1000);
-      const norms = config.evaluation.attacks.map((a) => [a.name, a.params.norm]);
-      expect(norms).toEqual([['autoattack', 'linf'], ['autoattack', 'l2']]);
+      const norms = config.evaluation.attacks.map((a) => [a.name, a.params.norm ?? 'linf']);
+      expect(norms).toEqual([['autoattack', 'linf'], ['pgd', 'linf'], ['autoattack', 'l2']]);
+      // Every student trains by an explicit optimiser and schedule (the authors', scaled), never a default.
+      const raw = read(file);
+      for (const [name, params] of [['teacher', raw.teacher.params], ...raw.students.map((s) => [s.name, s.params] as const)] as const) {
+        expect(params.optimizer, name).toBeDefined();
+        expect(params.schedule, name).toBeDefined();
+      }
       expect(config.evaluation.attacks.every((a) => a.params.version === undefined || a.params.version === 'standard')).toBe(true);
     });
   }
+
+  it('mnist-quick.yaml is mnist.yaml with only its sizes cut, and passes preflight', async () => {
+    expect(rounded(read('mnist-quick.yaml'))).toEqual(rounded(quick(read('mnist.yaml'))));
+    const path = join(ROOT, 'examples/benchmark/mnist-quick.yaml');
+    const config = readConfig(path);
+    const { container } = await runContainer(config, dirname(path));
+    expect(() => preflight(container, config)).not.toThrow();
+  });
+
+  it("fashion-mnist.yaml trains every model by mnist.yaml's recipe, its walks scaled to ε 0.1", () => {
+    const [mnist, fashion] = [read('mnist.yaml'), read('fashion-mnist.yaml')];
+    const recipe = (c: BenchmarkConfig) => [c.teacher, ...c.students].map((s) => {
+      const { epsilon, stepSize, ...rest } = s.params;
+      return { ...rest, walk: epsilon === undefined ? undefined : Number(((stepSize as number) / (epsilon as number)).toPrecision(2)) };
+    });
+    expect(rounded(recipe(fashion))).toEqual(rounded(recipe(mnist)));
+    expect(fashion.students.map((s) => s.params.epsilon ?? 0.1)).toEqual(fashion.students.map(() => 0.1));
+  });
 
   describe('mnist.yaml on a tiny subset, end to end', () => {
     const dir = tempDir('benchmark');
