@@ -18,6 +18,7 @@ import {
   Trainer,
   assertCompatible,
   createPlugin,
+  getPlugin,
   hasCheckpoint,
   layersModelOf,
   loadCheckpoint,
@@ -35,7 +36,7 @@ import { mergeResults, parseResults, renderReports, writeResults, type TeacherIn
 import type { PluginRef, RunConfig } from './config.js';
 import { buildModel, curvesFromLog } from './run.js';
 import { assembleResults, evaluateRun, evaluationPath } from './evaluate.js';
-import { TEACHER, teacherMethod, type EvaluateJob, type Job, type Plan, type ReportJob, type TrainJob } from './plan.js';
+import { TEACHER, teacherMethod, trainJobId, type EvaluateJob, type Job, type Plan, type ReportJob, type TrainJob } from './plan.js';
 import type { StopSignals } from './signals.js';
 
 /**
@@ -284,7 +285,7 @@ async function runEvaluateJob(job: EvaluateJob, ctx: JobContext): Promise<boolea
       progressTty: ctx.progressTty,
       progressSink: ctx.progressSink,
     });
-    writeJsonAtomic(evaluationPath(dir, job.model), results);
+    writeJsonAtomic(evaluationPath(dir, job.model), withModelCard(results, job, ctx, student ? student.method.name : config.teacher?.path ? undefined : teacherMethod(config).name, model.layersModel.countParams()));
     return true;
   } finally {
     unsubscribe();
@@ -292,6 +293,29 @@ async function runEvaluateJob(job: EvaluateJob, ctx: JobContext): Promise<boolea
     transferModel?.dispose();
     teacher?.dispose();
   }
+}
+
+/**
+ * What the leaderboard's model card needs beside the evaluation: the method's registered
+ * description (`method`: its registered name), the model's weight count and the wall time of the job that trained it (from that
+ * job's done marker; a loaded teacher has none).
+ */
+function withModelCard<R extends { readonly models: Readonly<Record<string, object>> }>(results: R, job: EvaluateJob, ctx: JobContext, method: string | undefined, parameters: number): R {
+  const marker = markerPath(ctx.runDir, trainJobId(job.seed, job.model));
+  let trainingSeconds: number | undefined;
+  if (existsSync(marker)) {
+    const durationMs = (JSON.parse(readFileSync(marker, 'utf8')) as { durationMs?: unknown }).durationMs;
+    if (typeof durationMs === 'number' && durationMs >= 0) trainingSeconds = durationMs / 1000;
+  }
+  // A loaded teacher (no method) has no description.
+  const described = method === undefined ? undefined : getPlugin(ctx.container, TOKENS.Method, method).description;
+  const model = {
+    ...results.models[job.model],
+    ...(described ? { methodDescription: described } : {}),
+    parameters,
+    ...(trainingSeconds !== undefined ? { trainingSeconds } : {}),
+  };
+  return { ...results, models: { ...results.models, [job.model]: model } };
 }
 
 /** Merges the seeds' results (mean ± std) into the run directory and renders the reports. */
