@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
@@ -134,8 +134,28 @@ export function isDone(runDir: string, id: string): boolean {
   return existsSync(markerPath(runDir, id));
 }
 
+/** Where a job stopped by a signal keeps the wall time it has run so far, so its done marker counts every session. */
+function elapsedPath(runDir: string, id: string): string {
+  return join(runDir, 'jobs', `${id}.elapsed.json`);
+}
+
+/** Milliseconds earlier sessions of a job ran before they were stopped (0 when none was). */
+function earlierSessionsMs(runDir: string, id: string): number {
+  const path = elapsedPath(runDir, id);
+  if (!existsSync(path)) return 0;
+  try {
+    const elapsedMs = (JSON.parse(readFileSync(path, 'utf8')) as { elapsedMs?: unknown }).elapsedMs;
+    return typeof elapsedMs === 'number' && elapsedMs >= 0 ? elapsedMs : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** durationMs: wall time of every session of the job (a session killed without a signal is not counted). */
 function markDone(runDir: string, job: Job, startedMs: number): void {
-  writeJsonAtomic(markerPath(runDir, job.id), { id: job.id, pid: process.pid, host: hostname(), finishedAt: new Date().toISOString(), durationMs: Math.round(performance.now() - startedMs) });
+  const durationMs = Math.round(earlierSessionsMs(runDir, job.id) + performance.now() - startedMs);
+  writeJsonAtomic(markerPath(runDir, job.id), { id: job.id, pid: process.pid, host: hostname(), finishedAt: new Date().toISOString(), durationMs });
+  rmSync(elapsedPath(runDir, job.id), { force: true });
 }
 
 /** Jobs whose dependencies are all done. */
@@ -341,6 +361,7 @@ export async function runJob(job: Job, ctx: JobContext): Promise<boolean> {
     finished = true;
   }
   if (finished) markDone(ctx.runDir, job, started);
+  else writeJsonAtomic(elapsedPath(ctx.runDir, job.id), { id: job.id, elapsedMs: Math.round(earlierSessionsMs(ctx.runDir, job.id) + performance.now() - started) });
   return finished;
 }
 
