@@ -97,7 +97,7 @@ export interface SeedSummary {
   readonly seeds: number;
   /** Each seed's value, from the per-example outcomes kept per seed (empty when they were not recorded). */
   readonly perSeed: ReadonlyArray<readonly [seed: string, value: number]>;
-  /** 95 %: t over seeds (two or more), else the Wilson interval of one seed's N examples. */
+  /** 95 %: t over seeds (two or more; clipped to [0, 1]), else the Wilson interval of one seed's N examples. */
   readonly interval: Interval | null;
   readonly intervalKind: 't' | 'wilson' | 'none';
 }
@@ -119,7 +119,11 @@ export function seedSummary(results: ResultsFile, model: ModelResults, measure: 
     }
   } else if (value !== null && seeds === 1) perSeed.push([seedsOf(results, model)[0]!, value]);
   if (value === null) return { mean: null, sd, seeds, perSeed, interval: null, intervalKind: 'none' };
-  if (seeds >= 2 && sd !== undefined) return { mean: value, sd, seeds, perSeed, interval: tIntervalOfMean(value, sd, seeds), intervalKind: 't' };
+  if (seeds >= 2 && sd !== undefined) {
+    // An accuracy lies in [0, 1]: the t interval, symmetric about the mean, is clipped to it.
+    const t = tIntervalOfMean(value, sd, seeds);
+    return { mean: value, sd, seeds, perSeed, interval: t && [Math.max(0, t[0]), Math.min(1, t[1])], intervalKind: 't' };
+  }
   const wilson = measure === CLEAN ? model.cleanAccuracyInterval : tm?.robustAccuracyInterval;
   return { mean: value, sd, seeds, perSeed, interval: seeds === 1 ? (wilson ?? null) : null, intervalKind: seeds === 1 && wilson ? 'wilson' : 'none' };
 }
@@ -128,7 +132,7 @@ export function seedSummary(results: ResultsFile, model: ModelResults, measure: 
 function summaryText(s: SeedSummary, withInterval = true): string {
   if (s.mean === null) return 'n/a';
   const sd = s.sd === undefined ? 'n/a' : (s.sd * 100).toFixed(1);
-  const interval = withInterval && s.interval ? ` [${(Math.max(0, s.interval[0]) * 100).toFixed(1)}, ${(Math.min(1, s.interval[1]) * 100).toFixed(1)}]` : '';
+  const interval = withInterval && s.interval ? ` [${(s.interval[0] * 100).toFixed(1)}, ${(s.interval[1] * 100).toFixed(1)}]` : '';
   return `${percent(s.mean)} ± ${sd}${interval}`;
 }
 
@@ -220,6 +224,13 @@ function inline(value: unknown): string {
   return typeof value === 'number' ? String(Number(value.toPrecision(6))) : String(value);
 }
 
+/** The recorded method params (epochs, optimizer, schedule and the method's own) and the run's batch size. */
+function recipe(results: ResultsFile, model: ModelResults): string {
+  const params = Object.entries(model.methodParams ?? {}).map(([k, v]) => `${k} ${inline(v)}`).join('; ') || 'method params not recorded';
+  const batchSize = recordedConfig(results).batchSize;
+  return batchSize === undefined ? params : `${params}; batch size ${batchSize}`;
+}
+
 function perSeedText(s: SeedSummary): string {
   return s.perSeed.length === 0 ? 'per seed not recorded' : `per seed ${s.perSeed.map(([seed, v]) => `${seed}: ${percent(v)}`).join(', ')}`;
 }
@@ -234,17 +245,11 @@ function modelCard(results: ResultsFile, name: string, student: boolean, measure
     [{ strong: 'Architecture' }, ': ', architectureOf(results, name, student)],
     [
       { strong: 'Dataset' },
-      ': ' +
-      `${results.dataset.name}${results.dataset.description ? ` (${results.dataset.description})` : ''}; ` +
+      `: ${results.dataset.name}${results.dataset.description ? ` (${results.dataset.description})` : ''}; ` +
         `evaluated on the first ${results.evaluatedExamples} of its ${results.dataset.size} test examples, in order, the same examples for every seed`,
     ],
     [{ strong: 'Teacher' }, ': ', teacher ? `${teacher.name}${teacher.method ? ` (${teacher.method}${teacher.model ? ` on ${teacher.model}` : ''})` : ''}${teacher.source === 'loaded' ? `, loaded from ${teacher.path ?? 'a file'}` : ''}` : 'none'],
-    [
-      { strong: 'Training recipe' },
-      ': ' +
-      `${Object.entries(model.methodParams ?? {}).map(([k, v]) => `${k} ${inline(v)}`).join('; ') || 'not recorded'}` +
-        `${recordedConfig(results).batchSize !== undefined ? `; batch size ${recordedConfig(results).batchSize}` : ''}`,
-    ],
+    [{ strong: 'Training recipe' }, `: ${recipe(results, model)}`],
     [{ strong: 'Evaluation' }, ': ', `${results.evaluatedExamples} examples per seed; seed${seeds.length === 1 ? '' : 's'} ${seeds.join(', ') || 'n/a'}`],
     [{ strong: 'Clean accuracy (%)' }, ': ', `${summaryText(clean, false)}; ${perSeedText(clean)}`],
   ];
@@ -298,7 +303,7 @@ function intervalSentence(results: ResultsFile, ranked: readonly string[]): stri
   const counts = new Set(ranked.map((n) => seedsOf(results, results.models[n]!).length));
   const multi = [...counts].some((n) => n >= 2);
   return multi
-    ? 'Mean ± sd over seeds, and in brackets the 95 % t interval over seeds (mean ± t·sd/√n, n − 1 degrees of freedom). Every seed evaluates the same test examples, ' +
+    ? 'Mean ± sd over seeds, and in brackets the 95 % t interval over seeds (mean ± t·sd/√n, n − 1 degrees of freedom, clipped to [0, 100]). Every seed evaluates the same test examples, ' +
         'so the seeds\' counts are not independent and a Wilson interval of the pooled count would be too narrow; the t interval describes the spread from training seeds on this test set ' +
         'and leaves out the test set\'s own sampling error (each seed\'s Wilson interval for its N examples is in report.md).'
     : 'One seed: the sd over seeds is not available (n/a); in brackets the 95 % Wilson interval of that seed\'s N examples (test-set sampling only; nothing is known of the spread over training seeds).';
@@ -361,7 +366,7 @@ function teacherGapSection(results: ResultsFile, ranked: readonly string[], meas
   if (rows.length === 0) return [];
   return [
     { kind: 'heading', level: 2, text: 'Gap to the teacher' },
-    { kind: 'paragraph', spans: ['Student − teacher in percentage points, the difference of the seed means (each seed\'s student is distilled from that seed\'s teacher); the paired comparisons are in report.md.'] },
+    { kind: 'paragraph', spans: ['Student − teacher in percentage points: the difference of the seed means (the paired comparisons, per seed and across seeds, are in report.md).'] },
     { kind: 'table', header: ['Model', 'Teacher', 'Clean (pts)', ...measures.map((k) => `${threatModelLabel(results, k)} (pts)`)], rows, leftColumns: 2 },
   ];
 }
