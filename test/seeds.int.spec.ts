@@ -18,7 +18,7 @@ describe('several seeds', () => {
       model: { name: 'mlp', params: { hiddenSizes: '32' } },
       batchSize: 50,
       students: [{ name: 'baseline', method: 'standard', params: { epochs: 2 } }, { name: 'short', method: 'standard', params: { epochs: 1 } }],
-      evaluation: { examples: 40, workers: 0, diagnostics: false, attacks: [{ name: 'fgsm', params: { epsilon: 0.1 } }] },
+      evaluation: { examples: 40, workers: 0, diagnostics: false, attacks: [{ name: 'fgsm', params: { epsilon: 0.1 } }], leaderboard: { reference: 'baseline' } },
     };
     result = runCli(['run', writeConfig(dir, config), '--out', out]);
   }, 300_000);
@@ -56,5 +56,24 @@ describe('several seeds', () => {
     const report = readFileSync(join(out, 'report.md'), 'utf8');
     expect(report).toContain('### Across seeds');
     expect(report).toContain('Every seed evaluated the same test examples');
+  });
+
+  it('writes the leaderboard beside each report, and `tempered report` rebuilds it from merged seeds', () => {
+    expect(result.status, result.stderr).toBe(0);
+    for (const where of [out, join(out, 'seed-1'), join(out, 'seed-2')]) {
+      for (const file of ['leaderboard.md', 'leaderboard.html']) expect(existsSync(join(where, file)), join(where, file)).toBe(true);
+    }
+    // The run recorded what the model cards need: each model's training-job time and weight count, the method's description.
+    const seed = JSON.parse(readFileSync(join(out, 'seed-1', 'results.json'), 'utf8'));
+    expect(seed.models.baseline.trainingSeconds).toBeGreaterThan(0);
+    expect(seed.models.baseline.parameters).toBeGreaterThan(0);
+    expect(seed.models.baseline.methodDescription).toEqual(expect.any(String));
+    const merged = join(dir, 'merged');
+    const report = runCli(['report', join(out, 'seed-1'), join(out, 'seed-2'), '--out', merged]);
+    expect(report.status, report.stderr).toBe(0);
+    const leaderboard = readFileSync(join(merged, 'leaderboard.md'), 'utf8');
+    expect(leaderboard).toContain('Reference: **baseline**');
+    expect(leaderboard).toMatch(/\| 1 \| (baseline|short) \| standard \| \d+\.\d ± \d+\.\d \[/);
+    expect(readFileSync(join(merged, 'leaderboard.html'), 'utf8')).toContain('<svg class="chart tradeoff"');
   });
 });

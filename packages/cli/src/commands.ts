@@ -68,7 +68,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: 'step', type: 'string', value: 'K', help: 'with --shard: only the jobs of plan step K (as --plan numbers them;\na K outside the plan is refused)', synopsis: '' },
     ],
     synopsisBreakAfter: ['quiet'],
-    footer: `Writes DIR/results.json, report.md, report.html, metrics.jsonl, models/<name>/, checkpoints/,
+    footer: `Writes DIR/results.json, report.md, report.html, leaderboard.md, leaderboard.html, metrics.jsonl,
+models/<name>/, checkpoints/,
 jobs/ (which jobs are done) and run.lock while running. SIGINT/SIGTERM stop after the current
 batch with a checkpoint (exit 130/143); a second signal exits at once. See docs/cluster.md.`,
   },
@@ -101,8 +102,9 @@ medians from one run; compare ratios, not absolute times, on a shared machine.`,
   {
     name: 'report',
     args: '<dir>...',
-    summary: 'rebuild report.md/report.html from results.json (several dirs: merge)',
-    description: `With one directory, rebuilds its report.md and report.html from its results.json. With several,
+    summary: 'rebuild the report and leaderboard from results.json (several dirs: merge)',
+    description: `With one directory, rebuilds its report.md, report.html, leaderboard.md and leaderboard.html
+from its results.json. With several,
 merges their results (several seeds → mean ± std) into --out (default the first directory).`,
     options: [{ name: 'out', type: 'string', value: 'DIR', help: 'where merged results and reports go (default the first directory)' }],
   },

@@ -207,6 +207,14 @@ export function runConfigSchema(known: PluginParamSchemas = {}, teacherFree?: re
               ),
             ),
             params: Type.Optional(EvaluationParamsSchema),
+            leaderboard: Type.Optional(
+              Type.Object(
+                {
+                  reference: Type.Optional(Type.String({ ...Name, description: 'Name of the student every other method is compared with in leaderboard.md (paired difference, interval and Holm-adjusted p); none: no comparison' })),
+                },
+                { additionalProperties: false, description: 'The leaderboard (leaderboard.md, leaderboard.html) written beside the report' },
+              ),
+            ),
           },
           { additionalProperties: false, description: 'How the trained models are evaluated: examples, attacks, diagnostics' },
         ),

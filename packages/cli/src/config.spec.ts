@@ -27,6 +27,11 @@ describe('run config: one schema', () => {
     expect(config.evaluation.attacks.map((a) => a.mode)).toEqual([undefined, undefined]);
     expect(config.evaluation).toMatchObject({ metrics: [] });
     expect(config.evaluation).not.toHaveProperty('transferFrom');
+    // Absent unless given: the recorded configs of runs written before it still merge with new ones.
+    expect(config.evaluation).not.toHaveProperty('leaderboard');
+    const named = { ...base, evaluation: { leaderboard: { reference: 'a' } } };
+    expect(validateConfig(named).evaluation.leaderboard).toEqual(named.evaluation.leaderboard);
+    expect(published(named)).toBe(true);
   });
 
   it('accepts method and attack names it does not know (plugins add them; preflight checks the registry)', () => {
@@ -48,6 +53,8 @@ describe('run config: one schema', () => {
       [{ ...base, students: [{ name: 'a', method: 'ard', params: [1] }] }, 'students[0].params: expected an object, got [1]'],
       [{ ...base, evaluation: { attacks: ['pgd', { name: 'pgd', mode: 'sideways' }] } }, 'evaluation.attacks[1].mode: expected untargeted or targeted, got "sideways"'],
       [{ ...base, evaluation: { transferFrom: 'nobody' } }, 'evaluation.transferFrom: expected the name of a student of this run, got "nobody"'],
+      [{ ...base, evaluation: { leaderboard: { reference: 'nobody' } } }, 'evaluation.leaderboard.reference: expected the name of a student of this run, got "nobody"'],
+      [{ ...base, evaluation: { leaderboard: { referense: 'a' } } }, 'evaluation.leaderboard.referense: unknown field'],
       [{ ...base, evaluation: { params: { batchSize: 0 } } }, 'evaluation.params.batchSize'],
       [{ ...base, evaluation: { params: { workers: 3 } } }, 'evaluation.params'],
       [{ ...base, evaluation: { params: { diagnostics: { thresholds: { transferTolerence: 0.1 } } } } }, 'evaluation.params.diagnostics.thresholds.transferTolerence: unknown field'],

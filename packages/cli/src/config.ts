@@ -71,6 +71,8 @@ export interface RunConfig {
     /** Metrics run besides the built-ins. */
     readonly metrics: readonly MetricRef[];
     readonly params: EvaluationParams;
+    /** The leaderboard's reference student, when the file names one (absent otherwise, so older runs' recorded configs still merge). */
+    readonly leaderboard?: { readonly reference?: string };
   };
 }
 
@@ -137,6 +139,10 @@ export function validateConfig(input: unknown, source = 'config'): RunConfig {
     metricNames.add(as);
     return { ...ref, as };
   });
+  const reference = e.leaderboard?.reference;
+  if (reference !== undefined && !names.has(reference)) {
+    throw new ConfigError('evaluation.leaderboard.reference', `expected the name of a student of this run, got "${reference}"; students: ${[...names].join(', ')}`);
+  }
   if (typeof e.transferFrom === 'string' && !names.has(e.transferFrom)) {
     throw new ConfigError('evaluation.transferFrom', `expected the name of a student of this run, got "${e.transferFrom}"; students: ${[...names].join(', ')}`);
   }
@@ -160,6 +166,7 @@ export function validateConfig(input: unknown, source = 'config'): RunConfig {
       ...(e.transferFrom !== undefined ? { transferFrom: e.transferFrom } : {}),
       metrics,
       params: e.params ?? {},
+      ...(e.leaderboard !== undefined ? { leaderboard: { ...e.leaderboard } } : {}),
     },
   };
 }

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { arch, availableParallelism, cpus, platform } from 'node:os';
 import { join } from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
-import { StepProgress, type BackendInfo, type ProgressSink, type DatasetSplits, type Student, type Teacher } from '@tempered/core/node';
+import { StepProgress, TOKENS, getPlugin, type BackendInfo, type ProgressSink, type DatasetSplits, type Student, type Teacher } from '@tempered/core/node';
 import { evaluate, type DiagnosticsOptions } from '@tempered/evaluation/node';
 import { RESULTS_FILE, markTeachers, renderReports, withComparisons, writeResults, type TeacherInfo, type TrainingCurves } from '@tempered/reports/node';
 import type { RunConfig } from './config.js';
@@ -87,8 +88,15 @@ export async function evaluateRun(args: EvaluateRunArgs): Promise<Results> {
     // The config this seed ran (seeds: this one): `tempered report` merges only runs that agree on the rest.
     config: { ...config, seeds: [args.seed] } as unknown as Record<string, unknown>,
     backend: { ...results.backend, name: args.backend.name, source: args.backend.source },
-    dataset: { ...results.dataset, name: config.dataset.name },
+    dataset: { ...results.dataset, name: config.dataset.name, ...datasetDescription(args.container, config.dataset.name) },
+    machine: { cpu: cpus()[0]?.model.trim() ?? 'unknown', cores: availableParallelism(), platform: `${platform()} ${arch()}` },
   };
+}
+
+/** The dataset plugin's registered description (the leaderboard's model cards quote it), when it has one. */
+function datasetDescription(container: DependencyContainer, name: string): { description?: string } {
+  const description = getPlugin(container, TOKENS.Dataset, name).description;
+  return description ? { description } : {};
 }
 
 /** Where one model's evaluation is kept until the seed's results.json is assembled. */
@@ -99,7 +107,7 @@ export function evaluationPath(dir: string, model: string): string {
 /**
  * results.json from the models' separate evaluations (each model is evaluated on its own, so
  * nothing but the `models` map and the time differ between them), teachers marked with the
- * students they taught and every pair of models compared, then report.md and report.html.
+ * students they taught and every pair of models compared, then the report and the leaderboard.
  */
 export function assembleResults(dir: string, models: readonly string[]): string {
   const parts = models.map((m) => JSON.parse(readFileSync(evaluationPath(dir, m), 'utf8')) as Results);

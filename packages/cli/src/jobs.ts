@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
@@ -18,6 +18,7 @@ import {
   Trainer,
   assertCompatible,
   createPlugin,
+  getPlugin,
   hasCheckpoint,
   layersModelOf,
   loadCheckpoint,
@@ -35,7 +36,7 @@ import { mergeResults, parseResults, renderReports, writeResults, type TeacherIn
 import type { PluginRef, RunConfig } from './config.js';
 import { buildModel, curvesFromLog } from './run.js';
 import { assembleResults, evaluateRun, evaluationPath } from './evaluate.js';
-import { TEACHER, teacherMethod, type EvaluateJob, type Job, type Plan, type ReportJob, type TrainJob } from './plan.js';
+import { TEACHER, teacherMethod, trainJobId, type EvaluateJob, type Job, type Plan, type ReportJob, type TrainJob } from './plan.js';
 import type { StopSignals } from './signals.js';
 
 /**
@@ -133,8 +134,28 @@ export function isDone(runDir: string, id: string): boolean {
   return existsSync(markerPath(runDir, id));
 }
 
+/** Where a job stopped by a signal keeps the wall time it has run so far, so its done marker counts every session. */
+function elapsedPath(runDir: string, id: string): string {
+  return join(runDir, 'jobs', `${id}.elapsed.json`);
+}
+
+/** Milliseconds earlier sessions of a job ran before they were stopped (0 when none was). */
+function earlierSessionsMs(runDir: string, id: string): number {
+  const path = elapsedPath(runDir, id);
+  if (!existsSync(path)) return 0;
+  try {
+    const elapsedMs = (JSON.parse(readFileSync(path, 'utf8')) as { elapsedMs?: unknown }).elapsedMs;
+    return typeof elapsedMs === 'number' && elapsedMs >= 0 ? elapsedMs : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** durationMs: wall time of every session of the job (a session killed without a signal is not counted). */
 function markDone(runDir: string, job: Job, startedMs: number): void {
-  writeJsonAtomic(markerPath(runDir, job.id), { id: job.id, pid: process.pid, host: hostname(), finishedAt: new Date().toISOString(), durationMs: Math.round(performance.now() - startedMs) });
+  const durationMs = Math.round(earlierSessionsMs(runDir, job.id) + performance.now() - startedMs);
+  writeJsonAtomic(markerPath(runDir, job.id), { id: job.id, pid: process.pid, host: hostname(), finishedAt: new Date().toISOString(), durationMs });
+  rmSync(elapsedPath(runDir, job.id), { force: true });
 }
 
 /** Jobs whose dependencies are all done. */
@@ -284,7 +305,7 @@ async function runEvaluateJob(job: EvaluateJob, ctx: JobContext): Promise<boolea
       progressTty: ctx.progressTty,
       progressSink: ctx.progressSink,
     });
-    writeJsonAtomic(evaluationPath(dir, job.model), results);
+    writeJsonAtomic(evaluationPath(dir, job.model), withModelCard(results, job, ctx, student ? student.method.name : config.teacher?.path ? undefined : teacherMethod(config).name, model.layersModel.countParams()));
     return true;
   } finally {
     unsubscribe();
@@ -292,6 +313,29 @@ async function runEvaluateJob(job: EvaluateJob, ctx: JobContext): Promise<boolea
     transferModel?.dispose();
     teacher?.dispose();
   }
+}
+
+/**
+ * What the leaderboard's model card needs beside the evaluation: the method's registered
+ * description (`method`: its registered name), the model's weight count and the wall time of the job that trained it (from that
+ * job's done marker; a loaded teacher has none).
+ */
+function withModelCard<R extends { readonly models: Readonly<Record<string, object>> }>(results: R, job: EvaluateJob, ctx: JobContext, method: string | undefined, parameters: number): R {
+  const marker = markerPath(ctx.runDir, trainJobId(job.seed, job.model));
+  let trainingSeconds: number | undefined;
+  if (existsSync(marker)) {
+    const durationMs = (JSON.parse(readFileSync(marker, 'utf8')) as { durationMs?: unknown }).durationMs;
+    if (typeof durationMs === 'number' && durationMs >= 0) trainingSeconds = durationMs / 1000;
+  }
+  // A loaded teacher (no method) has no description.
+  const described = method === undefined ? undefined : getPlugin(ctx.container, TOKENS.Method, method).description;
+  const model = {
+    ...results.models[job.model],
+    ...(described ? { methodDescription: described } : {}),
+    parameters,
+    ...(trainingSeconds !== undefined ? { trainingSeconds } : {}),
+  };
+  return { ...results, models: { ...results.models, [job.model]: model } };
 }
 
 /** Merges the seeds' results (mean ± std) into the run directory and renders the reports. */
@@ -317,6 +361,7 @@ export async function runJob(job: Job, ctx: JobContext): Promise<boolean> {
     finished = true;
   }
   if (finished) markDone(ctx.runDir, job, started);
+  else writeJsonAtomic(elapsedPath(ctx.runDir, job.id), { id: job.id, elapsedMs: Math.round(earlierSessionsMs(ctx.runDir, job.id) + performance.now() - started) });
   return finished;
 }
 

@@ -50,7 +50,7 @@ export interface EvaluateJob {
   readonly step: number;
 }
 
-/** One seed's results.json, report.md and report.html from its students' evaluations. */
+/** One seed's results.json, report and leaderboard from its students' evaluations. */
 export interface ResultsJob {
   readonly kind: 'results';
   readonly id: string;
@@ -83,6 +83,14 @@ export interface Plan {
 export function teacherMethod(config: RunConfig): PluginRef {
   return config.teacher?.method ?? { name: 'standard', params: { epochs: 3 } };
 }
+
+/** Id of the job that trains `model` (a student, or the run's teacher) for `seed`. */
+export function trainJobId(seed: number, model: string): string {
+  return `seed-${seed}/${model}`;
+}
+
+/** What a seed's results job and the run's report job write beside results.json. */
+export const REPORT_FILES = ['report.md', 'report.html', 'leaderboard.md', 'leaderboard.html'] as const;
 
 /** Run-relative directory of one seed's files: the run directory itself with a single seed. */
 export function seedDir(config: RunConfig, seed: number): string {
@@ -139,7 +147,7 @@ export function buildPlan(
     if (trainsTeacher) {
       teacherJob = add<TrainJob>({
         kind: 'train',
-        id: `seed-${seed}/${TEACHER}`,
+        id: trainJobId(seed, TEACHER),
         seed,
         model: TEACHER,
         method: teacherMethod(config),
@@ -157,7 +165,7 @@ export function buildPlan(
       const source = s.teacher !== undefined ? trainJobs.get(s.teacher)! : teacherJob;
       const job = add<TrainJob>({
         kind: 'train',
-        id: `seed-${seed}/${s.name}`,
+        id: trainJobId(seed, s.name),
         seed,
         model: s.name,
         method: s.method,
@@ -217,12 +225,12 @@ export function buildPlan(
       dir,
       models: [...teacherEvaluation.map((e) => e.model), ...students.map((s) => s.model)],
       dependsOn: [...teacherEvaluation, ...evaluations].map((e) => e.id),
-      writes: ['results.json', 'report.md', 'report.html'].map((f) => rel(dir, f)),
+      writes: ['results.json', ...REPORT_FILES].map((f) => rel(dir, f)),
     });
     seedResults.push(results.id);
   }
   if (config.seeds.length > 1) {
-    add<ReportJob>({ kind: 'report', id: 'report', seeds: config.seeds, dependsOn: seedResults, writes: ['results.json', 'report.md', 'report.html'] });
+    add<ReportJob>({ kind: 'report', id: 'report', seeds: config.seeds, dependsOn: seedResults, writes: ['results.json', ...REPORT_FILES] });
   }
   return { jobs };
 }

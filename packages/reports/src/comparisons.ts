@@ -24,10 +24,10 @@ export const COMPARISON_POWER = 0.8;
 export const CLEAN = 'clean';
 
 /** Per-example outcomes of one model: by measure, true where the model was right. */
-type Outcomes = ReadonlyMap<string, readonly boolean[]>;
+export type Outcomes = ReadonlyMap<string, readonly boolean[]>;
 
 /** Per-example outcomes recorded for a model (from `threatModels[…].brokenBy`, or a seed's copy under `perSeed`). */
-function outcomesOf(threatModels: Readonly<Record<string, { readonly brokenBy?: readonly (string | null)[] }>>): Outcomes {
+export function outcomesOf(threatModels: Readonly<Record<string, { readonly brokenBy?: readonly (string | null)[] }>>): Outcomes {
   const out = new Map<string, boolean[]>();
   for (const [key, tm] of Object.entries(threatModels)) {
     if (!tm.brokenBy) continue;

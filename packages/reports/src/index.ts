@@ -1,7 +1,7 @@
 /**
  * @tempered/reports: the results layer. The results.json schema, parsing and merging results
  * files, paired and across-seed comparisons, the gradient-masking verdicts (pure functions of a
- * model's results), one report document model rendered to Markdown and HTML, and PNG images.
+ * model's results), one report document model (the report and the leaderboard) rendered to Markdown and HTML, and PNG images.
  * Everything here is a pure function of a results file: it imports no tfjs, no attack and no
  * Node built-in, so it bundles for the browser on its own. Reading and writing report files is
  * in `@tempered/reports/node`; the evaluation engine that produces results files is
@@ -56,17 +56,20 @@ export type {
   MetricValue,
   PluginMetricResult,
   RecordedAttackTraits,
+  Machine,
 } from './schema.js';
 export { mergeResults } from './merge.js';
-export { renderMarkdown, documentToMarkdown } from './render-markdown.js';
+export { buildLeaderboard, leaderboardReference, threatModelOrder, rankStudents, seedSummary, referenceComparisons, diagnosticsVerdict } from './leaderboard.js';
+export type { SeedSummary, ReferenceComparison } from './leaderboard.js';
+export { renderMarkdown, renderLeaderboardMarkdown, documentToMarkdown } from './render-markdown.js';
 export { buildReport, teacherDescription, teacherVerdicts, studentsOf, percent, rate } from './report-model.js';
 export type { ReportDocument, Block, Span, Verdict, Figure, TradeoffPoint } from './report-model.js';
-export { renderHtml, documentToHtml, escapeHtml, lineChart, histogramChart, tradeoffChart } from './render-html.js';
+export { renderHtml, renderLeaderboardHtml, htmlPage, documentToHtml, escapeHtml, lineChart, histogramChart, tradeoffChart } from './render-html.js';
 export { encodePng, pngDataUri, crc32, diverging, imageToRgb, perturbationToRgb } from './png.js';
 export { mean, median, std, finiteOrNull, wilsonInterval, rateInterval, Z_95 } from './stats.js';
 export {
   binomialHalfCdf, mcnemarExact, newcombePairedInterval, holmAdjust, mcnemarSampleSize, minimumDetectableDifference,
-  pairedTable, pairedTTest, studentTTwoSided, normalCdf, normalQuantile, Z_POWER_80,
+  pairedTable, pairedTTest, studentTTwoSided, studentTQuantile, tIntervalOfMean, normalCdf, normalQuantile, Z_POWER_80,
 } from './paired.js';
 export type { PairedTable, SeedTest } from './paired.js';
 export { markTeachers } from './teachers.js';

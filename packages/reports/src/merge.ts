@@ -273,6 +273,8 @@ export function mergeResults(results: readonly ResultsFile[], sources: readonly 
     ...(first.config ? { config: { ...first.config, seeds } } : {}),
     models,
     ...(results.length > 1 ? { seedsShareTestExamples: sameExamples } : {}),
+    // One machine only when every run says the same one (shards of a cluster run may differ).
+    ...(first.machine && results.every((r) => JSON.stringify(r.machine) === JSON.stringify(first.machine)) ? { machine: first.machine } : {}),
   };
   return { ...merged, comparisons: compareModels(merged) };
 }

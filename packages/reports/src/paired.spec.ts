@@ -12,7 +12,9 @@ import {
   normalQuantile,
   pairedTable,
   pairedTTest,
+  studentTQuantile,
   studentTTwoSided,
+  tIntervalOfMean,
 } from './paired.js';
 
 // --- Independent computations, written here apart from the code under test. ---
@@ -208,6 +210,22 @@ describe('normal and Student t distributions', () => {
     for (const t of [0.3, 1.7, 4.2]) expect(studentTTwoSided(t, 2)).toBeCloseTo(1 - t / Math.sqrt(2 + t * t), 12);
     // I_x(a, 1) = x^a.
     expect(incompleteBeta(0.3, 2.5, 1)).toBeCloseTo(0.3 ** 2.5, 12);
+  });
+
+  it('t quantiles and the t interval of a mean over seeds match the table', () => {
+    // Student t table, two-sided 0.05: 12.706 (1 df), 4.303 (2), 2.228 (10); two-sided 0.01, 2 df: 9.925.
+    expect(studentTQuantile(0.05, 1)).toBeCloseTo(12.7062, 3);
+    expect(studentTQuantile(0.05, 2)).toBeCloseTo(4.3027, 4);
+    expect(studentTQuantile(0.05, 10)).toBeCloseTo(2.2281, 4);
+    expect(studentTQuantile(0.01, 2)).toBeCloseTo(9.9248, 3);
+    // df 2 closed form, P(|T| > t) = 1 − t/√(2 + t²) inverted: t = √(2q² / (1 − q²)) with q = 1 − p.
+    expect(studentTQuantile(0.2, 2)).toBeCloseTo(Math.sqrt((2 * 0.8 ** 2) / (1 - 0.8 ** 2)), 9);
+    // Seeds 0.80, 0.82, 0.84: mean 0.82, sd 0.02 → 0.82 ± 4.3027 · 0.02/√3.
+    const [lower, upper] = tIntervalOfMean(0.82, 0.02, 3)!;
+    expect(lower).toBeCloseTo(0.82 - (4.302653 * 0.02) / Math.sqrt(3), 6);
+    expect(upper).toBeCloseTo(0.82 + (4.302653 * 0.02) / Math.sqrt(3), 6);
+    expect(tIntervalOfMean(0.82, Number.NaN, 1)).toBeNull();
+    expect(studentTQuantile(0.05, 0)).toBeNaN();
   });
 
   it('paired t over seeds: none with one seed or no spread, Student\'s t otherwise', () => {

@@ -250,6 +250,33 @@ export function studentTTwoSided(t: number, df: number): number {
   return incompleteBeta(df / (df + t * t), df / 2, 0.5);
 }
 
+/**
+ * The two-sided quantile of Student's t: the t with P(|T| ≥ t) = `twoSidedP` at `df` degrees of
+ * freedom (4.303 for 0.05 and 2 df), by bisection on {@link studentTTwoSided}. NaN for df ≤ 0.
+ */
+export function studentTQuantile(twoSidedP: number, df: number): number {
+  if (!(df > 0) || !(twoSidedP > 0 && twoSidedP < 1)) return Number.NaN;
+  let lo = 0;
+  let hi = 1;
+  while (studentTTwoSided(hi, df) > twoSidedP) hi *= 2;
+  for (let i = 0; i < 200; i++) {
+    const mid = (lo + hi) / 2;
+    if (studentTTwoSided(mid, df) > twoSidedP) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+/**
+ * 95 % t interval of a mean over n seeds from its sample standard deviation: mean ± t₀.₉₇₅,ₙ₋₁ ·
+ * sd/√n, the interval the paired t test over seeds inverts. Null below two seeds or without a finite sd.
+ */
+export function tIntervalOfMean(mean: number, sd: number, n: number, level = 0.95): Interval | null {
+  if (n < 2 || !Number.isFinite(sd) || !Number.isFinite(mean)) return null;
+  const half = studentTQuantile(1 - level, n - 1) * (sd / Math.sqrt(n));
+  return [mean - half, mean + half];
+}
+
 /** The result of a paired t test over seeds. */
 export interface SeedTest {
   /** Seeds (pairs of runs) the test used. */

@@ -1,5 +1,6 @@
 import { imageToRgb, encodePng, perturbationToRgb, pngDataUri } from './png.js';
 import { buildReport, type Block, type Figure, type ReportDocument, type Series, type Span, type TradeoffPoint } from './report-model.js';
+import { buildLeaderboard } from './leaderboard.js';
 import type { AdversarialExample, GradientHistogram, ResultsFile } from './schema.js';
 
 /** Escapes text for HTML content and attribute values. */
@@ -191,15 +192,17 @@ export function documentToHtml(doc: ReportDocument): string {
   return [`<h1>${escapeHtml(doc.title)}</h1>`, ...doc.blocks.map(block)].join('\n');
 }
 
-/** report.html: one self-contained page (inline CSS and SVG, PNGs as data: URIs, no network), from the same document as report.md. */
-export function renderHtml(results: ResultsFile): string {
-  const doc = buildReport(results);
+/**
+ * A self-contained HTML page (inline CSS and SVG, PNGs as data: URIs, no network) of a document,
+ * `pageTitle` in the tab and `heading` as its first heading.
+ */
+export function htmlPage(doc: ReportDocument, pageTitle: string, heading: string = doc.title): string {
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
-<title>Tempered robustness report — ${escapeHtml(results.dataset.name)}</title><style>${STYLE}</style></head>
+<title>${escapeHtml(pageTitle)}</title><style>${STYLE}</style></head>
 <body data-images-loaded="pending">
-${documentToHtml({ ...doc, title: `${doc.title} — ${results.dataset.name}` })}
+${documentToHtml({ ...doc, title: heading })}
 <script>
 (function () {
   var images = Array.prototype.slice.call(document.images);
@@ -215,4 +218,16 @@ ${documentToHtml({ ...doc, title: `${doc.title} — ${results.dataset.name}` })}
 </script>
 </body></html>
 `;
+}
+
+/** report.html: one self-contained page from the same document as report.md (see {@link htmlPage}). */
+export function renderHtml(results: ResultsFile): string {
+  const doc = buildReport(results);
+  return htmlPage(doc, `Tempered robustness report — ${results.dataset.name}`, `${doc.title} — ${results.dataset.name}`);
+}
+
+/** leaderboard.html: the page of the same document as leaderboard.md (see buildLeaderboard). */
+export function renderLeaderboardHtml(results: ResultsFile): string {
+  const doc = buildLeaderboard(results);
+  return htmlPage(doc, doc.title);
 }

@@ -1,4 +1,5 @@
 import { buildReport, type Block, type ReportDocument, type Span, type Verdict } from './report-model.js';
+import { buildLeaderboard } from './leaderboard.js';
 import type { ResultsFile } from './schema.js';
 
 
@@ -25,7 +26,7 @@ function verdict(v: Verdict): string {
   return `- ${STATUS_LABEL[v.status]} (${cell(v.id)}): ${cell(v.message)}`;
 }
 
-function block(b: Block): string[] {
+function block(b: Block, htmlFile: string): string[] {
   switch (b.kind) {
     case 'heading':
       return [`${'#'.repeat(b.level)} ${cell(b.text)}`, ''];
@@ -38,17 +39,22 @@ function block(b: Block): string[] {
     case 'verdicts':
       return [...b.items.map(verdict), ''];
     case 'figures':
-      // Figures are drawn in report.html; their numbers are in this file's tables.
-      return [b.figures.length === 0 ? b.empty : `(${b.figures.length} figure${b.figures.length === 1 ? '' : 's'} in report.html)`, ''];
+      // Figures are drawn in the HTML twin; their numbers are in this file's tables.
+      return [b.figures.length === 0 ? b.empty : `(${b.figures.length} figure${b.figures.length === 1 ? '' : 's'} in ${htmlFile})`, ''];
   }
 }
 
 /** A report document as Markdown. */
 export function documentToMarkdown(doc: ReportDocument): string {
-  return [`# ${cell(doc.title)}`, '', ...doc.blocks.flatMap(block)].join('\n');
+  return [`# ${cell(doc.title)}`, '', ...doc.blocks.flatMap((b) => block(b, doc.htmlFile ?? 'report.html'))].join('\n');
 }
 
 /** report.md: the report document of `results` (see buildReport) in Markdown. */
 export function renderMarkdown(results: ResultsFile): string {
   return documentToMarkdown(buildReport(results));
+}
+
+/** leaderboard.md: the leaderboard document of `results` (see buildLeaderboard) in Markdown. */
+export function renderLeaderboardMarkdown(results: ResultsFile): string {
+  return documentToMarkdown(buildLeaderboard(results));
 }

@@ -66,6 +66,8 @@ export type Block =
 export interface ReportDocument {
   readonly title: string;
   readonly blocks: readonly Block[];
+  /** The HTML file that draws this document's figures, named in the Markdown (default report.html). */
+  readonly htmlFile?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -87,19 +89,19 @@ export function rate(value: number | null | undefined, interval?: Interval | nul
 }
 
 /** A difference in percentage points with its sign: "+6.0". */
-function points(value: number | null | undefined): string {
+export function points(value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return 'n/a';
   const text = (value * 100).toFixed(1);
   return value > 0 && text !== '0.0' ? `+${text}` : text === '-0.0' ? '0.0' : text;
 }
 
 /** A difference with its paired interval: "+6.0 [−2.6, +14.3]". */
-function difference(value: number, interval: Interval | null): string {
+export function difference(value: number, interval: Interval | null): string {
   return interval ? `${points(value)} [${points(interval[0])}, ${points(interval[1])}]` : points(value);
 }
 
 /** A p-value: three decimals, "< 0.001" below. */
-function pValue(p: number | null | undefined): string {
+export function pValue(p: number | null | undefined): string {
   if (p === null || p === undefined || !Number.isFinite(p)) return 'n/a';
   return p < 0.001 ? '< 0.001' : p.toFixed(3);
 }
@@ -160,13 +162,15 @@ export function teacherDescription(teacher: TeacherInfo): string {
   return `${teacher.name}: trained with ${method}${model}`;
 }
 
-function spreadOf(model: ModelResults, ...path: string[]): unknown {
+/** The standard deviation over seeds recorded at `std.<path>` (merged results), else undefined. */
+export function spreadOf(model: ModelResults, ...path: string[]): unknown {
   let node: unknown = model.std;
   for (const key of path) node = node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
   return node;
 }
 
-function statusOf(d: Diagnostic): Verdict['status'] {
+/** A diagnostic's status; files written before `status` existed: a warning is flagged, else not run. */
+export function statusOf(d: Diagnostic): Verdict['status'] {
   return d.status ?? (d.severity === 'warning' ? 'flagged' : 'not-run');
 }
 

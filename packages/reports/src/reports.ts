@@ -3,14 +3,16 @@ import { join } from 'node:path';
 import { ConfigError } from '@tempered/core/pure';
 import { writeFileAtomic, writeJsonAtomic } from '@tempered/core/fs';
 import { mergeResults } from './merge.js';
-import { renderHtml } from './render-html.js';
-import { renderMarkdown } from './render-markdown.js';
+import { renderHtml, renderLeaderboardHtml } from './render-html.js';
+import { renderLeaderboardMarkdown, renderMarkdown } from './render-markdown.js';
 import type { ResultsFile } from './schema.js';
 import { parseResults } from './parse-results.js';
 
 export const RESULTS_FILE = 'results.json';
 export const REPORT_MARKDOWN = 'report.md';
 export const REPORT_HTML = 'report.html';
+export const LEADERBOARD_MARKDOWN = 'leaderboard.md';
+export const LEADERBOARD_HTML = 'leaderboard.html';
 
 /** Reads and checks `dir/results.json`. */
 export function readResults(dir: string): ResultsFile {
@@ -35,18 +37,19 @@ export function writeResults(dir: string, results: ResultsFile): void {
   writeJsonAtomic(path, results);
 }
 
-/** Rebuilds `dir/report.md` and `dir/report.html` from `dir/results.json` alone. */
-export function renderReports(dir: string): { markdown: string; html: string } {
+/** Rebuilds `dir/report.md`, `dir/report.html` and the leaderboard (`leaderboard.md`, `leaderboard.html`) from `dir/results.json` alone. */
+export function renderReports(dir: string): { markdown: string; html: string; leaderboardMarkdown: string; leaderboardHtml: string } {
   const results = readResults(dir);
-  const markdown = join(dir, REPORT_MARKDOWN);
-  const html = join(dir, REPORT_HTML);
-  writeFileAtomic(markdown, renderMarkdown(results));
-  writeFileAtomic(html, renderHtml(results));
-  return { markdown, html };
+  const written = { markdown: join(dir, REPORT_MARKDOWN), html: join(dir, REPORT_HTML), leaderboardMarkdown: join(dir, LEADERBOARD_MARKDOWN), leaderboardHtml: join(dir, LEADERBOARD_HTML) };
+  writeFileAtomic(written.markdown, renderMarkdown(results));
+  writeFileAtomic(written.html, renderHtml(results));
+  writeFileAtomic(written.leaderboardMarkdown, renderLeaderboardMarkdown(results));
+  writeFileAtomic(written.leaderboardHtml, renderLeaderboardHtml(results));
+  return written;
 }
 
 /** Merges several runs' results.json (seeds → mean ± std; models → union) into `outDir` and renders it. */
-export function mergeReports(dirs: readonly string[], outDir: string): { results: string; markdown: string; html: string } {
+export function mergeReports(dirs: readonly string[], outDir: string): { results: string } & ReturnType<typeof renderReports> {
   const merged = mergeResults(dirs.map(readResults), dirs.map((d) => join(d, RESULTS_FILE)));
   writeResults(outDir, merged);
   return { results: join(outDir, RESULTS_FILE), ...renderReports(outDir) };

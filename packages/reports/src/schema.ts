@@ -325,7 +325,23 @@ const TeachingFields = {
   taught: Type.Optional(Type.Array(Str)), // this model is a teacher: the students of the run it taught
 };
 
-/** Everything measured for one trained model (see the field comments). */
+// ---------------------------------------------------------------------------------------------
+// What the leaderboard's model cards need beside the numbers (issue 25). Optional: files written
+// before them still parse, and the leaderboard says "not recorded".
+// ---------------------------------------------------------------------------------------------
+
+const ModelCardFields = {
+  methodDescription: Type.Optional(Str), // the method plugin's one-line description, as registered
+  parameters: Type.Optional(Count), // the model's weight count (every weight of the saved layers model)
+  // Wall seconds of the job that trained the model (setup, training and saving; a job resumed after
+  // a stop counts from its resume). Absent for a loaded model. A mean when seeds were merged.
+  trainingSeconds: Type.Optional(Count),
+};
+
+/** The machine a run was evaluated on: CPU model, logical cores, OS platform and architecture. */
+export const MachineSchema = Type.Object({ cpu: Str, cores: Type.Integer({ minimum: 0 }), platform: Str });
+export type Machine = Of<typeof MachineSchema>;
+
 /**
  * The value of a metric plugin run by `evaluation.metrics`: one number, or named numbers (null
  * where undefined, e.g. no example qualified). Anything else is refused when the metric reports it.
@@ -365,6 +381,7 @@ export const ModelResultsSchema = Type.Object({
   missing: Type.Optional(Type.Record(Type.String(), Type.Array(Int))), // paths null on some seeds → those seeds
   perSeed: Type.Optional(Type.Record(Type.String(), SeedSpecificSchema)),
   ...TeachingFields,
+  ...ModelCardFields,
 });
 export type ModelResults = Of<typeof ModelResultsSchema> & { readonly training?: TrainingCurves; readonly std?: ModelSpread };
 
@@ -377,7 +394,8 @@ export const RESULTS_JSON_SCHEMA = Type.Object(
     schemaVersion: Type.Literal(RESULTS_SCHEMA_VERSION),
     tempered: Str, // @tempered/reports version that wrote the file
     createdAt: Type.String({ format: 'date-time' }),
-    dataset: Type.Object({ name: Str, split: Type.Literal('test'), size: Int }),
+    // description: the dataset plugin's one-line description, as registered (e.g. which split of which source).
+    dataset: Type.Object({ name: Str, split: Type.Literal('test'), size: Int, description: Type.Optional(Str) }),
     evaluatedExamples: Type.Integer({ minimum: 0 }), // the first N examples of the test split, in order
     backend: Type.Object({ name: Str, source: Type.Optional(Str), workers: Type.Integer({ minimum: 0 }) }),
     seed: Type.Optional(Int),
@@ -388,6 +406,7 @@ export const RESULTS_JSON_SCHEMA = Type.Object(
     // Issue 24 block: paired comparisons of the models (compareModels), and whether merged seeds shared their test examples.
     comparisons: Type.Optional(ComparisonsSchema),
     seedsShareTestExamples: Type.Optional(Type.Boolean()),
+    machine: Type.Optional(MachineSchema), // where the run was evaluated (absent from a merge of runs on different machines)
   },
   {
     $schema: 'http://json-schema.org/draft-07/schema#',
