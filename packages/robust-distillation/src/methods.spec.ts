@@ -27,16 +27,18 @@ beforeAll(() => {
 afterAll(() => teacher.dispose());
 
 const INNER = { epsilon: 0.1, stepSize: 0.04, steps: 2, learningRate: 3e-3, epochs: 3 };
-const CASES: Array<{ method: string; params: Record<string, unknown>; terms: string[]; teacher: boolean }> = [
+const CASES: Array<{ method: string; params: Record<string, unknown>; terms: string[]; teacher: boolean; roles?: boolean }> = [
   { method: 'rslad', params: {}, terms: ['adversarialKl', 'naturalKl'], teacher: true },
   { method: 'iad', params: { introspectionEpoch: 1 }, terms: ['introspectionKl', 'teacherKl', 'trust'], teacher: true },
   { method: 'adaad', params: { alpha: 0.9 }, terms: ['adversarialKl', 'naturalKl'], teacher: true },
   { method: 'mart', params: {}, terms: ['boostedCe', 'weightedKl'], teacher: false },
+  // Two roles, one model: the plumbing and memory are what this case checks (robustness: test/robustness.int.spec.ts).
+  { method: 'mtard', params: {}, terms: ['cleanKl', 'cleanWeight', 'robustKl', 'robustWeight'], teacher: true, roles: true },
 ];
 
 describe('@tempered/robust-distillation methods', () => {
-  it('registers rslad, iad, adaad and mart in the run container only', () => {
-    expect(listPlugins(container, TOKENS.Method)).toEqual(expect.arrayContaining(['rslad', 'iad', 'adaad', 'mart']));
+  it('registers rslad, iad, adaad, mtard and mart in the run container only', () => {
+    expect(listPlugins(container, TOKENS.Method)).toEqual(expect.arrayContaining(['rslad', 'iad', 'adaad', 'mtard', 'mart']));
     expect(listPlugins(rootContainer, TOKENS.Method)).not.toContain('rslad');
   });
 
@@ -45,7 +47,7 @@ describe('@tempered/robust-distillation methods', () => {
       const student = mlpStudent(`${c.method}-student`, 3);
       const baseline = tf.memory().numTensors;
       const method = createPlugin(container, TOKENS.Method, c.method, { ...INNER, ...c.params }) as TrainingMethod;
-      await method.setup({ student, teacher: c.teacher ? teacher : undefined, createModel: () => student, train, batchSize: 50, seed: 2, container });
+      await method.setup({ student, teacher: c.teacher ? teacher : undefined, ...(c.roles ? { teachers: { robust: teacher, clean: teacher } } : {}), createModel: () => student, train, batchSize: 50, seed: 2, container });
       const records: Array<{ loss: number; numTensors: number; terms: Readonly<Record<string, number>> }> = [];
       await new Trainer()
         .on('epoch:end', (e) => void records.push({ loss: e.loss, numTensors: e.numTensors, terms: e.terms }))
@@ -62,10 +64,11 @@ describe('@tempered/robust-distillation methods', () => {
 
   it('refuses a missing teacher and bad parameters, naming the field', async () => {
     const student = mlpStudent('refusals', 4);
-    for (const name of ['rslad', 'iad', 'adaad']) {
+    for (const name of ['rslad', 'iad', 'adaad', 'mtard']) {
       const method = createPlugin(container, TOKENS.Method, name, {}) as TrainingMethod;
       await expect(async () => method.setup({ student, createModel: () => student, train, batchSize: 50, seed: 1, container })).rejects.toThrow(new RegExp(`^${name}\\.teacher`));
     }
+    expect(() => createPlugin(container, TOKENS.Method, 'mtard', { weightLearningRate: 2 })).toThrow(/^mtard\.weightLearningRate/);
     expect(() => createPlugin(container, TOKENS.Method, 'rslad', { adversarialWeight: 2 })).toThrow(/^rslad\.adversarialWeight/);
     expect(() => createPlugin(container, TOKENS.Method, 'adaad', { klReduction: 'sum' })).toThrow(/^adaad\.klReduction/);
     expect(() => createPlugin(container, TOKENS.Method, 'iad', { beta: -1 })).toThrow(/^iad\.beta/);
