@@ -123,7 +123,7 @@ interface MtardPrepared {
  * learning rate (theirs ×0.1 at the same epochs); we scale η by the phase learning rate over its
  * initial value, which is exactly that under a step schedule. The weights (and L₀) are method
  * state: checkpointed and restored on resume. Reported terms: `robustKl`, `cleanKl` (as
- * reduced) and the weights used, `robustWeight`, `cleanWeight` (epoch means); accuracy is the
+ * reduced) and the teacher weights used, `robustWeight`, `cleanWeight` (epoch means); accuracy is the
  * student's on x′.
  *
  * KL normalisation: the authors reduce with `torch.mean` over all B·C elements, PyTorch's
@@ -147,7 +147,9 @@ interface MtardPrepared {
  *   only after it);
  * - their KL adds 1e-5 inside log p_T (`mtard_resnet18_cifar10.py:52`), ours is exact;
  * - η follows the phase learning rate (`:138`, theirs multiplies it by 0.1 at the milestones);
- * - a first KL of exactly 0 keeps that teacher's ratio at 1 (theirs divides by zero, `:87-88`).
+ * - a first KL of exactly 0 keeps that teacher's ratio at 1 (theirs divides by zero, `:87-88`);
+ * - core's default optimiser (Adam 1e-3, constant) unless the config gives theirs (`:42`, `:135-137`;
+ *   examples/benchmark does, scaled).
  * NISP-official/Fair-ARD@910c8cd `Fair-MTARD.py` re-implements it (class re-weighting added; its
  * clean term there matches S(x) to the robust teacher at x′, `:144`, which is not MTARD's).
  *
