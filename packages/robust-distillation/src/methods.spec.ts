@@ -5,10 +5,14 @@
  * field of a bad parameter.
  */
 import * as tf from '@tensorflow/tfjs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { container as rootContainer } from 'tsyringe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { register as registerAttacks } from '@tempered/attacks';
 import { TOKENS, Trainer, createPlugin, listPlugins, type TrainingMethod, type Teacher } from '@tempered/core';
+import { loadCheckpoint, saveCheckpoint } from '@tempered/core/node';
 import { mlpStudent, trainTeacher } from '@tempered/core/testing';
 import { mnistTiny } from '@tempered/datasets/testing';
 import { register as registerBaselines } from '@tempered/baselines';
@@ -61,6 +65,40 @@ describe('@tempered/robust-distillation methods', () => {
       student.dispose();
     });
   }
+
+  it('mtard: a run stopped mid-epoch resumes from its checkpoint to the same weights bit for bit (the teacher weights and L₀ are state)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tempered-mtard-resume-'));
+    // The learning rate falls mid-run, so η falls with it: a resume that lost the weights, L₀ or the rate would drift.
+    const { learningRate: _flat, ...walk } = INNER;
+    const params = { ...walk, epochs: 2, optimizer: { name: 'momentum', learningRate: 0.05, momentum: 0.9 }, schedule: { name: 'piecewise', interval: 'step', milestones: [1.25], gamma: 0.1 } };
+    const clean = trainTeacher(teacherTrain, { epochs: 1, seed: 9 });
+    const fresh = async () => {
+      const method = createPlugin(container, TOKENS.Method, 'mtard', params) as TrainingMethod;
+      const student = mlpStudent('mtard-resume', 6);
+      await method.setup({ student, teachers: { robust: teacher, clean }, createModel: () => student, train, batchSize: 50, seed: 3, container });
+      return method;
+    };
+    const weightsOf = (method: TrainingMethod) => method.result().getWeights().map((w) => { const values = Array.from(w.dataSync()); w.dispose(); return values; });
+    const finish = (method: TrainingMethod) => { method.result().dispose(); method.dispose(); };
+    const uninterrupted = await fresh();
+    const cleanWeights: number[] = [];
+    await new Trainer().on('epoch:end', (e) => void cleanWeights.push(e.terms.cleanWeight!)).run(uninterrupted, { model: 'm', train, batchSize: 50, seed: 3 });
+    const expected = weightsOf(uninterrupted);
+    finish(uninterrupted);
+    // The weights moved off their start (1/2): the adaptive update ran.
+    expect(Math.abs(cleanWeights.at(-1)! - 0.5)).toBeGreaterThan(1e-3);
+    const killed = await fresh();
+    const outcome = await new Trainer().on('batch:end', (e, control) => void (e.epoch === 1 && e.batch === 0 && control.stop('simulated kill'))).run(killed, { model: 'm', train, batchSize: 50, seed: 3 });
+    await saveCheckpoint(dir, { model: 'm', seed: 3 }, killed, outcome.position);
+    finish(killed);
+    const resumed = await fresh();
+    const position = await loadCheckpoint(dir, resumed);
+    await new Trainer().run(resumed, { model: 'm', train, batchSize: 50, seed: 3, resume: position });
+    expect(weightsOf(resumed)).toEqual(expected);
+    finish(resumed);
+    clean.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it('refuses a missing teacher and bad parameters, naming the field', async () => {
     const student = mlpStudent('refusals', 4);
