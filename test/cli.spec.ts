@@ -35,7 +35,7 @@ describe('the tempered command', () => {
     const rows = list.stdout.trim().split('\n').map((line) => /^(\S+)\s+(\S+)\s+(.+)$/.exec(line));
     expect(rows.every((r) => r !== null), list.stdout).toBe(true);
     const names = (kind: string) => rows.filter((r) => r![1] === kind).map((r) => r![2]);
-    expect(names('method')).toEqual(expect.arrayContaining(['adaad', 'ard', 'crdnd', 'defensive-distillation', 'iad', 'kd', 'mart', 'pgd-at', 'rslad', 'standard', 'trades']));
+    expect(names('method')).toEqual(expect.arrayContaining(['adaad', 'ard', 'crdnd', 'defensive-distillation', 'iad', 'kd', 'mart', 'mtard', 'pgd-at', 'rslad', 'standard', 'trades']));
     expect(names('attack')).toEqual(expect.arrayContaining(['apgd', 'autoattack', 'cw', 'fab', 'fgsm', 'jsma', 'pgd', 'square']));
     expect(list.stdout).toMatch(/^method\s+ard\s+Adversarially Robust Distillation \(Goldblum et al\. 2020\)/m);
     type Conditional = { if: { properties: { method: { const?: string } } }; then: { properties: { params: { properties: Record<string, unknown> } } } };

@@ -150,6 +150,12 @@ export function runConfigSchema(known: PluginParamSchemas = {}, teacherFree?: re
             params: Type.Optional(Type.Unsafe<Record<string, unknown>>({ ...Params, description: "The method's params (each has a default)" })),
             model: Type.Optional(pluginRef('model', known, 'the student architecture (default: the run model)')),
             teacher: Type.Optional(Type.String({ ...Name, description: 'Name of an earlier student to distil from instead of the run teacher' })),
+            teachers: Type.Optional(
+              Type.Record(Type.String({ ...Name }), Type.String({ ...Name, description: "The role's teacher: teacher (the run's) or the name of an earlier student" }), {
+                description:
+                  "For a method that distils from several teachers (it declares their roles, e.g. mtard: robust and clean): role → teacher, each 'teacher' (the run's) or the name of an earlier student trained without a teacher; every declared role, no other",
+              }),
+            ),
           },
           { additionalProperties: false, ...paramsFor('method', 'method', known) },
         ),

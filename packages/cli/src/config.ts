@@ -33,6 +33,11 @@ export interface StudentConfig {
    * `trades` student as the teacher of an `ard` student).
    */
   readonly teacher?: string;
+  /**
+   * For a method that declares teacher roles (e.g. mtard's robust and clean): role → model name,
+   * `teacher` (the run's teacher) or an earlier student of this run.
+   */
+  readonly teachers?: Readonly<Record<string, string>>;
 }
 
 export interface TeacherConfig {
@@ -112,12 +117,19 @@ export function validateConfig(input: unknown, source = 'config'): RunConfig {
     if (s.teacher !== undefined && !names.has(s.teacher)) {
       throw new ConfigError(`${f}.teacher`, `expected the name of an earlier student (trained first), got "${s.teacher}"${names.size ? `; earlier: ${[...names].join(', ')}` : ''}`);
     }
+    if (s.teacher !== undefined && s.teachers !== undefined) throw new ConfigError(`${f}.teachers`, 'give either teacher (one teacher) or teachers (one per role the method declares), not both');
+    for (const [role, source] of Object.entries(s.teachers ?? {})) {
+      if (source !== 'teacher' && !names.has(source)) {
+        throw new ConfigError(`${f}.teachers.${role}`, `expected "teacher" (the run's) or the name of an earlier student (trained first), got "${source}"${names.size ? `; earlier: ${[...names].join(', ')}` : ''}`);
+      }
+    }
     names.add(studentName);
     return {
       name: studentName,
       method: { name: s.method, params: s.params ?? {} },
       model: s.model === undefined ? undefined : pluginRef(s.model),
       ...(s.teacher !== undefined ? { teacher: s.teacher } : {}),
+      ...(s.teachers !== undefined ? { teachers: { ...s.teachers } } : {}),
     };
   });
 

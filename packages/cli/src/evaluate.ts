@@ -17,7 +17,7 @@ export interface EvaluateRunArgs {
   /** Students that distil from another student of the run: their teacher (agreement is measured against it). */
   readonly studentTeachers?: ReadonlyMap<string, Teacher>;
   readonly students: ReadonlyMap<string, Student>;
-  readonly methods: Readonly<Record<string, { method: string; params: Record<string, unknown>; teacher?: TeacherInfo }>>;
+  readonly methods: Readonly<Record<string, { method: string; params: Record<string, unknown>; teacher?: TeacherInfo; teachers?: Readonly<Record<string, TeacherInfo>> }>>;
   /** Each model's training curves (results' own type, see curvesFromLog). */
   readonly curves: ReadonlyMap<string, TrainingCurves>;
   /** The transfer check's source (a model of `students` or `transferSources`); absent: none. */
@@ -53,6 +53,7 @@ export async function evaluateRun(args: EvaluateRunArgs): Promise<Results> {
     model,
     teacher: args.studentTeachers?.get(name) ?? args.teacher,
     ...(args.methods[name]!.teacher ? { teacherInfo: args.methods[name]!.teacher } : {}),
+    ...(args.methods[name]!.teachers ? { teachersInfo: args.methods[name]!.teachers } : {}),
     ...(args.curves.has(name) ? { training: args.curves.get(name)! } : {}),
   }));
   const { batchSize, examplesPerAttack, gradientExamples, diagnostics } = config.evaluation.params;

@@ -185,15 +185,29 @@ async function runTrainJob(job: TrainJob, ctx: JobContext): Promise<boolean> {
   const splits = await ctx.splits();
   const method = createPlugin(container, TOKENS.Method, job.method.name, job.method.params) as TrainingMethod;
   const student = buildModel(container, job.architecture, job.model, splits, job.seed);
-  const teacher = job.teacher && method.teacher !== 'none' ? await loadTeacher(ctx.config, dir, await ctx.splits(), job.teacher) : undefined;
+  // A several-teacher student loads each role's teacher once (two roles may name the same model).
+  const loaded = new Map<string, Teacher>();
   try {
-    if (teacher) assertCompatible(teacher, student);
+    for (const name of new Set(job.teachers ? Object.values(job.teachers) : job.teacher && method.teacher !== 'none' ? [job.teacher] : [])) {
+      loaded.set(name, await loadTeacher(ctx.config, dir, await ctx.splits(), name));
+    }
+  } catch (error) {
+    for (const t of loaded.values()) t.dispose();
+    method.dispose();
+    student.dispose();
+    throw error;
+  }
+  const teacher = job.teacher ? loaded.get(job.teacher) : undefined;
+  const teachers = job.teachers ? Object.fromEntries(Object.entries(job.teachers).map(([role, name]) => [role, loaded.get(name)!])) : undefined;
+  try {
+    for (const t of loaded.values()) assertCompatible(t, student);
     ctx.log(`training ${job.model} (${job.method.name})`);
     // The run's own teacher keeps the model names it always had, so its initial weights do too.
     const prefix = job.isTeacher ? '' : `${job.model}-`;
     await method.setup({
       student,
       teacher,
+      ...(teachers ? { teachers } : {}),
       createModel: (name) => buildModel(container, job.architecture, `${prefix}${name}`, splits, job.seed),
       train: splits.train,
       batchSize: config.batchSize,
@@ -230,7 +244,7 @@ async function runTrainJob(job: TrainJob, ctx: JobContext): Promise<boolean> {
     // the run's teacher belong to this job, which may share its process with the next ones.
     method.dispose();
     student.dispose();
-    teacher?.dispose();
+    for (const t of loaded.values()) t.dispose();
   }
 }
 
@@ -249,8 +263,22 @@ function describeMethod(container: DependencyContainer, ref: PluginRef): { param
 export function teacherInfo(container: DependencyContainer, config: RunConfig, studentName: string): TeacherInfo | undefined {
   const student = config.students.find((s) => s.name === studentName)!;
   if (!describeMethod(container, student.method).usesTeacher) return undefined;
-  if (student.teacher !== undefined) {
-    const source = config.students.find((s) => s.name === student.teacher)!;
+  return modelTeacherInfo(container, config, student.teacher);
+}
+
+/**
+ * How each role's teacher of a several-teacher student was made (results.models.<m>.teachers,
+ * role → teacher in `roles` order, primary first), or undefined for a one-teacher student.
+ */
+export function teachersInfo(container: DependencyContainer, config: RunConfig, teachers: Readonly<Record<string, string>> | undefined): Record<string, TeacherInfo> | undefined {
+  if (!teachers) return undefined;
+  return Object.fromEntries(Object.entries(teachers).map(([role, name]) => [role, modelTeacherInfo(container, config, name === TEACHER ? undefined : name)]));
+}
+
+/** How a teacher was made: an earlier student of the run (by name), else the run's teacher. */
+function modelTeacherInfo(container: DependencyContainer, config: RunConfig, studentName: string | undefined): TeacherInfo {
+  if (studentName !== undefined) {
+    const source = config.students.find((s) => s.name === studentName)!;
     return { name: source.name, source: 'student', method: source.method.name, methodParams: describeMethod(container, source.method).params, model: (source.model ?? config.model).name };
   }
   if (config.teacher?.path) return { name: TEACHER, source: 'loaded', path: config.teacher.path };
@@ -275,9 +303,11 @@ async function runEvaluateJob(job: EvaluateJob, ctx: JobContext): Promise<boolea
   const dir = join(ctx.runDir, job.dir);
   const unsubscribe = ctx.stop.onStop(() => ctx.abortEvaluation());
   const student = config.students.find((s) => s.name === job.model);
-  const info = student ? teacherInfo(container, config, job.model) : undefined;
+  // A several-teacher student records every role's teacher, and its primary role's as `teacher` (what reports read).
+  const roles = student ? teachersInfo(container, config, job.teachers) : undefined;
+  const info = roles ? roles[Object.keys(roles)[0]!] : student ? teacherInfo(container, config, job.model) : undefined;
   const described = student ? { method: student.method.name, params: describeMethod(container, student.method).params } : runTeacherMethod(container, config);
-  const methods = { [job.model]: { ...described, ...(info ? { teacher: info } : {}) } };
+  const methods = { [job.model]: { ...described, ...(info ? { teacher: info } : {}), ...(roles ? { teachers: roles } : {}) } };
   const teacher = job.teacher ? await loadTeacher(config, dir, await ctx.splits(), job.teacher) : undefined;
   // A loaded teacher is checked against the dataset as its students check it (one-line error), before it is attacked.
   if (!student && config.teacher?.path) (await loadTeacher(config, dir, await ctx.splits())).dispose();

@@ -67,6 +67,42 @@ describe('plan of jobs', () => {
     expect(loaded.jobs.find((j) => j.id === 'seed-1/evaluate/teacher')).toMatchObject({ dependsOn: ['seed-1/baseline'] });
   });
 
+  it('makes a several-teacher student wait for every role, primary role first, and shows them in --plan', () => {
+    const roles = (ref: { name: string }) => (ref.name === 'mtard' ? ['robust', 'clean'] : undefined);
+    const use = (ref: { name: string }): TeacherUse => (ref.name === 'mtard' ? 'required' : teacherUse(ref));
+    const twoTeachers = validateConfig({
+      dataset: 'mnist',
+      model: 'mlp',
+      seeds: [1, 2],
+      students: [
+        { name: 'big', method: 'standard', model: 'papernot-mnist' },
+        { name: 'at', method: 'pgd-at' },
+        // Written clean first: the plan orders the roles as the method declares them.
+        { name: 'mt', method: 'mtard', teachers: { clean: 'big', robust: 'teacher' } },
+      ],
+    });
+    const plan = buildPlan(twoTeachers, use, trainsClean, roles);
+    const byId = new Map(plan.jobs.map((j) => [j.id, j]));
+    // No student names the run's teacher but mtard's robust role, which alone makes the plan train one.
+    expect(byId.get('seed-1/teacher')).toMatchObject({ kind: 'train', isTeacher: true });
+    const mt = byId.get('seed-2/mt')!;
+    expect(mt).toMatchObject({ teacher: 'teacher', dependsOn: ['seed-2/teacher', 'seed-2/big'], step: 2 });
+    expect(mt.kind === 'train' && Object.entries(mt.teachers!)).toEqual([['robust', 'teacher'], ['clean', 'big']]);
+    expect(byId.get('seed-1/big')).toMatchObject({ architecture: { name: 'papernot-mnist' }, dependsOn: [] });
+    expect(byId.get('seed-1/big')).not.toHaveProperty('teachers');
+    // Agreement is measured against the primary (robust) teacher; the evaluation records every role.
+    expect(byId.get('seed-1/evaluate/mt')).toMatchObject({ teacher: 'teacher', teachers: { robust: 'teacher', clean: 'big' } });
+    expect(byId.get('seed-1/evaluate/mt')!.dependsOn).toEqual(['seed-1/teacher', 'seed-1/big', 'seed-1/mt']);
+    expect(byId.get('seed-1/results')).toMatchObject({ models: ['teacher', 'big', 'at', 'mt'] });
+    const lines = formatPlan(plan);
+    expect(lines).toContain(`step 2  ${'seed-1/mt'.padEnd(Math.max(...plan.jobs.map((j) => j.id.length)))}  train mt (mtard) from robust: teacher, clean: big`);
+    // Shards still own every job exactly once.
+    const shards = [0, 1, 2].map((index) => shardJobs(plan, { index, count: 3 }).map((j) => j.id));
+    expect(shards.flat().sort()).toEqual(plan.jobs.map((j) => j.id).sort());
+    // A one-teacher run's plan is unchanged by the roles callback.
+    expect(buildPlan(config(), teacherUse, trainsClean, roles)).toEqual(buildPlan(config(), teacherUse, trainsClean));
+  });
+
   it('gives each seed its own jobs and directory, and merges the seeds in a report job', () => {
     const plan = buildPlan(config({ seeds: [1, 2] }), teacherUse);
     expect(plan.jobs).toHaveLength(23);

@@ -23,8 +23,10 @@ export interface TrainJob {
   /** The method that trains it: any registered method (the teacher's too). */
   readonly method: PluginRef;
   readonly architecture: PluginRef;
-  /** Model name of the teacher it distils from, when its method takes one. */
+  /** Model name of the teacher it distils from, when its method takes one (the primary role's when it takes several). */
   readonly teacher?: string;
+  /** Model name of each role's teacher (role → name, the method's primary role first), when its method declares several roles. */
+  readonly teachers?: Readonly<Record<string, string>>;
   /** True for the run's teacher (trained here): saved, and evaluated like every model of the run. */
   readonly isTeacher: boolean;
   readonly dependsOn: readonly string[];
@@ -42,7 +44,10 @@ export interface EvaluateJob {
   readonly seed: number;
   readonly dir: string;
   readonly model: string;
+  /** The teacher agreement is measured against: the model's own (its primary role's), else the run's. */
   readonly teacher?: string;
+  /** A several-teacher student's teachers by role (as its {@link TrainJob.teachers}), recorded in results. */
+  readonly teachers?: Readonly<Record<string, string>>;
   /** Another student whose adversarials the transfer check replays on this one (the baseline). */
   readonly transferFrom?: string;
   readonly dependsOn: readonly string[];
@@ -118,13 +123,16 @@ export function transferSourceOf(config: RunConfig, trainsClean: (method: Plugin
 }
 
 /**
- * Derives the plan from a config. `teacherUse(method)` is asked of the method plugin; the plan
- * itself knows no concrete method.
+ * Derives the plan from a config. `teacherUse(method)`, `trainsClean(method)` and
+ * `teacherRoles(method)` (the roles a several-teacher method declares, primary first) are asked
+ * of the method plugin; the plan itself knows no concrete method. A student with
+ * `teachers` waits for every role's teacher.
  */
 export function buildPlan(
   config: RunConfig,
   teacherUse: (method: PluginRef) => TeacherUse,
   trainsClean: (method: PluginRef) => boolean = () => false,
+  teacherRoles: (method: PluginRef) => readonly string[] | undefined = () => undefined,
 ): Plan {
   const jobs: Job[] = [];
   const steps = new Map<string, number>();
@@ -136,8 +144,10 @@ export function buildPlan(
     return full;
   };
   // Students that name another student as their teacher do not need the run's teacher.
+  const namesRunTeacher = (s: RunConfig['students'][number]) => Object.values(s.teachers ?? {}).includes(TEACHER);
   const trainsTeacher =
-    !config.teacher?.path && (config.teacher !== undefined || config.students.some((s) => s.teacher === undefined && teacherUse(s.method) === 'required'));
+    !config.teacher?.path &&
+    (config.teacher !== undefined || config.students.some((s) => (s.teacher === undefined && s.teachers === undefined && teacherUse(s.method) === 'required') || namesRunTeacher(s)));
   const hasTeacher = trainsTeacher || config.teacher?.path !== undefined;
   const seedResults: string[] = [];
   for (const seed of config.seeds) {
@@ -159,10 +169,15 @@ export function buildPlan(
       });
     }
     const trainJobs = new Map<string, TrainJob>();
+    // The job that makes a model of this seed: the run's teacher (none when loaded) or a student.
+    const jobOf = (name: string) => (name === TEACHER ? teacherJob : trainJobs.get(name));
     const students = config.students.map((s) => {
-      const distils = teacherUse(s.method) !== 'none' && (s.teacher !== undefined || hasTeacher);
+      // A several-teacher method names each role's teacher (students[i].teachers), in the method's role order.
+      const roles = s.teachers ? (teacherRoles(s.method) ?? Object.keys(s.teachers)) : undefined;
+      const teachers = roles ? Object.fromEntries(roles.map((role) => [role, s.teachers![role]!])) : undefined;
+      const distils = teachers !== undefined || (teacherUse(s.method) !== 'none' && (s.teacher !== undefined || hasTeacher));
       // A student may distil from an earlier student of the run (students[i].teacher) instead of the run's teacher.
-      const source = s.teacher !== undefined ? trainJobs.get(s.teacher)! : teacherJob;
+      const sources = teachers ? [...new Set(Object.values(teachers))].map(jobOf) : [s.teacher !== undefined ? trainJobs.get(s.teacher)! : teacherJob];
       const job = add<TrainJob>({
         kind: 'train',
         id: trainJobId(seed, s.name),
@@ -170,9 +185,10 @@ export function buildPlan(
         model: s.name,
         method: s.method,
         architecture: s.model ?? config.model,
-        teacher: distils ? (s.teacher ?? TEACHER) : undefined,
+        teacher: teachers ? teachers[roles![0]!] : distils ? (s.teacher ?? TEACHER) : undefined,
+        ...(teachers ? { teachers } : {}),
         isTeacher: false,
-        dependsOn: distils && source ? [source.id] : [],
+        dependsOn: distils ? sources.filter((j): j is TrainJob => j !== undefined).map((j) => j.id) : [],
         dir,
         writes: trainWrites(s.name),
       });
@@ -183,10 +199,11 @@ export function buildPlan(
     // other model's evaluation as an extra, unevaluated model.
     const source = transferSourceOf(config, trainsClean);
     const evaluations = students.map((student, i) => {
-      // Agreement is measured against the model's own teacher, else the run's teacher.
-      const own = config.students[i]!.teacher;
+      // Agreement is measured against the model's own teacher (its primary role's), else the run's teacher.
+      const own = config.students[i]!.teacher ?? (student.teachers ? student.teacher : undefined);
       const teacherName = own ?? (hasTeacher ? TEACHER : undefined);
-      const teacherDeps = own !== undefined ? [trainJobs.get(own)!.id] : teacherJob ? [teacherJob.id] : [];
+      const ownJob = own !== undefined ? jobOf(own) : teacherJob;
+      const teacherDeps = ownJob ? [ownJob.id] : [];
       const transferFrom = source && source.name !== student.model ? source.name : undefined;
       const transferDeps = transferFrom ? [trainJobs.get(transferFrom)!.id] : [];
       return add<EvaluateJob>({
@@ -196,6 +213,7 @@ export function buildPlan(
         dir,
         model: student.model,
         teacher: teacherName,
+        ...(student.teachers ? { teachers: student.teachers } : {}),
         ...(transferFrom ? { transferFrom } : {}),
         dependsOn: [...new Set([...teacherDeps, ...transferDeps, student.id])],
         writes: [rel(dir, `evaluations/${student.model}.json`)],
@@ -203,7 +221,7 @@ export function buildPlan(
     });
     // The run's teacher, trained or loaded, is a model of the run: evaluated like the students,
     // so its students can be read against it (a teacher that teaches nothing is not worth the cost).
-    const teaches = students.some((s) => s.teacher === TEACHER);
+    const teaches = students.some((s) => s.teacher === TEACHER || Object.values(s.teachers ?? {}).includes(TEACHER));
     const teacherEvaluation = hasTeacher && teaches
       ? [
           add<EvaluateJob>({
@@ -242,7 +260,7 @@ export function formatPlan(plan: Plan): string[] {
   for (const job of plan.jobs) {
     const what =
       job.kind === 'train'
-        ? `train ${job.model} (${job.method.name})`
+        ? `train ${job.model} (${job.method.name})${job.teachers ? ` from ${Object.entries(job.teachers).map(([role, name]) => `${role}: ${name}`).join(', ')}` : ''}`
         : job.kind === 'evaluate'
           ? `evaluate ${job.model}`
           : job.kind === 'results'

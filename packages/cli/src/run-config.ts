@@ -8,7 +8,7 @@ import { datasetLoader, divergedJobs, loadTeacher, type JobContext } from './job
 import { LockHeldError, acquireLock, describeHolder, liveHolder, runLockPath, type Lock } from './lock.js';
 import { isDirectory, removeRunFiles } from './run-layout.js';
 import { buildPlan, formatPlan, type Shard, type TeacherUse } from './plan.js';
-import { checkOutputDir, preflight, readRunState, runContainer, statePath, type RunOptions, type RunState } from './run.js';
+import { checkOutputDir, preflight, readRunState, teacherRolesOf, runContainer, statePath, type RunOptions, type RunState } from './run.js';
 import { runPending } from './scheduler.js';
 import { runShardJobs } from './shard.js';
 import { StopSignals } from './signals.js';
@@ -77,7 +77,7 @@ export async function runConfig(config: RunConfig, options: RunCommandOptions): 
   const effective: RunConfig = { ...config, seeds, backend: options.backend ?? config.backend };
   const { container, pluginModules } = await runContainer(effective, options.baseDir);
   preflight(container, effective);
-  const plan = buildPlan(effective, (ref) => teacherUse(container, ref), (ref) => trainsClean(container, ref));
+  const plan = buildPlan(effective, (ref) => teacherUse(container, ref), (ref) => trainsClean(container, ref), (ref) => teacherRolesOf(container, ref));
   if (options.step !== undefined) {
     // A typo in a scheduler script (--step 9 of a 4-step plan) must not pass for success.
     const steps = Math.max(...plan.jobs.map((j) => j.step));

@@ -125,6 +125,7 @@ export function preflight(container: DependencyContainer, config: RunConfig): vo
   config.students.forEach((s, i) => {
     checkPluginRef(container, 'method', `students[${i}].method`, s.method);
     if (s.model) checkPluginRef(container, 'model', `students[${i}].model.name`, s.model);
+    checkTeacherRoles(container, config, i);
     if (s.teacher) {
       const method = createPlugin(container, TOKENS.Method, s.method.name, s.method.params) as TrainingMethod;
       const uses = method.teacher !== 'none' && (method.usesTeacher?.() ?? true);
@@ -135,6 +136,45 @@ export function preflight(container: DependencyContainer, config: RunConfig): vo
   config.evaluation.attacks.forEach((a, i) => checkPluginRef(container, 'attack', `evaluation.attacks[${i}].name`, a));
   // Before any training: a metric that is not registered would otherwise fail only at evaluation.
   config.evaluation.metrics.forEach((m, i) => checkPluginRef(container, 'metric', `evaluation.metrics[${i}].name`, m));
+}
+
+/** The teacher roles a method declares (primary first), or undefined for a one-teacher method. */
+export function teacherRolesOf(container: DependencyContainer, ref: PluginRef): readonly string[] | undefined {
+  const method = createPlugin(container, TOKENS.Method, ref.name, ref.params) as TrainingMethod;
+  const roles = method.teacherRoles ? Object.keys(method.teacherRoles) : undefined;
+  method.dispose();
+  return roles;
+}
+
+/**
+ * Checks students[i].teachers against the roles its method declares: every role named, no other,
+ * each the run's teacher or an earlier student trained without a teacher; a one-teacher method
+ * takes `teacher`, not `teachers`.
+ */
+function checkTeacherRoles(container: DependencyContainer, config: RunConfig, i: number): void {
+  const s = config.students[i]!;
+  const f = `students[${i}]`;
+  const roles = teacherRolesOf(container, s.method);
+  if (!roles) {
+    if (s.teachers) throw new ConfigError(`${f}.teachers`, `method "${s.method.name}" distils from one teacher (it declares no roles); name it with teacher, or leave it to the run's`);
+    return;
+  }
+  const wanted = roles.map((r) => `${r}: …`).join(', ');
+  if (s.teacher !== undefined) throw new ConfigError(`${f}.teacher`, `method "${s.method.name}" distils from several teachers; name each with teachers: { ${wanted} }`);
+  const given = s.teachers ?? {};
+  for (const role of Object.keys(given)) {
+    if (!roles.includes(role)) throw new ConfigError(`${f}.teachers.${role}`, `method "${s.method.name}" has no teacher role "${role}"; its roles: ${roles.join(', ')}`);
+  }
+  for (const role of roles) {
+    const source = given[role];
+    if (source === undefined) throw new ConfigError(`${f}.teachers.${role}`, `method "${s.method.name}" needs a ${role} teacher: "teacher" (the run's) or an earlier student; give teachers: { ${wanted} }`);
+    const student = config.students.find((other) => other.name === source);
+    if (!student) continue;
+    const method = createPlugin(container, TOKENS.Method, student.method.name, student.method.params) as TrainingMethod;
+    const needs = method.teacher === 'required';
+    method.dispose();
+    if (needs) throw new ConfigError(`${f}.teachers.${role}`, `"${source}" is trained by "${student.method.name}", which needs a teacher itself; a role's teacher is the run's or a student trained without one (e.g. standard, trades)`);
+  }
 }
 
 export function buildModel(container: DependencyContainer, ref: PluginRef, name: string, splits: DatasetSplits, seed: number): Student {

@@ -35,6 +35,7 @@ export type {
   AccuracyInput,
   Student,
   Teacher,
+  TeacherRoles,
   TrainingBatch,
   TrainingPhase,
 } from './types.js';

@@ -3,7 +3,7 @@ import { container as rootContainer } from 'tsyringe';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, ModelError, RegistryError } from './errors.js';
 import { defineMethod } from './method.js';
-import { layersModelOf } from './model.js';
+import { asTeacher, layersModelOf } from './model.js';
 import { crossEntropy } from './ops.js';
 import { defineParams } from './params.js';
 import { Rng } from './random.js';
@@ -98,6 +98,33 @@ describe('defineMethod', () => {
     expect(() => create('needs-teacher').setup({ student, teacher, createModel: () => student, train: data, batchSize: 20, seed: 1, container })).toThrow(ModelError);
     student.dispose();
     other.dispose();
+  });
+
+  it('gives a method that declares teacher roles each role\'s teacher, the first as `teacher`, and refuses a missing one or a bad declaration', async () => {
+    const seen: string[] = [];
+    const definition = {
+      name: 'two-teachers', description: 'x', teacher: 'required' as const, params: defineParams({}),
+      teachers: { robust: 'matched on x′', clean: 'matched on x' },
+      step: ({ minimize, teacher, teachers, batch, student }) => {
+        seen.push(`${teacher.name}|${teachers.robust!.name}|${teachers.clean!.name}`);
+        return minimize(() => ({ loss: crossEntropy(student.logits(batch.x, { training: true }), batch.labels) }));
+      },
+    } satisfies Parameters<typeof defineMethod>[0];
+    const method = defineMethod(definition).create({}) as TrainingMethod;
+    expect(method.teacherRoles).toEqual({ robust: 'matched on x′', clean: 'matched on x' });
+    expect(create('needs-teacher').teacherRoles).toBeUndefined();
+    const student = tinyMlp(1);
+    const [robust, clean] = [tinyMlp(2), tinyMlp(3)].map((m) => asTeacher(m));
+    const setup = { student, createModel: () => student, train: data, batchSize: 20, seed: 1, container };
+    expect(() => method.setup({ ...setup, teacher: robust!, teachers: { robust: robust! } })).toThrow(/^two-teachers\.teachers\.clean: two-teachers distils from a clean teacher \(matched on x\)/);
+    method.setup({ ...setup, teachers: { clean: clean!, robust: robust! } });
+    const { x, labels } = data.batch([0, 1, 2]);
+    await method.phases()[0]!.trainStep({ x, labels, indices: Int32Array.from([0, 1, 2]) }, { phase: 'train', epoch: 0, batch: 0, step: 0, rng: new Rng(1) });
+    expect(seen).toEqual([`${robust!.name}|${robust!.name}|${clean!.name}`]);
+    expect(() => defineMethod({ ...definition, teacher: 'none' as const } as never).create({})).toThrow(/^two-teachers\.teachers: a method definition declares at least one teacher role, with teacher: 'required'/);
+    tf.dispose([x, labels]);
+    method.dispose();
+    for (const m of [student, robust!, clean!]) m.dispose();
   });
 
   it('replaces a loss slot by the registered name in params: the objective on a fixed batch follows it', async () => {

@@ -1,14 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from './errors.js';
 import { assertCompatible } from './model.js';
-import { OPTIMIZER_PARAMS, SCHEDULE_PARAMS, createOptimizer, createSchedule, foldFlatOptimizerKeys } from './optimizers.js';
+import { OPTIMIZER_PARAMS, SCHEDULE_PARAMS, createOptimizer, createSchedule, foldFlatOptimizerKeys, learningRateOf } from './optimizers.js';
 import { defineParams, validateParams, type ParamSpec, type ParamSpecs, type ParamValues } from './params.js';
 import { createPlugin, factoryPlugin } from './registry.js';
 import { optimizeStep, type StepLoss } from './step.js';
 import { TOKENS } from './tokens.js';
 import type {
   Loss, LossContext, MethodSetup, Model, PhaseContext, PluginDescriptor, StepContext, StepResult, Student, Teacher,
-  TrainingBatch, TrainingMethod, TrainingPhase,
+  TeacherRoles, TrainingBatch, TrainingMethod, TrainingPhase,
 } from './types.js';
 
 /**
@@ -37,6 +37,10 @@ export interface MethodStep<P, L extends string, R, T> {
   readonly student: Student;
   /** The teacher: the one the method trains itself ({@link MethodDefinition.ownTeacher}), else the run's. */
   readonly teacher: TeacherOf<T>;
+  /** The teacher of each role the method declares ({@link MethodDefinition.teachers}); empty when it declares none. */
+  readonly teachers: Readonly<Record<string, Teacher>>;
+  /** The phase optimiser's learning rate at this step (after the schedule), e.g. to decay a method's own rates with it. */
+  readonly learningRate: number;
   /** The model this phase trains (the student, or the method's own teacher). */
   readonly model: Model;
   /** The loss slots, each the method's default or the registered loss the config named. */
@@ -89,6 +93,13 @@ export interface MethodDefinition<S extends ParamSpecs, L extends string, R, T e
   readonly description: string;
   /** Whether the run must supply a teacher ('required'), may ('optional') or is ignored ('none'). */
   readonly teacher: T;
+  /**
+   * The teachers of a method that distils from more than one, by role: role → what the role is
+   * for, primary role first (see {@link TrainingMethod.teacherRoles}); give it with `teacher:
+   * 'required'`. The run names each role's teacher; `step` gets them as `teachers`, and `teacher`
+   * is the primary role's. Undeclared: one teacher, exactly as before.
+   */
+  readonly teachers?: TeacherRoles;
   /** Whether it trains on adversarial examples (see {@link TrainingMethod.adversarial}); undeclared: unknown. */
   readonly adversarial?: boolean;
   /** The method's parameters ({@link defineParams}); `epochs`, `optimizer`, `schedule` are added ({@link METHOD_TRAINING_PARAMS}). */
@@ -192,6 +203,7 @@ class DefinedMethod implements TrainingMethod {
   readonly name: string;
   readonly teacher: 'required' | 'optional' | 'none';
   readonly adversarial?: boolean;
+  readonly teacherRoles?: TeacherRoles;
   private run?: Run;
 
   constructor(
@@ -202,6 +214,25 @@ class DefinedMethod implements TrainingMethod {
     this.name = definition.name;
     this.teacher = definition.teacher;
     if (definition.adversarial !== undefined) this.adversarial = definition.adversarial;
+    if (definition.teachers) {
+      if (Object.keys(definition.teachers).length === 0 || definition.teacher !== 'required') {
+        throw new ConfigError(`${definition.name}.teachers`, 'a method definition declares at least one teacher role, with teacher: \'required\'');
+      }
+      this.teacherRoles = definition.teachers;
+    }
+  }
+
+  /** The teacher of each declared role, checked against the student; empty without roles. */
+  private roleTeachers(setup: MethodSetup): Record<string, Teacher> {
+    if (!this.teacherRoles) return {};
+    const teachers: Record<string, Teacher> = {};
+    for (const role of Object.keys(this.teacherRoles)) {
+      const teacher = setup.teachers?.[role];
+      if (!teacher) throw new ConfigError(`${this.name}.teachers.${role}`, `${this.name} distils from a ${role} teacher (${this.teacherRoles[role]}); the run must supply one`);
+      assertCompatible(teacher, setup.student);
+      teachers[role] = teacher;
+    }
+    return teachers;
   }
 
   usesTeacher(): boolean {
@@ -210,7 +241,9 @@ class DefinedMethod implements TrainingMethod {
 
   setup(setup: MethodSetup): void {
     const { student, container } = setup;
-    const runTeacher = this.usesTeacher() ? setup.teacher : undefined;
+    const teachers = this.roleTeachers(setup);
+    const primaryRole = this.teacherRoles ? Object.keys(this.teacherRoles)[0]! : undefined;
+    const runTeacher = primaryRole ? teachers[primaryRole] : this.usesTeacher() ? setup.teacher : undefined;
     if (this.teacher === 'required' && !runTeacher) throw new ConfigError(`${this.name}.teacher`, `${this.name} distils from a teacher; the run must supply one`);
     if (runTeacher) assertCompatible(runTeacher, student);
     const losses: Record<string, SlotLoss> = {};
@@ -244,7 +277,8 @@ class DefinedMethod implements TrainingMethod {
           ({ x: batch.x, labels: batch.labels, temperature: 1, epoch: step.epoch, step: step.step, ...context }) as LossContext;
         const slots = Object.fromEntries(Object.entries(losses).map(([slot, loss]) => [slot, (c: Partial<LossContext>) => loss(filled(c))]));
         return definition.step({
-          batch, step, student, teacher: teacher as never, model, prepared, params, losses: slots,
+          batch, step, student, teacher: teacher as never, teachers, learningRate: learningRateOf(optimizer) ?? (params.optimizer as { learningRate: number }).learningRate,
+          model, prepared, params, losses: slots,
           minimize: (compute, variables) => optimizeStep(optimizer, variables ?? model.trainableVariables(), compute),
         });
       };

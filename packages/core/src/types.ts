@@ -278,12 +278,17 @@ export interface PhaseContext {
   readonly seed: number;
 }
 
+/** Teacher roles of a several-teacher method: role → description, primary role first (see {@link TrainingMethod.teacherRoles}). */
+export type TeacherRoles = Readonly<Record<string, string>>;
+
 /** What a method receives before training. */
 export interface MethodSetup {
   /** The student to train (a fresh model of the configured architecture). */
   readonly student: Student;
-  /** The run's teacher, when the run has one. */
+  /** The run's teacher, when the run has one; for a method with {@link TrainingMethod.teacherRoles}, its primary (first) role's teacher. */
   readonly teacher?: Teacher;
+  /** The teacher of each role a method declares in {@link TrainingMethod.teacherRoles} (role → teacher); absent for one-teacher methods. */
+  readonly teachers?: Readonly<Record<string, Teacher>>;
   /** Builds another fresh model of the student's architecture (e.g. defensive distillation's teacher). */
   readonly createModel: (name: string) => Student;
   readonly train: Dataset;
@@ -307,6 +312,13 @@ export interface TrainingMethod {
    * whose method needs no teacher and declares `adversarial: false`.
    */
   readonly adversarial?: boolean;
+  /**
+   * The teachers a method distils from when it takes more than one, by role (role → what the
+   * role is for), in order: the first is the primary role, the one reports read as "the" teacher
+   * (taught by, student-teacher gap). Absent: one teacher, {@link MethodSetup.teacher}. The run
+   * names each role's teacher (`students[i].teachers`), never by the method's name.
+   */
+  readonly teacherRoles?: TeacherRoles;
   /**
    * For 'optional' methods: whether this configuration distils from the supplied teacher (e.g.
    * defensive distillation only with `reuseTeacher`), so the run records that teacher for it.

@@ -619,7 +619,8 @@ export function buildReport(results: ResultsFile): ReportDocument {
     if (taught.length > 0) {
       blocks.push(
         { kind: 'paragraph', spans: ['How the teacher of each distilled model was made:'] },
-        { kind: 'list', items: taught.map(([name, model]) => [{ strong: name }, ` ← ${teacherDescription(model.teacher!)}`]) },
+        // A several-teacher student lists every role (its `teacher`, the primary role's, alone drives the verdicts and comparisons).
+        { kind: 'list', items: taught.map(([name, model]) => [{ strong: name }, ` ← ${model.teachers ? Object.entries(model.teachers).map(([role, t]) => `${role}: ${teacherDescription(t)}`).join('; ') : teacherDescription(model.teacher!)}`]) },
       );
     }
   }

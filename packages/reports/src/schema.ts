@@ -361,7 +361,8 @@ export const ModelResultsSchema = Type.Object({
   method: Str, // training method, e.g. "defensive-distillation", "ard", "pgd-at"
   methodParams: Type.Optional(Params),
   classes: Type.Optional(Type.Integer({ minimum: 1 })), // chance accuracy is 1 / classes
-  teacher: Type.Optional(TeacherInfoSchema),
+  teacher: Type.Optional(TeacherInfoSchema), // the one teacher, or the primary role's of a several-teacher method (reports read this one)
+  teachers: Type.Optional(Type.Record(Str, TeacherInfoSchema)), // a several-teacher method's: role → teacher, primary first (e.g. mtard: robust, clean)
   cleanAccuracy: Share,
   cleanAccuracyInterval: OptInterval,
   confidence: NullableShare, // C(X): mean max softmax (T = 1) on correctly classified clean examples

@@ -1,6 +1,7 @@
 /**
  * @tempered/robust-distillation: the field's robust-distillation methods, each as its authors
- * wrote it, RSLAD (Zi et al. 2021), IAD (Zhu et al. 2022) and AdaAD (Huang et al. 2023), as method
+ * wrote it, RSLAD (Zi et al. 2021), IAD (Zhu et al. 2022), AdaAD (Huang et al. 2023) and MTARD
+ * (Zhao et al. 2022, two teachers by role), as method
  * plugins written with core's `defineMethod`. The MART baseline they are compared with is in
  * @tempered/baselines.
  * @packageDocumentation
@@ -10,22 +11,25 @@ import type { DependencyContainer } from 'tsyringe';
 import { TOKENS, registerPlugin } from '@tempered/core';
 import { ADAAD } from './adaad.js';
 import { IAD } from './iad.js';
+import { MTARD } from './mtard.js';
 import { RSLAD } from './rslad.js';
 
 export { ADAAD, ADAAD_PARAMS } from './adaad.js';
 export type { AdaadParams } from './adaad.js';
 export { IAD, IAD_PARAMS } from './iad.js';
 export type { IadParams } from './iad.js';
+export { MTARD, MTARD_PARAMS, MTARD_STATE_KEY, MTARD_TEACHERS, AdaptiveTeacherWeights } from './mtard.js';
+export type { MtardParams } from './mtard.js';
 export { RSLAD, RSLAD_PARAMS } from './rslad.js';
 export type { RsladParams } from './rslad.js';
 export { klReductionParam, reduceKl } from './kl.js';
 export type { KlReduction } from './kl.js';
 
 /**
- * Registers the `rslad`, `iad` and `adaad` methods (TOKENS.Method). IAD resolves its
+ * Registers the `rslad`, `iad`, `adaad` and `mtard` methods (TOKENS.Method). IAD resolves its
  * inner attack ('pgd' by default) by name at setup, so register @tempered/attacks into the same
  * container.
  */
 export function register(container: DependencyContainer): void {
-  for (const method of [RSLAD, IAD, ADAAD]) registerPlugin(container, TOKENS.Method, method);
+  for (const method of [RSLAD, IAD, ADAAD, MTARD]) registerPlugin(container, TOKENS.Method, method);
 }

@@ -9,10 +9,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { container as rootContainer } from 'tsyringe';
 import { describe, expect, it } from 'vitest';
-import { ArrayDataset, LayersStudent, Rng, TOKENS, asTeacher, createPlugin, type TrainingMethod } from '@tempered/core';
+import { ArrayDataset, LayersStudent, Rng, TOKENS, asTeacher, createPlugin, setLearningRate, type TrainingMethod } from '@tempered/core';
 import { register as registerAttacks } from '@tempered/attacks';
 import { register as registerBaselines } from '@tempered/baselines';
-import { register } from './index.js';
+import { MTARD_STATE_KEY, register } from './index.js';
 
 type Vec = number[];
 type Mat = number[][]; // [classes][features]
@@ -49,6 +49,48 @@ const mean = (v: Vec): number => v.reduce((a, b) => a + b, 0) / v.length;
 const back = (m: Mat, g: Vec): Vec => m[0]!.map((_, j) => m.reduce((s, row, k) => s + row[j]! * g[k]!, 0));
 const step = (x: Vec, gradient: Vec): Vec => x.map((v, j) => v + EPSILON * Math.sign(gradient[j]!));
 const ce = (z: Vec, y: number): number => -Math.log(softmax(z)[y]!);
+
+// MTARD: the teacher above (V) is the robust one; this is the clean one.
+const CLEAN: Mat = [
+  [2.1, -0.3, 0.2, -0.6],
+  [-0.5, 0.4, -1.2, 1.7],
+  [0.1, 1.6, 0.9, -0.8],
+];
+const B = X.length;
+const MTARD_LEARNING_RATE = 2;
+const ETA = 0.3;
+const INITIAL_CLEAN = 0.2;
+
+/** The authors' step by hand: x′, both KLs (÷C), the weight update, the loss, then SGD on W. */
+function handStep(w: Mat, cleanWeight: number, initial: { robust: number; clean: number } | undefined, rateScale: number) {
+  const rows = X.map((x, i) => {
+    const q = softmax(logits(w, x));
+    const oneHot = [0, 1, 2].map((k) => (k === Y[i] ? 1 : 0));
+    const gradient = back(w, q.map((qk, k) => qk - oneHot[k]!)); // ∂CE/∂z = q − onehot(y)
+    const xAdv = step(x, gradient);
+    const pRobust = softmax(logits(V, xAdv));
+    const qAdv = softmax(logits(w, xAdv));
+    const pClean = softmax(logits(CLEAN, x));
+    return { x, xAdv, pRobust, qAdv, pClean, q, robustKl: kl(pRobust, qAdv), cleanKl: kl(pClean, q) };
+  });
+  const robustKl = mean(rows.map((r) => r.robustKl)) / C;
+  const cleanKl = mean(rows.map((r) => r.cleanKl)) / C;
+  const start = initial ?? { robust: robustKl, clean: cleanKl };
+  const rRobust = robustKl / start.robust;
+  const rClean = cleanKl / start.clean;
+  const nextClean = cleanWeight - ETA * rateScale * (cleanWeight - rClean / (rRobust + rClean));
+  const nextRobust = 1 - nextClean;
+  const loss = nextRobust * robustKl + nextClean * cleanKl;
+  // ∂loss/∂W[k][j] = Σᵢ (w_r·(q(x′ᵢ) − p_r)_k·x′ᵢⱼ + w_c·(q(xᵢ) − p_c)_k·xᵢⱼ) / (B·C)
+  const lr = MTARD_LEARNING_RATE * rateScale;
+  const updated = w.map((row, k) =>
+    row.map((value, j) => {
+      const gradient = rows.reduce((s, r) => s + nextRobust * (r.qAdv[k]! - r.pRobust[k]!) * r.xAdv[j]! + nextClean * (r.q[k]! - r.pClean[k]!) * r.x[j]!, 0) / (B * C);
+      return value - lr * gradient;
+    }),
+  );
+  return { loss, robustKl, cleanKl, cleanWeight: nextClean, initial: start, w: updated };
+}
 
 function linear(name: string, m: Mat): LayersStudent {
   const model = tf.sequential({ name });
@@ -141,5 +183,74 @@ describe('robust-distillation losses on a fixed batch, against hand computations
     });
     const want = mean(terms.map((t) => t.boosted)) + lambda * mean(terms.map((t) => t.weighted));
     expect(await methodLoss('mart', { start: 'none', lambda })).toBeCloseTo(want, 4);
+  });
+});
+
+const MTARD_PARAMS = {
+  epsilon: EPSILON,
+  stepSize: EPSILON,
+  steps: 1,
+  start: 'none',
+  warmupEpochs: 0,
+  weightLearningRate: ETA,
+  initialCleanWeight: INITIAL_CLEAN,
+  optimizer: { name: 'sgd', learningRate: MTARD_LEARNING_RATE },
+};
+
+/**
+ * MTARD over three consecutive steps (plain SGD, so the student's weights between them are
+ * computable here too): a KL on the wrong inputs or teacher, a missing ÷C, a weight update after
+ * the loss instead of before, L₀ re-measured each step, a weight rate that ignores the
+ * learning-rate decay, or a checkpoint that loses the weights each changes a number.
+ */
+describe('mtard on a fixed batch, against a hand computation', () => {
+  it('w_r·KL(T_r(x′) ‖ S(x′)) + w_c·KL(T_c(x) ‖ S(x)) ÷ C, x′ ascending CE of the student, weights updated before each loss from L/L₀, η decaying with the learning rate, restored from state', async () => {
+    const container = rootContainer.createChildContainer();
+    registerAttacks(container);
+    register(container);
+    const student = linear('mtard-student', W);
+    const robust = linear('mtard-robust', V);
+    const clean = linear('mtard-clean', CLEAN);
+    const train = new ArrayDataset('fixed', Float32Array.from(X.flat()), Int32Array.from(Y), [4], C);
+    const baseline = tf.memory().numTensors;
+    const method = createPlugin(container, TOKENS.Method, 'mtard', MTARD_PARAMS) as TrainingMethod;
+    expect(method.teacherRoles && Object.keys(method.teacherRoles)).toEqual(['robust', 'clean']);
+    await method.setup({ student, teachers: { robust: asTeacher(robust), clean: asTeacher(clean) }, createModel: () => student, train, batchSize: 3, seed: 1, container });
+    const phase = method.phases()[0]!;
+    const { x, labels } = train.batch([0, 1, 2]);
+    const run = (step: number) => phase.trainStep({ x, labels, indices: Int32Array.from([0, 1, 2]) }, { phase: 'train', epoch: 0, batch: step, step, rng: new Rng(1) });
+
+    let hand = handStep(W, INITIAL_CLEAN, undefined, 1);
+    for (const [step, scale] of [[0, 1], [1, 1], [2, 0.1]] as const) {
+      if (step > 0) hand = handStep(hand.w, hand.cleanWeight, hand.initial, scale);
+      // The third step runs at a tenth of the learning rate (a step schedule's decay): η follows it.
+      if (scale !== 1) setLearningRate(phase.optimizer, MTARD_LEARNING_RATE * scale);
+      const result = await run(step);
+      expect(result.loss, `step ${step}`).toBeCloseTo(hand.loss, 5);
+      expect(result.terms!.robustKl!, `step ${step}`).toBeCloseTo(hand.robustKl, 5);
+      expect(result.terms!.cleanKl!, `step ${step}`).toBeCloseTo(hand.cleanKl, 5);
+      expect(result.terms!.cleanWeight!, `step ${step}`).toBeCloseTo(hand.cleanWeight, 5);
+      expect(result.terms!.robustWeight!, `step ${step}`).toBeCloseTo(1 - hand.cleanWeight, 5);
+    }
+    // The first update moved the weight off its start (both ratios 1: towards 1/2), so a method
+    // that ignored the update, or started at 1/2, fails above; here the weights survive a checkpoint.
+    const saved = method.state!();
+    const restored = createPlugin(container, TOKENS.Method, 'mtard', MTARD_PARAMS) as TrainingMethod;
+    await restored.setup({ student, teachers: { robust: asTeacher(robust), clean: asTeacher(clean) }, createModel: () => student, train, batchSize: 3, seed: 1, container });
+    restored.loadState!(saved);
+    const next = handStep(hand.w, hand.cleanWeight, hand.initial, 1);
+    const resumed = await restored.phases()[0]!.trainStep({ x, labels, indices: Int32Array.from([0, 1, 2]) }, { phase: 'train', epoch: 0, batch: 3, step: 3, rng: new Rng(1) });
+    expect(resumed.terms!.cleanWeight!).toBeCloseTo(next.cleanWeight, 5);
+    expect(resumed.loss).toBeCloseTo(next.loss, 5);
+    const [started, cleanWeight, initialRobust, initialClean] = saved[MTARD_STATE_KEY]!.dataSync();
+    expect(started).toBe(1);
+    expect(cleanWeight).toBeCloseTo(hand.cleanWeight, 6);
+    expect(initialRobust).toBeCloseTo(hand.initial.robust, 6);
+    expect(initialClean).toBeCloseTo(hand.initial.clean, 6);
+    tf.dispose([x, labels, ...Object.values(saved)]);
+    method.dispose();
+    restored.dispose();
+    expect(tf.memory().numTensors).toBe(baseline);
+    for (const m of [student, robust, clean]) m.dispose();
   });
 });

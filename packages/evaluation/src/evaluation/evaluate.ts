@@ -240,6 +240,7 @@ async function evaluateModel(context: RunContext, entry: ModelUnderEvaluation): 
     method: entry.method,
     ...(entry.methodParams ? { methodParams: entry.methodParams } : {}),
     ...(entry.teacherInfo ? { teacher: entry.teacherInfo } : {}),
+    ...(entry.teachersInfo ? { teachers: { ...entry.teachersInfo } } : {}),
     classes: slice.numClasses,
     cleanAccuracy: clean.cleanAccuracy,
     cleanAccuracyInterval: rateInterval(clean.cleanAccuracy, count),

@@ -15,6 +15,8 @@ export interface ModelUnderEvaluation {
   readonly methodParams?: Record<string, unknown>;
   /** How the teacher was made, recorded as `results.models.<m>.teacher`. */
   readonly teacherInfo?: TeacherInfo;
+  /** A several-teacher method's teachers by role (primary first), recorded as `results.models.<m>.teachers`. */
+  readonly teachersInfo?: Readonly<Record<string, TeacherInfo>>;
   readonly training?: TrainingCurves;
   /**
    * Trained without a teacher and without adversarial examples (its method declares
