@@ -46,7 +46,7 @@ function quick(config: BenchmarkConfig): BenchmarkConfig {
 /** Numbers compared to 4 significant digits (the YAML writes 10.8 × 0.2 as 2.16). */
 const rounded = (value: unknown): unknown =>
   typeof value === 'number' ? Number(value.toPrecision(4)) : Array.isArray(value) ? value.map(rounded) : value && typeof value === 'object' ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, rounded(v)])) : value;
-const METHODS = ['standard', 'defensive-distillation', 'pgd-at', 'trades', 'mart', 'ard', 'rslad', 'iad', 'adaad', 'crdnd'];
+const METHODS = ['standard', 'defensive-distillation', 'pgd-at', 'trades', 'mart', 'ard', 'rslad', 'iad', 'adaad', 'crdnd', 'standard', 'mtard'];
 
 type Params = Record<string, unknown>;
 interface BenchmarkConfig {
@@ -142,18 +142,26 @@ describe('examples/benchmark', () => {
 
     it('trains every student on every seed and evaluates each at both threat models, merged over the seeds', () => {
       expect(status, stderr.split('\n').slice(-8).join('\n')).toBe(0);
-      for (const file of ['results.json', 'report.md', 'report.html']) expect(existsSync(join(out, file)), file).toBe(true);
+      for (const file of ['results.json', 'report.md', 'report.html', 'leaderboard.md', 'leaderboard.html']) expect(existsSync(join(out, file)), file).toBe(true);
       for (const seed of [1, 2]) {
         const results = JSON.parse(readFileSync(join(out, `seed-${seed}`, 'results.json'), 'utf8'));
         // The students and the teacher they learn from, each evaluated.
-        expect(Object.keys(results.models).sort(), `seed ${seed}`).toEqual([...METHODS, 'teacher'].sort());
+        expect(Object.keys(results.models).sort(), `seed ${seed}`).toEqual([...read('mnist.yaml').students.map((s) => s.name), 'teacher'].sort());
         for (const [name, model] of Object.entries<Record<string, any>>(results.models)) {
           for (const attack of ['autoattack-linf', 'autoattack-l2']) {
             expect(model.attacks[attack]?.robustAccuracy, `seed ${seed} ${name} ${attack}`).toBeGreaterThanOrEqual(0);
           }
         }
         for (const name of ['ard', 'rslad', 'iad', 'adaad', 'crdnd']) expect(results.models[name].teacher, name).toMatchObject({ method: 'trades' });
+        // MTARD learns from the run's robust teacher and the full-width, naturally trained one.
+        expect(results.models.mtard.teachers).toMatchObject({ robust: { name: 'teacher', method: 'trades' }, clean: { name: 'clean-teacher', method: 'standard' } });
       }
+      // The leaderboard ranks the learners; both teachers stand apart, and every method is compared with ARD.
+      const leaderboard = readFileSync(join(out, 'leaderboard.md'), 'utf8');
+      const ranking = leaderboard.split('## Ranking')[1]!.split('\n## ')[0]!;
+      const ranked = ranking.split('\n').filter((l) => /^\| \d+ \|/.test(l)).map((l) => l.split(' | ')[1]);
+      expect(ranked.sort()).toEqual(read('mnist.yaml').students.map((s) => s.name).filter((n) => n !== 'clean-teacher').sort());
+      expect(leaderboard).toMatch(/## Paired comparison with the reference/);
       const merged = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
       expect(JSON.stringify(merged)).toContain('rslad');
     });

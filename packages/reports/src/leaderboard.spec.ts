@@ -84,6 +84,20 @@ describe('leaderboard', () => {
     expect(md).toContain('### teacher (teacher)');
   });
 
+  it('lists a student that taught another (as MTARD\'s clean teacher) with the teachers, not among the ranked learners', () => {
+    const run = seedRun(1, 0);
+    const c = run.models.c!;
+    const results: ResultsFile = { ...run, models: { ...run.models, c: { ...c, taught: ['b'] } } };
+    const md = renderLeaderboardMarkdown(results);
+    expect(markdownRows(md, 'Teacher').map((r) => r[1])).toEqual(['teacher', 'c']);
+    expect(markdownRows(md, 'Ranking').map((r) => r[1])).toEqual(['b', 'a']);
+    // The same when c teaches b in a second role only (b's primary teacher stays the run's).
+    const roles: ResultsFile = { ...run, models: { ...run.models, b: { ...run.models.b!, teachers: { robust: teacher, clean: { name: 'c', source: 'trained', method: 'pgd-at' } } } } };
+    const md2 = renderLeaderboardMarkdown(roles);
+    expect(markdownRows(md2, 'Teacher').map((r) => r[1])).toEqual(['teacher', 'c']);
+    expect(markdownRows(md2, 'Ranking').map((r) => r[1])).toEqual(['b', 'a']);
+  });
+
   it('compares every method with the reference: paired t over seeds, Holm over the leaderboard\'s comparisons', () => {
     const results = merged('a');
     const comparisons = referenceComparisons(results, 'a', ['b', 'a', 'c'], ['linf:0.3']);

@@ -74,13 +74,19 @@ export function threatModelOrder(results: ResultsFile): string[] {
 }
 
 /**
- * The ranked models: the config's students when the config is recorded, else every model that
- * taught no other model of the run. The rest (the run's teacher) is shown apart.
+ * The ranked models are the learners: the config's students (every model, when no config is
+ * recorded) that taught no other model of the run. The teachers are shown apart: the run's, and a
+ * student that taught another (e.g. MTARD's naturally trained clean teacher), whose architecture
+ * and purpose differ from the learners' they would otherwise be ranked among.
  */
 function studentNames(results: ResultsFile): string[] {
   const students = recordedConfig(results).students?.map((s) => s.name).filter((n): n is string => typeof n === 'string');
-  const names = Object.keys(results.models);
-  return students ? names.filter((n) => students.includes(n)) : names.filter((n) => studentsOf(results, n).length === 0);
+  return Object.keys(results.models).filter((n) => !teaches(results, n) && (!students || students.includes(n)));
+}
+
+/** Whether `name` taught a model of the run: as its one teacher (`taught`), or in any role of a several-teacher student. */
+function teaches(results: ResultsFile, name: string): boolean {
+  return studentsOf(results, name).length > 0 || Object.values(results.models).some((m) => Object.values(m.teachers ?? {}).some((t) => t.name === name));
 }
 
 /** Seeds a model's numbers average over (one seed: the run's). */
@@ -406,7 +412,7 @@ export function buildLeaderboard(results: ResultsFile): ReportDocument {
   if (teachers.length > 0) {
     blocks.push(
       { kind: 'heading', level: 2, text: 'Teacher' },
-      { kind: 'paragraph', spans: ['Not ranked: the model the distilled students learn from, evaluated like them.'] },
+      { kind: 'paragraph', spans: ['Not ranked: the models the distilled students learn from (the run\'s teacher, and any student that taught another), evaluated like them.'] },
       { kind: 'table', header: columns, rows: teachers.map((n) => row(results, n, measures, '—')), leftColumns: 3 },
     );
   }
