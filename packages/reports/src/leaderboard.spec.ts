@@ -69,7 +69,7 @@ describe('leaderboard', () => {
     const ranking = markdownRows(md, 'Ranking');
     // b 50 %, a 35 %, c 10 %: the teacher (60 %) would come first if it were ranked.
     expect(ranking.map((r) => r[1])).toEqual(['b', 'a', 'c']);
-    expect(markdownRows(md, 'Teacher').map((r) => r[1])).toEqual(['teacher']);
+    expect(markdownRows(md, 'Teachers').map((r) => r[1])).toEqual(['teacher']);
     // b: robust 10, 9, 11 of 20 → 50.0 ± 5.0; t interval 0.5 ± t(0.975, 2) · 0.05/√3, t = 4.302653.
     const half = (4.302653 * 0.05) / Math.sqrt(3);
     expect(ranking[0]![4]).toBe(`50.0 ± 5.0 [${((0.5 - half) * 100).toFixed(1)}, ${((0.5 + half) * 100).toFixed(1)}]`);
@@ -89,13 +89,15 @@ describe('leaderboard', () => {
     const c = run.models.c!;
     const results: ResultsFile = { ...run, models: { ...run.models, c: { ...c, taught: ['b'] } } };
     const md = renderLeaderboardMarkdown(results);
-    expect(markdownRows(md, 'Teacher').map((r) => r[1])).toEqual(['teacher', 'c']);
+    expect(markdownRows(md, 'Teachers').map((r) => r[1])).toEqual(['teacher', 'c']);
     expect(markdownRows(md, 'Ranking').map((r) => r[1])).toEqual(['b', 'a']);
     // The same when c teaches b in a second role only (b's primary teacher stays the run's).
     const roles: ResultsFile = { ...run, models: { ...run.models, b: { ...run.models.b!, teachers: { robust: teacher, clean: { name: 'c', source: 'trained', method: 'pgd-at' } } } } };
     const md2 = renderLeaderboardMarkdown(roles);
-    expect(markdownRows(md2, 'Teacher').map((r) => r[1])).toEqual(['teacher', 'c']);
+    expect(markdownRows(md2, 'Teachers').map((r) => r[1])).toEqual(['teacher', 'c']);
     expect(markdownRows(md2, 'Ranking').map((r) => r[1])).toEqual(['b', 'a']);
+    // b's card names the teacher of each role.
+    expect(md2).toContain('**Teachers**: robust: teacher (trades); clean: c (pgd-at)');
   });
 
   it('compares every method with the reference: paired t over seeds, Holm over the leaderboard\'s comparisons', () => {
@@ -143,7 +145,7 @@ describe('leaderboard', () => {
     const results = merged('a');
     const md = renderLeaderboardMarkdown(results);
     const html = renderLeaderboardHtml(results);
-    for (const heading of ['Teacher', 'Ranking', 'Gap to the teacher', 'Paired comparison with the reference']) {
+    for (const heading of ['Teachers', 'Ranking', 'Gap to the teacher', 'Paired comparison with the reference']) {
       expect(markdownRows(md, heading).length, heading).toBeGreaterThan(0);
       expect(htmlRows(html, heading), heading).toEqual(markdownRows(md, heading));
     }

@@ -15,7 +15,7 @@ import {
   type ReportDocument,
   type Span,
 } from './report-model.js';
-import type { Interval, ModelResults, ResultsFile } from './schema.js';
+import type { Interval, ModelResults, ResultsFile, TeacherInfo } from './schema.js';
 
 /**
  * The benchmark leaderboard: one document built from results.json alone (rendered to
@@ -237,6 +237,11 @@ function recipe(results: ResultsFile, model: ModelResults): string {
   return batchSize === undefined ? params : `${params}; batch size ${batchSize}`;
 }
 
+/** A teacher in one line, e.g. "teacher (trades on papernot-mnist)". */
+function teacherText(teacher: TeacherInfo): string {
+  return `${teacher.name}${teacher.method ? ` (${teacher.method}${teacher.model ? ` on ${teacher.model}` : ''})` : ''}${teacher.source === 'loaded' ? `, loaded from ${teacher.path ?? 'a file'}` : ''}`;
+}
+
 function perSeedText(s: SeedSummary): string {
   return s.perSeed.length === 0 ? 'per seed not recorded' : `per seed ${s.perSeed.map(([seed, v]) => `${seed}: ${percent(v)}`).join(', ')}`;
 }
@@ -254,7 +259,9 @@ function modelCard(results: ResultsFile, name: string, student: boolean, measure
       `: ${results.dataset.name}${results.dataset.description ? ` (${results.dataset.description})` : ''}; ` +
         `evaluated on the first ${results.evaluatedExamples} of its ${results.dataset.size} test examples, in order, the same examples for every seed`,
     ],
-    [{ strong: 'Teacher' }, ': ', teacher ? `${teacher.name}${teacher.method ? ` (${teacher.method}${teacher.model ? ` on ${teacher.model}` : ''})` : ''}${teacher.source === 'loaded' ? `, loaded from ${teacher.path ?? 'a file'}` : ''}` : 'none'],
+    model.teachers
+      ? [{ strong: 'Teachers' }, ': ', Object.entries(model.teachers).map(([role, t]) => `${role}: ${teacherText(t)}`).join('; ')]
+      : [{ strong: 'Teacher' }, ': ', teacher ? teacherText(teacher) : 'none'],
     [{ strong: 'Training recipe' }, `: ${recipe(results, model)}`],
     [{ strong: 'Evaluation' }, ': ', `${results.evaluatedExamples} examples per seed; seed${seeds.length === 1 ? '' : 's'} ${seeds.join(', ') || 'n/a'}`],
     [{ strong: 'Clean accuracy (%)' }, ': ', `${summaryText(clean, false)}; ${perSeedText(clean)}`],
@@ -411,7 +418,7 @@ export function buildLeaderboard(results: ResultsFile): ReportDocument {
   const blocks: Block[] = [header(results)];
   if (teachers.length > 0) {
     blocks.push(
-      { kind: 'heading', level: 2, text: 'Teacher' },
+      { kind: 'heading', level: 2, text: 'Teachers' },
       { kind: 'paragraph', spans: ['Not ranked: the models the distilled students learn from (the run\'s teacher, and any student that taught another), evaluated like them.'] },
       { kind: 'table', header: columns, rows: teachers.map((n) => row(results, n, measures, '—')), leftColumns: 3 },
     );
