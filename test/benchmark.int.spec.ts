@@ -5,6 +5,7 @@
  * APGD-CE standing in for AutoAttack standard, two of the three seeds, no diagnostics. Only sizes
  * and budgets are cut; the students, their methods and every other parameter are the config's.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Ajv } from 'ajv';
@@ -164,6 +165,10 @@ describe('examples/benchmark', () => {
       expect(leaderboard).toMatch(/## Paired comparison with the reference/);
       const merged = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
       expect(JSON.stringify(merged)).toContain('rslad');
+      // The results name the checkout that produced them (git's own answer; none outside a repository).
+      const head = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' });
+      expect(merged.source?.commit).toBe(head.status === 0 ? head.stdout.trim() : undefined);
+      if (merged.source) expect(leaderboard).toContain(`commit ${merged.source.commit.slice(0, 7)}`);
     });
   });
 });

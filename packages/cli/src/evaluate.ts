@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
 import { StepProgress, TOKENS, getPlugin, type BackendInfo, type ProgressSink, type DatasetSplits, type Student, type Teacher } from '@tempered/core/node';
 import { evaluate, type DiagnosticsOptions } from '@tempered/evaluation/node';
-import { RESULTS_FILE, markTeachers, renderReports, withComparisons, writeResults, type TeacherInfo, type TrainingCurves } from '@tempered/reports/node';
+import { RESULTS_FILE, markTeachers, renderReports, withComparisons, writeResults, type Source, type TeacherInfo, type TrainingCurves } from '@tempered/reports/node';
 import type { RunConfig } from './config.js';
+import { sourceOf } from './source.js';
 
 export interface EvaluateRunArgs {
   readonly config: RunConfig;
@@ -91,7 +92,13 @@ export async function evaluateRun(args: EvaluateRunArgs): Promise<Results> {
     backend: { ...results.backend, name: args.backend.name, source: args.backend.source },
     dataset: { ...results.dataset, name: config.dataset.name, ...datasetDescription(args.container, config.dataset.name) },
     machine: { cpu: cpus()[0]?.model.trim() ?? 'unknown', cores: availableParallelism(), platform: `${platform()} ${arch()}` },
+    ...withSource(),
   };
+}
+
+function withSource(): { source?: Source } {
+  const source = sourceOf();
+  return source ? { source } : {};
 }
 
 /** The dataset plugin's registered description (the leaderboard's model cards quote it), when it has one. */

@@ -28,7 +28,7 @@ export { isBlackBoxRun } from './checks/common.js';
 export { gradientHistogram, DEFAULT_HISTOGRAM_AXIS } from './histogram.js';
 export type { HistogramOptions } from './histogram.js';
 
-export { RESULTS_SCHEMA_VERSION, RESULTS_JSON_SCHEMA, threatModelKey } from './schema.js';
+export { RESULTS_SCHEMA_VERSION, RESULTS_JSON_SCHEMA, threatModelKey, writtenBy } from './schema.js';
 export { parseResults } from './parse-results.js';
 export type {
   ResultsFile,
@@ -57,6 +57,7 @@ export type {
   PluginMetricResult,
   RecordedAttackTraits,
   Machine,
+  Source,
 } from './schema.js';
 export { mergeResults } from './merge.js';
 export { buildLeaderboard, leaderboardReference, threatModelOrder, rankStudents, seedSummary, referenceComparisons, diagnosticsVerdict } from './leaderboard.js';

@@ -16,6 +16,7 @@ import {
   type Span,
 } from './report-model.js';
 import type { Interval, ModelResults, ResultsFile, TeacherInfo } from './schema.js';
+import { writtenBy } from './schema.js';
 
 /**
  * The benchmark leaderboard: one document built from results.json alone (rendered to
@@ -293,7 +294,7 @@ function header(results: ResultsFile): Block {
       [{ strong: 'Dataset' }, ': ', `${results.dataset.name}${results.dataset.description ? ` (${results.dataset.description})` : ''}, test split of ${results.dataset.size} examples`],
       [{ strong: 'Examples per seed' }, ': ', `the first ${results.evaluatedExamples} test examples, the same for every seed`],
       [{ strong: 'Seeds' }, ': ', seeds.length > 0 ? `${seeds.join(', ')} (${seeds.length})` : 'not recorded'],
-      [{ strong: 'Written' }, ': ', `${results.createdAt} by Tempered ${results.tempered}`],
+      [{ strong: 'Written' }, ': ', `${results.createdAt} by ${writtenBy(results)}`],
       [{ strong: 'Machine' }, ': ', `${machine}; backend ${results.backend.name} (${results.backend.workers} attack worker${results.backend.workers === 1 ? '' : 's'})`],
     ],
   };

@@ -72,6 +72,18 @@ describe('mergeResults (seeds)', () => {
     expect(m.diagnostics.map((d) => d.message)).toEqual(['[seed 1] seed 1 says so', '[seed 2] seed 2 says so']);
     expect(renderMarkdown(merged)).toMatch(/\| m ⚠ \| ard \| — \| 75\.0 ± 35\.4 \| 37\.5 ± 17\.7 \|/);
   });
+
+  it('keeps the source checkout only when every seed was evaluated from the same one, and the report names it', () => {
+    const at = (commit: string, modified = false) => ({ source: { commit: commit.repeat(40), modified } });
+    const same = mergeResults([{ ...one, ...at('a') }, { ...two, ...at('a') }]);
+    expect(same.source).toEqual({ commit: 'a'.repeat(40), modified: false });
+    expect(() => parseResults(JSON.parse(JSON.stringify(same)))).not.toThrow();
+    expect(renderMarkdown(same)).toContain('Tempered t (commit aaaaaaa)');
+    expect(mergeResults([{ ...one, ...at('a') }, { ...two, ...at('b') }]).source).toBeUndefined();
+    expect(mergeResults([{ ...one, ...at('a') }, { ...two, ...at('a', true) }]).source).toBeUndefined();
+    expect(mergeResults([{ ...one, ...at('a') }, two]).source).toBeUndefined();
+    expect(renderMarkdown(mergeResults([{ ...one, ...at('c', true) }]))).toContain('Tempered t (commit ccccccc, with uncommitted changes)');
+  });
 });
 
 describe('mergeResults refuses what does not belong together', () => {

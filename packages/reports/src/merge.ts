@@ -275,6 +275,8 @@ export function mergeResults(results: readonly ResultsFile[], sources: readonly 
     ...(results.length > 1 ? { seedsShareTestExamples: sameExamples } : {}),
     // One machine only when every run says the same one (shards of a cluster run may differ).
     ...(first.machine && results.every((r) => JSON.stringify(r.machine) === JSON.stringify(first.machine)) ? { machine: first.machine } : {}),
+    // Likewise one source only when every run was evaluated from the same checkout state.
+    ...(first.source && results.every((r) => JSON.stringify(r.source) === JSON.stringify(first.source)) ? { source: first.source } : {}),
   };
   return { ...merged, comparisons: compareModels(merged) };
 }

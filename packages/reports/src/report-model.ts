@@ -14,6 +14,7 @@ import type {
   ThreatModelResult,
   TrainingEpoch,
 } from './schema.js';
+import { writtenBy } from './schema.js';
 
 /**
  * The report as a document (after unified/mdast): built once from results.json by
@@ -607,7 +608,7 @@ export function buildReport(results: ResultsFile): ReportDocument {
       spans: [
         'Dataset ', { strong: results.dataset.name }, `, first ${results.evaluatedExamples} test examples in order; ${seeds}; ` +
           `backend ${results.backend.name} (${results.backend.workers} worker${results.backend.workers === 1 ? '' : 's'}); ` +
-          `Tempered ${results.tempered}; ${results.createdAt}.`,
+          `${writtenBy(results)}; ${results.createdAt}.`,
       ],
     },
   ];

@@ -343,6 +343,20 @@ export const MachineSchema = Type.Object({ cpu: Str, cores: Type.Integer({ minim
 export type Machine = Of<typeof MachineSchema>;
 
 /**
+ * The source a run was evaluated from: the git commit of the Tempered checkout, and whether its
+ * tracked files differed from that commit. Absent when Tempered ran from an installed package
+ * (its `tempered` version then names the source).
+ */
+export const SourceSchema = Type.Object({ commit: Type.String({ pattern: '^[0-9a-f]{40}$' }), modified: Type.Boolean() });
+export type Source = Of<typeof SourceSchema>;
+
+/** What wrote a results file, as the reports print it: `Tempered 0.1.0 (commit 1a2b3c4)`. */
+export function writtenBy(results: { tempered: string; source?: Source }): string {
+  const { source } = results;
+  return `Tempered ${results.tempered}${source ? ` (commit ${source.commit.slice(0, 7)}${source.modified ? ', with uncommitted changes' : ''})` : ''}`;
+}
+
+/**
  * The value of a metric plugin run by `evaluation.metrics`: one number, or named numbers (null
  * where undefined, e.g. no example qualified). Anything else is refused when the metric reports it.
  */
@@ -408,6 +422,7 @@ export const RESULTS_JSON_SCHEMA = Type.Object(
     comparisons: Type.Optional(ComparisonsSchema),
     seedsShareTestExamples: Type.Optional(Type.Boolean()),
     machine: Type.Optional(MachineSchema), // where the run was evaluated (absent from a merge of runs on different machines)
+    source: Type.Optional(SourceSchema), // the checkout it was evaluated from (absent from an installed package, or a merge of runs from different sources)
   },
   {
     $schema: 'http://json-schema.org/draft-07/schema#',
