@@ -52,9 +52,10 @@ const METHODS = ['standard', 'defensive-distillation', 'pgd-at', 'trades', 'mart
 type Params = Record<string, unknown>;
 interface BenchmarkConfig {
   name: string;
+  model: Params;
   seeds: number[];
   dataset: { name: string; params?: Params };
-  teacher: { epochs: number; params: Params };
+  teacher: { epochs: number; params: Params; path?: string };
   students: Array<{ name: string; method: string; params: Params }>;
   evaluation: { examples: number; workers?: number; diagnostics?: boolean; attacks: Array<{ name: string; as: string; params: Params }> };
 }
@@ -110,12 +111,34 @@ describe('examples/benchmark', () => {
     });
   }
 
-  it('mnist-quick.yaml is mnist.yaml with only its sizes cut, and passes preflight', async () => {
-    expect(rounded(read('mnist-quick.yaml'))).toEqual(rounded(quick(read('mnist.yaml'))));
-    const path = join(ROOT, 'examples/benchmark/mnist-quick.yaml');
-    const config = readConfig(path);
-    const { container } = await runContainer(config, dirname(path));
-    expect(() => preflight(container, config)).not.toThrow();
+  // fashion-mnist-quick.yaml also trains on the first 8,000 of the 60,000 images (the embedded MNIST's training size).
+  for (const [file, full, trainSize] of [['mnist-quick.yaml', 'mnist.yaml', undefined], ['fashion-mnist-quick.yaml', 'fashion-mnist.yaml', 8000]] as const) {
+    it(`${file} is ${full} with only its sizes cut, and passes preflight`, async () => {
+      const cut = quick(read(full));
+      const expected = trainSize === undefined ? cut : { ...cut, dataset: { ...cut.dataset, params: { ...cut.dataset.params, trainSize } } };
+      expect(rounded(read(file))).toEqual(rounded(expected));
+      const path = join(ROOT, 'examples/benchmark', file);
+      const config = readConfig(path);
+      const { container } = await runContainer(config, dirname(path));
+      expect(() => preflight(container, config)).not.toThrow();
+    });
+  }
+
+  it("loss-scale-ablation.yaml changes only the learning rate of mnist-quick.yaml's RSLAD, AdaAD and MTARD (×10), and keeps ARD as the quick config trains it", () => {
+    const [base, ablation] = [read('mnist-quick.yaml'), read('loss-scale-ablation.yaml')];
+    const byName = new Map(base.students.map((s) => [s.name, s]));
+    const expected = ablation.students.map((s) => {
+      const from = byName.get(s.name.replace(/-lr-x10$|-mean$/, ''))!;
+      if (!s.name.endsWith('-lr-x10')) return { ...from, name: s.name };
+      const optimizer = from.params.optimizer as { learningRate: number };
+      return { ...from, name: s.name, params: { ...from.params, optimizer: { ...optimizer, learningRate: optimizer.learningRate * 10 } } };
+    });
+    expect(rounded(ablation.students)).toEqual(rounded(expected));
+    expect(ablation.students.map((s) => s.method)).toEqual(['standard', 'rslad', 'adaad', 'mtard', 'ard']);
+    // The same data, students' architecture and L∞ threat model; the teacher is seed 1's of the quick run.
+    expect([ablation.dataset, ablation.model, ablation.evaluation.examples]).toEqual([base.dataset, base.model, base.evaluation.examples]);
+    expect(ablation.evaluation.attacks).toEqual(base.evaluation.attacks.slice(0, 2));
+    expect(ablation.teacher).toMatchObject({ path: 'runs/benchmark-mnist-quick/seed-1/models/teacher' });
   });
 
   it("fashion-mnist.yaml trains every model by mnist.yaml's recipe, its walks scaled to ε 0.1", () => {
