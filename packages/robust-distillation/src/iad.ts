@@ -36,6 +36,17 @@ export const IAD_PARAMS = defineParams({
 export type IadParams = ParamValues<typeof IAD_PARAMS>;
 
 /**
+ * IAD's trust in a teacher at x′: p_T(x′)_y^β per example from the teacher's logits at x′, a
+ * constant weight with no gradient (the authors' `.item()`). Shared by IAD-I and IAD-II.
+ */
+export function teacherTrust(teacherLogitsAdv: () => tf.Tensor2D, labels: tf.Tensor1D, beta: number): tf.Tensor1D {
+  return tf.tidy(() => {
+    const logits = teacherLogitsAdv();
+    return tf.pow(tf.sum(tf.mul(softmaxAt(logits), tf.oneHot(labels, logits.shape[1])), 1), beta) as tf.Tensor1D;
+  });
+}
+
+/**
  * IAD, Introspective Adversarial Distillation (Zhu, Yao, Han, Zhang, Liu, Niu, Zhou, Xu & Yang
  * 2022, "Reliable Adversarial Distillation with Unreliable Teachers", ICLR), the IAD-I variant of
  * the authors' code (ZFancy/IAD, `IAD-I.py`, `train()`), which builds on ARD:
@@ -64,9 +75,8 @@ export type IadParams = ParamValues<typeof IAD_PARAMS>;
  *
  * Departures from their code: the ε warm-up (`warmupEpochs: 0` is theirs); the uniform start is
  * clipped into [0, 1] before the first step; with α = 1 the CE term (weight 0) is not computed;
- * IAD-II (a second, standard teacher on x′ and the trust weighting the teacher term too) needs two
- * teachers per run, which the run model does not offer yet; Adam by default until the
- * optimiser/schedule parameters land.
+ * IAD-II (a second, naturally trained teacher on x′, and the trust weighting the teacher term too)
+ * is its own method, `iad-ii`.
  *
  * Shapes: inputs [batch, ...inputShape]; logits [batch, classes]; labels int32 [batch].
  *
@@ -89,10 +99,7 @@ export const IAD = defineMethod({
     const { temperature: tau, alpha, beta, introspectionEpoch } = params;
     const xAdv = await inner.craft(student, x, labels, step);
     const teacherNatural = tf.tidy(() => teacher.logits(x));
-    // Trust in the teacher at x′: p_T(x′)_y^β, a constant weight (no gradient).
-    const trust = step.epoch >= introspectionEpoch
-      ? tf.tidy(() => tf.pow(tf.sum(tf.mul(softmaxAt(teacher.logits(xAdv)), tf.oneHot(labels, student.numClasses)), 1), beta) as tf.Tensor1D)
-      : undefined;
+    const trust = step.epoch >= introspectionEpoch ? teacherTrust(() => teacher.logits(xAdv), labels, beta) : undefined;
     try {
       return minimize((): StepLoss => {
         const adversarialLogits = student.logits(xAdv, { training: true });

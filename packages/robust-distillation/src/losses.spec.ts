@@ -99,7 +99,8 @@ function linear(name: string, m: Mat): LayersStudent {
   return new LayersStudent(model, { name });
 }
 
-async function methodLoss(method: string, params: Record<string, unknown>): Promise<number> {
+/** One training step's loss on the fixed batch; `clean` gives a second teacher: roles robust (V) and clean. */
+async function methodLoss(method: string, params: Record<string, unknown>, clean?: Mat): Promise<number> {
   const container = rootContainer.createChildContainer();
   registerAttacks(container);
   register(container);
@@ -107,10 +108,12 @@ async function methodLoss(method: string, params: Record<string, unknown>): Prom
   const student = linear(`${method}-student`, W);
   const teacherModel = linear(`${method}-teacher`, V);
   const teacher = asTeacher(teacherModel);
+  const cleanModel = clean ? linear(`${method}-clean`, clean) : undefined;
   const train = new ArrayDataset('fixed', Float32Array.from(X.flat()), Int32Array.from(Y), [4], C);
   const baseline = tf.memory().numTensors;
   const plugin = createPlugin(container, TOKENS.Method, method, { epsilon: EPSILON, stepSize: EPSILON, steps: 1, warmupEpochs: 0, ...params }) as TrainingMethod;
-  await plugin.setup({ student, teacher: plugin.teacher === 'none' ? undefined : teacher, createModel: () => student, train, batchSize: 3, seed: 1, container });
+  const teachers = cleanModel ? { teachers: { robust: teacher, clean: asTeacher(cleanModel) } } : {};
+  await plugin.setup({ student, teacher: plugin.teacher === 'none' ? undefined : teacher, ...teachers, createModel: () => student, train, batchSize: 3, seed: 1, container });
   const { x, labels } = train.batch([0, 1, 2]);
   const { loss } = await plugin.phases()[0]!.trainStep({ x, labels, indices: Int32Array.from([0, 1, 2]) }, { phase: 'student', epoch: 0, batch: 0, step: 0, rng: new Rng(1) });
   tf.dispose([x, labels]);
@@ -118,6 +121,7 @@ async function methodLoss(method: string, params: Record<string, unknown>): Prom
   expect(tf.memory().numTensors).toBe(baseline);
   student.dispose();
   teacherModel.dispose();
+  cleanModel?.dispose();
   return loss;
 }
 
@@ -169,6 +173,31 @@ describe('robust-distillation losses on a fixed batch, against hand computations
     // Before the introspection epoch the loss is ARD's alone.
     const ard = alpha * mean(terms.map((t) => t.teacher)) + (1 - alpha) * mean(terms.map((t) => t.ce));
     expect(await methodLoss('iad', { ...params, introspectionEpoch: 1 })).toBeCloseTo(ard, 5);
+  });
+
+  it("iad-ii: (1 − α₁ − α₂)·CE(S(x′), y) + α₁·τ²·mean(w·KL(T_r(x′)/τ ‖ S(x′)/τ) + (1 − w)·KL(S(x) ‖ S(x′))) + α₂·τ²·KL(T_c(x′)/τ ‖ S(x′)/τ), w = p_{T_r}(x′)_y^β", async () => {
+    const [alpha1, alpha2, tau, beta] = [0.5, 0.3, 2, 0.5];
+    const terms = X.map((x, i) => {
+      const q = softmax(logits(W, x));
+      const oneHot = [0, 1, 2].map((k) => (k === Y[i] ? 1 : 0));
+      const xAdv = step(x, back(W, q.map((qk, k) => qk - oneHot[k]!))); // ∂CE/∂z = q − onehot(y)
+      const zAdv = logits(W, xAdv);
+      return {
+        trust: softmax(logits(V, xAdv))[Y[i]!]! ** beta,
+        robust: kl(softmax(logits(V, xAdv), tau), softmax(zAdv, tau)),
+        introspection: kl(q, softmax(zAdv)),
+        clean: kl(softmax(logits(CLEAN, xAdv), tau), softmax(zAdv, tau)),
+        ce: ce(zAdv, Y[i]!),
+      };
+    });
+    const loss = (weighted: boolean) =>
+      (1 - alpha1 - alpha2) * mean(terms.map((t) => t.ce)) +
+      alpha1 * tau * tau * mean(terms.map((t) => (weighted ? t.trust * t.robust + (1 - t.trust) * t.introspection : t.robust))) +
+      alpha2 * tau * tau * mean(terms.map((t) => t.clean));
+    const params = { alpha1, alpha2, temperature: tau, beta, introspectionEpoch: 0, randomStart: false };
+    expect(await methodLoss('iad-ii', params, CLEAN)).toBeCloseTo(loss(true), 5);
+    // Before the introspection epoch both teachers count fully and there is no introspection.
+    expect(await methodLoss('iad-ii', { ...params, introspectionEpoch: 1 }, CLEAN)).toBeCloseTo(loss(false), 5);
   });
 
   it('mart: CE(S(x′), y) − log(1.0001 − max_{k≠y} p(x′)_k) + λ·mean(KL(S(x) ‖ S(x′))·(1 − p(x)_y)), x′ from PGD on CE', async () => {

@@ -38,11 +38,12 @@ const CASES: Array<{ method: string; params: Record<string, unknown>; terms: str
   { method: 'mart', params: {}, terms: ['boostedCe', 'weightedKl'], teacher: false },
   // Two roles, one model: the plumbing and memory are what this case checks (robustness: test/robustness.int.spec.ts).
   { method: 'mtard', params: {}, terms: ['cleanKl', 'cleanWeight', 'robustKl', 'robustWeight'], teacher: true, roles: true },
+  { method: 'iad-ii', params: { introspectionEpoch: 1 }, terms: ['ce', 'cleanKl', 'introspectionKl', 'robustKl', 'trust'], teacher: true, roles: true },
 ];
 
 describe('@tempered/robust-distillation methods', () => {
-  it('registers rslad, iad, adaad, mtard and mart in the run container only', () => {
-    expect(listPlugins(container, TOKENS.Method)).toEqual(expect.arrayContaining(['rslad', 'iad', 'adaad', 'mtard', 'mart']));
+  it('registers rslad, iad, iad-ii, adaad, mtard and mart in the run container only', () => {
+    expect(listPlugins(container, TOKENS.Method)).toEqual(expect.arrayContaining(['rslad', 'iad', 'iad-ii', 'adaad', 'mtard', 'mart']));
     expect(listPlugins(rootContainer, TOKENS.Method)).not.toContain('rslad');
   });
 
@@ -102,7 +103,7 @@ describe('@tempered/robust-distillation methods', () => {
 
   it('refuses a missing teacher and bad parameters, naming the field', async () => {
     const student = mlpStudent('refusals', 4);
-    for (const name of ['rslad', 'iad', 'adaad', 'mtard']) {
+    for (const name of ['rslad', 'iad', 'iad-ii', 'adaad', 'mtard']) {
       const method = createPlugin(container, TOKENS.Method, name, {}) as TrainingMethod;
       await expect(async () => method.setup({ student, createModel: () => student, train, batchSize: 50, seed: 1, container })).rejects.toThrow(new RegExp(`^${name}\\.teacher`));
     }
@@ -110,6 +111,9 @@ describe('@tempered/robust-distillation methods', () => {
     expect(() => createPlugin(container, TOKENS.Method, 'rslad', { adversarialWeight: 2 })).toThrow(/^rslad\.adversarialWeight/);
     expect(() => createPlugin(container, TOKENS.Method, 'adaad', { klReduction: 'sum' })).toThrow(/^adaad\.klReduction/);
     expect(() => createPlugin(container, TOKENS.Method, 'iad', { beta: -1 })).toThrow(/^iad\.beta/);
+    // IAD-II weighs CE by 1 − α₁ − α₂: a sum above 1 is refused at setup, naming the field.
+    const overweighted = createPlugin(container, TOKENS.Method, 'iad-ii', { alpha1: 0.8, alpha2: 0.4 }) as TrainingMethod;
+    await expect(async () => overweighted.setup({ student, teacher, teachers: { robust: teacher, clean: teacher }, createModel: () => student, train, batchSize: 50, seed: 1, container })).rejects.toThrow(/^iad-ii\.alpha2/);
     expect(() => createPlugin(container, TOKENS.Method, 'mart', { start: 'sideways' })).toThrow(/^mart\.start/);
     student.dispose();
   });
