@@ -61,7 +61,7 @@ export const IAD_II_TEACHERS = {
  * 200 epochs; 2 of our 10 keeps their 20 % warm-up], `attackTrainingMode` true [true],
  * `innerAttack` 'pgd', `norm` 'linf', `epsilon` 0.3 [8/255], `stepSize` 0.05 [2/255], `steps` 10
  * [10], `randomStart` true [uniform], `cleanEpochs` 0, `warmupEpochs` 1 [0], `epochs` 10 [200],
- * `optimizer` and `schedule` the methods' defaults [SGD 0.1, momentum 0.9, weight decay 2e-4,
+ * `optimizer` Adam 1e-3 and `schedule` constant (the defaults of every method) [SGD 0.1, momentum 0.9, weight decay 2e-4,
  * ×0.1 at epochs 100 and 150; batch 128]. Teachers: theirs a PGD-AT and a naturally trained
  * ResNet-18; students ResNet-18 or MobileNetV2.
  *
