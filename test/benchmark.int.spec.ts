@@ -124,8 +124,8 @@ describe('examples/benchmark', () => {
     });
   }
 
-  it("loss-scale-ablation.yaml changes only the learning rate of mnist-quick.yaml's RSLAD, AdaAD and MTARD (×10), and keeps ARD as the quick config trains it", () => {
-    const [base, ablation] = [read('mnist-quick.yaml'), read('loss-scale-ablation.yaml')];
+  it("ablations/loss-scale.yaml changes only the learning rate of mnist-quick.yaml's RSLAD, AdaAD and MTARD (×10), keeps ARD as the quick config trains it, and is a valid config", async () => {
+    const [base, ablation] = [read('mnist-quick.yaml'), read('ablations/loss-scale.yaml')];
     const byName = new Map(base.students.map((s) => [s.name, s]));
     const expected = ablation.students.map((s) => {
       const from = byName.get(s.name.replace(/-lr-x10$|-mean$/, ''))!;
@@ -139,6 +139,10 @@ describe('examples/benchmark', () => {
     expect([ablation.dataset, ablation.model, ablation.evaluation.examples]).toEqual([base.dataset, base.model, base.evaluation.examples]);
     expect(ablation.evaluation.attacks).toEqual(base.evaluation.attacks.slice(0, 2));
     expect(ablation.teacher).toMatchObject({ path: 'runs/benchmark-mnist-quick/seed-1/models/teacher' });
+    const path = join(ROOT, 'examples/benchmark/ablations/loss-scale.yaml');
+    const { container } = await runContainer(readConfig(path), dirname(path));
+    const published = new Ajv({ strict: false }).compile(configJsonSchema(pluginSchemas(container)));
+    expect(published(parseYaml(readFileSync(path, 'utf8'))), JSON.stringify(published.errors?.[0])).toBe(true);
   });
 
   it("fashion-mnist.yaml trains every model by mnist.yaml's recipe, its walks scaled to ε 0.1", () => {

@@ -96,7 +96,7 @@ beforeAll(() => {
     { name: 'empty config', config: '   \n', message: /config\.yaml: config file is empty; expected YAML or JSON/ },
     { name: 'config that is not a mapping', config: '- 1\n- 2\n', message: /config\.yaml: expected a mapping with dataset, model, students and evaluation/ },
     { name: 'unknown top-level field', config: { ...base, epochz: 3 }, message: /^error: .*config\.yaml: epochz: unknown field; expected one of name, seed/, spawned: true },
-    { name: 'unknown method, listing the known ones', config: { ...base, students: [{ name: 'x', method: 'ardd' }] }, message: /students\[0\]\.method: unknown method "ardd"; known: adaad, ard, crdnd, defensive-distillation, iad, kd, mart, mtard, pgd-at, rslad, standard, trades/ },
+    { name: 'unknown method, listing the known ones', config: { ...base, students: [{ name: 'x', method: 'ardd' }] }, message: /students\[0\]\.method: unknown method "ardd"; known: adaad, ard, crdnd, defensive-distillation, iad, iad-ii, kd, mart, mtard, pgd-at, rslad, standard, trades/ },
     { name: 'unknown attack', config: attacks({ name: 'deepfool' }), message: /evaluation\.attacks\[0\]\.name: unknown attack "deepfool"; known: apgd, autoattack, cw, fab, fgsm, jsma, pgd, square/ },
     { name: 'negative epsilon', config: attacks({ name: 'pgd', params: { epsilon: -0.1 } }), message: /evaluation\.attacks\[0\]\.params\.epsilon: expected ≥ 0, got -0\.1/ },
     { name: 'zero steps', config: attacks({ name: 'pgd', params: { steps: 0 } }), message: /evaluation\.attacks\[0\]\.params\.steps: expected ≥ 1, got 0/ },
