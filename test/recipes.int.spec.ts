@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TOKENS, Trainer, asTeacher, createPlugin, learningRateAt, type TrainingMethod } from '@tempered/core';
+import { TOKENS, Trainer, asTeacher, createPlugin, learningRateAt, type Teacher, type TrainingMethod } from '@tempered/core';
 import { syntheticSplits } from '@tempered/datasets';
 import { buildModel } from '@tempered/models';
 import { configJsonSchema, readConfig } from '../packages/cli/src/config.js';
@@ -56,13 +56,29 @@ describe('published recipes', () => {
         buildModel(container, tiny.name, { name, inputShape: train.inputShape, numClasses: 10, seed }, tiny.params);
       const teacher = asTeacher(model('teacher', 1));
       const runs = [...(config.teacher ? [{ name: 'teacher', method: config.teacher.method }] : []), ...config.students];
-      for (const { name, method: ref } of runs) {
+      for (const run of runs) {
+        const { name, method: ref } = run;
         // One epoch and at most two attack steps: the recipe's ε, step size, optimiser and schedule stay.
         const cheap = { epochs: 1, ...('teacherEpochs' in ref.params ? { teacherEpochs: 1 } : {}), ...('steps' in ref.params ? { steps: 2 } : {}) };
         const params = { ...ref.params, ...cheap };
         const method = createPlugin<TrainingMethod>(container, TOKENS.Method, ref.name, params);
         const student = model(name, 2);
-        await method.setup({ student, teacher: method.teacher === 'none' ? undefined : teacher, createModel: (n) => model(n, 3), train, batchSize: config.batchSize, seed: 1, container });
+        // A several-teacher student (mtard, iad-ii) gets a model for each role its recipe names: the
+        // run's teacher where it says 'teacher', a fresh tiny model where it names an earlier student.
+        const sources = 'teachers' in run ? run.teachers : undefined;
+        const earlier: Teacher[] = [];
+        const teachers = sources && Object.fromEntries(Object.entries(sources).map(([role, source], i) => {
+          if (source === 'teacher') return [role, teacher];
+          const other = asTeacher(model(source, 4 + i));
+          earlier.push(other);
+          return [role, other];
+        }));
+        expect(Object.keys(teachers ?? {}), `${file} ${name}: the teacher roles the recipe names`).toEqual(Object.keys(method.teacherRoles ?? {}));
+        const primary = teachers?.[Object.keys(method.teacherRoles ?? {})[0]!];
+        await method.setup({
+          student, teacher: primary ?? (method.teacher === 'none' ? undefined : teacher), ...(teachers ? { teachers } : {}),
+          createModel: (n) => model(n, 3), train, batchSize: config.batchSize, seed: 1, container,
+        });
         const rates: number[] = [];
         const losses: number[] = [];
         await new Trainer().on('batch:end', (e) => void (rates.push(e.learningRate!), losses.push(e.loss))).run(method, { model: name, train, batchSize: config.batchSize, seed: 1 });
@@ -74,6 +90,7 @@ describe('published recipes', () => {
         expect(rates[0]).toBeCloseTo(learningRateAt(recorded.schedule, configured, { epoch: 0, batch: 0, batchesPerEpoch: 1, epochs: 1 }), 12);
         method.dispose();
         student.dispose();
+        for (const other of earlier) other.dispose();
       }
       teacher.dispose();
     }, 120_000);
