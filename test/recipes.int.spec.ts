@@ -35,8 +35,9 @@ describe('published recipes', () => {
   it('cover every built-in method on CIFAR-10, and MNIST where the authors published one', () => {
     expect(recipes).toEqual([
       'adaad-cifar10.yaml', 'ard-cifar10.yaml', 'crdnd-cifar10.yaml', 'defensive-distillation-cifar10.yaml',
-      'iad-cifar10.yaml', 'kd-cifar10.yaml', 'mart-cifar10.yaml', 'pgd-at-cifar10.yaml', 'pgd-at-mnist.yaml',
-      'rslad-cifar10.yaml', 'standard-cifar10.yaml', 'trades-cifar10.yaml', 'trades-mnist.yaml',
+      'iad-cifar10.yaml', 'iad-ii-cifar10.yaml', 'kd-cifar10.yaml', 'mart-cifar10.yaml', 'mtard-cifar10.yaml',
+      'pgd-at-cifar10.yaml', 'pgd-at-mnist.yaml', 'rslad-cifar10.yaml', 'standard-cifar10.yaml', 'trades-cifar10.yaml',
+      'trades-mnist.yaml',
     ]);
   });
 
