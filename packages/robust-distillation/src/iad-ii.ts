@@ -62,7 +62,7 @@ export const IAD_II_TEACHERS = {
  * `innerAttack` 'pgd', `norm` 'linf', `epsilon` 0.3 [8/255], `stepSize` 0.05 [2/255], `steps` 10
  * [10], `randomStart` true [uniform], `cleanEpochs` 0, `warmupEpochs` 1 [0], `epochs` 10 [200],
  * `optimizer` Adam 1e-3 and `schedule` constant (the defaults of every method) [SGD 0.1, momentum 0.9, weight decay 2e-4,
- * ×0.1 at epochs 100 and 150; batch 128]. Teachers: theirs a PGD-AT and a naturally trained
+ * ×0.1 at epoch 100 (their `--lr_schedule 100 150` rescales the initial rate each time, so 150 changes nothing); batch 128]. Teachers: theirs a PGD-AT and a naturally trained
  * ResNet-18; students ResNet-18 or MobileNetV2.
  *
  * Departures from their code: the ε warm-up (`warmupEpochs: 0` is theirs); the uniform start is

@@ -70,7 +70,7 @@ export function teacherTrust(teacherLogitsAdv: () => tf.Tensor2D, labels: tf.Ten
  * their 30 % warm-up], `attackTrainingMode` true [true], `innerAttack` 'pgd', `norm` 'linf',
  * `epsilon` 0.3 [8/255], `stepSize` 0.05 [2/255], `steps` 10 [10], `randomStart` true
  * [uniform], `cleanEpochs` 0, `warmupEpochs` 1 [0], `epochs` 10 [200], `optimizer` 'adam',
- * `learningRate` 1e-3 [SGD 0.1, momentum 0.9, weight decay 2e-4, ×0.1 at epochs 100 and 150;
+ * `learningRate` 1e-3 [SGD 0.1, momentum 0.9, weight decay 2e-4, ×0.1 at epoch 100 (their `--lr_schedule 100 150` rescales the initial rate each time, so 150 changes nothing);
  * batch 128]. Teacher: theirs a PGD-AT ResNet-18 or WRN-34-10, student ResNet-18 / MobileNetV2.
  *
  * Departures from their code: the ε warm-up (`warmupEpochs: 0` is theirs); the uniform start is
