@@ -22,6 +22,7 @@ import { register as registerBaselines } from '@tempered/baselines';
 import { register as registerDefensiveDistillation } from '@tempered/defensive-distillation';
 import { register as registerArd } from '@tempered/ard';
 import { register as registerCrdnd } from '@tempered/crdnd';
+import { register as registerRobustDistillation } from '@tempered/robust-distillation';
 import { auditKernelCall, KernelRecorder, KNOWN_WASM_DIFFERENCES, type Disagreement, type KernelCall } from '@tempered/wasm-train/audit';
 
 /**
@@ -58,6 +59,8 @@ function cheapParams(specs: ParamSpecs | undefined): Record<string, unknown> {
     if (/widthMultiplier/.test(name)) params[name] = 0.25;
     if (name === 'gamma') params[name] = 0.02;
     if (name === 'depth') params[name] = 8;
+    // A term that starts at a later epoch (IAD's introspection) starts at once, so its kernels run too.
+    if (/Epoch$/.test(name)) params[name] = s.min ?? 0;
   }
   return params;
 }
@@ -149,6 +152,8 @@ async function methodWorkload(): Promise<void> {
     await method.setup({
       student,
       teacher: method.teacher === 'none' ? undefined : teacher,
+      // A method with teacher roles (mtard, iad-ii) gets the one teacher in every role it declares.
+      ...(method.teacherRoles ? { teachers: Object.fromEntries(Object.keys(method.teacherRoles).map((role) => [role, teacher])) } : {}),
       createModel: (modelName) => buildModel('papernot-mnist', shape, modelName.length)!,
       train,
       batchSize: BATCH,
@@ -173,7 +178,7 @@ beforeAll(async () => {
   const info = await selectBackend('wasm');
   expect(info.source).toMatch(/@tempered\/wasm-train/);
   scope = rootContainer.createChildContainer();
-  for (const register of [registerModels, registerAttacks, registerBaselines, registerDefensiveDistillation, registerArd, registerCrdnd]) register(scope);
+  for (const register of [registerModels, registerAttacks, registerBaselines, registerDefensiveDistillation, registerArd, registerCrdnd, registerRobustDistillation]) register(scope);
   await zooWorkload();
   await methodWorkload();
   recording = recorder.recording();
