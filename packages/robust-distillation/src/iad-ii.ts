@@ -98,7 +98,7 @@ export const IAD_II = defineMethod({
     const xAdv = await inner.craft(student, x, labels, step);
     const robustLogits = tf.tidy(() => teachers.robust!.logits(xAdv));
     const cleanLogits = tf.tidy(() => teachers.clean!.logits(xAdv));
-    const trust = step.epoch >= introspectionEpoch ? teacherTrust(() => robustLogits.clone(), labels, beta) : undefined;
+    const trust = step.epoch >= introspectionEpoch ? teacherTrust(robustLogits, labels, beta) : undefined;
     try {
       return minimize((): StepLoss => {
         const adversarialLogits = student.logits(xAdv, { training: true });

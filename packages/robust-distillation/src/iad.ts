@@ -36,14 +36,11 @@ export const IAD_PARAMS = defineParams({
 export type IadParams = ParamValues<typeof IAD_PARAMS>;
 
 /**
- * IAD's trust in a teacher at x′: p_T(x′)_y^β per example from the teacher's logits at x′, a
- * constant weight with no gradient (the authors' `.item()`). Shared by IAD-I and IAD-II.
+ * IAD's trust in a teacher at x′: p_T(x′)_y^β per example from the teacher's logits at x′ (left
+ * to the caller), a constant weight with no gradient (the authors' `.item()`). Shared by IAD-I and IAD-II.
  */
-export function teacherTrust(teacherLogitsAdv: () => tf.Tensor2D, labels: tf.Tensor1D, beta: number): tf.Tensor1D {
-  return tf.tidy(() => {
-    const logits = teacherLogitsAdv();
-    return tf.pow(tf.sum(tf.mul(softmaxAt(logits), tf.oneHot(labels, logits.shape[1])), 1), beta) as tf.Tensor1D;
-  });
+export function teacherTrust(teacherLogitsAdv: tf.Tensor2D, labels: tf.Tensor1D, beta: number): tf.Tensor1D {
+  return tf.tidy(() => tf.pow(tf.sum(tf.mul(softmaxAt(teacherLogitsAdv), tf.oneHot(labels, teacherLogitsAdv.shape[1])), 1), beta) as tf.Tensor1D);
 }
 
 /**
@@ -99,7 +96,7 @@ export const IAD = defineMethod({
     const { temperature: tau, alpha, beta, introspectionEpoch } = params;
     const xAdv = await inner.craft(student, x, labels, step);
     const teacherNatural = tf.tidy(() => teacher.logits(x));
-    const trust = step.epoch >= introspectionEpoch ? teacherTrust(() => teacher.logits(xAdv), labels, beta) : undefined;
+    const trust = step.epoch >= introspectionEpoch ? tf.tidy(() => teacherTrust(teacher.logits(xAdv), labels, beta)) : undefined;
     try {
       return minimize((): StepLoss => {
         const adversarialLogits = student.logits(xAdv, { training: true });
