@@ -273,10 +273,15 @@ export function mergeResults(results: readonly ResultsFile[], sources: readonly 
     ...(first.config ? { config: { ...first.config, seeds } } : {}),
     models,
     ...(results.length > 1 ? { seedsShareTestExamples: sameExamples } : {}),
-    // One machine only when every run says the same one (shards of a cluster run may differ).
-    ...(first.machine && results.every((r) => JSON.stringify(r.machine) === JSON.stringify(first.machine)) ? { machine: first.machine } : {}),
-    // Likewise one source only when every run was evaluated from the same checkout state.
-    ...(first.source && results.every((r) => JSON.stringify(r.source) === JSON.stringify(first.source)) ? { source: first.source } : {}),
+    // One machine, and one source checkout, only when every run says the same (shards of a cluster run may differ).
+    ...agreed(results, 'machine'),
+    ...agreed(results, 'source'),
   };
   return { ...merged, comparisons: compareModels(merged) };
+}
+
+/** `{ [key]: value }` when every run records the same value under `key`, else nothing. */
+function agreed<K extends 'machine' | 'source'>(results: readonly ResultsFile[], key: K): Partial<Pick<ResultsFile, K>> {
+  const value = results[0]?.[key];
+  return value !== undefined && results.every((r) => JSON.stringify(r[key]) === JSON.stringify(value)) ? ({ [key]: value } as Partial<Pick<ResultsFile, K>>) : {};
 }
